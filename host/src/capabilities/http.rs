@@ -1,0 +1,384 @@
+//! The HTTP capability: the host performs a plugin's requests with reqwest, only to the origins
+//! the shop allows, adding the shop's credential itself (the plugin names it, never reads it),
+//! with a cap on requests per call and on response size.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use url::Url;
+
+use crate::config::{Secret, ShopConfig};
+
+/// Limits of the HTTP capability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// Most requests one plugin call may make.
+    pub max_requests_per_call: u32,
+    /// Largest response body accepted, in bytes.
+    pub max_response_bytes: u64,
+    /// Timeout of one request.
+    pub request_timeout: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            max_requests_per_call: 200,
+            max_response_bytes: 16 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A request method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// DELETE
+    Delete,
+}
+
+/// A plugin's request.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Method.
+    pub method: Method,
+    /// Absolute URL.
+    pub url: String,
+    /// Headers.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+    /// Credential name for the host to add.
+    pub credential: Option<String>,
+}
+
+/// The answer.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// Status.
+    pub status: u16,
+    /// Headers, lower-case names.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+/// Why no response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// Origin not allowed for the shop.
+    #[error("{0}")]
+    Denied(String),
+    /// Malformed request.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// Network failure.
+    #[error("{0}")]
+    Transport(String),
+    /// Body too large.
+    #[error("response body larger than {0} bytes")]
+    TooLarge(u64),
+    /// Too many requests in one call.
+    #[error("more than {0} requests in one call")]
+    BudgetExhausted(u32),
+}
+
+/// What one shop grants its plugin: where it may send requests and which credentials the host
+/// adds for it.
+#[derive(Clone)]
+pub struct HttpGrant {
+    shop_id: String,
+    allowed_origins: Vec<String>,
+    credentials: HashMap<String, (String, Secret)>,
+}
+
+impl std::fmt::Debug for HttpGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpGrant")
+            .field("shop_id", &self.shop_id)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl HttpGrant {
+    /// The grant for a shop: its allowed origins and the credential `api` (HTTP Basic from the
+    /// partner code and API password).
+    pub fn for_shop(shop: &ShopConfig) -> HttpGrant {
+        let mut credentials = HashMap::new();
+        credentials.insert(
+            "api".to_string(),
+            (shop.partner_code.clone(), shop.api_password.clone()),
+        );
+        HttpGrant {
+            shop_id: shop.id.clone(),
+            allowed_origins: shop.allowed_origins.clone(),
+            credentials,
+        }
+    }
+
+    /// Checks a URL against the allowed origins.
+    pub fn check(&self, url: &str) -> Result<Url, HttpError> {
+        let parsed = Url::parse(url)
+            .map_err(|e| HttpError::InvalidRequest(format!("{url:?} is not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(HttpError::InvalidRequest(format!(
+                "scheme {:?} is not http(s)",
+                parsed.scheme()
+            )));
+        }
+        let origin = parsed.origin().ascii_serialization();
+        if self.allowed_origins.iter().any(|o| *o == origin) {
+            Ok(parsed)
+        } else {
+            Err(HttpError::Denied(format!(
+                "{origin} is not allowed for shop {:?}; allow it in the shop's `allowed_origins` \
+                 in the config file",
+                self.shop_id
+            )))
+        }
+    }
+}
+
+/// The capability as one call's store holds it.
+pub struct HttpCapability {
+    client: reqwest::Client,
+    grant: Option<Arc<HttpGrant>>,
+    limits: HttpLimits,
+    made: u32,
+}
+
+impl HttpCapability {
+    /// For a call on behalf of a shop (`Some`) or of no shop (`None`: every request denied).
+    pub fn new(client: reqwest::Client, grant: Option<Arc<HttpGrant>>, limits: HttpLimits) -> Self {
+        HttpCapability {
+            client,
+            grant,
+            limits,
+            made: 0,
+        }
+    }
+
+    /// Performs a request within the grant and the limits.
+    pub async fn send(&mut self, req: Request) -> Result<Response, HttpError> {
+        let Some(grant) = self.grant.clone() else {
+            return Err(HttpError::Denied(
+                "this call is not made for a shop, so it may not send requests".into(),
+            ));
+        };
+        let url = grant.check(&req.url)?;
+        if self.made >= self.limits.max_requests_per_call {
+            return Err(HttpError::BudgetExhausted(
+                self.limits.max_requests_per_call,
+            ));
+        }
+        self.made += 1;
+        let method = match req.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let mut builder = self
+            .client
+            .request(method, url)
+            .timeout(self.limits.request_timeout);
+        for (name, value) in &req.headers {
+            if name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("host") {
+                return Err(HttpError::InvalidRequest(format!(
+                    "header {name:?} is set by the host; name a credential instead"
+                )));
+            }
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if let Some(name) = &req.credential {
+            let Some((user, secret)) = grant.credentials.get(name) else {
+                return Err(HttpError::InvalidRequest(format!(
+                    "shop {:?} has no credential named {name:?}",
+                    grant.shop_id
+                )));
+            };
+            let token = base64::engine::general_purpose::STANDARD
+                .encode(format!("{user}:{}", secret.expose()));
+            builder = builder.header("authorization", format!("Basic {token}"));
+        }
+        if !req.body.is_empty() {
+            builder = builder.body(req.body);
+        }
+        let mut resp = builder
+            .send()
+            .await
+            .map_err(|e| HttpError::Transport(describe(&e)))?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| {
+                Some((
+                    k.as_str().to_ascii_lowercase(),
+                    v.to_str().ok()?.to_string(),
+                ))
+            })
+            .collect();
+        let max = self.limits.max_response_bytes;
+        if resp.content_length().is_some_and(|n| n > max) {
+            return Err(HttpError::TooLarge(max));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| HttpError::Transport(describe(&e)))?
+        {
+            if body.len() as u64 + chunk.len() as u64 > max {
+                return Err(HttpError::TooLarge(max));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// A reqwest error without the URL's query (kept short, and free of anything sensitive).
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "failed"
+    };
+    let target = e
+        .url()
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
+    format!("request to {target} {kind}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant() -> HttpGrant {
+        let mut credentials = HashMap::new();
+        credentials.insert("api".to_string(), ("P1".to_string(), Secret::new("pw")));
+        HttpGrant {
+            shop_id: "s1".into(),
+            allowed_origins: vec![
+                "https://api.mall.example".into(),
+                "http://127.0.0.1:8089".into(),
+            ],
+            credentials,
+        }
+    }
+
+    #[test]
+    fn only_allowed_origins_pass() {
+        let g = grant();
+        assert!(g.check("https://api.mall.example/orders?page=1").is_ok());
+        assert!(g.check("http://127.0.0.1:8089/orders").is_ok());
+        // Same host, other port or scheme: another origin.
+        let e = g.check("http://127.0.0.1:8090/orders").unwrap_err();
+        assert!(
+            matches!(&e, HttpError::Denied(m) if m.contains("http://127.0.0.1:8090") && m.contains("allowed_origins")),
+            "{e}"
+        );
+        assert!(matches!(
+            g.check("http://api.mall.example/"),
+            Err(HttpError::Denied(_))
+        ));
+        assert!(matches!(
+            g.check("https://evil.example/"),
+            Err(HttpError::Denied(_))
+        ));
+        assert!(matches!(
+            g.check("file:///etc/passwd"),
+            Err(HttpError::InvalidRequest(_))
+        ));
+        assert!(matches!(
+            g.check("not a url"),
+            Err(HttpError::InvalidRequest(_))
+        ));
+    }
+
+    #[test]
+    fn debug_shows_credential_names_only() {
+        let shown = format!("{:?}", grant());
+        assert!(shown.contains("api") && !shown.contains("pw\""), "{shown}");
+        assert!(!shown.contains("P1"), "{shown}");
+    }
+
+    fn req(url: &str) -> Request {
+        Request {
+            method: Method::Get,
+            url: url.into(),
+            headers: vec![],
+            body: vec![],
+            credential: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn no_shop_means_no_requests_and_auth_headers_are_refused() {
+        let client = reqwest::Client::new();
+        let mut none = HttpCapability::new(client.clone(), None, HttpLimits::default());
+        assert!(matches!(
+            none.send(req("https://api.mall.example/")).await,
+            Err(HttpError::Denied(_))
+        ));
+
+        let mut cap = HttpCapability::new(client, Some(Arc::new(grant())), HttpLimits::default());
+        let mut r = req("https://api.mall.example/");
+        r.headers
+            .push(("Authorization".into(), "Basic eA==".into()));
+        assert!(matches!(
+            cap.send(r).await,
+            Err(HttpError::InvalidRequest(_))
+        ));
+        let mut r = req("https://api.mall.example/");
+        r.credential = Some("other".into());
+        assert!(
+            matches!(cap.send(r).await, Err(HttpError::InvalidRequest(m)) if m.contains("other"))
+        );
+    }
+
+    #[tokio::test]
+    async fn the_request_budget_is_enforced() {
+        // A loopback port nobody listens on: the first request fails to connect, the second is
+        // refused before any network work.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let origin = format!("http://127.0.0.1:{port}");
+        let mut g = grant();
+        g.allowed_origins.push(origin.clone());
+        let limits = HttpLimits {
+            max_requests_per_call: 1,
+            ..HttpLimits::default()
+        };
+        let mut cap = HttpCapability::new(reqwest::Client::new(), Some(Arc::new(g)), limits);
+        let first = cap.send(req(&format!("{origin}/x"))).await;
+        assert!(
+            matches!(&first, Err(HttpError::Transport(m)) if m.contains(&origin)),
+            "{first:?}"
+        );
+        let second = cap.send(req(&format!("{origin}/x"))).await;
+        assert_eq!(second.unwrap_err(), HttpError::BudgetExhausted(1));
+    }
+}

@@ -1,0 +1,58 @@
+//! What a plugin may use: each capability is its own module ([`http`], [`log`], [`clock`]) with its
+//! configuration and its tests; [`PluginState`] bundles them as the store's data and is the one
+//! place they meet. WASI is linked (a `std` guest imports it) but grants nothing: no files, no
+//! environment, no sockets, and its clocks read the host's [`clock`].
+
+pub mod clock;
+pub mod http;
+pub mod log;
+
+use wasmtime::StoreLimits;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::time::SharedClock;
+
+/// The data of one plugin call's store.
+pub struct PluginState {
+    pub(crate) wasi: WasiCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) limits: StoreLimits,
+    pub(crate) http: http::HttpCapability,
+    pub(crate) log: log::LogCapability,
+    pub(crate) clock: SharedClock,
+}
+
+impl PluginState {
+    /// A state for one call: `http` scoped to the shop the call is for (or to none).
+    pub(crate) fn new(
+        clock: SharedClock,
+        limits: StoreLimits,
+        http: http::HttpCapability,
+        log: log::LogCapability,
+    ) -> PluginState {
+        let wasi = wasmtime_wasi::WasiCtxBuilder::new()
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .wall_clock(clock::WasiWallClock(clock.clone()))
+            .build();
+        PluginState {
+            wasi,
+            table: ResourceTable::new(),
+            limits,
+            http,
+            log,
+            clock,
+        }
+    }
+}
+
+impl WasiView for PluginState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}

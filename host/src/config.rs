@@ -1,0 +1,527 @@
+//! The configuration file (TOML): the database, the plugins directory, sync policy, and one
+//! `[[shops]]` entry per shop. Loaded and validated in one place, before anything runs; every
+//! error names the shop, the key and the fix. See `mallhost.example.toml`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::model::OrderStatus;
+
+/// The most days back a fetch may reach ([7] 受注を取得する日数).
+pub const MAX_FETCH_DAYS: u32 = 90;
+
+/// A secret (API password). Never printed: `Debug` and `Display` show a mask.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+
+    /// The secret itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(********)")
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("********")
+    }
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML of the expected shape.
+    #[error("config file {path} is not valid: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The TOML parser's message (with line and column).
+        message: String,
+    },
+    /// A shop's setting is wrong.
+    #[error("shop {shop:?}: `{key}` {problem}; fix: {fix}")]
+    Shop {
+        /// The shop's id.
+        shop: String,
+        /// The key.
+        key: &'static str,
+        /// What is wrong.
+        problem: String,
+        /// How to fix it.
+        fix: String,
+    },
+    /// A top-level setting is wrong.
+    #[error("`{key}` {problem}; fix: {fix}")]
+    Global {
+        /// The key.
+        key: &'static str,
+        /// What is wrong.
+        problem: String,
+        /// How to fix it.
+        fix: String,
+    },
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// sqlx database URL, e.g. `sqlite://mallhost.db`.
+    pub database_url: String,
+    /// Directory with connector plugins (`*.wasm`).
+    pub plugins_dir: PathBuf,
+    /// Retry policy towards malls.
+    pub sync: SyncPolicy,
+    /// Shops.
+    pub shops: Vec<ShopConfig>,
+}
+
+/// How the host retries mall calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncPolicy {
+    /// Attempts after a transient fault before it is reported.
+    pub transient_retries: u32,
+    /// First backoff after a transient fault; doubles each attempt.
+    pub backoff: Duration,
+    /// Most rate-limit waits in one operation before it gives up.
+    pub rate_limit_waits: u32,
+    /// Longest single wait a mall's `Retry-After` may impose.
+    pub max_retry_after: Duration,
+}
+
+impl Default for SyncPolicy {
+    fn default() -> Self {
+        SyncPolicy {
+            transient_retries: 3,
+            backoff: Duration::from_millis(500),
+            rate_limit_waits: 200,
+            max_retry_after: Duration::from_secs(120),
+        }
+    }
+}
+
+/// One shop on one mall (モール詳細設定).
+#[derive(Debug, Clone)]
+pub struct ShopConfig {
+    /// The host's id of the shop (used in commands and the database).
+    pub id: String,
+    /// A human name.
+    pub name: String,
+    /// The mall id of the plugin that serves it (e.g. `dshopping`).
+    pub mall: String,
+    /// Order API on/off (受注API 利用する).
+    pub order_api: bool,
+    /// The mall API's base URL, without trailing slash.
+    pub base_url: String,
+    /// Partner code (パートナーコード).
+    pub partner_code: String,
+    /// API password (APIパスワード).
+    pub api_password: Secret,
+    /// [6] the status fetched orders are stored in (受注格納先ステータス).
+    pub stored_status: OrderStatus,
+    /// [7] days back, by order date, a fetch reaches (受注を取得する日数).
+    pub fetch_days: u32,
+    /// Origins (`scheme://host:port`) the plugin may call for this shop.
+    pub allowed_origins: Vec<String>,
+    /// Mall delivery-method label → merchant carrier (配送業者変換).
+    pub delivery_methods: BTreeMap<String, String>,
+    /// Mall time-slot label → merchant time slot (配送時間帯変換).
+    pub time_slots: BTreeMap<String, String>,
+    /// Merchant carrier → the mall's carrier id (配送業者ID設定).
+    pub carrier_ids: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    database_url: Option<String>,
+    plugins_dir: Option<PathBuf>,
+    #[serde(default)]
+    sync: RawSync,
+    #[serde(default)]
+    shops: Vec<RawShop>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSync {
+    transient_retries: Option<u32>,
+    backoff_ms: Option<u64>,
+    rate_limit_waits: Option<u32>,
+    max_retry_after_secs: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawShop {
+    id: String,
+    name: Option<String>,
+    mall: String,
+    #[serde(default = "yes")]
+    order_api: bool,
+    base_url: String,
+    partner_code: Option<String>,
+    api_password: Option<String>,
+    api_password_env: Option<String>,
+    #[serde(default = "default_status")]
+    stored_status: String,
+    #[serde(default = "default_days")]
+    fetch_days: u32,
+    allowed_origins: Option<Vec<String>>,
+    #[serde(default)]
+    delivery_methods: BTreeMap<String, String>,
+    #[serde(default)]
+    time_slots: BTreeMap<String, String>,
+    #[serde(default)]
+    carrier_ids: BTreeMap<String, String>,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_status() -> String {
+    OrderStatus::Confirmed.id().to_string()
+}
+fn default_days() -> u32 {
+    7
+}
+
+impl Config {
+    /// Reads and validates a config file. Relative paths in it are relative to its folder.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Config::parse(&text, base, &|k| std::env::var(k).ok()).map_err(|e| match e {
+            ConfigError::Parse { message, .. } => ConfigError::Parse {
+                path: path.to_path_buf(),
+                message,
+            },
+            other => other,
+        })
+    }
+
+    /// Parses and validates config text; `env` looks up environment variables.
+    pub fn parse(
+        text: &str,
+        base: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: PathBuf::new(),
+            message: e.to_string(),
+        })?;
+        let database_url = match raw.database_url {
+            Some(u) => u,
+            None => format!("sqlite://{}", base.join("mallhost.db").display()),
+        };
+        if !database_url.starts_with("sqlite:") {
+            return Err(ConfigError::Global {
+                key: "database_url",
+                problem: format!("{database_url:?} is not a SQLite URL"),
+                fix: "use sqlite://FILE (PostgreSQL support is planned)".into(),
+            });
+        }
+        let plugins_dir = match raw.plugins_dir {
+            Some(p) if p.is_relative() => base.join(p),
+            Some(p) => p,
+            None => base.join("plugins"),
+        };
+        let defaults = SyncPolicy::default();
+        let sync = SyncPolicy {
+            transient_retries: raw
+                .sync
+                .transient_retries
+                .unwrap_or(defaults.transient_retries),
+            backoff: raw
+                .sync
+                .backoff_ms
+                .map_or(defaults.backoff, Duration::from_millis),
+            rate_limit_waits: raw
+                .sync
+                .rate_limit_waits
+                .unwrap_or(defaults.rate_limit_waits),
+            max_retry_after: raw
+                .sync
+                .max_retry_after_secs
+                .map_or(defaults.max_retry_after, Duration::from_secs),
+        };
+        let mut shops: Vec<ShopConfig> = Vec::new();
+        for s in raw.shops {
+            if shops.iter().any(|o| o.id == s.id) {
+                return Err(ConfigError::Shop {
+                    shop: s.id,
+                    key: "id",
+                    problem: "is used by another shop".into(),
+                    fix: "give every [[shops]] entry its own id".into(),
+                });
+            }
+            shops.push(validate_shop(s, env)?);
+        }
+        Ok(Config {
+            database_url,
+            plugins_dir,
+            sync,
+            shops,
+        })
+    }
+
+    /// The shop with this id.
+    pub fn shop(&self, id: &str) -> Option<&ShopConfig> {
+        self.shops.iter().find(|s| s.id == id)
+    }
+}
+
+fn validate_shop(
+    s: RawShop,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ShopConfig, ConfigError> {
+    let err = |key: &'static str, problem: String, fix: &str| ConfigError::Shop {
+        shop: s.id.clone(),
+        key,
+        problem,
+        fix: fix.to_string(),
+    };
+    if s.id.is_empty()
+        || !s
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(err(
+            "id",
+            format!("{:?} is not a valid id", s.id),
+            "use letters, digits, - and _",
+        ));
+    }
+    let stored_status = OrderStatus::from_id(&s.stored_status).ok_or_else(|| {
+        let known: Vec<_> = OrderStatus::ALL
+            .iter()
+            .map(|st| format!("{} ({})", st.id(), st.label()))
+            .collect();
+        err(
+            "stored_status",
+            format!("{:?} is not a status", s.stored_status),
+            &format!("use one of {}", known.join(", ")),
+        )
+    })?;
+    if s.fetch_days == 0 || s.fetch_days > MAX_FETCH_DAYS {
+        return Err(err(
+            "fetch_days",
+            format!("is {}", s.fetch_days),
+            &format!("use a number of days from 1 to {MAX_FETCH_DAYS}"),
+        ));
+    }
+    let url = Url::parse(&s.base_url).map_err(|e| {
+        err(
+            "base_url",
+            format!("{:?} is not a URL ({e})", s.base_url),
+            "write the API's base URL, e.g. https://api.example.jp/v1",
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(err(
+            "base_url",
+            format!("{:?} is not an http(s) URL", s.base_url),
+            "use https://HOST/PATH",
+        ));
+    }
+    let partner_code = s.partner_code.clone().unwrap_or_default();
+    if s.order_api && partner_code.is_empty() {
+        return Err(err(
+            "partner_code",
+            "is missing".into(),
+            "paste the partner code (パートナーコード) the mall issued",
+        ));
+    }
+    let api_password = match (&s.api_password, &s.api_password_env) {
+        (Some(p), None) => Secret::new(p.clone()),
+        (None, Some(var)) => match env(var) {
+            Some(p) if !p.is_empty() => Secret::new(p),
+            _ if !s.order_api => Secret::new(""),
+            _ => {
+                return Err(err(
+                    "api_password_env",
+                    format!("names the environment variable {var}, which is not set"),
+                    &format!("export {var}=<the API password (APIパスワード)>"),
+                ));
+            }
+        },
+        (Some(_), Some(_)) => {
+            return Err(err(
+                "api_password",
+                "and `api_password_env` are both set".into(),
+                "keep one of them",
+            ));
+        }
+        (None, None) if !s.order_api => Secret::new(""),
+        (None, None) => {
+            return Err(err(
+                "api_password",
+                "is missing".into(),
+                "set `api_password_env` to the name of an environment variable holding the API password (APIパスワード)",
+            ));
+        }
+    };
+    let origin = url.origin().ascii_serialization();
+    let allowed_origins = match &s.allowed_origins {
+        None => vec![origin],
+        Some(list) => {
+            for o in list {
+                let ok = Url::parse(o)
+                    .is_ok_and(|u| u.origin().ascii_serialization() == o.trim_end_matches('/'));
+                if !ok {
+                    return Err(err(
+                        "allowed_origins",
+                        format!("{o:?} is not an origin"),
+                        "write scheme://host[:port], e.g. https://api.example.jp",
+                    ));
+                }
+            }
+            list.iter()
+                .map(|o| o.trim_end_matches('/').to_string())
+                .collect()
+        }
+    };
+    for (carrier, id) in &s.carrier_ids {
+        if id.trim().is_empty() {
+            return Err(err(
+                "carrier_ids",
+                format!("gives carrier {carrier:?} an empty id"),
+                "set the mall's id for the carrier (配送業者ID設定), or remove the entry",
+            ));
+        }
+    }
+    Ok(ShopConfig {
+        name: s.name.clone().unwrap_or_else(|| s.id.clone()),
+        mall: s.mall.clone(),
+        order_api: s.order_api,
+        base_url: s.base_url.trim_end_matches('/').to_string(),
+        partner_code,
+        api_password,
+        stored_status,
+        fetch_days: s.fetch_days,
+        allowed_origins,
+        delivery_methods: s.delivery_methods.clone(),
+        time_slots: s.time_slots.clone(),
+        carrier_ids: s.carrier_ids.clone(),
+        id: s.id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+        [[shops]]
+        id = "dshop"
+        mall = "dshopping"
+        base_url = "https://api.dshopping.example/v1/"
+        partner_code = "P1"
+        api_password_env = "DSHOP_PW"
+        stored_status = "awaiting_shipment"
+        fetch_days = 14
+        [shops.delivery_methods]
+        "宅配便" = "yamato"
+        [shops.carrier_ids]
+        yamato = "01"
+    "#;
+
+    fn env(k: &str) -> Option<String> {
+        (k == "DSHOP_PW").then(|| "s3cret".to_string())
+    }
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("/srv/mh"), &env)
+    }
+
+    #[test]
+    fn loads_a_shop_with_defaults() {
+        let c = parse(GOOD).unwrap();
+        assert_eq!(c.database_url, "sqlite:///srv/mh/mallhost.db");
+        assert_eq!(c.plugins_dir, Path::new("/srv/mh/plugins"));
+        let s = &c.shops[0];
+        assert_eq!(s.base_url, "https://api.dshopping.example/v1");
+        assert_eq!(s.allowed_origins, vec!["https://api.dshopping.example"]);
+        assert_eq!(s.stored_status, OrderStatus::AwaitingShipment);
+        assert_eq!(s.api_password.expose(), "s3cret");
+        assert_eq!(s.carrier_ids["yamato"], "01");
+    }
+
+    #[test]
+    fn the_password_never_shows() {
+        let c = parse(GOOD).unwrap();
+        let shown = format!("{:?} {}", c, c.shops[0].api_password);
+        assert!(!shown.contains("s3cret"), "{shown}");
+    }
+
+    fn shop_error(text: &str) -> (String, &'static str, String) {
+        match parse(text).unwrap_err() {
+            ConfigError::Shop { shop, key, fix, .. } => (shop, key, fix),
+            other => panic!("expected a shop error, got {other}"),
+        }
+    }
+
+    #[test]
+    fn errors_name_shop_key_and_fix() {
+        let (shop, key, fix) = shop_error(&GOOD.replace("awaiting_shipment", "shipping"));
+        assert_eq!((shop.as_str(), key), ("dshop", "stored_status"));
+        assert!(fix.contains("awaiting_shipment (出荷待ち)"), "{fix}");
+
+        let (_, key, _) = shop_error(&GOOD.replace("fetch_days = 14", "fetch_days = 0"));
+        assert_eq!(key, "fetch_days");
+        let (_, key, _) = shop_error(&GOOD.replace("fetch_days = 14", "fetch_days = 400"));
+        assert_eq!(key, "fetch_days");
+
+        let (_, key, fix) = shop_error(&GOOD.replace("DSHOP_PW", "MISSING_PW"));
+        assert_eq!(key, "api_password_env");
+        assert!(fix.contains("export MISSING_PW="), "{fix}");
+
+        let (_, key, _) = shop_error(&GOOD.replace("partner_code = \"P1\"", ""));
+        assert_eq!(key, "partner_code");
+
+        let (_, key, _) = shop_error(&GOOD.replace("\"01\"", "\" \""));
+        assert_eq!(key, "carrier_ids");
+
+        let (_, key, _) =
+            shop_error(&GOOD.replace("https://api.dshopping.example/v1/", "ftp:nothing"));
+        assert_eq!(key, "base_url");
+
+        let (_, key, _) = shop_error(&format!("{GOOD}{GOOD}"));
+        assert_eq!(key, "id", "two shops with one id");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_place() {
+        let e = parse(&GOOD.replace("fetch_days", "fetch_dayz"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("fetch_dayz"), "{e}");
+    }
+}

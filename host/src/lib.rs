@@ -1,0 +1,24 @@
+//! mallhost: keeps a merchant's marketplace (モール) orders in one database, through connector
+//! plugins that run as sandboxed WebAssembly components.
+//!
+//! Where each concern lives:
+//! - [`runtime`]: the wasmtime engine, loaded plugins, calls into them; one module per WIT
+//!   contract version (`runtime::v0_1_0`).
+//! - [`capabilities`]: what a plugin may use (http, log, clock), each in its own module.
+//! - [`connector`]: what the host asks of a connector, in the host's own types.
+//! - [`model`]: the canonical order and the host's statuses.
+//! - [`store`]: the database (sqlx, SQLite), migrations and queries.
+//! - [`sync`]: fetch → store → take, export, retries.
+//! - [`config`]: the TOML configuration and its validation.
+//! - [`time`]: UTC instants, JST dates, the injectable clock.
+
+#![deny(missing_docs)]
+
+pub mod capabilities;
+pub mod config;
+pub mod connector;
+pub mod model;
+pub mod runtime;
+pub mod store;
+pub mod sync;
+pub mod time;

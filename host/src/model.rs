@@ -1,0 +1,247 @@
+//! The host's own order model: what every contract version's types are converted into, what the
+//! store keeps and the CLI shows. Instants are UTC; calendar dates are JST.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A person at an address (orderer or recipient).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Address {
+    /// Full name.
+    pub name: String,
+    /// Name in katakana; may be empty.
+    pub name_kana: String,
+    /// Seven-digit postal code.
+    pub postal_code: String,
+    /// Prefecture.
+    pub prefecture: String,
+    /// City and street.
+    pub address1: String,
+    /// Building and room.
+    pub address2: String,
+    /// Phone number.
+    pub phone: String,
+}
+
+/// One product line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    /// The mall's line number.
+    pub line_no: u32,
+    /// Item code (key into the product master).
+    pub item_code: String,
+    /// SKU code (key into the product master).
+    pub sku_code: String,
+    /// Units.
+    pub quantity: u32,
+    /// Yen per unit, tax included.
+    pub unit_price: i64,
+    /// 10 or 8 (percent).
+    pub tax_rate: u8,
+    /// An add-on service is attached (content unknown).
+    pub has_add_on_service: bool,
+    /// From the product master; `None` while the master lacks the code ("name missing").
+    pub product_name: Option<String>,
+}
+
+/// One destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// The mall's delivery number.
+    pub delivery_no: u32,
+    /// Recipient.
+    pub recipient: Address,
+    /// The mall's delivery-method label, as received.
+    pub delivery_method: String,
+    /// The merchant's carrier the label converts to, if the conversion table knows it.
+    pub carrier: Option<String>,
+    /// Desired delivery date.
+    pub desired_date: Option<NaiveDate>,
+    /// The mall's time-slot label, as received.
+    pub desired_time_slot: String,
+    /// The merchant's time slot the label converts to, if the conversion table knows it.
+    pub time_slot: Option<String>,
+    /// Lines.
+    pub lines: Vec<OrderLine>,
+}
+
+/// Money of an order, integer yen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Amounts {
+    /// Σ quantity × unit price.
+    pub items_total: i64,
+    /// Shipping fee.
+    pub shipping_fee: i64,
+    /// Cash-on-delivery fee.
+    pub cod_fee: i64,
+    /// Points used.
+    pub points_used: i64,
+    /// Coupon discount.
+    pub coupon_discount: i64,
+    /// Billed.
+    pub billing_total: i64,
+}
+
+/// What the mall reports about an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct OrderFlags {
+    /// From the mall's verification environment (never stored).
+    pub test_order: bool,
+    /// Several destinations (複数配送).
+    pub multiple_deliveries: bool,
+    /// An add-on service is attached somewhere (付加サービス).
+    pub add_on_service: bool,
+    /// The mall gives no buyer e-mail: nothing can be mailed to the buyer.
+    pub no_buyer_email: bool,
+}
+
+/// How an order reached the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderSource {
+    /// The mall's API.
+    Api,
+    /// A CSV file.
+    Csv,
+}
+
+impl OrderSource {
+    /// Stable identifier.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderSource::Api => "api",
+            OrderSource::Csv => "csv",
+        }
+    }
+}
+
+/// A mall order in canonical form, as a plugin's `map-order` returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    /// The mall's order number.
+    pub mall_order_number: String,
+    /// When the buyer placed it (UTC).
+    pub ordered_at: DateTime<Utc>,
+    /// When the mall last changed it (UTC).
+    pub mall_updated_at: DateTime<Utc>,
+    /// The mall's status code.
+    pub mall_status: String,
+    /// The mall's payment-method code.
+    pub payment_method: String,
+    /// Orderer.
+    pub buyer: Address,
+    /// Destinations.
+    pub deliveries: Vec<Delivery>,
+    /// Money.
+    pub amounts: Amounts,
+    /// Buyer's note.
+    pub buyer_note: String,
+    /// Flags.
+    pub flags: OrderFlags,
+    /// Source.
+    pub source: OrderSource,
+}
+
+/// The host's order statuses. Stable English identifiers in config and JSON; Japanese labels
+/// where staff see them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    /// 新規受付
+    New,
+    /// 受注確認
+    Confirmed,
+    /// 出荷待ち
+    AwaitingShipment,
+    /// 保留
+    OnHold,
+    /// 出荷済み
+    Shipped,
+    /// キャンセル
+    Cancelled,
+}
+
+impl OrderStatus {
+    /// Every status, in workflow order.
+    pub const ALL: [OrderStatus; 6] = [
+        OrderStatus::New,
+        OrderStatus::Confirmed,
+        OrderStatus::AwaitingShipment,
+        OrderStatus::OnHold,
+        OrderStatus::Shipped,
+        OrderStatus::Cancelled,
+    ];
+
+    /// Stable identifier, e.g. `awaiting_shipment`.
+    pub fn id(self) -> &'static str {
+        match self {
+            OrderStatus::New => "new",
+            OrderStatus::Confirmed => "confirmed",
+            OrderStatus::AwaitingShipment => "awaiting_shipment",
+            OrderStatus::OnHold => "on_hold",
+            OrderStatus::Shipped => "shipped",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Japanese label, e.g. 出荷待ち.
+    pub fn label(self) -> &'static str {
+        match self {
+            OrderStatus::New => "新規受付",
+            OrderStatus::Confirmed => "受注確認",
+            OrderStatus::AwaitingShipment => "出荷待ち",
+            OrderStatus::OnHold => "保留",
+            OrderStatus::Shipped => "出荷済み",
+            OrderStatus::Cancelled => "キャンセル",
+        }
+    }
+
+    /// Reads an identifier.
+    pub fn from_id(s: &str) -> Option<OrderStatus> {
+        OrderStatus::ALL.into_iter().find(|st| st.id() == s)
+    }
+
+    /// The manual's export rule: orders in 新規受付, 保留 or キャンセル are never exported.
+    pub fn exportable(self) -> bool {
+        !matches!(
+            self,
+            OrderStatus::New | OrderStatus::OnHold | OrderStatus::Cancelled
+        )
+    }
+}
+
+impl std::fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// Whether the mall has been told the host handles an order (take-after-commit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TakeState {
+    /// Stored; the mall has not acknowledged it yet (a take failed or has not run).
+    Pending,
+    /// The mall moved it to its "being handled" status.
+    Taken,
+    /// Never needs taking (e.g. imported from CSV).
+    NotNeeded,
+}
+
+impl TakeState {
+    /// Stable identifier.
+    pub fn id(self) -> &'static str {
+        match self {
+            TakeState::Pending => "pending",
+            TakeState::Taken => "taken",
+            TakeState::NotNeeded => "not_needed",
+        }
+    }
+
+    /// Reads an identifier.
+    pub fn from_id(s: &str) -> Option<TakeState> {
+        [TakeState::Pending, TakeState::Taken, TakeState::NotNeeded]
+            .into_iter()
+            .find(|t| t.id() == s)
+    }
+}

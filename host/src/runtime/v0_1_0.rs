@@ -1,0 +1,314 @@
+//! Contract `mallhost:connector@0.1.0` (`wit/0.1.0/`): the generated bindings, the host side of
+//! its `host` interface (delegating to [`crate::capabilities`]), and conversions between its
+//! types and the host's. A later contract version gets a sibling module; this one stays, so
+//! plugins built against it keep working.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+
+use crate::capabilities::{self, PluginState};
+use crate::connector as c;
+use crate::model as m;
+
+wasmtime::component::bindgen!({
+    path: "../wit/0.1.0",
+    world: "mall-connector",
+    imports: { default: async | trappable },
+    exports: { default: async },
+});
+
+use mallhost::connector::host as wit_host;
+use mallhost::connector::types as wit;
+
+/// The contract version this module implements.
+pub const VERSION: &str = "0.1.0";
+
+impl wit::Host for PluginState {}
+
+impl wit_host::Host for PluginState {
+    async fn send(
+        &mut self,
+        req: wit_host::Request,
+    ) -> wasmtime::Result<Result<wit_host::Response, wit_host::HttpError>> {
+        use capabilities::http::{HttpError as E, Method as M, Request};
+        let req = Request {
+            method: match req.method {
+                wit_host::Method::Get => M::Get,
+                wit_host::Method::Post => M::Post,
+                wit_host::Method::Put => M::Put,
+                wit_host::Method::Delete => M::Delete,
+            },
+            url: req.url,
+            headers: req.headers,
+            body: req.body,
+            credential: req.credential,
+        };
+        Ok(match self.http.send(req).await {
+            Ok(r) => Ok(wit_host::Response {
+                status: r.status,
+                headers: r.headers,
+                body: r.body,
+            }),
+            Err(e) => Err(match e {
+                E::Denied(m) => wit_host::HttpError::Denied(m),
+                E::InvalidRequest(m) => wit_host::HttpError::InvalidRequest(m),
+                E::Transport(m) => wit_host::HttpError::Transport(m),
+                E::TooLarge(n) => wit_host::HttpError::TooLarge(n),
+                E::BudgetExhausted(n) => wit_host::HttpError::BudgetExhausted(n),
+            }),
+        })
+    }
+
+    async fn log(&mut self, level: wit_host::Level, message: String) -> wasmtime::Result<()> {
+        use capabilities::log::Level as L;
+        let level = match level {
+            wit_host::Level::Debug => L::Debug,
+            wit_host::Level::Info => L::Info,
+            wit_host::Level::Warn => L::Warn,
+            wit_host::Level::Error => L::Error,
+        };
+        self.log.log(level, &message);
+        Ok(())
+    }
+
+    async fn now(&mut self) -> wasmtime::Result<wit::Instant> {
+        Ok(capabilities::clock::now(&self.clock))
+    }
+}
+
+/// Why a value from the plugin cannot be used (the plugin's fault, not the mall's).
+#[derive(Debug, thiserror::Error)]
+#[error("`{field}`: {message}")]
+pub struct Malformed {
+    field: String,
+    message: String,
+}
+
+fn malformed(field: impl Into<String>, message: impl Into<String>) -> Malformed {
+    Malformed {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+pub(crate) fn info(i: wit::PluginInfo) -> c::PluginInfo {
+    c::PluginInfo {
+        mall_id: i.mall_id,
+        mall_name: i.mall_name,
+        plugin_version: i.plugin_version,
+        contract_version: i.contract_version,
+        csv_order_key: i.csv_order_key,
+    }
+}
+
+pub(crate) fn call_context(shop_id: &str, base_url: &str) -> wit::CallContext {
+    wit::CallContext {
+        shop_id: shop_id.into(),
+        base_url: base_url.into(),
+    }
+}
+
+pub(crate) fn fetch_request(w: c::Window, cursor: Option<String>) -> wit::FetchRequest {
+    wit::FetchRequest {
+        window: wit::Window {
+            start: w.start.timestamp(),
+            end: w.end.timestamp(),
+        },
+        cursor,
+    }
+}
+
+fn source_from(s: wit::OrderSource) -> m::OrderSource {
+    match s {
+        wit::OrderSource::Api => m::OrderSource::Api,
+        wit::OrderSource::Csv => m::OrderSource::Csv,
+    }
+}
+
+fn source_to(s: m::OrderSource) -> wit::OrderSource {
+    match s {
+        m::OrderSource::Api => wit::OrderSource::Api,
+        m::OrderSource::Csv => wit::OrderSource::Csv,
+    }
+}
+
+pub(crate) fn fetch_page(p: wit::FetchPage) -> c::FetchPage {
+    c::FetchPage {
+        orders: p.orders.into_iter().map(raw_from).collect(),
+        skipped: p
+            .skipped
+            .into_iter()
+            .map(|s| {
+                let reason = match s.reason {
+                    wit::SkipReason::TestOrder => c::SkipReason::TestOrder,
+                    wit::SkipReason::TooRecent => c::SkipReason::TooRecent,
+                };
+                (s.mall_order_number, reason)
+            })
+            .collect(),
+        next_cursor: p.next_cursor,
+    }
+}
+
+fn raw_from(r: wit::RawOrder) -> c::RawOrder {
+    c::RawOrder {
+        mall_order_number: r.mall_order_number,
+        source: source_from(r.source),
+        body: r.body,
+    }
+}
+
+pub(crate) fn raw_to(r: &c::RawOrder) -> wit::RawOrder {
+    wit::RawOrder {
+        mall_order_number: r.mall_order_number.clone(),
+        source: source_to(r.source),
+        body: r.body.clone(),
+    }
+}
+
+pub(crate) fn error(e: wit::ConnectorError) -> c::ConnectorError {
+    match e {
+        wit::ConnectorError::Auth(message) => c::ConnectorError::Auth { message },
+        wit::ConnectorError::RateLimited(retry_after_secs) => {
+            c::ConnectorError::RateLimited { retry_after_secs }
+        }
+        wit::ConnectorError::Transient(message) => c::ConnectorError::Transient { message },
+        wit::ConnectorError::InvalidInput(f) => c::ConnectorError::InvalidInput {
+            field: f.field,
+            message: f.message,
+        },
+        wit::ConnectorError::Unsupported(message) => c::ConnectorError::Unsupported { message },
+        wit::ConnectorError::Remote(r) => c::ConnectorError::Remote {
+            code: r.code,
+            message: r.message,
+        },
+        wit::ConnectorError::HostRefused(message) => c::ConnectorError::HostRefused { message },
+    }
+}
+
+pub(crate) fn take_results(
+    rs: Vec<wit::TakeResult>,
+) -> Vec<(String, Result<c::TakeOutcome, c::ConnectorError>)> {
+    rs.into_iter()
+        .map(|r| {
+            let outcome = match r.outcome {
+                Ok(wit::TakeOutcome::Taken) => Ok(c::TakeOutcome::Taken),
+                Ok(wit::TakeOutcome::AlreadyTaken) => Ok(c::TakeOutcome::AlreadyTaken),
+                Err(e) => Err(error(e)),
+            };
+            (r.mall_order_number, outcome)
+        })
+        .collect()
+}
+
+pub(crate) fn push_results(
+    rs: Vec<wit::PushResult>,
+) -> Vec<(String, Result<(), c::ConnectorError>)> {
+    rs.into_iter()
+        .map(|r| (r.mall_order_number, r.outcome.map_err(error)))
+        .collect()
+}
+
+pub(crate) fn shipment(s: &c::Shipment) -> wit::Shipment {
+    wit::Shipment {
+        mall_order_number: s.mall_order_number.clone(),
+        carrier_id: s.carrier_id.clone(),
+        tracking_number: s.tracking_number.clone(),
+        shipped_date: wit::Date {
+            year: u16::try_from(s.shipped_date.year()).unwrap_or(0),
+            month: s.shipped_date.month() as u8,
+            day: s.shipped_date.day() as u8,
+        },
+    }
+}
+
+fn instant(field: &str, secs: i64) -> Result<DateTime<Utc>, Malformed> {
+    DateTime::from_timestamp(secs, 0)
+        .ok_or_else(|| malformed(field, format!("{secs} is out of range")))
+}
+
+fn date(field: &str, d: wit::Date) -> Result<NaiveDate, Malformed> {
+    NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day)).ok_or_else(
+        || {
+            malformed(
+                field,
+                format!("{}-{}-{} is not a date", d.year, d.month, d.day),
+            )
+        },
+    )
+}
+
+fn address(a: wit::Address) -> m::Address {
+    m::Address {
+        name: a.name,
+        name_kana: a.name_kana,
+        postal_code: a.postal_code,
+        prefecture: a.prefecture,
+        address1: a.address1,
+        address2: a.address2,
+        phone: a.phone,
+    }
+}
+
+/// Converts a mapped order; conversion tables and product names are applied later by the host.
+pub(crate) fn order(o: wit::Order) -> Result<m::Order, Malformed> {
+    let deliveries = o
+        .deliveries
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| {
+            Ok(m::Delivery {
+                delivery_no: d.delivery_no,
+                recipient: address(d.recipient),
+                delivery_method: d.delivery_method,
+                carrier: None,
+                desired_date: d
+                    .desired_date
+                    .map(|x| date(&format!("deliveries[{i}].desired-date"), x))
+                    .transpose()?,
+                desired_time_slot: d.desired_time_slot,
+                time_slot: None,
+                lines: d
+                    .lines
+                    .into_iter()
+                    .map(|l| m::OrderLine {
+                        line_no: l.line_no,
+                        item_code: l.item_code,
+                        sku_code: l.sku_code,
+                        quantity: l.quantity,
+                        unit_price: l.unit_price,
+                        tax_rate: l.tax_rate,
+                        has_add_on_service: l.has_add_on_service,
+                        product_name: None,
+                    })
+                    .collect(),
+            })
+        })
+        .collect::<Result<Vec<_>, Malformed>>()?;
+    let a = o.amounts;
+    let f = o.flags;
+    Ok(m::Order {
+        ordered_at: instant("ordered-at", o.ordered_at)?,
+        mall_updated_at: instant("updated-at", o.updated_at)?,
+        mall_order_number: o.mall_order_number,
+        mall_status: o.mall_status,
+        payment_method: o.payment_method,
+        buyer: address(o.buyer),
+        deliveries,
+        amounts: m::Amounts {
+            items_total: a.items_total,
+            shipping_fee: a.shipping_fee,
+            cod_fee: a.cod_fee,
+            points_used: a.points_used,
+            coupon_discount: a.coupon_discount,
+            billing_total: a.billing_total,
+        },
+        buyer_note: o.buyer_note,
+        flags: m::OrderFlags {
+            test_order: f.contains(wit::OrderFlags::TEST_ORDER),
+            multiple_deliveries: f.contains(wit::OrderFlags::MULTIPLE_DELIVERIES),
+            add_on_service: f.contains(wit::OrderFlags::ADD_ON_SERVICE),
+            no_buyer_email: f.contains(wit::OrderFlags::NO_BUYER_EMAIL),
+        },
+        source: source_from(o.source),
+    })
+}

@@ -1,0 +1,187 @@
+//! Export bookkeeping: the orders an export period covers, with their last push, and the
+//! record of every push attempt.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::Row;
+
+use super::orders::history;
+use super::{Store, StoreError, corrupt};
+use crate::model::{OrderStatus, TakeState};
+use crate::time::{from_db, to_db};
+
+/// How a push attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PushOutcome {
+    /// The mall accepted it.
+    Ok,
+    /// The mall refused this order's data; not retried until the data changes.
+    Rejected,
+    /// It could not be delivered (network, rate limit, mall fault); retried next export.
+    Failed,
+}
+
+impl PushOutcome {
+    fn id(self) -> &'static str {
+        match self {
+            PushOutcome::Ok => "ok",
+            PushOutcome::Rejected => "rejected",
+            PushOutcome::Failed => "failed",
+        }
+    }
+
+    fn from_id(s: &str) -> Option<PushOutcome> {
+        [PushOutcome::Ok, PushOutcome::Rejected, PushOutcome::Failed]
+            .into_iter()
+            .find(|o| o.id() == s)
+    }
+}
+
+/// An order whose last-updated time falls in an export period, with what export rules need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportCandidate {
+    /// Row id.
+    pub id: i64,
+    /// The mall's order number.
+    pub mall_order_number: String,
+    /// Host status.
+    pub status: OrderStatus,
+    /// Why it is on hold.
+    pub hold_reason: Option<String>,
+    /// Take state.
+    pub take_state: TakeState,
+    /// Carrier.
+    pub carrier: Option<String>,
+    /// Tracking number.
+    pub tracking_number: Option<String>,
+    /// Ship date.
+    pub ship_date: Option<NaiveDate>,
+    /// Last updated.
+    pub updated_at: DateTime<Utc>,
+    /// The last push: outcome, carrier, tracking number, ship date, error.
+    pub last_push: Option<(PushOutcome, String, String, NaiveDate, Option<String>)>,
+}
+
+impl Store {
+    /// Orders of a shop last updated inside `[from, to]`, oldest update first.
+    pub async fn export_candidates(
+        &self,
+        shop_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ExportCandidate>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT o.id, o.mall_order_number, o.status, o.hold_reason, o.take_state, o.carrier,
+                o.tracking_number, o.ship_date, o.updated_at,
+                p.outcome AS p_outcome, p.carrier AS p_carrier, p.tracking_number AS p_tracking,
+                p.ship_date AS p_date, p.error AS p_error
+             FROM orders o
+             LEFT JOIN shipment_pushes p
+               ON p.id = (SELECT MAX(id) FROM shipment_pushes WHERE order_id = o.id)
+             WHERE o.shop_id = ? AND o.updated_at >= ? AND o.updated_at <= ?
+             ORDER BY o.updated_at, o.id",
+        )
+        .bind(shop_id)
+        .bind(to_db(from))
+        .bind(to_db(to))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let n: String = r.try_get("mall_order_number")?;
+                let date = |col: &'static str,
+                            v: Option<String>|
+                 -> Result<Option<NaiveDate>, StoreError> {
+                    v.map(|d| {
+                        d.parse::<NaiveDate>()
+                            .map_err(|e| corrupt("orders", col, &n, e))
+                    })
+                    .transpose()
+                };
+                let status_s: String = r.try_get("status")?;
+                let take_s: String = r.try_get("take_state")?;
+                let updated_s: String = r.try_get("updated_at")?;
+                let last_push = match r.try_get::<Option<String>, _>("p_outcome")? {
+                    None => None,
+                    Some(o) => Some((
+                        PushOutcome::from_id(&o)
+                            .ok_or_else(|| corrupt("shipment_pushes", "outcome", &n, &o))?,
+                        r.try_get("p_carrier")?,
+                        r.try_get("p_tracking")?,
+                        date("ship_date", r.try_get("p_date")?)?.unwrap_or_default(),
+                        r.try_get("p_error")?,
+                    )),
+                };
+                Ok(ExportCandidate {
+                    id: r.try_get("id")?,
+                    status: OrderStatus::from_id(&status_s)
+                        .ok_or_else(|| corrupt("orders", "status", &n, &status_s))?,
+                    hold_reason: r.try_get("hold_reason")?,
+                    take_state: TakeState::from_id(&take_s)
+                        .ok_or_else(|| corrupt("orders", "take_state", &n, &take_s))?,
+                    carrier: r.try_get("carrier")?,
+                    tracking_number: r.try_get("tracking_number")?,
+                    ship_date: date("ship_date", r.try_get("ship_date")?)?,
+                    updated_at: from_db(&updated_s)
+                        .ok_or_else(|| corrupt("orders", "updated_at", &n, &updated_s))?,
+                    last_push,
+                    mall_order_number: n,
+                })
+            })
+            .collect()
+    }
+
+    /// Records a push attempt; an accepted one also marks the order shipped (出荷済み).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_push(
+        &self,
+        order_id: i64,
+        carrier: &str,
+        carrier_id: &str,
+        tracking: &str,
+        ship_date: NaiveDate,
+        outcome: PushOutcome,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO shipment_pushes (order_id, carrier, carrier_id, tracking_number, ship_date,
+                attempted_at, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(order_id)
+        .bind(carrier)
+        .bind(carrier_id)
+        .bind(tracking)
+        .bind(ship_date.to_string())
+        .bind(to_db(now))
+        .bind(outcome.id())
+        .bind(error)
+        .execute(&mut *tx)
+        .await?;
+        let detail = match (outcome, error) {
+            (PushOutcome::Ok, _) => {
+                format!("shipment sent to the mall: carrier id {carrier_id}, tracking {tracking}")
+            }
+            (_, e) => format!("shipment push {}: {}", outcome.id(), e.unwrap_or("")),
+        };
+        if outcome == PushOutcome::Ok {
+            sqlx::query("UPDATE orders SET status = 'shipped', updated_at = ? WHERE id = ?")
+                .bind(to_db(now))
+                .bind(order_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        history(
+            &mut tx,
+            order_id,
+            now,
+            &format!("push_{}", outcome.id()),
+            &detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

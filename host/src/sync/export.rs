@@ -1,0 +1,297 @@
+//! The export rules of the manual (データ書出): an order is sent to the mall only when its status
+//! is not 新規受付, 保留 or キャンセル and all four conditions hold — last updated inside the
+//! export period (the candidate query), a ship date today or earlier (JST), a tracking number
+//! (伝票番号), a carrier (配送業者) — and the carrier has the mall's id (配送業者ID設定).
+//! Besides: the mall must have been told the host handles the order (taken), and a shipment
+//! already accepted or refused with the same data is not sent again.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::connector::Shipment;
+use crate::model::{OrderStatus, TakeState};
+use crate::store::{ExportCandidate, PushOutcome};
+
+/// Why an order is left out of an export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Exclusion {
+    /// Its status is never exported.
+    #[error("status {} ({}) is not exported{}", .status.id(), .status.label(), .hold_reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
+    Status {
+        /// The status.
+        status: OrderStatus,
+        /// Why on hold, if on hold.
+        hold_reason: Option<String>,
+    },
+    /// The mall has not acknowledged it yet.
+    #[error("not yet taken on the mall (a take is pending; the next fetch retries it)")]
+    NotTaken,
+    /// No ship date.
+    #[error("no ship date set (set one with `orders ship`)")]
+    NoShipDate,
+    /// Ship date in the future.
+    #[error("ship date {date} is in the future (exported from that day on)")]
+    FutureShipDate {
+        /// The date.
+        date: NaiveDate,
+    },
+    /// No tracking number.
+    #[error("no tracking number (伝票番号) set; for untracked mail enter a dummy number")]
+    NoTracking,
+    /// No carrier.
+    #[error("no carrier (配送業者) selected")]
+    NoCarrier,
+    /// The carrier has no mall id.
+    #[error(
+        "carrier {carrier:?} has no carrier id for this mall (配送業者ID設定): add it under the shop's `carrier_ids` in the config"
+    )]
+    NoCarrierId {
+        /// The carrier.
+        carrier: String,
+    },
+    /// Already accepted by the mall with this data.
+    #[error("already exported with this carrier and tracking number")]
+    AlreadyExported,
+    /// The mall refused this data before.
+    #[error(
+        "the mall refused this shipment before ({message}); change the tracking data to send it again"
+    )]
+    RejectedBefore {
+        /// The mall's reason.
+        message: String,
+    },
+}
+
+/// What an eligible order sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Eligible {
+    /// The order's row id.
+    pub order_id: i64,
+    /// The merchant's carrier.
+    pub carrier: String,
+    /// The shipment for the mall.
+    pub shipment: Shipment,
+}
+
+/// Applies the rules to one candidate.
+pub fn judge(
+    c: &ExportCandidate,
+    today: NaiveDate,
+    carrier_ids: &BTreeMap<String, String>,
+) -> Result<Eligible, Exclusion> {
+    if !c.status.exportable() {
+        return Err(Exclusion::Status {
+            status: c.status,
+            hold_reason: c.hold_reason.clone(),
+        });
+    }
+    let ship_date = c.ship_date.ok_or(Exclusion::NoShipDate)?;
+    if ship_date > today {
+        return Err(Exclusion::FutureShipDate { date: ship_date });
+    }
+    let tracking = c
+        .tracking_number
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+        .ok_or(Exclusion::NoTracking)?;
+    let carrier = c
+        .carrier
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+        .ok_or(Exclusion::NoCarrier)?;
+    let carrier_id = carrier_ids
+        .get(carrier)
+        .filter(|id| !id.trim().is_empty())
+        .ok_or_else(|| Exclusion::NoCarrierId {
+            carrier: carrier.to_string(),
+        })?;
+    if c.take_state == TakeState::Pending {
+        return Err(Exclusion::NotTaken);
+    }
+    if let Some((outcome, p_carrier, p_tracking, p_date, p_error)) = &c.last_push {
+        let same = p_carrier == carrier && p_tracking == tracking && *p_date == ship_date;
+        match outcome {
+            PushOutcome::Ok if p_carrier == carrier && p_tracking == tracking => {
+                return Err(Exclusion::AlreadyExported);
+            }
+            PushOutcome::Rejected if same => {
+                return Err(Exclusion::RejectedBefore {
+                    message: p_error.clone().unwrap_or_default(),
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(Eligible {
+        order_id: c.id,
+        carrier: carrier.to_string(),
+        shipment: Shipment {
+            mall_order_number: c.mall_order_number.clone(),
+            carrier_id: carrier_id.clone(),
+            tracking_number: tracking.to_string(),
+            shipped_date: ship_date,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()
+    }
+
+    fn ready() -> ExportCandidate {
+        ExportCandidate {
+            id: 7,
+            mall_order_number: "DS1".into(),
+            status: OrderStatus::AwaitingShipment,
+            hold_reason: None,
+            take_state: TakeState::Taken,
+            carrier: Some("yamato".into()),
+            tracking_number: Some("123456789013".into()),
+            ship_date: Some(today()),
+            updated_at: chrono::Utc::now(),
+            last_push: None,
+        }
+    }
+
+    fn ids() -> BTreeMap<String, String> {
+        [("yamato".to_string(), "01".to_string())].into()
+    }
+
+    #[test]
+    fn an_order_meeting_every_condition_is_sent_with_the_carrier_id() {
+        let e = judge(&ready(), today(), &ids()).unwrap();
+        assert_eq!(e.shipment.carrier_id, "01");
+        assert_eq!(e.shipment.tracking_number, "123456789013");
+        assert_eq!(e.shipment.shipped_date, today());
+        // A ship date in the past is fine too.
+        let mut c = ready();
+        c.ship_date = today().pred_opt();
+        assert!(judge(&c, today(), &ids()).is_ok());
+    }
+
+    #[test]
+    fn each_condition_alone_excludes() {
+        for status in [
+            OrderStatus::New,
+            OrderStatus::OnHold,
+            OrderStatus::Cancelled,
+        ] {
+            let c = ExportCandidate { status, ..ready() };
+            assert!(
+                matches!(judge(&c, today(), &ids()), Err(Exclusion::Status { .. })),
+                "{status}"
+            );
+        }
+        for status in [
+            OrderStatus::Confirmed,
+            OrderStatus::AwaitingShipment,
+            OrderStatus::Shipped,
+        ] {
+            let c = ExportCandidate { status, ..ready() };
+            assert!(judge(&c, today(), &ids()).is_ok(), "{status}");
+        }
+        let c = ExportCandidate {
+            ship_date: None,
+            ..ready()
+        };
+        assert_eq!(judge(&c, today(), &ids()), Err(Exclusion::NoShipDate));
+        let tomorrow = today().succ_opt().unwrap();
+        let c = ExportCandidate {
+            ship_date: Some(tomorrow),
+            ..ready()
+        };
+        assert_eq!(
+            judge(&c, today(), &ids()),
+            Err(Exclusion::FutureShipDate { date: tomorrow })
+        );
+        let c = ExportCandidate {
+            tracking_number: Some(" ".into()),
+            ..ready()
+        };
+        assert_eq!(judge(&c, today(), &ids()), Err(Exclusion::NoTracking));
+        let c = ExportCandidate {
+            tracking_number: None,
+            ..ready()
+        };
+        assert_eq!(judge(&c, today(), &ids()), Err(Exclusion::NoTracking));
+        let c = ExportCandidate {
+            carrier: None,
+            ..ready()
+        };
+        assert_eq!(judge(&c, today(), &ids()), Err(Exclusion::NoCarrier));
+        let c = ExportCandidate {
+            carrier: Some("sagawa".into()),
+            ..ready()
+        };
+        assert!(
+            matches!(judge(&c, today(), &ids()), Err(Exclusion::NoCarrierId { carrier }) if carrier == "sagawa")
+        );
+        let c = ExportCandidate {
+            take_state: TakeState::Pending,
+            ..ready()
+        };
+        assert_eq!(judge(&c, today(), &ids()), Err(Exclusion::NotTaken));
+    }
+
+    #[test]
+    fn pushes_are_not_repeated_unless_the_data_changed() {
+        let pushed = |outcome| {
+            Some((
+                outcome,
+                "yamato".to_string(),
+                "123456789013".to_string(),
+                today(),
+                Some("bad".to_string()),
+            ))
+        };
+        let c = ExportCandidate {
+            last_push: pushed(PushOutcome::Ok),
+            ..ready()
+        };
+        assert_eq!(judge(&c, today(), &ids()), Err(Exclusion::AlreadyExported));
+        let c = ExportCandidate {
+            last_push: pushed(PushOutcome::Rejected),
+            ..ready()
+        };
+        assert!(matches!(
+            judge(&c, today(), &ids()),
+            Err(Exclusion::RejectedBefore { .. })
+        ));
+        // A failed delivery is retried; changed data after a rejection is sent.
+        let c = ExportCandidate {
+            last_push: pushed(PushOutcome::Failed),
+            ..ready()
+        };
+        assert!(judge(&c, today(), &ids()).is_ok());
+        let c = ExportCandidate {
+            last_push: pushed(PushOutcome::Rejected),
+            tracking_number: Some("123456789020".into()),
+            ..ready()
+        };
+        assert!(judge(&c, today(), &ids()).is_ok());
+    }
+
+    #[test]
+    fn reasons_read_as_instructions() {
+        let e = Exclusion::NoCarrierId {
+            carrier: "sagawa".into(),
+        };
+        assert!(e.to_string().contains("carrier_ids"));
+        let e = Exclusion::Status {
+            status: OrderStatus::OnHold,
+            hold_reason: Some("複数配送".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "status on_hold (保留) is not exported: 複数配送"
+        );
+    }
+}

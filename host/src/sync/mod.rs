@@ -1,0 +1,466 @@
+//! The order flow between a shop's mall and the database:
+//!
+//! 1. **fetch**: page through the mall's new orders (the plugin holds back test orders and
+//!    orders younger than the mall's hold time), map each, apply the shop's conversion tables,
+//!    store each page in one transaction (unique by shop + mall order number);
+//! 2. **take**: only after the commit, acknowledge the stored orders on the mall; a take that
+//!    fails stays pending and is retried by the next run;
+//! 3. **export**: push the shipments of orders meeting the export rules ([`export`]) and record
+//!    every result.
+//!
+//! Rate limits and transient faults are retried by [`retry`] under the configured policy.
+
+pub mod export;
+mod retry;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::config::{ShopConfig, SyncPolicy};
+use crate::connector::{SkipReason, TakeOutcome, Window};
+use crate::model::{Order, TakeState};
+use crate::runtime::{CallError, Runtime};
+use crate::store::{PushOutcome, Store, StoreError};
+use crate::time::{SharedClock, jst_date, jst_day_end, jst_day_start};
+
+pub use export::{Eligible, Exclusion};
+
+/// How many orders one take or push call carries (the plugin batches further for its mall).
+const CALL_CHUNK: usize = 500;
+
+/// Why a sync operation failed as a whole.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SyncError {
+    /// A plugin call failed for good.
+    #[error("shop {shop:?}: {source}")]
+    Call {
+        /// Shop.
+        shop: String,
+        /// The failure (names the plugin, its version and the call).
+        source: CallError,
+    },
+    /// The database failed.
+    #[error("shop {shop:?}: {source}")]
+    Store {
+        /// Shop.
+        shop: String,
+        /// The failure.
+        source: StoreError,
+    },
+    /// The request makes no sense (e.g. a reversed date range).
+    #[error("shop {shop:?}: {message}")]
+    Invalid {
+        /// Shop.
+        shop: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+}
+
+/// A label of an order the conversion tables do not know.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnknownLabel {
+    /// The order.
+    pub mall_order_number: String,
+    /// `delivery_method` or `time_slot`.
+    pub kind: &'static str,
+    /// The mall's label.
+    pub label: String,
+}
+
+/// What a fetch did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FetchReport {
+    /// Shop.
+    pub shop: String,
+    /// `mall@version` of the plugin used.
+    pub plugin: String,
+    /// The window asked for.
+    pub window: Option<Window>,
+    /// Pages read.
+    pub pages: u32,
+    /// Orders the mall returned as new.
+    pub fetched: usize,
+    /// Stored for the first time.
+    pub stored: Vec<String>,
+    /// Already stored before (not stored twice).
+    pub already_stored: Vec<String>,
+    /// Stored on hold, with the reason.
+    pub held: Vec<(String, String)>,
+    /// Left out: from the test environment.
+    pub skipped_test: Vec<String>,
+    /// Left out for now: too recent (fetched by a later run).
+    pub skipped_too_recent: Vec<String>,
+    /// Could not be mapped, with the error naming the field; left on the mall untaken.
+    pub invalid: Vec<(String, String)>,
+    /// Labels the conversion tables lack (stored with the raw label).
+    pub unknown_labels: Vec<UnknownLabel>,
+    /// The take that followed.
+    pub take: TakeReport,
+}
+
+/// What a take did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TakeReport {
+    /// Orders that were pending.
+    pub attempted: usize,
+    /// Taken now.
+    pub taken: Vec<String>,
+    /// The mall had them taken already.
+    pub already_taken: Vec<String>,
+    /// Still pending, with the error.
+    pub failed: Vec<(String, String)>,
+}
+
+/// One order's line in an export report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportLine {
+    /// The order.
+    pub mall_order_number: String,
+    /// The carrier id sent.
+    pub carrier_id: String,
+    /// The tracking number sent.
+    pub tracking_number: String,
+}
+
+/// What an export did (or, in a dry run, would do).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ExportReport {
+    /// Shop.
+    pub shop: String,
+    /// Period start.
+    pub from: Option<DateTime<Utc>>,
+    /// Period end.
+    pub to: Option<DateTime<Utc>>,
+    /// Nothing was sent.
+    pub dry_run: bool,
+    /// Sent and accepted (or, in a dry run, to be sent).
+    pub pushed: Vec<ExportLine>,
+    /// Refused by the mall, with its reason.
+    pub rejected: Vec<(String, String)>,
+    /// Not delivered (retried next time), with the error.
+    pub failed: Vec<(String, String)>,
+    /// Left out by the rules, with the reason.
+    pub excluded: Vec<(String, Exclusion)>,
+}
+
+/// Runs the flow for shops.
+pub struct Syncer<'a> {
+    store: &'a Store,
+    runtime: &'a Runtime,
+    clock: SharedClock,
+    policy: SyncPolicy,
+}
+
+impl<'a> Syncer<'a> {
+    /// A syncer over a database and a runtime.
+    pub fn new(
+        store: &'a Store,
+        runtime: &'a Runtime,
+        clock: SharedClock,
+        policy: SyncPolicy,
+    ) -> Self {
+        Syncer {
+            store,
+            runtime,
+            clock,
+            policy,
+        }
+    }
+
+    /// The window of a fetch by the shop's [7] setting: from the start of the JST day
+    /// `fetch_days` days ago until now.
+    pub fn days_window(&self, shop: &ShopConfig) -> Window {
+        let now = self.clock.now();
+        let first = jst_date(now) - Duration::days(i64::from(shop.fetch_days));
+        Window {
+            start: jst_day_start(first),
+            end: now,
+        }
+    }
+
+    /// The window of a fetch by JST dates (both included), clipped to now.
+    pub fn range_window(
+        &self,
+        shop: &ShopConfig,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Window, SyncError> {
+        let now = self.clock.now();
+        let today = jst_date(now);
+        let invalid = |message: String| SyncError::Invalid {
+            shop: shop.id.clone(),
+            message,
+        };
+        if from > to {
+            return Err(invalid(format!(
+                "the date range is reversed ({from} is after {to}); swap --from and --to"
+            )));
+        }
+        if from > today {
+            return Err(invalid(format!(
+                "the date range starts in the future ({from}; today is {today} JST)"
+            )));
+        }
+        Ok(Window {
+            start: jst_day_start(from),
+            end: jst_day_end(to).min(now),
+        })
+    }
+
+    /// Fetches new orders in `window`, stores them, then takes them (and any still pending).
+    pub async fn fetch(&self, shop: &ShopConfig, window: Window) -> Result<FetchReport, SyncError> {
+        let call_err = |source| SyncError::Call {
+            shop: shop.id.clone(),
+            source,
+        };
+        let store_err = |source| SyncError::Store {
+            shop: shop.id.clone(),
+            source,
+        };
+        let connector = self.runtime.connector(shop);
+        let mut report = FetchReport {
+            shop: shop.id.clone(),
+            plugin: connector.plugin_label().map_err(call_err)?,
+            window: Some(window),
+            ..FetchReport::default()
+        };
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = retry::with_retry(&self.policy, async || {
+                connector.fetch_orders(window, cursor.clone()).await
+            })
+            .await
+            .map_err(call_err)?;
+            report.pages += 1;
+            report.fetched += page.orders.len();
+            for (n, reason) in page.skipped {
+                match reason {
+                    SkipReason::TestOrder => report.skipped_test.push(n),
+                    SkipReason::TooRecent => report.skipped_too_recent.push(n),
+                }
+            }
+            let mut orders = Vec::with_capacity(page.orders.len());
+            for raw in &page.orders {
+                match connector.map_order(raw).await {
+                    Ok(o) if o.flags.test_order => report.skipped_test.push(o.mall_order_number),
+                    Ok(mut o) => {
+                        report.unknown_labels.extend(convert(shop, &mut o));
+                        orders.push(o);
+                    }
+                    Err(e) => {
+                        tracing::warn!(
+                            "shop {}: order {} not stored: {e}",
+                            shop.id,
+                            raw.mall_order_number
+                        );
+                        report
+                            .invalid
+                            .push((raw.mall_order_number.clone(), e.to_string()));
+                    }
+                }
+            }
+            let outcome = self
+                .store
+                .store_orders(
+                    &shop.id,
+                    &shop.mall,
+                    &orders,
+                    shop.stored_status,
+                    TakeState::Pending,
+                    self.clock.now(),
+                )
+                .await
+                .map_err(store_err)?;
+            tracing::info!(
+                "shop {}: page {} — {} new, {} already stored",
+                shop.id,
+                report.pages,
+                outcome.inserted.len(),
+                outcome.existing.len()
+            );
+            report.stored.extend(outcome.inserted);
+            report.already_stored.extend(outcome.existing);
+            report.held.extend(outcome.held);
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        report.take = self.take_pending(shop).await?;
+        Ok(report)
+    }
+
+    /// Takes every order of the shop still pending on the mall.
+    pub async fn take_pending(&self, shop: &ShopConfig) -> Result<TakeReport, SyncError> {
+        let store_err = |source| SyncError::Store {
+            shop: shop.id.clone(),
+            source,
+        };
+        let pending = self
+            .store
+            .pending_takes(&shop.id)
+            .await
+            .map_err(store_err)?;
+        let mut report = TakeReport {
+            attempted: pending.len(),
+            ..TakeReport::default()
+        };
+        let connector = self.runtime.connector(shop);
+        for chunk in pending.chunks(CALL_CHUNK) {
+            let results = retry::batch_with_retry(
+                &self.policy,
+                chunk.to_vec(),
+                |s| s.as_str(),
+                async |batch| connector.take_orders(batch).await,
+            )
+            .await;
+            let now = self.clock.now();
+            let records: Vec<(String, Result<TakeOutcome, String>)> = results
+                .into_iter()
+                .map(|(n, r)| (n, r.map_err(|e| e.to_string())))
+                .collect();
+            self.store
+                .record_takes(&shop.id, &records, now)
+                .await
+                .map_err(store_err)?;
+            for (n, r) in records {
+                match r {
+                    Ok(TakeOutcome::Taken) => report.taken.push(n),
+                    Ok(TakeOutcome::AlreadyTaken) => report.already_taken.push(n),
+                    Err(e) => {
+                        tracing::warn!("shop {}: order {n} stays pending: {e}", shop.id);
+                        report.failed.push((n, e));
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Exports shipments of orders last updated inside `[from, to]` (JST dates, both included)
+    /// that meet the export rules; a dry run only reports what it would send.
+    pub async fn export(
+        &self,
+        shop: &ShopConfig,
+        from: NaiveDate,
+        to: NaiveDate,
+        dry_run: bool,
+    ) -> Result<ExportReport, SyncError> {
+        let store_err = |source| SyncError::Store {
+            shop: shop.id.clone(),
+            source,
+        };
+        if from > to {
+            return Err(SyncError::Invalid {
+                shop: shop.id.clone(),
+                message: format!(
+                    "the export period is reversed ({from} is after {to}); swap --from and --to"
+                ),
+            });
+        }
+        let (start, end) = (jst_day_start(from), jst_day_end(to));
+        let today = jst_date(self.clock.now());
+        let candidates = self
+            .store
+            .export_candidates(&shop.id, start, end)
+            .await
+            .map_err(store_err)?;
+        let mut report = ExportReport {
+            shop: shop.id.clone(),
+            from: Some(start),
+            to: Some(end),
+            dry_run,
+            ..ExportReport::default()
+        };
+        let mut eligible = Vec::new();
+        for c in &candidates {
+            match export::judge(c, today, &shop.carrier_ids) {
+                Ok(e) => eligible.push(e),
+                Err(x) => report.excluded.push((c.mall_order_number.clone(), x)),
+            }
+        }
+        let line = |e: &Eligible| ExportLine {
+            mall_order_number: e.shipment.mall_order_number.clone(),
+            carrier_id: e.shipment.carrier_id.clone(),
+            tracking_number: e.shipment.tracking_number.clone(),
+        };
+        if dry_run {
+            report.pushed = eligible.iter().map(line).collect();
+            return Ok(report);
+        }
+        let connector = self.runtime.connector(shop);
+        for chunk in eligible.chunks(CALL_CHUNK) {
+            let results = retry::batch_with_retry(
+                &self.policy,
+                chunk.to_vec(),
+                |e: &Eligible| e.shipment.mall_order_number.as_str(),
+                async |batch: &[Eligible]| {
+                    let shipments: Vec<_> = batch.iter().map(|e| e.shipment.clone()).collect();
+                    connector.push_shipments(&shipments).await
+                },
+            )
+            .await;
+            for (e, r) in results {
+                let n = e.shipment.mall_order_number.clone();
+                // An error that outlived the retries is either the mall's verdict on this order
+                // (kept until its data changes) or a delivery failure (tried again next time).
+                let (outcome, error) = match &r {
+                    Ok(()) => (PushOutcome::Ok, None),
+                    Err(e) if e.undelivered() => (PushOutcome::Failed, Some(e.to_string())),
+                    Err(e) => (PushOutcome::Rejected, Some(e.to_string())),
+                };
+                let error = error.as_deref();
+                self.store
+                    .record_push(
+                        e.order_id,
+                        &e.carrier,
+                        &e.shipment.carrier_id,
+                        &e.shipment.tracking_number,
+                        e.shipment.shipped_date,
+                        outcome,
+                        error,
+                        self.clock.now(),
+                    )
+                    .await
+                    .map_err(store_err)?;
+                match outcome {
+                    PushOutcome::Ok => report.pushed.push(line(&e)),
+                    PushOutcome::Rejected => report
+                        .rejected
+                        .push((n, error.unwrap_or_default().to_string())),
+                    PushOutcome::Failed => report
+                        .failed
+                        .push((n, error.unwrap_or_default().to_string())),
+                }
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// Applies the shop's conversion tables (配送業者・配送時間帯変換) to an order's deliveries;
+/// returns the labels the tables lack (the order keeps the raw label).
+pub fn convert(shop: &ShopConfig, order: &mut Order) -> Vec<UnknownLabel> {
+    let mut unknown = Vec::new();
+    for d in &mut order.deliveries {
+        d.carrier = shop.delivery_methods.get(&d.delivery_method).cloned();
+        if d.carrier.is_none() {
+            unknown.push(UnknownLabel {
+                mall_order_number: order.mall_order_number.clone(),
+                kind: "delivery_method",
+                label: d.delivery_method.clone(),
+            });
+        }
+        d.time_slot = shop.time_slots.get(&d.desired_time_slot).cloned();
+        if d.time_slot.is_none() && !shop.time_slots.is_empty() {
+            unknown.push(UnknownLabel {
+                mall_order_number: order.mall_order_number.clone(),
+                kind: "time_slot",
+                label: d.desired_time_slot.clone(),
+            });
+        }
+    }
+    unknown
+}

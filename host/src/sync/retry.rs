@@ -1,0 +1,294 @@
+//! Retrying mall calls: a `rate-limited` answer waits the mall's `Retry-After` and carries on
+//! where it was; a `transient` fault is retried with doubling backoff a bounded number of times;
+//! anything else is final.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::config::SyncPolicy;
+use crate::connector::ConnectorError;
+use crate::runtime::CallError;
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    Wait(Duration),
+    GiveUp,
+}
+
+/// Counts waits and attempts of one operation against the policy.
+#[derive(Debug)]
+pub(crate) struct Budget<'a> {
+    policy: &'a SyncPolicy,
+    rate_waits: u32,
+    transient: u32,
+}
+
+impl<'a> Budget<'a> {
+    pub(crate) fn new(policy: &'a SyncPolicy) -> Self {
+        Budget {
+            policy,
+            rate_waits: 0,
+            transient: 0,
+        }
+    }
+
+    fn next(&mut self, e: &ConnectorError) -> Next {
+        match e {
+            ConnectorError::RateLimited { retry_after_secs } => {
+                if self.rate_waits >= self.policy.rate_limit_waits {
+                    return Next::GiveUp;
+                }
+                self.rate_waits += 1;
+                Next::Wait(
+                    Duration::from_secs(u64::from(*retry_after_secs))
+                        .min(self.policy.max_retry_after),
+                )
+            }
+            ConnectorError::Transient { .. } => {
+                if self.transient >= self.policy.transient_retries {
+                    return Next::GiveUp;
+                }
+                let wait = self
+                    .policy
+                    .backoff
+                    .saturating_mul(1 << self.transient.min(16));
+                self.transient += 1;
+                Next::Wait(wait)
+            }
+            _ => Next::GiveUp,
+        }
+    }
+
+    /// Sleeps before the next attempt if `e` is worth retrying; `false` when it is not.
+    pub(crate) async fn wait_for(&mut self, e: &ConnectorError) -> bool {
+        match self.next(e) {
+            Next::GiveUp => false,
+            Next::Wait(d) => {
+                tracing::info!("{e}; retrying in {:.1} s", d.as_secs_f64());
+                tokio::time::sleep(d).await;
+                true
+            }
+        }
+    }
+}
+
+/// Runs `f` until it succeeds or fails for good under `policy`.
+pub(crate) async fn with_retry<T>(
+    policy: &SyncPolicy,
+    mut f: impl AsyncFnMut() -> Result<T, CallError>,
+) -> Result<T, CallError> {
+    let mut budget = Budget::new(policy);
+    loop {
+        match f().await {
+            Ok(v) => return Ok(v),
+            Err(e) => match e.connector_error() {
+                Some(ce) if ce.is_retryable() && budget.wait_for(ce).await => continue,
+                _ => return Err(e),
+            },
+        }
+    }
+}
+
+/// Why one item of a batch has no success.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ItemError {
+    /// The connector's final error for this item.
+    #[error(transparent)]
+    Connector(ConnectorError),
+    /// The whole call failed (plugin fault).
+    #[error(transparent)]
+    Call(CallError),
+    /// The plugin's answer had no result for this item.
+    #[error("the plugin returned no result for this order")]
+    NoResult,
+}
+
+impl ItemError {
+    /// Whether the item was not delivered to the mall (as opposed to refused by it).
+    pub fn undelivered(&self) -> bool {
+        match self {
+            ItemError::Connector(e) => {
+                e.is_retryable() || matches!(e, ConnectorError::HostRefused { .. })
+            }
+            ItemError::Call(_) | ItemError::NoResult => true,
+        }
+    }
+}
+
+/// Runs a per-order batch call until every item has a final result: items that failed with a
+/// retryable error are sent again (only those), after the wait the error asks for.
+pub(crate) async fn batch_with_retry<I, O>(
+    policy: &SyncPolicy,
+    items: Vec<I>,
+    key: impl Fn(&I) -> &str,
+    mut call: impl AsyncFnMut(&[I]) -> Result<Vec<(String, Result<O, ConnectorError>)>, CallError>,
+) -> Vec<(I, Result<O, ItemError>)> {
+    let mut budget = Budget::new(policy);
+    let mut remaining = items;
+    let mut finished = Vec::with_capacity(remaining.len());
+    while !remaining.is_empty() {
+        let results = match call(&remaining).await {
+            Ok(r) => r,
+            Err(e) => {
+                finished.extend(
+                    remaining
+                        .drain(..)
+                        .map(|i| (i, Err(ItemError::Call(e.clone())))),
+                );
+                break;
+            }
+        };
+        let mut by_key: HashMap<String, Result<O, ConnectorError>> = HashMap::new();
+        for (k, r) in results {
+            by_key.entry(k).or_insert(r);
+        }
+        let mut retry = Vec::new();
+        let mut wait_on: Option<ConnectorError> = None;
+        for item in remaining.drain(..) {
+            match by_key.remove(key(&item)) {
+                None => finished.push((item, Err(ItemError::NoResult))),
+                Some(Ok(v)) => finished.push((item, Ok(v))),
+                Some(Err(e)) if e.is_retryable() => {
+                    // A rate limit dominates a transient fault: waiting the mall's time serves both.
+                    if wait_on.is_none() || matches!(e, ConnectorError::RateLimited { .. }) {
+                        wait_on = Some(e);
+                    }
+                    retry.push(item);
+                }
+                Some(Err(e)) => finished.push((item, Err(ItemError::Connector(e)))),
+            }
+        }
+        if let Some(e) = wait_on
+            && !budget.wait_for(&e).await
+        {
+            finished.extend(
+                retry
+                    .drain(..)
+                    .map(|i| (i, Err(ItemError::Connector(e.clone())))),
+            );
+        }
+        remaining = retry;
+    }
+    finished
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> SyncPolicy {
+        SyncPolicy {
+            transient_retries: 2,
+            backoff: Duration::from_millis(1),
+            rate_limit_waits: 3,
+            max_retry_after: Duration::from_millis(5),
+        }
+    }
+
+    fn fault(error: ConnectorError) -> CallError {
+        CallError::Connector {
+            plugin: "p@1".into(),
+            call: "fetch-orders",
+            error,
+        }
+    }
+
+    #[tokio::test]
+    async fn transient_faults_are_retried_a_bounded_number_of_times() {
+        let mut calls = 0;
+        let r: Result<(), _> = with_retry(&policy(), async || {
+            calls += 1;
+            Err(fault(ConnectorError::Transient {
+                message: "503".into(),
+            }))
+        })
+        .await;
+        assert!(r.is_err());
+        assert_eq!(calls, 3, "one try and two retries");
+    }
+
+    #[tokio::test]
+    async fn rate_limits_wait_and_carry_on() {
+        let mut calls = 0;
+        let r = with_retry(&policy(), async || {
+            calls += 1;
+            if calls < 3 {
+                Err(fault(ConnectorError::RateLimited {
+                    retry_after_secs: 1,
+                }))
+            } else {
+                Ok(calls)
+            }
+        })
+        .await;
+        assert_eq!(r.unwrap(), 3);
+    }
+
+    #[tokio::test]
+    async fn final_errors_are_not_retried() {
+        let mut calls = 0;
+        let r: Result<(), _> = with_retry(&policy(), async || {
+            calls += 1;
+            Err(fault(ConnectorError::Auth {
+                message: "no".into(),
+            }))
+        })
+        .await;
+        assert!(r.is_err());
+        assert_eq!(calls, 1);
+    }
+
+    #[tokio::test]
+    async fn batches_resend_only_the_retryable_items() {
+        let mut sent: Vec<Vec<String>> = Vec::new();
+        let items: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
+        let out = batch_with_retry(
+            &policy(),
+            items,
+            |s| s.as_str(),
+            async |batch: &[String]| {
+                sent.push(batch.to_vec());
+                let round = sent.len();
+                Ok(batch
+                    .iter()
+                    .map(|k| {
+                        let r = match (k.as_str(), round) {
+                            ("b", 1) => Err(ConnectorError::RateLimited {
+                                retry_after_secs: 1,
+                            }),
+                            ("c", _) => Err(ConnectorError::Remote {
+                                code: "X".into(),
+                                message: "no".into(),
+                            }),
+                            ("d", _) => Err(ConnectorError::Transient {
+                                message: "down".into(),
+                            }),
+                            _ => Ok(round),
+                        };
+                        (k.clone(), r)
+                    })
+                    .collect())
+            },
+        )
+        .await;
+        assert_eq!(sent[0].len(), 4);
+        assert_eq!(sent[1], vec!["b".to_string(), "d".to_string()]);
+        let get = |k: &str| {
+            out.iter()
+                .find(|(i, _)| i == k)
+                .map(|(_, r)| r.clone())
+                .unwrap()
+        };
+        assert_eq!(get("a").unwrap(), 1);
+        assert_eq!(get("b").unwrap(), 2);
+        let c = get("c").unwrap_err();
+        assert!(c.to_string().contains("X") && !c.undelivered(), "{c}");
+        let d = get("d").unwrap_err();
+        assert!(
+            d.to_string().contains("down") && d.undelivered(),
+            "d failed for good after its retries"
+        );
+        assert_eq!(out.len(), 4);
+    }
+}

@@ -1,0 +1,195 @@
+//! Fetch → store → take, against the emulator.
+
+use dshopping_emulator::Status;
+use mallhost::model::{OrderStatus, TakeState};
+use mallhost::store::OrderFilter;
+use mallhost::time::Clock as _;
+use mallhost_tests::{Options, TestEnv};
+
+#[tokio::test]
+async fn a_full_fetch_stores_converts_and_takes() {
+    let env = TestEnv::start(Options::default()).await;
+    let now = env.clock.now_secs();
+    let seeded = env.emu.seed_demo(now);
+    assert!(seeded > 20);
+    let syncer = env.syncer();
+    let report = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+
+    // 24 plain + add-on + multi-delivery = 26 new orders; the test order and the two recent
+    // ones are left out; the taken and shipped ones are not new.
+    assert_eq!(report.stored.len(), 26, "{report:#?}");
+    assert_eq!(report.skipped_test.len(), 1);
+    assert_eq!(
+        report.skipped_too_recent.len(),
+        2,
+        "the 3- and 9-minute orders are held back"
+    );
+    assert!(report.invalid.is_empty(), "{:?}", report.invalid);
+    assert_eq!(report.take.taken.len(), 26);
+    assert!(report.take.failed.is_empty());
+    assert_eq!(report.plugin, "dshopping@0.1.0");
+
+    // Every stored order moved to 出荷指示待ち on the mall.
+    for n in &report.stored {
+        assert_eq!(
+            env.emu.status_of(n),
+            Some(Status::ShipInstructionWait),
+            "{n}"
+        );
+    }
+    assert_eq!(env.stored_count().await, 26);
+
+    // Stored in the shop's status; the multi-delivery order on hold with its reason.
+    let all = env
+        .store
+        .list_orders(&OrderFilter::default())
+        .await
+        .unwrap();
+    let held: Vec<_> = all
+        .iter()
+        .filter(|o| o.status == OrderStatus::OnHold)
+        .collect();
+    assert_eq!(held.len(), 1);
+    assert!(
+        held[0]
+            .hold_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("複数配送")
+    );
+    assert!(
+        all.iter()
+            .filter(|o| o.status != OrderStatus::OnHold)
+            .all(|o| o.status == OrderStatus::AwaitingShipment)
+    );
+    assert!(all.iter().all(|o| o.take_state == TakeState::Taken));
+
+    // Conversion tables applied; product names missing (no master yet) and counted.
+    let one = &report.stored[0];
+    let d = env.store.order_detail("dshop", one).await.unwrap();
+    let delivery = &d.order.deliveries[0];
+    assert!(
+        delivery.carrier.is_some(),
+        "delivery method {} converted",
+        delivery.delivery_method
+    );
+    assert!(delivery.time_slot.is_some());
+    assert!(d.summary.lines_missing_name > 0);
+    assert!(d.order.flags.no_buyer_email);
+    assert!(d.history.iter().any(|(_, e, _)| e == "stored"));
+    assert!(d.history.iter().any(|(_, e, _)| e == "taken"));
+}
+
+#[tokio::test]
+async fn fetching_twice_stores_nothing_twice() {
+    let env = TestEnv::start(Options::default()).await;
+    for n in 0..5 {
+        env.order_placed(n, 60 + i64::from(n));
+    }
+    let syncer = env.syncer();
+    let w = syncer.days_window(env.shop());
+    let first = syncer.fetch(env.shop(), w).await.unwrap();
+    assert_eq!(first.stored.len(), 5);
+    // The mall lists one again as new (as if the take had been lost): fetched again, stored
+    // once, taken again.
+    let again = env.order_placed(2, 62);
+    let second = syncer.fetch(env.shop(), w).await.unwrap();
+    assert!(second.stored.is_empty(), "{second:#?}");
+    assert_eq!(second.already_stored, vec![again.clone()]);
+    assert_eq!(second.take.taken, vec![again]);
+    assert_eq!(env.stored_count().await, 5);
+    let lines: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM order_lines")
+        .fetch_one(env.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(lines, 10, "each order's two lines once");
+}
+
+#[tokio::test]
+async fn an_order_is_fetched_only_once_it_is_ten_minutes_old() {
+    let env = TestEnv::start(Options::default()).await;
+    let n = env.order_placed(1, 9);
+    let syncer = env.syncer();
+    let report = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+    assert!(report.stored.is_empty());
+    assert_eq!(
+        env.emu.status_of(&n),
+        Some(Status::OrderConfirmWait),
+        "not taken either"
+    );
+    env.clock.advance(chrono::Duration::minutes(1));
+    let report = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+    assert_eq!(report.stored, vec![n.clone()]);
+    assert_eq!(env.emu.status_of(&n), Some(Status::ShipInstructionWait));
+}
+
+#[tokio::test]
+async fn a_test_environment_order_is_never_stored() {
+    let env = TestEnv::start(Options::default()).await;
+    let n = env.order_placed(1, 60);
+    let mut o = env.emu.order(&n).unwrap();
+    o.test_order = true;
+    env.emu.add_order(o);
+    let syncer = env.syncer();
+    let report = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+    assert_eq!(report.skipped_test, vec![n.clone()]);
+    assert_eq!(env.stored_count().await, 0);
+    assert_eq!(
+        env.emu.status_of(&n),
+        Some(Status::OrderConfirmWait),
+        "left alone on the mall"
+    );
+}
+
+#[tokio::test]
+async fn a_date_range_fetch_takes_only_that_range_and_refuses_nonsense() {
+    let env = TestEnv::start(Options::default()).await;
+    let now = env.clock.now();
+    let old = env.order_placed(1, 3 * 24 * 60); // three days ago
+    let recent = env.order_placed(2, 60);
+    let syncer = env.syncer();
+    let today = mallhost::time::jst_date(now);
+    let w = syncer.range_window(env.shop(), today, today).unwrap();
+    let report = syncer.fetch(env.shop(), w).await.unwrap();
+    assert_eq!(report.stored, vec![recent]);
+    assert_eq!(env.emu.status_of(&old), Some(Status::OrderConfirmWait));
+
+    let tomorrow = today.succ_opt().unwrap();
+    let e = syncer
+        .range_window(env.shop(), tomorrow, tomorrow)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("future"), "{e}");
+    let e = syncer
+        .range_window(env.shop(), today, today.pred_opt().unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("reversed"), "{e}");
+}
+
+#[tokio::test]
+async fn many_pages_are_fetched_completely() {
+    let env = TestEnv::start(Options::default()).await;
+    env.emu.seed_bulk(env.clock.now_secs(), 1000, 250);
+    let syncer = env.syncer();
+    let report = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+    assert_eq!(report.stored.len(), 250);
+    assert!(report.pages >= 3, "{}", report.pages);
+    assert_eq!(report.take.taken.len(), 250);
+    assert_eq!(env.emu.status_counts().get("出荷指示待ち"), Some(&250));
+}

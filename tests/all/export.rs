@@ -1,0 +1,218 @@
+//! Export (データ書出): the manual's four conditions, carrier ids, at-most-once pushes.
+
+use dshopping_emulator::Status;
+use mallhost::model::OrderStatus;
+use mallhost::sync::Exclusion;
+use mallhost::time::Clock as _;
+use mallhost::time::jst_date;
+use mallhost_tests::{Options, TestEnv};
+
+/// Stores and takes `count` orders; returns their numbers.
+async fn taken_orders(env: &TestEnv, count: u32) -> Vec<String> {
+    for n in 0..count {
+        env.order_placed(n, 60 + i64::from(n));
+    }
+    let syncer = env.syncer();
+    let r = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+    assert_eq!(r.take.taken.len(), count as usize);
+    r.take.taken
+}
+
+const GOOD_TRACKING: &str = "123456789013"; // 12345678901 mod 7 = 3
+
+#[tokio::test]
+async fn only_orders_meeting_all_four_conditions_are_pushed() {
+    let env = TestEnv::start(Options::default()).await;
+    let n = taken_orders(&env, 6).await;
+    let today = jst_date(env.clock.now());
+    let tomorrow = today.succ_opt().unwrap();
+    let s = &env.store;
+    let now = env.clock.now();
+    s.set_shipping("dshop", &n[0], "yamato", GOOD_TRACKING, today, now)
+        .await
+        .unwrap(); // ok
+    s.set_shipping("dshop", &n[1], "yamato", GOOD_TRACKING, tomorrow, now)
+        .await
+        .unwrap(); // future date
+    s.set_shipping("dshop", &n[2], "yamato", "", today, now)
+        .await
+        .unwrap(); // no tracking
+    s.set_shipping("dshop", &n[3], "", GOOD_TRACKING, today, now)
+        .await
+        .unwrap(); // no carrier
+    s.set_shipping("dshop", &n[4], "sagawa", GOOD_TRACKING, today, now)
+        .await
+        .unwrap(); // no carrier id
+    s.set_status("dshop", &n[5], OrderStatus::OnHold, now)
+        .await
+        .unwrap(); // on hold
+
+    let syncer = env.syncer();
+    let dry = syncer.export(env.shop(), today, today, true).await.unwrap();
+    assert_eq!(dry.pushed.len(), 1);
+    assert_eq!(
+        env.emu.status_of(&n[0]),
+        Some(Status::ShipInstructionWait),
+        "a dry run sends nothing"
+    );
+
+    let report = syncer
+        .export(env.shop(), today, today, false)
+        .await
+        .unwrap();
+    assert_eq!(report.pushed.len(), 1, "{report:#?}");
+    assert_eq!(report.pushed[0].mall_order_number, n[0]);
+    assert_eq!(report.pushed[0].carrier_id, "01");
+    let reason = |i: usize| {
+        report
+            .excluded
+            .iter()
+            .find(|(x, _)| *x == n[i])
+            .map(|(_, r)| r.clone())
+    };
+    assert!(matches!(reason(1), Some(Exclusion::FutureShipDate { .. })));
+    assert_eq!(reason(2), Some(Exclusion::NoTracking));
+    assert_eq!(reason(3), Some(Exclusion::NoCarrier));
+    assert!(matches!(reason(4), Some(Exclusion::NoCarrierId { .. })));
+    assert!(matches!(
+        reason(5),
+        Some(Exclusion::Status {
+            status: OrderStatus::OnHold,
+            ..
+        })
+    ));
+
+    assert_eq!(env.emu.status_of(&n[0]), Some(Status::Shipped));
+    let shipped = env.emu.order(&n[0]).unwrap().shipment.unwrap();
+    assert_eq!(
+        (
+            shipped.carrier_id.as_str(),
+            shipped.tracking_number.as_str()
+        ),
+        ("01", GOOD_TRACKING)
+    );
+    for i in 1..6 {
+        assert_eq!(
+            env.emu.status_of(&n[i]),
+            Some(Status::ShipInstructionWait),
+            "order {i}"
+        );
+    }
+    let d = env.store.order_detail("dshop", &n[0]).await.unwrap();
+    assert_eq!(d.summary.status, OrderStatus::Shipped);
+    assert!(d.history.iter().any(|(_, e, _)| e == "push_ok"));
+}
+
+#[tokio::test]
+async fn an_exported_order_is_not_pushed_again() {
+    let env = TestEnv::start(Options::default()).await;
+    let n = taken_orders(&env, 1).await;
+    let today = jst_date(env.clock.now());
+    env.store
+        .set_shipping(
+            "dshop",
+            &n[0],
+            "yamato",
+            GOOD_TRACKING,
+            today,
+            env.clock.now(),
+        )
+        .await
+        .unwrap();
+    let syncer = env.syncer();
+    let first = syncer
+        .export(env.shop(), today, today, false)
+        .await
+        .unwrap();
+    assert_eq!(first.pushed.len(), 1);
+    let second = syncer
+        .export(env.shop(), today, today, false)
+        .await
+        .unwrap();
+    assert!(second.pushed.is_empty());
+    assert_eq!(second.excluded[0].1, Exclusion::AlreadyExported);
+    let pushes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shipment_pushes")
+        .fetch_one(env.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(pushes, 1);
+}
+
+#[tokio::test]
+async fn a_refused_shipment_keeps_its_reason_and_waits_for_new_data() {
+    let env = TestEnv::start(Options::default()).await;
+    let n = taken_orders(&env, 1).await;
+    let today = jst_date(env.clock.now());
+    let now = env.clock.now();
+    // Fails Yamato's check digit.
+    env.store
+        .set_shipping("dshop", &n[0], "yamato", "123456789012", today, now)
+        .await
+        .unwrap();
+    let syncer = env.syncer();
+    let r = syncer
+        .export(env.shop(), today, today, false)
+        .await
+        .unwrap();
+    assert_eq!(r.rejected.len(), 1);
+    assert!(
+        r.rejected[0].1.contains("trackingNumber"),
+        "names the field: {:?}",
+        r.rejected
+    );
+    let again = syncer
+        .export(env.shop(), today, today, false)
+        .await
+        .unwrap();
+    assert!(matches!(
+        again.excluded[0].1,
+        Exclusion::RejectedBefore { .. }
+    ));
+    // Corrected data is sent.
+    env.store
+        .set_shipping("dshop", &n[0], "yamato", GOOD_TRACKING, today, now)
+        .await
+        .unwrap();
+    let fixed = syncer
+        .export(env.shop(), today, today, false)
+        .await
+        .unwrap();
+    assert_eq!(fixed.pushed.len(), 1);
+    assert_eq!(env.emu.status_of(&n[0]), Some(Status::Shipped));
+}
+
+#[tokio::test]
+async fn the_export_period_is_the_last_update_time() {
+    let env = TestEnv::start(Options::default()).await;
+    let n = taken_orders(&env, 1).await;
+    let today = jst_date(env.clock.now());
+    env.store
+        .set_shipping(
+            "dshop",
+            &n[0],
+            "yamato",
+            GOOD_TRACKING,
+            today,
+            env.clock.now(),
+        )
+        .await
+        .unwrap();
+    let syncer = env.syncer();
+    let yesterday = today.pred_opt().unwrap();
+    let r = syncer
+        .export(env.shop(), yesterday, yesterday, false)
+        .await
+        .unwrap();
+    assert!(
+        r.pushed.is_empty() && r.excluded.is_empty(),
+        "updated today, outside yesterday"
+    );
+    let r = syncer
+        .export(env.shop(), yesterday, today, false)
+        .await
+        .unwrap();
+    assert_eq!(r.pushed.len(), 1);
+}

@@ -1,0 +1,162 @@
+//! What the mall does wrong: failed takes, refused credentials, rate limits, 5xx.
+
+use dshopping_emulator::{Endpoint, Status};
+use mallhost::model::TakeState;
+use mallhost::store::OrderFilter;
+use mallhost_tests::{Options, TestEnv};
+
+#[tokio::test]
+async fn a_failed_take_leaves_the_order_stored_and_pending_until_the_next_run() {
+    let env = TestEnv::start(Options::default()).await;
+    let n = env.order_placed(1, 30);
+    // One try and two retries, all refused with 500.
+    env.emu.fail_next(Endpoint::Acknowledge, 3, 500);
+    let syncer = env.syncer();
+    let report = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+    assert_eq!(report.stored, vec![n.clone()]);
+    assert_eq!(report.take.failed.len(), 1);
+    assert!(
+        report.take.failed[0].1.contains("temporary failure"),
+        "{:?}",
+        report.take.failed
+    );
+    assert_eq!(env.emu.request_count(Endpoint::Acknowledge), 3);
+    let pending = env
+        .store
+        .list_orders(&OrderFilter {
+            take_state: Some(TakeState::Pending),
+            ..OrderFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 1);
+    assert!(
+        pending[0]
+            .take_error
+            .as_deref()
+            .unwrap_or("")
+            .contains("500"),
+        "{:?}",
+        pending[0].take_error
+    );
+    assert_eq!(env.emu.status_of(&n), Some(Status::OrderConfirmWait));
+
+    // The next run stores nothing new and takes it.
+    let report = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+    assert!(report.stored.is_empty());
+    assert_eq!(report.take.taken, vec![n.clone()]);
+    assert_eq!(env.emu.status_of(&n), Some(Status::ShipInstructionWait));
+    assert_eq!(env.stored_count().await, 1);
+}
+
+#[tokio::test]
+async fn a_take_the_mall_already_applied_counts_as_taken() {
+    let env = TestEnv::start(Options::default()).await;
+    let n = env.order_placed(1, 30);
+    env.emu.fail_next(Endpoint::Acknowledge, 3, 500);
+    let syncer = env.syncer();
+    syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+    // Someone took it on the mall meanwhile (or our take had gone through after all).
+    let mut o = env.emu.order(&n).unwrap();
+    o.status = Status::ShipInstructionWait;
+    env.emu.add_order(o);
+    let report = syncer.take_pending(env.shop()).await.unwrap();
+    assert_eq!(report.already_taken, vec![n]);
+    assert!(env.store.pending_takes("dshop").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn wrong_credentials_say_so_and_store_nothing() {
+    let env = TestEnv::start(Options {
+        password: "not-the-password-x9".into(),
+        ..Options::default()
+    })
+    .await;
+    env.order_placed(1, 30);
+    let syncer = env.syncer();
+    let err = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("authentication failed"), "{err}");
+    assert!(
+        err.contains("dshop") && err.contains("dshopping@0.1.0"),
+        "names shop and plugin: {err}"
+    );
+    assert!(err.contains("API password"), "says what to check: {err}");
+    assert!(
+        !err.contains("not-the-password-x9"),
+        "never shows the secret: {err}"
+    );
+    assert_eq!(env.stored_count().await, 0);
+}
+
+#[tokio::test]
+async fn rate_limits_are_waited_out_and_the_fetch_completes() {
+    // The spec's 2 requests a second: three pages and three take batches must wait.
+    let env = TestEnv::start(Options {
+        rate: Some(2),
+        ..Options::default()
+    })
+    .await;
+    env.emu.seed_bulk(env.clock.now_secs(), 1, 250);
+    let syncer = env.syncer();
+    let report = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+    assert!(
+        env.emu.rate_limited_count() > 0,
+        "the emulator did refuse some requests"
+    );
+    assert_eq!(report.stored.len(), 250);
+    assert_eq!(report.take.taken.len(), 250);
+    assert!(report.take.failed.is_empty());
+}
+
+#[tokio::test]
+async fn a_transient_search_failure_is_retried() {
+    let env = TestEnv::start(Options::default()).await;
+    let n = env.order_placed(1, 30);
+    env.emu.fail_next(Endpoint::SearchOrders, 2, 503);
+    let syncer = env.syncer();
+    let report = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+    assert_eq!(report.stored, vec![n]);
+    assert_eq!(env.emu.request_count(Endpoint::SearchOrders), 3);
+}
+
+#[tokio::test]
+async fn a_mall_down_for_long_is_reported_after_bounded_retries() {
+    let env = TestEnv::start(Options::default()).await;
+    env.order_placed(1, 30);
+    env.emu.fail_next(Endpoint::SearchOrders, 100, 500);
+    let syncer = env.syncer();
+    let err = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("temporary failure") && err.contains("INTERNAL_ERROR"),
+        "{err}"
+    );
+    assert_eq!(
+        env.emu.request_count(Endpoint::SearchOrders),
+        3,
+        "one try, two retries"
+    );
+    assert_eq!(env.stored_count().await, 0);
+}

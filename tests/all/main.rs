@@ -1,0 +1,6 @@
+//! End-to-end tests: the host library with the compiled d Shopping plugin against the emulator
+//! on loopback. One binary; each concern a module.
+
+mod cycle;
+mod export;
+mod faults;

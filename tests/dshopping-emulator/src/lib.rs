@@ -1,0 +1,224 @@
+//! An emulator of the d Shopping order API as `shared/spec/dshopping-order-api.md` defines it:
+//! HTTP Basic auth, a per-partner rate limit answered with `429` + `Retry-After`, `GET /orders`
+//! paged at query time, `POST /orders/acknowledge` and `POST /shipments` with per-entry results
+//! and the carriers' check-digit rule. Tests and `mallhost demo` run it on loopback.
+//!
+//! Besides the API it offers the test controls a real mall lacks: add orders, read statuses,
+//! make the next N requests of an endpoint fail, count requests.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use dshopping_emulator::{Emulator, EmulatorConfig};
+//! let emu = Emulator::start(EmulatorConfig::default()).await?;
+//! emu.seed_demo(chrono::Utc::now().timestamp());
+//! println!("d Shopping emulator on {}", emu.url());
+//! # Ok(()) }
+//! ```
+
+#![deny(missing_docs)]
+
+mod api;
+mod model;
+mod seed;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub use model::{EmuDelivery, EmuItem, EmuOrder, EmuPerson, Status};
+
+/// A clock the emulator reads "now" from (UTC seconds); tests share one with the host.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// How the emulator behaves.
+#[derive(Clone)]
+pub struct EmulatorConfig {
+    /// The partner code (パートナーコード) it accepts.
+    pub partner_code: String,
+    /// The API password (APIパスワード) it accepts.
+    pub api_password: String,
+    /// Requests per second per partner code; `None` for no limit. The spec's value is 2.
+    pub rate_per_second: Option<u32>,
+    /// Where "now" comes from (for `shippedDate` checks).
+    pub clock: Clock,
+    /// Address to listen on; port 0 picks a free one.
+    pub listen: SocketAddr,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            partner_code: "P0001234".into(),
+            api_password: "emulator-secret".into(),
+            rate_per_second: Some(2),
+            clock: Arc::new(|| chrono::Utc::now().timestamp()),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+}
+
+/// An endpoint of the API, for fault injection and request counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Endpoint {
+    /// `GET /orders`
+    SearchOrders,
+    /// `POST /orders/acknowledge`
+    Acknowledge,
+    /// `POST /shipments`
+    Shipments,
+}
+
+/// The emulator's mutable state.
+#[derive(Default)]
+pub(crate) struct State {
+    pub orders: BTreeMap<String, EmuOrder>,
+    pub faults: BTreeMap<Endpoint, (u32, u16)>,
+    pub requests: BTreeMap<Endpoint, u32>,
+    pub rate_limited: u32,
+    pub bucket: Option<api::Bucket>,
+}
+
+pub(crate) struct Shared {
+    pub config: EmulatorConfig,
+    pub state: Mutex<State>,
+}
+
+impl Shared {
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves consistent data (every change is one statement).
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A running emulator. Dropping it stops the server.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Emulator {
+    /// Starts the server on the configured address (in the current tokio runtime).
+    pub async fn start(config: EmulatorConfig) -> std::io::Result<Emulator> {
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            config,
+            state: Mutex::new(State::default()),
+        });
+        let app = api::router(shared.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(Emulator {
+            shared,
+            addr,
+            shutdown: Some(tx),
+        })
+    }
+
+    /// The base URL of the API, e.g. `http://127.0.0.1:40123`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The partner code it accepts.
+    pub fn partner_code(&self) -> &str {
+        &self.shared.config.partner_code
+    }
+
+    /// Adds (or replaces) an order.
+    pub fn add_order(&self, order: EmuOrder) {
+        self.shared
+            .lock()
+            .orders
+            .insert(order.order_number.clone(), order);
+    }
+
+    /// Loads the demo data set: realistic orders placed relative to `now` (UTC seconds).
+    /// Returns how many orders it added.
+    pub fn seed_demo(&self, now: i64) -> usize {
+        let orders = seed::demo_orders(now);
+        let n = orders.len();
+        for o in orders {
+            self.add_order(o);
+        }
+        n
+    }
+
+    /// Adds a plain, valid order number `n` placed at `ordered_at` (UTC seconds); returns its
+    /// order number.
+    pub fn add_plain_order(&self, n: u32, ordered_at: i64) -> String {
+        let o = seed::plain_order(n, ordered_at);
+        let number = o.order_number.clone();
+        self.add_order(o);
+        number
+    }
+
+    /// Adds `count` plain orders placed at least an hour before `now`, numbered from `first`.
+    pub fn seed_bulk(&self, now: i64, first: u32, count: u32) {
+        let mut st = self.shared.lock();
+        for i in 0..count {
+            let o = seed::plain_order(first + i, now - 3600 - i64::from(i % 3000));
+            st.orders.insert(o.order_number.clone(), o);
+        }
+    }
+
+    /// An order as the emulator holds it now.
+    pub fn order(&self, number: &str) -> Option<EmuOrder> {
+        self.shared.lock().orders.get(number).cloned()
+    }
+
+    /// The status of an order.
+    pub fn status_of(&self, number: &str) -> Option<Status> {
+        self.shared.lock().orders.get(number).map(|o| o.status)
+    }
+
+    /// How many orders are in each status, by the status's Japanese label (受注確認待ち …);
+    /// production orders only, the verification environment's test orders left out.
+    pub fn status_counts(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for o in self.shared.lock().orders.values().filter(|o| !o.test_order) {
+            *out.entry(o.status.label().to_string()).or_insert(0) += 1;
+        }
+        out
+    }
+
+    /// Makes the next `count` requests to `endpoint` answer `status` (e.g. 500, 503).
+    pub fn fail_next(&self, endpoint: Endpoint, count: u32, status: u16) {
+        self.shared.lock().faults.insert(endpoint, (count, status));
+    }
+
+    /// How many authenticated requests reached `endpoint` (including failed ones).
+    pub fn request_count(&self, endpoint: Endpoint) -> u32 {
+        self.shared
+            .lock()
+            .requests
+            .get(&endpoint)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// How many requests were refused with 429.
+    pub fn rate_limited_count(&self) -> u32 {
+        self.shared.lock().rate_limited
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

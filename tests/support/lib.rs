@@ -1,0 +1,183 @@
+//! Shared set-up of the end-to-end tests: a d Shopping emulator on loopback, a temporary SQLite
+//! database, the compiled plugin loaded in a runtime, one shop configured for the emulator, and
+//! one manual clock shared by all of them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use dshopping_emulator::{Emulator, EmulatorConfig};
+use mallhost::config::{Config, ShopConfig, SyncPolicy};
+use mallhost::runtime::{PluginLimits, Runtime};
+use mallhost::store::Store;
+use mallhost::sync::Syncer;
+use mallhost::time::{Clock, ManualClock, SharedClock};
+
+/// The compiled d Shopping plugin. Built by `scripts/test.sh` (or
+/// `cargo build -p plugin-dshopping --target wasm32-wasip2 --release`); `MALLHOST_TEST_PLUGIN`
+/// overrides the path.
+pub fn plugin_path() -> PathBuf {
+    if let Ok(p) = std::env::var("MALLHOST_TEST_PLUGIN") {
+        return PathBuf::from(p);
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let p = root.join("target/wasm32-wasip2/release/plugin_dshopping.wasm");
+    assert!(
+        p.exists(),
+        "{} is missing: build the plugin first with `cargo build -p plugin-dshopping --target \
+         wasm32-wasip2 --release` (scripts/test.sh does)",
+        p.display()
+    );
+    p
+}
+
+/// 2026-11-28 12:00 JST, the tests' default "now".
+pub fn default_now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 28, 3, 0, 0)
+        .single()
+        .expect("valid instant")
+}
+
+/// Options of [`TestEnv::start`].
+pub struct Options {
+    /// Emulator rate limit (requests per second); `None` for none.
+    pub rate: Option<u32>,
+    /// The password the shop sends (the emulator accepts `emulator-secret`).
+    pub password: String,
+    /// Extra TOML lines for the shop.
+    pub shop_toml: String,
+    /// Retry policy.
+    pub policy: SyncPolicy,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            rate: None,
+            password: "emulator-secret".into(),
+            shop_toml: String::new(),
+            policy: SyncPolicy {
+                transient_retries: 2,
+                backoff: Duration::from_millis(10),
+                rate_limit_waits: 100,
+                max_retry_after: Duration::from_secs(2),
+            },
+        }
+    }
+}
+
+/// Everything one test needs.
+pub struct TestEnv {
+    /// The mall.
+    pub emu: Emulator,
+    /// The clock of the host, the plugin and the emulator.
+    pub clock: Arc<ManualClock>,
+    /// The database.
+    pub store: Store,
+    /// The runtime with the d Shopping plugin loaded.
+    pub runtime: Runtime,
+    /// The configuration (one shop, `dshop`).
+    pub config: Config,
+    /// Where the database and files live.
+    pub dir: tempfile::TempDir,
+}
+
+impl TestEnv {
+    /// Starts the emulator, opens a fresh database, loads the plugin.
+    pub async fn start(opts: Options) -> TestEnv {
+        let clock = ManualClock::new(default_now());
+        let emu_clock = clock.clone();
+        let emu = Emulator::start(EmulatorConfig {
+            rate_per_second: opts.rate,
+            clock: Arc::new(move || emu_clock.now().timestamp()),
+            ..EmulatorConfig::default()
+        })
+        .await
+        .expect("emulator starts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let toml = format!(
+            r#"
+            database_url = "sqlite://{db}"
+            plugins_dir = "{plugins}"
+            [[shops]]
+            id = "dshop"
+            name = "テスト雑貨店"
+            mall = "dshopping"
+            base_url = "{url}"
+            partner_code = "P0001234"
+            api_password = "{password}"
+            stored_status = "awaiting_shipment"
+            fetch_days = 7
+            {extra}
+            [shops.delivery_methods]
+            "宅配便" = "yamato"
+            "メール便" = "japanpost"
+            "ネコポス" = "yamato"
+            [shops.time_slots]
+            "午前中" = "am"
+            "14-16" = "14-16"
+            "16-18" = "16-18"
+            "18-20" = "18-20"
+            "19-21" = "19-21"
+            "指定なし" = "none"
+            [shops.carrier_ids]
+            yamato = "01"
+            japanpost = "03"
+            "#,
+            db = dir.path().join("orders.db").display(),
+            plugins = dir.path().display(),
+            url = emu.url(),
+            password = opts.password,
+            extra = opts.shop_toml,
+        );
+        let mut config = Config::parse(&toml, dir.path(), &|_| None).expect("test config is valid");
+        config.sync = opts.policy;
+        let store = Store::open(&config.database_url)
+            .await
+            .expect("database opens");
+        let shared: SharedClock = clock.clone();
+        let runtime = Runtime::new(shared, PluginLimits::default()).expect("runtime starts");
+        runtime
+            .load_file(&plugin_path())
+            .await
+            .expect("plugin loads");
+        TestEnv {
+            emu,
+            clock,
+            store,
+            runtime,
+            config,
+            dir,
+        }
+    }
+
+    /// The shop.
+    pub fn shop(&self) -> &ShopConfig {
+        &self.config.shops[0]
+    }
+
+    /// A syncer over this environment.
+    pub fn syncer(&self) -> Syncer<'_> {
+        Syncer::new(
+            &self.store,
+            &self.runtime,
+            self.clock.clone(),
+            self.config.sync.clone(),
+        )
+    }
+
+    /// Adds a plain order placed `minutes_ago` minutes before the clock's now; returns its number.
+    pub fn order_placed(&self, n: u32, minutes_ago: i64) -> String {
+        let at = self.clock.now().timestamp() - minutes_ago * 60;
+        self.emu.add_plain_order(n, at)
+    }
+
+    /// How many orders the database holds.
+    pub async fn stored_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM orders")
+            .fetch_one(self.store.pool())
+            .await
+            .expect("count")
+    }
+}
