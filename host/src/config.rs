@@ -475,6 +475,16 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_is_valid() {
+        let text = include_str!("../../mallhost.example.toml");
+        let env = |k: &str| (k == "DSHOP_API_PASSWORD").then(|| "pw".to_string());
+        let c = Config::parse(text, Path::new("/etc/mallhost"), &env).unwrap();
+        assert_eq!(c.shops[0].stored_status, OrderStatus::Confirmed);
+        assert_eq!(c.shops[0].carrier_ids["japanpost"], "03");
+        assert_eq!(c.sync, SyncPolicy::default(), "the example shows the defaults");
+    }
+
+    #[test]
     fn the_password_never_shows() {
         let c = parse(GOOD).unwrap();
         let shown = format!("{:?} {}", c, c.shops[0].api_password);

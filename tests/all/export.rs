@@ -94,11 +94,11 @@ async fn only_orders_meeting_all_four_conditions_are_pushed() {
         ),
         ("01", GOOD_TRACKING)
     );
-    for i in 1..6 {
+    for other in &n[1..] {
         assert_eq!(
-            env.emu.status_of(&n[i]),
+            env.emu.status_of(other),
             Some(Status::ShipInstructionWait),
-            "order {i}"
+            "order {other}"
         );
     }
     let d = env.store.order_detail("dshop", &n[0]).await.unwrap();

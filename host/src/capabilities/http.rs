@@ -138,7 +138,7 @@ impl HttpGrant {
             )));
         }
         let origin = parsed.origin().ascii_serialization();
-        if self.allowed_origins.iter().any(|o| *o == origin) {
+        if self.allowed_origins.contains(&origin) {
             Ok(parsed)
         } else {
             Err(HttpError::Denied(format!(

@@ -16,14 +16,13 @@ struct FakeOrder {
     test: bool,
 }
 
-/// A mall that answers `GET /orders` by filtering and paging its orders when asked, and runs a
-/// hook before each answer (to change statuses between pages, as another client might).
+/// A mall that answers `GET /orders` by filtering and paging its orders when asked, or with the
+/// next canned response if there is one.
 struct FakeMall {
     orders: RefCell<Vec<FakeOrder>>,
     requests: RefCell<Vec<Request>>,
     canned: RefCell<VecDeque<Response>>,
     page_size: usize,
-    before_answer: Box<dyn Fn(&mut Vec<FakeOrder>, usize)>,
 }
 
 impl FakeMall {
@@ -33,7 +32,6 @@ impl FakeMall {
             requests: RefCell::default(),
             canned: RefCell::default(),
             page_size,
-            before_answer: Box::new(|_, _| {}),
         }
     }
 
@@ -52,7 +50,6 @@ impl Transport for FakeMall {
         if let Some(r) = self.canned.borrow_mut().pop_front() {
             return Ok(r);
         }
-        (self.before_answer)(&mut self.orders.borrow_mut(), self.requests.borrow().len());
         let url = &req.url;
         let from = time::parse_instant(&Self::query(url, "orderedFrom").unwrap()).unwrap();
         let to = time::parse_instant(&Self::query(url, "orderedTo").unwrap()).unwrap();
@@ -275,7 +272,8 @@ fn canned(status: u16, headers: Vec<(&str, &str)>, body: &str) -> Response {
 #[test]
 fn maps_http_statuses_to_connector_errors() {
     let err_body = r#"{"errors":[{"code":"AUTH_FAILED","message":"bad credentials"}]}"#;
-    let cases: Vec<(Response, fn(&ConnectorError) -> bool)> = vec![
+    type Check = fn(&ConnectorError) -> bool;
+    let cases: Vec<(Response, Check)> = vec![
         (
             canned(401, vec![], err_body),
             |e| matches!(e, ConnectorError::Auth(m) if m.contains("AUTH_FAILED")),

@@ -50,6 +50,7 @@ fn bad_param(field: &str, message: &str) -> Response {
 }
 
 /// Auth, rate limit, request count and injected faults, in that order.
+#[allow(clippy::result_large_err)] // the error is the response itself, returned at once
 fn gate(shared: &Shared, headers: &HeaderMap, endpoint: Endpoint) -> Result<(), Response> {
     let cfg = &shared.config;
     let expected = format!("{}:{}", cfg.partner_code, cfg.api_password);

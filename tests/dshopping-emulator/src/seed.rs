@@ -89,6 +89,30 @@ const ITEMS: &[(&str, &str, i64, u8)] = &[
     ("hinoki-cup", "hinoki-cup", 4400, 10),
 ];
 
+/// The merchant's product master for the demo shop (item code, SKU code, name, price): names
+/// the mall's API does not return.
+pub fn demo_catalogue() -> Vec<(&'static str, &'static str, &'static str, i64)> {
+    vec![
+        ("hinoki-cup", "hinoki-cup", "木曽檜のぐい呑み", 4400),
+        (
+            "tea-set-01",
+            "tea-set-01-red",
+            "有田焼 茶器セット（赤）",
+            3300,
+        ),
+        (
+            "tea-set-01",
+            "tea-set-01-blue",
+            "有田焼 茶器セット（青）",
+            3300,
+        ),
+        ("matcha-100g", "matcha-100g", "宇治抹茶 100g", 1620),
+        ("senbei-box", "senbei-box-24", "草加せんべい 24枚入", 2160),
+        ("furoshiki", "furoshiki-l-indigo", "風呂敷 大判（藍）", 2750),
+        ("yuzu-jam", "yuzu-jam-200", "高知県産 柚子ジャム 200g", 972),
+    ]
+}
+
 const METHODS: &[(&str, &[&str])] = &[
     (
         "宅配便",
@@ -148,14 +172,14 @@ pub fn plain_order(n: u32, ordered_at: i64) -> EmuOrder {
         delivery_no: 1,
         recipient: person(i + 1),
         delivery_method: method.into(),
-        desired_date: (i % 4 == 0).then(|| date_after(ordered_at, 3)),
+        desired_date: i.is_multiple_of(4).then(|| date_after(ordered_at, 3)),
         desired_time_slot: slots[i % slots.len()].into(),
         items: lines,
     };
     let payment = PAYMENTS[i % PAYMENTS.len()];
     let cod_fee = if payment == "COD" { 330 } else { 0 };
     let shipping = if method == "宅配便" { 550 } else { 250 };
-    let points = if i % 5 == 0 { 100 } else { 0 };
+    let points = if i.is_multiple_of(5) { 100 } else { 0 };
     let deliveries = vec![delivery];
     EmuOrder {
         order_number: format!("DS{}", 2_611_280_000_000u64 + u64::from(n)),
@@ -167,7 +191,7 @@ pub fn plain_order(n: u32, ordered_at: i64) -> EmuOrder {
         orderer: person(i),
         amounts: EmuAmounts::compute(&deliveries, shipping, cod_fee, points),
         deliveries,
-        buyer_note: if i % 3 == 0 {
+        buyer_note: if i.is_multiple_of(3) {
             "不在の場合は宅配ボックスへ".into()
         } else {
             String::new()

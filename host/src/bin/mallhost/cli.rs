@@ -1,0 +1,376 @@
+//! Commands and their arguments, and what each one does.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+use mallhost::config::{Config, ShopConfig};
+use mallhost::model::{OrderStatus, TakeState};
+use mallhost::runtime::{PluginLimits, Runtime};
+use mallhost::store::{OrderFilter, Store};
+use mallhost::sync::Syncer;
+use mallhost::time::{Clock, SharedClock, SystemClock, jst_date};
+
+use crate::output::{self, Format};
+
+/// mallhost — keeps your marketplace (モール) orders in one database, through sandboxed
+/// connector plugins.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+pub struct Args {
+    /// The configuration file.
+    #[arg(
+        long,
+        global = true,
+        env = "MALLHOST_CONFIG",
+        default_value = "mallhost.toml"
+    )]
+    pub config: PathBuf,
+    /// Print results as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Only warnings and errors on standard error (no progress lines).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Fetch new orders from a shop's mall, store them, and take them on the mall.
+    ///
+    /// Without --from/--to: orders of the shop's `fetch_days` window (受注を取得する日数).
+    Fetch {
+        /// The shop id (from the config file).
+        #[arg(long)]
+        shop: String,
+        /// First order date (JST, YYYY-MM-DD).
+        #[arg(long, requires = "to")]
+        from: Option<NaiveDate>,
+        /// Last order date (JST, YYYY-MM-DD).
+        #[arg(long, requires = "from")]
+        to: Option<NaiveDate>,
+    },
+    /// Retry taking orders still pending on the mall (a fetch does this too).
+    Take {
+        /// The shop id.
+        #[arg(long)]
+        shop: String,
+    },
+    /// Send shipments (carrier + tracking number) of orders updated in a period to the mall.
+    Export {
+        /// The shop id.
+        #[arg(long)]
+        shop: String,
+        /// First day of the period (JST, YYYY-MM-DD); default today.
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        /// Last day of the period (JST, YYYY-MM-DD); default today.
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        /// Only list what would be sent, and why the others would not.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Work with stored orders.
+    #[command(subcommand)]
+    Orders(OrdersCommand),
+    /// Show the loaded connector plugins.
+    Plugins,
+    /// Run a full cycle against the bundled d Shopping emulator on a fresh SQLite database.
+    #[cfg(feature = "demo")]
+    Demo {
+        /// Folder for the demo's config file and database (replaced if it exists).
+        #[arg(long, default_value = "mallhost-demo")]
+        dir: PathBuf,
+        /// The compiled d Shopping plugin.
+        #[arg(
+            long,
+            default_value = "target/wasm32-wasip2/release/plugin_dshopping.wasm"
+        )]
+        plugin: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OrdersCommand {
+    /// List orders, newest first.
+    List {
+        /// Only this shop.
+        #[arg(long)]
+        shop: Option<String>,
+        /// Only this status (new, confirmed, awaiting_shipment, on_hold, shipped, cancelled).
+        #[arg(long, value_parser = parse_status)]
+        status: Option<OrderStatus>,
+        /// Only orders whose take on the mall is still pending.
+        #[arg(long)]
+        pending: bool,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Show one order with its deliveries, lines and history.
+    Show {
+        /// The shop id.
+        #[arg(long)]
+        shop: String,
+        /// The mall's order number.
+        number: String,
+    },
+    /// Set what export needs: carrier, tracking number (伝票番号) and ship date.
+    Ship {
+        /// The shop id.
+        #[arg(long)]
+        shop: String,
+        /// The mall's order number.
+        number: String,
+        /// The merchant's carrier (a key of the shop's `carrier_ids`).
+        #[arg(long)]
+        carrier: String,
+        /// The tracking number.
+        #[arg(long)]
+        tracking: String,
+        /// Ship date (JST, YYYY-MM-DD); default today.
+        #[arg(long)]
+        date: Option<NaiveDate>,
+    },
+    /// Change an order's status (e.g. release it from 保留).
+    SetStatus {
+        /// The shop id.
+        #[arg(long)]
+        shop: String,
+        /// The mall's order number.
+        number: String,
+        /// The new status.
+        #[arg(value_parser = parse_status)]
+        status: OrderStatus,
+    },
+}
+
+fn parse_status(s: &str) -> Result<OrderStatus, String> {
+    OrderStatus::from_id(s).ok_or_else(|| {
+        let known: Vec<_> = OrderStatus::ALL
+            .iter()
+            .map(|st| format!("{} ({})", st.id(), st.label()))
+            .collect();
+        format!("unknown status {s:?}; use one of {}", known.join(", "))
+    })
+}
+
+/// What a command works with.
+pub struct Session {
+    pub config: Config,
+    pub store: Store,
+    pub runtime: Runtime,
+    pub clock: SharedClock,
+}
+
+impl Session {
+    /// Loads the config, opens the database and (when `plugins`) loads the plugins.
+    pub async fn open(path: &Path, plugins: bool) -> anyhow::Result<Session> {
+        let config = Config::load(path).with_context(|| {
+            "loading the configuration (see mallhost.example.toml; --config or MALLHOST_CONFIG names the file)".to_string()
+        })?;
+        Session::with_config(
+            config,
+            SharedClock::from(Arc::new(SystemClock) as Arc<dyn Clock>),
+            plugins,
+        )
+        .await
+    }
+
+    /// Opens what `config` names.
+    pub async fn with_config(
+        config: Config,
+        clock: SharedClock,
+        plugins: bool,
+    ) -> anyhow::Result<Session> {
+        let store = Store::open(&config.database_url)
+            .await
+            .context("opening the database")?;
+        let runtime = Runtime::new(clock.clone(), PluginLimits::default())
+            .context("starting the plugin runtime")?;
+        if plugins {
+            runtime
+                .load_dir(&config.plugins_dir)
+                .await
+                .with_context(|| {
+                    format!("loading plugins from {}", config.plugins_dir.display())
+                })?;
+        }
+        Ok(Session {
+            config,
+            store,
+            runtime,
+            clock,
+        })
+    }
+
+    pub fn shop(&self, id: &str) -> anyhow::Result<&ShopConfig> {
+        let Some(shop) = self.config.shop(id) else {
+            let known: Vec<_> = self.config.shops.iter().map(|s| s.id.as_str()).collect();
+            bail!(
+                "no shop {id:?} in the config file (shops: {})",
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                }
+            );
+        };
+        Ok(shop)
+    }
+
+    pub fn syncer(&self) -> Syncer<'_> {
+        Syncer::new(
+            &self.store,
+            &self.runtime,
+            self.clock.clone(),
+            self.config.sync.clone(),
+        )
+    }
+
+    fn today(&self) -> NaiveDate {
+        jst_date(self.clock.now())
+    }
+}
+
+fn require_api(shop: &ShopConfig) -> anyhow::Result<()> {
+    if !shop.order_api {
+        bail!(
+            "shop {:?} has its order API switched off (order_api = false in the config file)",
+            shop.id
+        );
+    }
+    Ok(())
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let format = if args.json {
+        Format::Json
+    } else {
+        Format::Text
+    };
+    match args.command {
+        #[cfg(feature = "demo")]
+        Command::Demo { dir, plugin } => crate::demo::run(&dir, &plugin, format).await,
+        Command::Fetch { shop, from, to } => {
+            let cx = Session::open(&args.config, true).await?;
+            let shop = cx.shop(&shop)?;
+            require_api(shop)?;
+            let syncer = cx.syncer();
+            let window = match (from, to) {
+                (Some(f), Some(t)) => syncer.range_window(shop, f, t)?,
+                _ => syncer.days_window(shop),
+            };
+            let report = syncer.fetch(shop, window).await?;
+            output::fetch(&report, format)
+        }
+        Command::Take { shop } => {
+            let cx = Session::open(&args.config, true).await?;
+            let shop = cx.shop(&shop)?;
+            require_api(shop)?;
+            let report = cx.syncer().take_pending(shop).await?;
+            output::take(&report, format)
+        }
+        Command::Export {
+            shop,
+            from,
+            to,
+            dry_run,
+        } => {
+            let cx = Session::open(&args.config, true).await?;
+            let shop = cx.shop(&shop)?;
+            require_api(shop)?;
+            let today = cx.today();
+            let report = cx
+                .syncer()
+                .export(shop, from.unwrap_or(today), to.unwrap_or(today), dry_run)
+                .await?;
+            output::export(&report, format)
+        }
+        Command::Orders(cmd) => {
+            let cx = Session::open(&args.config, false).await?;
+            orders(&cx, cmd, format).await
+        }
+        Command::Plugins => {
+            let cx = Session::open(&args.config, true).await?;
+            output::plugins(&cx.runtime.plugins(), format)
+        }
+    }
+}
+
+async fn orders(cx: &Session, cmd: OrdersCommand, format: Format) -> anyhow::Result<()> {
+    let now = cx.clock.now();
+    match cmd {
+        OrdersCommand::List {
+            shop,
+            status,
+            pending,
+            limit,
+        } => {
+            if let Some(s) = &shop {
+                cx.shop(s)?;
+            }
+            let filter = OrderFilter {
+                shop,
+                status,
+                take_state: pending.then_some(TakeState::Pending),
+                limit: Some(limit),
+            };
+            let list = cx.store.list_orders(&filter).await?;
+            output::order_list(&list, format)
+        }
+        OrdersCommand::Show { shop, number } => {
+            cx.shop(&shop)?;
+            let d = cx.store.order_detail(&shop, &number).await?;
+            output::order_detail(&d, format)
+        }
+        OrdersCommand::Ship {
+            shop,
+            number,
+            carrier,
+            tracking,
+            date,
+        } => {
+            let s = cx.shop(&shop)?;
+            if !s.carrier_ids.contains_key(&carrier) {
+                let known: Vec<_> = s.carrier_ids.keys().map(String::as_str).collect();
+                bail!(
+                    "shop {shop:?} has no carrier id for {carrier:?} (配送業者ID設定); known carriers: {}. \
+                     Add it under [shops.carrier_ids] in the config file",
+                    if known.is_empty() {
+                        "none".into()
+                    } else {
+                        known.join(", ")
+                    }
+                );
+            }
+            if tracking.trim().is_empty() {
+                bail!(
+                    "the tracking number (伝票番号) is empty; for untracked mail enter a dummy number"
+                );
+            }
+            let date = date.unwrap_or_else(|| cx.today());
+            cx.store
+                .set_shipping(&shop, &number, &carrier, tracking.trim(), date, now)
+                .await?;
+            let d = cx.store.order_detail(&shop, &number).await?;
+            output::order_detail(&d, format)
+        }
+        OrdersCommand::SetStatus {
+            shop,
+            number,
+            status,
+        } => {
+            cx.shop(&shop)?;
+            cx.store.set_status(&shop, &number, status, now).await?;
+            let d = cx.store.order_detail(&shop, &number).await?;
+            output::order_detail(&d, format)
+        }
+    }
+}

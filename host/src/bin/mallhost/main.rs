@@ -1,0 +1,47 @@
+//! `mallhost`: the command-line front of the host. Parses arguments ([`cli`]), sets up logging,
+//! runs the command, prints the result as text or JSON ([`output`]).
+
+mod cli;
+#[cfg(feature = "demo")]
+mod demo;
+mod output;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MALLHOST_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(if args.quiet {
+            "warn"
+        } else {
+            "warn,mallhost=info"
+        })
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
+        .without_time()
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(cli::run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

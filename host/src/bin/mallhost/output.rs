@@ -1,0 +1,417 @@
+//! How results are printed: readable text for people, or JSON (`--json`) for tools.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use mallhost::runtime::Plugin;
+use mallhost::store::{OrderDetail, OrderSummary};
+use mallhost::sync::{ExportReport, FetchReport, TakeReport};
+use mallhost::time::display_jst;
+
+/// Text or JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+fn json<T: Serialize + ?Sized>(v: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+/// Lists up to ten items of a list, then how many more.
+fn some(items: &[String]) -> String {
+    let mut s = items
+        .iter()
+        .take(10)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > 10 {
+        s.push_str(&format!(" … and {} more", items.len() - 10));
+    }
+    s
+}
+
+fn yen(v: i64) -> String {
+    let digits = v.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{}¥{out}", if v < 0 { "-" } else { "" })
+}
+
+pub fn take_text(r: &TakeReport) -> String {
+    let mut s = format!(
+        "take on the mall: {} pending, {} taken, {} already taken, {} still pending\n",
+        r.attempted,
+        r.taken.len(),
+        r.already_taken.len(),
+        r.failed.len()
+    );
+    for (n, e) in &r.failed {
+        s.push_str(&format!("  ! {n}: {e}\n"));
+    }
+    s
+}
+
+pub fn fetch_text(r: &FetchReport) -> String {
+    let mut s = format!("shop {} — fetch with plugin {}\n", r.shop, r.plugin);
+    if let Some(w) = r.window {
+        s.push_str(&format!(
+            "  window: {} → {}\n",
+            display_jst(w.start),
+            display_jst(w.end)
+        ));
+    }
+    s.push_str(&format!(
+        "  {} new order(s) on {} page(s): {} stored, {} already stored\n",
+        r.fetched,
+        r.pages,
+        r.stored.len(),
+        r.already_stored.len()
+    ));
+    if !r.skipped_too_recent.is_empty() {
+        s.push_str(&format!(
+            "  {} held back, placed less than 10 minutes ago (fetched by a later run): {}\n",
+            r.skipped_too_recent.len(),
+            some(&r.skipped_too_recent)
+        ));
+    }
+    if !r.skipped_test.is_empty() {
+        s.push_str(&format!(
+            "  {} test-environment order(s) ignored: {}\n",
+            r.skipped_test.len(),
+            some(&r.skipped_test)
+        ));
+    }
+    for (n, why) in &r.held {
+        s.push_str(&format!("  on hold (保留) {n}: {why}\n"));
+    }
+    for (n, e) in &r.invalid {
+        s.push_str(&format!("  ! not stored {n}: {e}\n"));
+    }
+    for u in &r.unknown_labels {
+        s.push_str(&format!(
+            "  ? {}: {} {:?} is not in the conversion table; stored as is (add it under [shops.{}s])\n",
+            u.mall_order_number, u.kind, u.label, u.kind
+        ));
+    }
+    s.push_str("  ");
+    s.push_str(&take_text(&r.take));
+    s
+}
+
+pub fn export_text(r: &ExportReport) -> String {
+    let mut s = format!(
+        "shop {} — export{} of orders updated {} → {}\n",
+        r.shop,
+        if r.dry_run {
+            " (dry run: nothing sent)"
+        } else {
+            ""
+        },
+        r.from.map(display_jst).unwrap_or_default(),
+        r.to.map(display_jst).unwrap_or_default()
+    );
+    let verb = if r.dry_run { "would send" } else { "sent" };
+    s.push_str(&format!("  {} {verb}", r.pushed.len()));
+    if !r.dry_run {
+        s.push_str(&format!(
+            ", {} refused by the mall, {} not delivered",
+            r.rejected.len(),
+            r.failed.len()
+        ));
+    }
+    s.push_str(&format!(", {} left out\n", r.excluded.len()));
+    for l in &r.pushed {
+        s.push_str(&format!(
+            "  ✓ {} carrier id {} tracking {}\n",
+            l.mall_order_number, l.carrier_id, l.tracking_number
+        ));
+    }
+    for (n, e) in &r.rejected {
+        s.push_str(&format!("  ✗ {n}: {e}\n"));
+    }
+    for (n, e) in &r.failed {
+        s.push_str(&format!("  ! {n}: {e} (sent again by the next export)\n"));
+    }
+    // Left-out orders grouped by reason, so a long list stays readable.
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for (n, why) in &r.excluded {
+        let why = why.to_string();
+        match groups.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, list)) => list.push(n.clone()),
+            None => groups.push((why, vec![n.clone()])),
+        }
+    }
+    for (why, list) in groups {
+        s.push_str(&format!(
+            "  - {} left out: {why}\n      {}\n",
+            list.len(),
+            some(&list)
+        ));
+    }
+    s
+}
+
+pub fn fetch(r: &FetchReport, f: Format) -> anyhow::Result<()> {
+    match f {
+        Format::Json => json(r),
+        Format::Text => {
+            print!("{}", fetch_text(r));
+            Ok(())
+        }
+    }
+}
+
+pub fn take(r: &TakeReport, f: Format) -> anyhow::Result<()> {
+    match f {
+        Format::Json => json(r),
+        Format::Text => {
+            print!("{}", take_text(r));
+            Ok(())
+        }
+    }
+}
+
+pub fn export(r: &ExportReport, f: Format) -> anyhow::Result<()> {
+    match f {
+        Format::Json => json(r),
+        Format::Text => {
+            print!("{}", export_text(r));
+            Ok(())
+        }
+    }
+}
+
+/// Display width on a terminal: East Asian wide characters take two columns.
+fn width(s: &str) -> usize {
+    s.chars()
+        .map(|c| match u32::from(c) {
+            0x1100..=0x115F
+            | 0x2E80..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6 => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// Pads to `w` columns (left-aligned), counting wide characters as two.
+fn pad(s: &str, w: usize) -> String {
+    format!("{s}{}", " ".repeat(w.saturating_sub(width(s))))
+}
+
+pub fn order_list_text(list: &[OrderSummary]) -> String {
+    if list.is_empty() {
+        return "no orders\n".into();
+    }
+    let mut s = format!(
+        "{} {} {} {} {:>10} {} {} notes\n",
+        pad("shop", 8),
+        pad("order", 17),
+        pad("ordered (JST)", 16),
+        pad("status", 10),
+        "total",
+        pad("buyer", 16),
+        pad("carrier", 10)
+    );
+    for o in list {
+        let mut notes = Vec::new();
+        if o.take_state == mallhost::model::TakeState::Pending {
+            notes.push("take pending".to_string());
+        }
+        if let Some(t) = &o.tracking_number {
+            notes.push(format!("tracking {t}"));
+        }
+        if o.lines_missing_name > 0 {
+            notes.push(format!(
+                "{} line(s) without product name",
+                o.lines_missing_name
+            ));
+        }
+        if let Some(h) = &o.hold_reason {
+            notes.push(h.chars().take(40).collect());
+        }
+        s.push_str(&format!(
+            "{} {} {} {} {:>10} {} {} {}\n",
+            pad(&o.shop_id, 8),
+            pad(&o.mall_order_number, 17),
+            pad(display_jst(o.ordered_at).trim_end_matches(" JST"), 16),
+            pad(o.status_label, 10),
+            yen(o.billing_total),
+            pad(&o.buyer_name, 16),
+            pad(o.carrier.as_deref().unwrap_or("-"), 10),
+            notes.join("; ")
+        ));
+    }
+    s
+}
+
+pub fn order_list(list: &[OrderSummary], f: Format) -> anyhow::Result<()> {
+    match f {
+        Format::Json => json(list),
+        Format::Text => {
+            print!("{}", order_list_text(list));
+            Ok(())
+        }
+    }
+}
+
+pub fn order_detail(d: &OrderDetail, f: Format) -> anyhow::Result<()> {
+    if f == Format::Json {
+        return json(d);
+    }
+    let o = &d.order;
+    let s = &d.summary;
+    println!(
+        "order {} (shop {}) — {} [{}]",
+        o.mall_order_number, s.shop_id, s.status_label, s.status
+    );
+    if let Some(h) = &s.hold_reason {
+        println!("  on hold: {h}");
+    }
+    println!(
+        "  ordered {}, payment {}, mall status {}",
+        display_jst(o.ordered_at),
+        o.payment_method,
+        o.mall_status
+    );
+    println!(
+        "  buyer: {} ({}) 〒{} {}{} {}",
+        o.buyer.name,
+        o.buyer.phone,
+        o.buyer.postal_code,
+        o.buyer.prefecture,
+        o.buyer.address1,
+        o.buyer.address2
+    );
+    if o.flags.no_buyer_email {
+        println!("  the mall gives no buyer e-mail address: nothing can be mailed to the buyer");
+    }
+    if o.flags.add_on_service {
+        println!("  has an add-on service (付加サービス) whose content the mall does not return");
+    }
+    for dl in &o.deliveries {
+        println!(
+            "  delivery {} to {} 〒{} {}{} {} — {} → carrier {}, date {}, time {} → {}",
+            dl.delivery_no,
+            dl.recipient.name,
+            dl.recipient.postal_code,
+            dl.recipient.prefecture,
+            dl.recipient.address1,
+            dl.recipient.address2,
+            dl.delivery_method,
+            dl.carrier.as_deref().unwrap_or("(not converted)"),
+            dl.desired_date
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "none".into()),
+            dl.desired_time_slot,
+            dl.time_slot.as_deref().unwrap_or("(not converted)")
+        );
+        for l in &dl.lines {
+            println!(
+                "    {} × {} {} ({}/{}) {} {}%{}",
+                l.quantity,
+                l.product_name.as_deref().unwrap_or("[name missing]"),
+                yen(l.unit_price),
+                l.item_code,
+                l.sku_code,
+                yen(l.unit_price * i64::from(l.quantity)),
+                l.tax_rate,
+                if l.has_add_on_service { " +add-on" } else { "" }
+            );
+        }
+    }
+    let a = &o.amounts;
+    println!(
+        "  items {} + shipping {} + COD {} − points {} − coupon {} = billed {}",
+        yen(a.items_total),
+        yen(a.shipping_fee),
+        yen(a.cod_fee),
+        yen(a.points_used),
+        yen(a.coupon_discount),
+        yen(a.billing_total)
+    );
+    if !o.buyer_note.is_empty() {
+        println!("  note: {}", o.buyer_note);
+    }
+    println!(
+        "  shipping: carrier {}, tracking {}, ship date {}",
+        s.carrier.as_deref().unwrap_or("-"),
+        s.tracking_number.as_deref().unwrap_or("-"),
+        s.ship_date
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "-".into())
+    );
+    println!("  history:");
+    for (at, event, detail) in &d.history {
+        println!("    {} {event}: {detail}", display_jst(*at));
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct PluginLine<'a> {
+    #[serde(flatten)]
+    info: &'a mallhost::connector::PluginInfo,
+    path: String,
+}
+
+pub fn plugins(list: &[Arc<Plugin>], f: Format) -> anyhow::Result<()> {
+    let lines: Vec<_> = list
+        .iter()
+        .map(|p| PluginLine {
+            info: p.info(),
+            path: p.path().display().to_string(),
+        })
+        .collect();
+    if f == Format::Json {
+        return json(&lines);
+    }
+    if lines.is_empty() {
+        println!("no plugins loaded");
+    }
+    for l in lines {
+        println!(
+            "{} ({}) version {}, contract {} — {}",
+            l.info.mall_id,
+            l.info.mall_name,
+            l.info.plugin_version,
+            l.info.contract_version,
+            l.path
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wide_characters_count_twice() {
+        assert_eq!(width("abc"), 3);
+        assert_eq!(width("出荷待ち"), 8);
+        assert_eq!(width(pad("保留", 6).as_str()), 6);
+        assert_eq!(pad("toolong", 3), "toolong");
+    }
+
+    #[test]
+    fn yen_has_thousands_separators() {
+        assert_eq!(yen(0), "¥0");
+        assert_eq!(yen(7050), "¥7,050");
+        assert_eq!(yen(1234567), "¥1,234,567");
+        assert_eq!(yen(-100), "-¥100");
+    }
+}

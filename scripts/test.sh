@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs every test: the plugin's native unit tests, the host's, and the end-to-end tests (host +
+# compiled plugin + d Shopping emulator on loopback). Installs the wasm32-wasip2 target if needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
+cargo build -p plugin-dshopping --target wasm32-wasip2 --release
+cargo test --workspace "$@"
