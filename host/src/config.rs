@@ -481,7 +481,11 @@ mod tests {
         let c = Config::parse(text, Path::new("/etc/mallhost"), &env).unwrap();
         assert_eq!(c.shops[0].stored_status, OrderStatus::Confirmed);
         assert_eq!(c.shops[0].carrier_ids["japanpost"], "03");
-        assert_eq!(c.sync, SyncPolicy::default(), "the example shows the defaults");
+        assert_eq!(
+            c.sync,
+            SyncPolicy::default(),
+            "the example shows the defaults"
+        );
     }
 
     #[test]
