@@ -152,6 +152,10 @@ pub struct ShopConfig {
     pub time_slots: BTreeMap<String, String>,
     /// Merchant carrier → the mall's carrier id (配送業者ID設定).
     pub carrier_ids: BTreeMap<String, String>,
+    /// Automatic fetch (自動取得) by `mallhost serve`: every this often, or off.
+    pub auto_fetch: Option<Duration>,
+    /// Automatic export (自動書き出し) by `mallhost serve`: every this often, or off.
+    pub auto_export: Option<Duration>,
 }
 
 #[derive(Deserialize)]
@@ -197,6 +201,33 @@ struct RawShop {
     time_slots: BTreeMap<String, String>,
     #[serde(default)]
     carrier_ids: BTreeMap<String, String>,
+    #[serde(default)]
+    auto_fetch: bool,
+    auto_fetch_every: Option<String>,
+    #[serde(default)]
+    auto_export: bool,
+    auto_export_every: Option<String>,
+}
+
+/// Shortest interval of an automatic job.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
+/// Longest interval of an automatic job.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+
+/// Reads an interval like `90s`, `15m`, `1h`.
+pub fn parse_interval(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n.parse().ok()?;
+    let secs = match unit.trim() {
+        "ms" => return Some(Duration::from_millis(n)),
+        "s" => n,
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3600)?,
+        _ => return None,
+    };
+    Some(Duration::from_secs(secs))
 }
 
 fn yes() -> bool {
@@ -417,6 +448,51 @@ fn validate_shop(
             ));
         }
     }
+    // Every carrier the conversion table assigns must be exportable: it needs the mall's id.
+    for (label, carrier) in &s.delivery_methods {
+        if !s.carrier_ids.contains_key(carrier) {
+            return Err(err(
+                "delivery_methods",
+                format!(
+                    "converts {label:?} to carrier {carrier:?}, which has no entry in `carrier_ids`"
+                ),
+                &format!(
+                    "add {carrier} = \"<the mall's carrier id>\" under [shops.carrier_ids] (配送業者ID設定)"
+                ),
+            ));
+        }
+    }
+    let interval = |key: &'static str,
+                    on: bool,
+                    every: &Option<String>,
+                    default: Duration|
+     -> Result<Option<Duration>, ConfigError> {
+        let d = match every {
+            None => default,
+            Some(text) => parse_interval(text)
+                .filter(|d| (MIN_INTERVAL..=MAX_INTERVAL).contains(d))
+                .ok_or_else(|| {
+                    err(
+                        key,
+                        format!("{text:?} is not an interval from 1s to 24h"),
+                        "write it like \"90s\", \"15m\" or \"1h\"",
+                    )
+                })?,
+        };
+        Ok(on.then_some(d))
+    };
+    let auto_fetch = interval(
+        "auto_fetch_every",
+        s.auto_fetch,
+        &s.auto_fetch_every,
+        Duration::from_secs(15 * 60),
+    )?;
+    let auto_export = interval(
+        "auto_export_every",
+        s.auto_export,
+        &s.auto_export_every,
+        Duration::from_secs(30 * 60),
+    )?;
     Ok(ShopConfig {
         name: s.name.clone().unwrap_or_else(|| s.id.clone()),
         mall: s.mall.clone(),
@@ -430,6 +506,8 @@ fn validate_shop(
         delivery_methods: s.delivery_methods.clone(),
         time_slots: s.time_slots.clone(),
         carrier_ids: s.carrier_ids.clone(),
+        auto_fetch,
+        auto_export,
         id: s.id,
     })
 }
@@ -529,6 +607,41 @@ mod tests {
 
         let (_, key, _) = shop_error(&format!("{GOOD}{GOOD}"));
         assert_eq!(key, "id", "two shops with one id");
+    }
+
+    #[test]
+    fn carriers_without_ids_and_bad_intervals_are_refused() {
+        let (_, key, fix) =
+            shop_error(&GOOD.replace("\"宅配便\" = \"yamato\"", "\"宅配便\" = \"sagawa\""));
+        assert_eq!(key, "delivery_methods");
+        assert!(fix.contains("sagawa = "), "{fix}");
+        let (_, key, _) = shop_error(&GOOD.replace(
+            "fetch_days = 14",
+            "fetch_days = 14\nauto_fetch = true\nauto_fetch_every = \"soon\"",
+        ));
+        assert_eq!(key, "auto_fetch_every");
+        let (_, key, _) = shop_error(&GOOD.replace(
+            "fetch_days = 14",
+            "fetch_days = 14\nauto_export_every = \"2d\"",
+        ));
+        assert_eq!(key, "auto_export_every");
+        let c = parse(&GOOD.replace(
+            "fetch_days = 14",
+            "fetch_days = 14\nauto_fetch = true\nauto_fetch_every = \"5m\"",
+        ))
+        .unwrap();
+        assert_eq!(c.shops[0].auto_fetch, Some(Duration::from_secs(300)));
+        assert_eq!(c.shops[0].auto_export, None, "off unless switched on");
+    }
+
+    #[test]
+    fn intervals_read_like_people_write_them() {
+        assert_eq!(parse_interval("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_interval("15m"), Some(Duration::from_secs(900)));
+        assert_eq!(parse_interval("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_interval("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_interval("15"), None);
+        assert_eq!(parse_interval("m"), None);
     }
 
     #[test]

@@ -10,15 +10,19 @@
 //! - [`store`]: the database (sqlx, SQLite), migrations and queries.
 //! - [`sync`]: fetch → store → take, export, retries.
 //! - [`config`]: the TOML configuration and its validation.
+//! - [`csv`]: files merchants bring: product master, shipping data, mini-app orders.
 //! - [`time`]: UTC instants, JST dates, the injectable clock.
+//! - [`tracking`]: tracking-number rules (check digits, dummies).
 
 #![deny(missing_docs)]
 
 pub mod capabilities;
 pub mod config;
 pub mod connector;
+pub mod csv;
 pub mod model;
 pub mod runtime;
 pub mod store;
 pub mod sync;
 pub mod time;
+pub mod tracking;

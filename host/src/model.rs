@@ -142,6 +142,25 @@ pub struct Order {
     pub source: OrderSource,
 }
 
+/// Something said about one order in a report (why it is held, why it failed, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderNote {
+    /// The mall's order number.
+    pub mall_order_number: String,
+    /// What happened, in words.
+    pub message: String,
+}
+
+impl OrderNote {
+    /// A note.
+    pub fn new(mall_order_number: impl Into<String>, message: impl Into<String>) -> OrderNote {
+        OrderNote {
+            mall_order_number: mall_order_number.into(),
+            message: message.into(),
+        }
+    }
+}
+
 /// The host's order statuses. Stable English identifiers in config and JSON; Japanese labels
 /// where staff see them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -2,10 +2,12 @@
 //! `wasm32-wasip2`.
 //!
 //! Layout: [`wire`] is the API's JSON, [`api`] the requests and responses (fetch pages, take,
-//! push), [`mapping`] the record → canonical order mapping, [`time`] the JST wire formats. They
-//! are plain Rust, unit-tested natively. This file only binds them to the WIT contract.
+//! push), [`mapping`] the record → canonical order mapping, [`csv_orders`] the d払い mini-app
+//! CSV rows → canonical order, [`time`] the JST wire formats. They are plain Rust, unit-tested
+//! natively. This file only binds them to the WIT contract.
 
 pub mod api;
+pub mod csv_orders;
 pub mod mapping;
 pub mod time;
 pub mod wire;
@@ -51,7 +53,7 @@ impl Guest for DShopping {
             mall_name: "dショッピング".into(),
             plugin_version: env!("CARGO_PKG_VERSION").into(),
             contract_version: CONTRACT_VERSION.into(),
-            csv_order_key: None,
+            csv_order_key: Some(csv_orders::ORDER_KEY.into()),
         }
     }
 

@@ -12,10 +12,7 @@ use crate::{time, wire};
 pub fn map_order(raw: &RawOrder) -> Result<Order, ConnectorError> {
     match raw.source {
         OrderSource::Api => map_api(&raw.mall_order_number, &raw.body),
-        OrderSource::Csv => Err(ConnectorError::Unsupported(format!(
-            "order {}: CSV records (d払い mini-app orders) are not read by this plugin version",
-            raw.mall_order_number
-        ))),
+        OrderSource::Csv => crate::csv_orders::map_csv(&raw.mall_order_number, &raw.body),
     }
 }
 

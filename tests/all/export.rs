@@ -2,7 +2,8 @@
 
 use dshopping_emulator::Status;
 use mallhost::model::OrderStatus;
-use mallhost::sync::Exclusion;
+use mallhost::store::ShippingUpdate;
+use mallhost::sync::{Exclusion, ExportOptions};
 use mallhost::time::Clock as _;
 use mallhost::time::jst_date;
 use mallhost_tests::{Options, TestEnv};
@@ -31,27 +32,55 @@ async fn only_orders_meeting_all_four_conditions_are_pushed() {
     let tomorrow = today.succ_opt().unwrap();
     let s = &env.store;
     let now = env.clock.now();
-    s.set_shipping("dshop", &n[0], "yamato", GOOD_TRACKING, today, now)
-        .await
-        .unwrap(); // ok
-    s.set_shipping("dshop", &n[1], "yamato", GOOD_TRACKING, tomorrow, now)
-        .await
-        .unwrap(); // future date
-    s.set_shipping("dshop", &n[2], "yamato", "", today, now)
-        .await
-        .unwrap(); // no tracking
-    s.set_shipping("dshop", &n[3], "", GOOD_TRACKING, today, now)
-        .await
-        .unwrap(); // no carrier
-    s.set_shipping("dshop", &n[4], "sagawa", GOOD_TRACKING, today, now)
-        .await
-        .unwrap(); // no carrier id
+    s.set_shipping(
+        "dshop",
+        &n[0],
+        &ShippingUpdate::new("yamato", GOOD_TRACKING, today),
+        now,
+    )
+    .await
+    .unwrap(); // ok
+    s.set_shipping(
+        "dshop",
+        &n[1],
+        &ShippingUpdate::new("yamato", GOOD_TRACKING, tomorrow),
+        now,
+    )
+    .await
+    .unwrap(); // future date
+    s.set_shipping(
+        "dshop",
+        &n[2],
+        &ShippingUpdate::new("yamato", "", today),
+        now,
+    )
+    .await
+    .unwrap(); // no tracking
+    s.set_shipping(
+        "dshop",
+        &n[3],
+        &ShippingUpdate::new("", GOOD_TRACKING, today),
+        now,
+    )
+    .await
+    .unwrap(); // no carrier
+    s.set_shipping(
+        "dshop",
+        &n[4],
+        &ShippingUpdate::new("sagawa", GOOD_TRACKING, today),
+        now,
+    )
+    .await
+    .unwrap(); // no carrier id
     s.set_status("dshop", &n[5], OrderStatus::OnHold, now)
         .await
         .unwrap(); // on hold
 
     let syncer = env.syncer();
-    let dry = syncer.export(env.shop(), today, today, true).await.unwrap();
+    let dry = syncer
+        .export(env.shop(), today, today, ExportOptions::DRY_RUN)
+        .await
+        .unwrap();
     assert_eq!(dry.pushed.len(), 1);
     assert_eq!(
         env.emu.status_of(&n[0]),
@@ -60,7 +89,7 @@ async fn only_orders_meeting_all_four_conditions_are_pushed() {
     );
 
     let report = syncer
-        .export(env.shop(), today, today, false)
+        .export(env.shop(), today, today, ExportOptions::SEND)
         .await
         .unwrap();
     assert_eq!(report.pushed.len(), 1, "{report:#?}");
@@ -70,8 +99,8 @@ async fn only_orders_meeting_all_four_conditions_are_pushed() {
         report
             .excluded
             .iter()
-            .find(|(x, _)| *x == n[i])
-            .map(|(_, r)| r.clone())
+            .find(|x| x.mall_order_number == n[i])
+            .map(|x| x.reason.clone())
     };
     assert!(matches!(reason(1), Some(Exclusion::FutureShipDate { .. })));
     assert_eq!(reason(2), Some(Exclusion::NoTracking));
@@ -115,25 +144,23 @@ async fn an_exported_order_is_not_pushed_again() {
         .set_shipping(
             "dshop",
             &n[0],
-            "yamato",
-            GOOD_TRACKING,
-            today,
+            &ShippingUpdate::new("yamato", GOOD_TRACKING, today),
             env.clock.now(),
         )
         .await
         .unwrap();
     let syncer = env.syncer();
     let first = syncer
-        .export(env.shop(), today, today, false)
+        .export(env.shop(), today, today, ExportOptions::SEND)
         .await
         .unwrap();
     assert_eq!(first.pushed.len(), 1);
     let second = syncer
-        .export(env.shop(), today, today, false)
+        .export(env.shop(), today, today, ExportOptions::SEND)
         .await
         .unwrap();
     assert!(second.pushed.is_empty());
-    assert_eq!(second.excluded[0].1, Exclusion::AlreadyExported);
+    assert_eq!(second.excluded[0].reason, Exclusion::AlreadyExported);
     let pushes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shipment_pushes")
         .fetch_one(env.store.pool())
         .await
@@ -149,35 +176,45 @@ async fn a_refused_shipment_keeps_its_reason_and_waits_for_new_data() {
     let now = env.clock.now();
     // Fails Yamato's check digit.
     env.store
-        .set_shipping("dshop", &n[0], "yamato", "123456789012", today, now)
+        .set_shipping(
+            "dshop",
+            &n[0],
+            &ShippingUpdate::new("yamato", "123456789012", today),
+            now,
+        )
         .await
         .unwrap();
     let syncer = env.syncer();
     let r = syncer
-        .export(env.shop(), today, today, false)
+        .export(env.shop(), today, today, ExportOptions::SEND)
         .await
         .unwrap();
     assert_eq!(r.rejected.len(), 1);
     assert!(
-        r.rejected[0].1.contains("trackingNumber"),
+        r.rejected[0].message.contains("trackingNumber"),
         "names the field: {:?}",
         r.rejected
     );
     let again = syncer
-        .export(env.shop(), today, today, false)
+        .export(env.shop(), today, today, ExportOptions::SEND)
         .await
         .unwrap();
     assert!(matches!(
-        again.excluded[0].1,
+        again.excluded[0].reason,
         Exclusion::RejectedBefore { .. }
     ));
     // Corrected data is sent.
     env.store
-        .set_shipping("dshop", &n[0], "yamato", GOOD_TRACKING, today, now)
+        .set_shipping(
+            "dshop",
+            &n[0],
+            &ShippingUpdate::new("yamato", GOOD_TRACKING, today),
+            now,
+        )
         .await
         .unwrap();
     let fixed = syncer
-        .export(env.shop(), today, today, false)
+        .export(env.shop(), today, today, ExportOptions::SEND)
         .await
         .unwrap();
     assert_eq!(fixed.pushed.len(), 1);
@@ -193,9 +230,7 @@ async fn the_export_period_is_the_last_update_time() {
         .set_shipping(
             "dshop",
             &n[0],
-            "yamato",
-            GOOD_TRACKING,
-            today,
+            &ShippingUpdate::new("yamato", GOOD_TRACKING, today),
             env.clock.now(),
         )
         .await
@@ -203,7 +238,7 @@ async fn the_export_period_is_the_last_update_time() {
     let syncer = env.syncer();
     let yesterday = today.pred_opt().unwrap();
     let r = syncer
-        .export(env.shop(), yesterday, yesterday, false)
+        .export(env.shop(), yesterday, yesterday, ExportOptions::SEND)
         .await
         .unwrap();
     assert!(
@@ -211,7 +246,7 @@ async fn the_export_period_is_the_last_update_time() {
         "updated today, outside yesterday"
     );
     let r = syncer
-        .export(env.shop(), yesterday, today, false)
+        .export(env.shop(), yesterday, today, ExportOptions::SEND)
         .await
         .unwrap();
     assert_eq!(r.pushed.len(), 1);

@@ -19,7 +19,7 @@ async fn a_failed_take_leaves_the_order_stored_and_pending_until_the_next_run() 
     assert_eq!(report.stored, vec![n.clone()]);
     assert_eq!(report.take.failed.len(), 1);
     assert!(
-        report.take.failed[0].1.contains("temporary failure"),
+        report.take.failed[0].message.contains("temporary failure"),
         "{:?}",
         report.take.failed
     );

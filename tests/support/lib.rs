@@ -32,6 +32,20 @@ pub fn plugin_path() -> PathBuf {
     p
 }
 
+/// The `mallhost` binary (built by `scripts/test.sh`; `MALLHOST_TEST_BIN` overrides).
+pub fn mallhost_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("MALLHOST_TEST_BIN") {
+        return PathBuf::from(p);
+    }
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/mallhost");
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo build -p mallhost` first (scripts/test.sh does)",
+        p.display()
+    );
+    p
+}
+
 /// 2026-11-28 12:00 JST, the tests' default "now".
 pub fn default_now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 28, 3, 0, 0)
@@ -49,6 +63,8 @@ pub struct Options {
     pub shop_toml: String,
     /// Retry policy.
     pub policy: SyncPolicy,
+    /// The clock's start; default [`default_now`]. CLI tests use the real time.
+    pub now: Option<DateTime<Utc>>,
 }
 
 impl Default for Options {
@@ -63,6 +79,7 @@ impl Default for Options {
                 rate_limit_waits: 100,
                 max_retry_after: Duration::from_secs(2),
             },
+            now: None,
         }
     }
 }
@@ -76,7 +93,7 @@ pub struct TestEnv {
     /// The database.
     pub store: Store,
     /// The runtime with the d Shopping plugin loaded.
-    pub runtime: Runtime,
+    pub runtime: Arc<Runtime>,
     /// The configuration (one shop, `dshop`).
     pub config: Config,
     /// Where the database and files live.
@@ -86,7 +103,7 @@ pub struct TestEnv {
 impl TestEnv {
     /// Starts the emulator, opens a fresh database, loads the plugin.
     pub async fn start(opts: Options) -> TestEnv {
-        let clock = ManualClock::new(default_now());
+        let clock = ManualClock::new(opts.now.unwrap_or_else(default_now));
         let emu_clock = clock.clone();
         let emu = Emulator::start(EmulatorConfig {
             rate_per_second: opts.rate,
@@ -99,7 +116,7 @@ impl TestEnv {
         let toml = format!(
             r#"
             database_url = "sqlite://{db}"
-            plugins_dir = "{plugins}"
+            plugins_dir = "plugins"
             [[shops]]
             id = "dshop"
             name = "テスト雑貨店"
@@ -126,13 +143,25 @@ impl TestEnv {
             japanpost = "03"
             "#,
             db = dir.path().join("orders.db").display(),
-            plugins = dir.path().display(),
             url = emu.url(),
             password = opts.password,
             extra = opts.shop_toml,
         );
         let mut config = Config::parse(&toml, dir.path(), &|_| None).expect("test config is valid");
-        config.sync = opts.policy;
+        config.sync = opts.policy.clone();
+        // The same, as a file for the CLI, with the plugin in its plugins folder.
+        let sync = format!(
+            "[sync]\ntransient_retries = {}\nbackoff_ms = {}\nrate_limit_waits = {}\nmax_retry_after_secs = {}\n",
+            opts.policy.transient_retries,
+            opts.policy.backoff.as_millis(),
+            opts.policy.rate_limit_waits,
+            opts.policy.max_retry_after.as_secs().max(1)
+        );
+        let file_toml = toml.replacen("[[shops]]", &format!("{sync}\n[[shops]]"), 1);
+        std::fs::write(dir.path().join("mallhost.toml"), file_toml).expect("config file written");
+        std::fs::create_dir_all(dir.path().join("plugins")).expect("plugins folder");
+        std::fs::copy(plugin_path(), dir.path().join("plugins/dshopping.wasm"))
+            .expect("plugin copied");
         let store = Store::open(&config.database_url)
             .await
             .expect("database opens");
@@ -142,6 +171,7 @@ impl TestEnv {
             .load_file(&plugin_path())
             .await
             .expect("plugin loads");
+        let runtime = Arc::new(runtime);
         TestEnv {
             emu,
             clock,
@@ -171,6 +201,32 @@ impl TestEnv {
     pub fn order_placed(&self, n: u32, minutes_ago: i64) -> String {
         let at = self.clock.now().timestamp() - minutes_ago * 60;
         self.emu.add_plain_order(n, at)
+    }
+
+    /// Runs the `mallhost` binary with this environment's config file; returns (success,
+    /// stdout, stderr).
+    pub async fn cli(&self, args: &[&str]) -> (bool, String, String) {
+        let out = tokio::process::Command::new(mallhost_bin())
+            .arg("--config")
+            .arg(self.dir.path().join("mallhost.toml"))
+            .args(args)
+            .env_remove("MALLHOST_CONFIG")
+            .env("MALLHOST_LOG", "warn")
+            .output()
+            .await
+            .expect("mallhost runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Writes a file into this environment's folder; returns its path as text.
+    pub fn write(&self, name: &str, bytes: &[u8]) -> String {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, bytes).expect("file written");
+        p.display().to_string()
     }
 
     /// How many orders the database holds.

@@ -16,8 +16,8 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-use mallhost::connector::host as wit_host;
-use mallhost::connector::types as wit;
+use self::mallhost::connector::host as wit_host;
+use self::mallhost::connector::types as wit;
 
 /// The contract version this module implements.
 pub const VERSION: &str = "0.1.0";

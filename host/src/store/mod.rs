@@ -5,7 +5,7 @@
 mod orders;
 mod pushes;
 
-pub use orders::{OrderDetail, OrderFilter, OrderSummary, StoreOutcome};
+pub use orders::{OrderDetail, OrderFilter, OrderSummary, ShippingUpdate, StoreOutcome};
 pub use pushes::{ExportCandidate, PushOutcome};
 
 use std::str::FromStr;
@@ -43,6 +43,16 @@ pub enum StoreError {
         row: String,
         /// What is wrong.
         message: String,
+    },
+    /// No such delivery in an order.
+    #[error("order {number:?} of shop {shop:?} has no delivery {delivery}")]
+    NoSuchDelivery {
+        /// Shop.
+        shop: String,
+        /// Number.
+        number: String,
+        /// Delivery number.
+        delivery: u32,
     },
     /// No such order.
     #[error("shop {shop:?} has no order {number:?} (see `mallhost orders list --shop {shop}`)")]
@@ -88,8 +98,7 @@ impl Store {
         &self.pool
     }
 
-    /// Adds or replaces a product in the master, and fills its name into stored order lines
-    /// that lacked it. Returns how many lines got the name.
+    /// Adds or replaces a product in the master (see [`Store::upsert_products`]).
     pub async fn upsert_product(
         &self,
         item_code: &str,
@@ -98,33 +107,114 @@ impl Store {
         price: Option<i64>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<u64, StoreError> {
+        let p = Product {
+            item_code: item_code.into(),
+            sku_code: sku_code.into(),
+            name: name.into(),
+            price,
+            jan_code: None,
+        };
+        self.upsert_products(std::slice::from_ref(&p), now).await
+    }
+
+    /// Adds or replaces products in one transaction, and fills their names into stored order
+    /// lines that lacked them. Returns how many lines got a name.
+    pub async fn upsert_products(
+        &self,
+        products: &[Product],
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO products (item_code, sku_code, name, price, updated_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (item_code, sku_code) DO UPDATE SET name = excluded.name,
-                 price = excluded.price, updated_at = excluded.updated_at",
-        )
-        .bind(item_code)
-        .bind(sku_code)
-        .bind(name)
-        .bind(price)
-        .bind(crate::time::to_db(now))
-        .execute(&mut *tx)
-        .await?;
-        let filled = sqlx::query(
-            "UPDATE order_lines SET product_name = ? WHERE product_name IS NULL
-               AND item_code = ? AND (sku_code = ? OR ? = '')",
-        )
-        .bind(name)
-        .bind(item_code)
-        .bind(sku_code)
-        .bind(sku_code)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let mut filled = 0;
+        for p in products {
+            sqlx::query(
+                "INSERT INTO products (item_code, sku_code, name, price, jan_code, updated_at)
+                 VALUES (?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (item_code, sku_code) DO UPDATE SET name = excluded.name,
+                     price = excluded.price, jan_code = excluded.jan_code,
+                     updated_at = excluded.updated_at",
+            )
+            .bind(&p.item_code)
+            .bind(&p.sku_code)
+            .bind(&p.name)
+            .bind(p.price)
+            .bind(&p.jan_code)
+            .bind(crate::time::to_db(now))
+            .execute(&mut *tx)
+            .await?;
+            // An SKU-level name fills lines of that SKU; an item-level one (empty SKU code)
+            // fills every line of the item still without a name.
+            filled += sqlx::query(
+                "UPDATE order_lines SET product_name = ? WHERE product_name IS NULL
+                   AND item_code = ? AND (sku_code = ? OR ? = '')",
+            )
+            .bind(&p.name)
+            .bind(&p.item_code)
+            .bind(&p.sku_code)
+            .bind(&p.sku_code)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
         tx.commit().await?;
         Ok(filled)
     }
+
+    /// Product codes on stored order lines that the master lacks, with how many lines and
+    /// orders wait for them ("name missing").
+    pub async fn missing_names(&self) -> Result<Vec<MissingName>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT o.shop_id, l.item_code, l.sku_code, COUNT(*) AS lines,
+                COUNT(DISTINCT l.order_id) AS orders
+             FROM order_lines l JOIN orders o ON o.id = l.order_id
+             WHERE l.product_name IS NULL
+             GROUP BY o.shop_id, l.item_code, l.sku_code ORDER BY o.shop_id, l.item_code, l.sku_code",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                use sqlx::Row;
+                Ok(MissingName {
+                    shop_id: r.try_get("shop_id")?,
+                    item_code: r.try_get("item_code")?,
+                    sku_code: r.try_get("sku_code")?,
+                    lines: r.try_get("lines")?,
+                    orders: r.try_get("orders")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A product of the master (商品データ).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Product {
+    /// Item code (商品管理番号).
+    pub item_code: String,
+    /// SKU code (SKU管理番号); empty for a name that covers every SKU of the item.
+    pub sku_code: String,
+    /// Product name.
+    pub name: String,
+    /// Price in yen.
+    pub price: Option<i64>,
+    /// JAN code.
+    pub jan_code: Option<String>,
+}
+
+/// Order lines waiting for a product name.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MissingName {
+    /// Shop.
+    pub shop_id: String,
+    /// Item code.
+    pub item_code: String,
+    /// SKU code.
+    pub sku_code: String,
+    /// Lines without the name.
+    pub lines: i64,
+    /// Orders with such lines.
+    pub orders: i64,
 }
 
 fn corrupt(

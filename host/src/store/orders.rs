@@ -18,7 +18,35 @@ pub struct StoreOutcome {
     /// Orders already stored (left as they are).
     pub existing: Vec<String>,
     /// Orders put on hold when stored, with the reason.
-    pub held: Vec<(String, String)>,
+    pub held: Vec<crate::model::OrderNote>,
+}
+
+/// Shipping data staff enter for an order or one of its deliveries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShippingUpdate {
+    /// The merchant's carrier.
+    pub carrier: String,
+    /// Tracking number.
+    pub tracking: String,
+    /// Whether the tracking number is a dummy (untracked mail).
+    pub dummy: bool,
+    /// Ship date (JST).
+    pub ship_date: NaiveDate,
+    /// The delivery, for a multi-delivery order; `None` for the order (its first delivery).
+    pub delivery: Option<u32>,
+}
+
+impl ShippingUpdate {
+    /// Carrier, tracking number and date for the order.
+    pub fn new(carrier: &str, tracking: &str, ship_date: NaiveDate) -> ShippingUpdate {
+        ShippingUpdate {
+            carrier: carrier.into(),
+            tracking: tracking.into(),
+            dummy: false,
+            ship_date,
+            delivery: None,
+        }
+    }
 }
 
 /// Which orders to list.
@@ -245,7 +273,10 @@ impl Store {
             );
             history(&mut tx, id, now, "stored", &detail).await?;
             if let Some(reason) = hold_reason {
-                out.held.push((o.mall_order_number.clone(), reason));
+                out.held.push(crate::model::OrderNote::new(
+                    o.mall_order_number.clone(),
+                    reason,
+                ));
             }
             out.inserted.push(o.mall_order_number.clone());
         }
@@ -468,36 +499,72 @@ impl Store {
         Ok(out)
     }
 
-    /// Sets what staff fill in before export: carrier, tracking number (伝票番号), ship date.
+    /// Sets what staff fill in before export: carrier, tracking number (伝票番号), ship date —
+    /// for the order (its first delivery) or, in a multi-delivery order, for one delivery.
     /// Bumps the order's last-updated time, which the export period looks at.
     pub async fn set_shipping(
         &self,
         shop_id: &str,
         number: &str,
-        carrier: &str,
-        tracking: &str,
-        ship_date: NaiveDate,
+        s: &ShippingUpdate,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let id: Option<i64> = sqlx::query_scalar(
-            "UPDATE orders SET carrier = ?, tracking_number = ?, ship_date = ?, updated_at = ?
-             WHERE shop_id = ? AND mall_order_number = ? RETURNING id",
-        )
-        .bind(carrier)
-        .bind(tracking)
-        .bind(ship_date.to_string())
-        .bind(to_db(now))
-        .bind(shop_id)
-        .bind(number)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let id = id.ok_or_else(|| StoreError::NoSuchOrder {
+        let no_such = || StoreError::NoSuchOrder {
             shop: shop_id.into(),
             number: number.into(),
-        })?;
-        let detail =
-            format!("carrier {carrier}, tracking number {tracking}, ship date {ship_date}");
+        };
+        let id: i64 =
+            sqlx::query_scalar("SELECT id FROM orders WHERE shop_id = ? AND mall_order_number = ?")
+                .bind(shop_id)
+                .bind(number)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(no_such)?;
+        let delivery = s.delivery.unwrap_or(1);
+        let updated = sqlx::query(
+            "UPDATE order_deliveries SET ship_carrier = ?, tracking_number = ?
+             WHERE order_id = ? AND delivery_no = ?",
+        )
+        .bind(&s.carrier)
+        .bind(&s.tracking)
+        .bind(id)
+        .bind(delivery)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0 && s.delivery.is_some() {
+            return Err(StoreError::NoSuchDelivery {
+                shop: shop_id.into(),
+                number: number.into(),
+                delivery,
+            });
+        }
+        if delivery == 1 {
+            sqlx::query("UPDATE orders SET carrier = ?, tracking_number = ?, tracking_is_dummy = ? WHERE id = ?")
+                .bind(&s.carrier)
+                .bind(&s.tracking)
+                .bind(s.dummy)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("UPDATE orders SET ship_date = ?, updated_at = ? WHERE id = ?")
+            .bind(s.ship_date.to_string())
+            .bind(to_db(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let detail = format!(
+            "{}carrier {}, tracking number {}{}, ship date {}",
+            s.delivery
+                .map(|d| format!("delivery {d}: "))
+                .unwrap_or_default(),
+            s.carrier,
+            s.tracking,
+            if s.dummy { " (dummy)" } else { "" },
+            s.ship_date
+        );
         history(&mut tx, id, now, "shipping_set", &detail).await?;
         tx.commit().await?;
         Ok(())
@@ -537,6 +604,30 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Mall labels the conversion tables did not know when orders were stored, with how many
+    /// orders carry each: (kind, label, orders), kind `delivery_method` or `time_slot`.
+    pub async fn unconverted_labels(
+        &self,
+        shop_id: &str,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT 'delivery_method' AS kind, d.delivery_method AS label, COUNT(DISTINCT d.order_id) AS n
+               FROM order_deliveries d JOIN orders o ON o.id = d.order_id
+              WHERE o.shop_id = ?1 AND d.carrier IS NULL GROUP BY d.delivery_method
+             UNION ALL
+             SELECT 'time_slot', d.desired_time_slot, COUNT(DISTINCT d.order_id)
+               FROM order_deliveries d JOIN orders o ON o.id = d.order_id
+              WHERE o.shop_id = ?1 AND d.time_slot IS NULL GROUP BY d.desired_time_slot
+             ORDER BY 1, 2",
+        )
+        .bind(shop_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("kind")?, r.try_get("label")?, r.try_get("n")?)))
+            .collect()
     }
 
     /// How many orders of a shop are in each status.

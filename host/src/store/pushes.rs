@@ -59,6 +59,8 @@ pub struct ExportCandidate {
     pub ship_date: Option<NaiveDate>,
     /// Last updated.
     pub updated_at: DateTime<Utc>,
+    /// For a multi-delivery order: the deliveries without a tracking number.
+    pub untracked_deliveries: Vec<u32>,
     /// The last push: outcome, carrier, tracking number, ship date, error.
     pub last_push: Option<(PushOutcome, String, String, NaiveDate, Option<String>)>,
 }
@@ -75,7 +77,11 @@ impl Store {
             "SELECT o.id, o.mall_order_number, o.status, o.hold_reason, o.take_state, o.carrier,
                 o.tracking_number, o.ship_date, o.updated_at,
                 p.outcome AS p_outcome, p.carrier AS p_carrier, p.tracking_number AS p_tracking,
-                p.ship_date AS p_date, p.error AS p_error
+                p.ship_date AS p_date, p.error AS p_error,
+                CASE WHEN o.multiple_deliveries THEN
+                    (SELECT GROUP_CONCAT(d.delivery_no) FROM order_deliveries d WHERE d.order_id = o.id
+                       AND (d.tracking_number IS NULL OR d.tracking_number = ''))
+                END AS untracked
              FROM orders o
              LEFT JOIN shipment_pushes p
                ON p.id = (SELECT MAX(id) FROM shipment_pushes WHERE order_id = o.id)
@@ -113,7 +119,18 @@ impl Store {
                         r.try_get("p_error")?,
                     )),
                 };
+                let untracked: Option<String> = r.try_get("untracked")?;
+                let untracked_deliveries = untracked
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter(|x| !x.is_empty())
+                    .map(|x| {
+                        x.parse::<u32>()
+                            .map_err(|e| corrupt("order_deliveries", "delivery_no", &n, e))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
                 Ok(ExportCandidate {
+                    untracked_deliveries,
                     id: r.try_get("id")?,
                     status: OrderStatus::from_id(&status_s)
                         .ok_or_else(|| corrupt("orders", "status", &n, &status_s))?,

@@ -53,6 +53,12 @@ pub enum Exclusion {
         /// The carrier.
         carrier: String,
     },
+    /// A multi-delivery order with deliveries lacking a tracking number.
+    #[error("複数配送: delivery {} has no tracking number; set one per delivery with `orders ship --delivery N`", .deliveries.iter().map(u32::to_string).collect::<Vec<_>>().join(", "))]
+    DeliveriesUntracked {
+        /// The deliveries without one.
+        deliveries: Vec<u32>,
+    },
     /// Already accepted by the mall with this data.
     #[error("already exported with this carrier and tracking number")]
     AlreadyExported,
@@ -77,11 +83,13 @@ pub struct Eligible {
     pub shipment: Shipment,
 }
 
-/// Applies the rules to one candidate.
+/// Applies the rules to one candidate; `retry_rejected` is the operator asking to send again
+/// what the mall refused.
 pub fn judge(
     c: &ExportCandidate,
     today: NaiveDate,
     carrier_ids: &BTreeMap<String, String>,
+    retry_rejected: bool,
 ) -> Result<Eligible, Exclusion> {
     if !c.status.exportable() {
         return Err(Exclusion::Status {
@@ -109,6 +117,11 @@ pub fn judge(
         .ok_or_else(|| Exclusion::NoCarrierId {
             carrier: carrier.to_string(),
         })?;
+    if !c.untracked_deliveries.is_empty() {
+        return Err(Exclusion::DeliveriesUntracked {
+            deliveries: c.untracked_deliveries.clone(),
+        });
+    }
     if c.take_state == TakeState::Pending {
         return Err(Exclusion::NotTaken);
     }
@@ -118,7 +131,7 @@ pub fn judge(
             PushOutcome::Ok if p_carrier == carrier && p_tracking == tracking => {
                 return Err(Exclusion::AlreadyExported);
             }
-            PushOutcome::Rejected if same => {
+            PushOutcome::Rejected if same && !retry_rejected => {
                 return Err(Exclusion::RejectedBefore {
                     message: p_error.clone().unwrap_or_default(),
                 });
@@ -157,6 +170,7 @@ mod tests {
             tracking_number: Some("123456789013".into()),
             ship_date: Some(today()),
             updated_at: chrono::Utc::now(),
+            untracked_deliveries: vec![],
             last_push: None,
         }
     }
@@ -167,14 +181,14 @@ mod tests {
 
     #[test]
     fn an_order_meeting_every_condition_is_sent_with_the_carrier_id() {
-        let e = judge(&ready(), today(), &ids()).unwrap();
+        let e = judge(&ready(), today(), &ids(), false).unwrap();
         assert_eq!(e.shipment.carrier_id, "01");
         assert_eq!(e.shipment.tracking_number, "123456789013");
         assert_eq!(e.shipment.shipped_date, today());
         // A ship date in the past is fine too.
         let mut c = ready();
         c.ship_date = today().pred_opt();
-        assert!(judge(&c, today(), &ids()).is_ok());
+        assert!(judge(&c, today(), &ids(), false).is_ok());
     }
 
     #[test]
@@ -186,7 +200,10 @@ mod tests {
         ] {
             let c = ExportCandidate { status, ..ready() };
             assert!(
-                matches!(judge(&c, today(), &ids()), Err(Exclusion::Status { .. })),
+                matches!(
+                    judge(&c, today(), &ids(), false),
+                    Err(Exclusion::Status { .. })
+                ),
                 "{status}"
             );
         }
@@ -196,49 +213,58 @@ mod tests {
             OrderStatus::Shipped,
         ] {
             let c = ExportCandidate { status, ..ready() };
-            assert!(judge(&c, today(), &ids()).is_ok(), "{status}");
+            assert!(judge(&c, today(), &ids(), false).is_ok(), "{status}");
         }
         let c = ExportCandidate {
             ship_date: None,
             ..ready()
         };
-        assert_eq!(judge(&c, today(), &ids()), Err(Exclusion::NoShipDate));
+        assert_eq!(
+            judge(&c, today(), &ids(), false),
+            Err(Exclusion::NoShipDate)
+        );
         let tomorrow = today().succ_opt().unwrap();
         let c = ExportCandidate {
             ship_date: Some(tomorrow),
             ..ready()
         };
         assert_eq!(
-            judge(&c, today(), &ids()),
+            judge(&c, today(), &ids(), false),
             Err(Exclusion::FutureShipDate { date: tomorrow })
         );
         let c = ExportCandidate {
             tracking_number: Some(" ".into()),
             ..ready()
         };
-        assert_eq!(judge(&c, today(), &ids()), Err(Exclusion::NoTracking));
+        assert_eq!(
+            judge(&c, today(), &ids(), false),
+            Err(Exclusion::NoTracking)
+        );
         let c = ExportCandidate {
             tracking_number: None,
             ..ready()
         };
-        assert_eq!(judge(&c, today(), &ids()), Err(Exclusion::NoTracking));
+        assert_eq!(
+            judge(&c, today(), &ids(), false),
+            Err(Exclusion::NoTracking)
+        );
         let c = ExportCandidate {
             carrier: None,
             ..ready()
         };
-        assert_eq!(judge(&c, today(), &ids()), Err(Exclusion::NoCarrier));
+        assert_eq!(judge(&c, today(), &ids(), false), Err(Exclusion::NoCarrier));
         let c = ExportCandidate {
             carrier: Some("sagawa".into()),
             ..ready()
         };
         assert!(
-            matches!(judge(&c, today(), &ids()), Err(Exclusion::NoCarrierId { carrier }) if carrier == "sagawa")
+            matches!(judge(&c, today(), &ids(), false), Err(Exclusion::NoCarrierId { carrier }) if carrier == "sagawa")
         );
         let c = ExportCandidate {
             take_state: TakeState::Pending,
             ..ready()
         };
-        assert_eq!(judge(&c, today(), &ids()), Err(Exclusion::NotTaken));
+        assert_eq!(judge(&c, today(), &ids(), false), Err(Exclusion::NotTaken));
     }
 
     #[test]
@@ -256,27 +282,34 @@ mod tests {
             last_push: pushed(PushOutcome::Ok),
             ..ready()
         };
-        assert_eq!(judge(&c, today(), &ids()), Err(Exclusion::AlreadyExported));
+        assert_eq!(
+            judge(&c, today(), &ids(), false),
+            Err(Exclusion::AlreadyExported)
+        );
         let c = ExportCandidate {
             last_push: pushed(PushOutcome::Rejected),
             ..ready()
         };
         assert!(matches!(
-            judge(&c, today(), &ids()),
+            judge(&c, today(), &ids(), false),
             Err(Exclusion::RejectedBefore { .. })
         ));
+        assert!(
+            judge(&c, today(), &ids(), true).is_ok(),
+            "the operator asks again"
+        );
         // A failed delivery is retried; changed data after a rejection is sent.
         let c = ExportCandidate {
             last_push: pushed(PushOutcome::Failed),
             ..ready()
         };
-        assert!(judge(&c, today(), &ids()).is_ok());
+        assert!(judge(&c, today(), &ids(), false).is_ok());
         let c = ExportCandidate {
             last_push: pushed(PushOutcome::Rejected),
             tracking_number: Some("123456789020".into()),
             ..ready()
         };
-        assert!(judge(&c, today(), &ids()).is_ok());
+        assert!(judge(&c, today(), &ids(), false).is_ok());
     }
 
     #[test]

@@ -12,13 +12,14 @@
 
 pub mod export;
 mod retry;
+pub mod scheduler;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::config::{ShopConfig, SyncPolicy};
 use crate::connector::{SkipReason, TakeOutcome, Window};
-use crate::model::{Order, TakeState};
+use crate::model::{Order, OrderNote, TakeState};
 use crate::runtime::{CallError, Runtime};
 use crate::store::{PushOutcome, Store, StoreError};
 use crate::time::{SharedClock, jst_date, jst_day_end, jst_day_start};
@@ -87,13 +88,13 @@ pub struct FetchReport {
     /// Already stored before (not stored twice).
     pub already_stored: Vec<String>,
     /// Stored on hold, with the reason.
-    pub held: Vec<(String, String)>,
+    pub held: Vec<crate::model::OrderNote>,
     /// Left out: from the test environment.
     pub skipped_test: Vec<String>,
     /// Left out for now: too recent (fetched by a later run).
     pub skipped_too_recent: Vec<String>,
     /// Could not be mapped, with the error naming the field; left on the mall untaken.
-    pub invalid: Vec<(String, String)>,
+    pub invalid: Vec<crate::model::OrderNote>,
     /// Labels the conversion tables lack (stored with the raw label).
     pub unknown_labels: Vec<UnknownLabel>,
     /// The take that followed.
@@ -110,7 +111,19 @@ pub struct TakeReport {
     /// The mall had them taken already.
     pub already_taken: Vec<String>,
     /// Still pending, with the error.
-    pub failed: Vec<(String, String)>,
+    pub failed: Vec<crate::model::OrderNote>,
+}
+
+/// An order an export left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Excluded {
+    /// The order.
+    pub mall_order_number: String,
+    /// The rule it failed.
+    #[serde(flatten)]
+    pub reason: Exclusion,
+    /// The reason in words, with the fix.
+    pub message: String,
 }
 
 /// One order's line in an export report.
@@ -138,11 +151,33 @@ pub struct ExportReport {
     /// Sent and accepted (or, in a dry run, to be sent).
     pub pushed: Vec<ExportLine>,
     /// Refused by the mall, with its reason.
-    pub rejected: Vec<(String, String)>,
+    pub rejected: Vec<crate::model::OrderNote>,
     /// Not delivered (retried next time), with the error.
-    pub failed: Vec<(String, String)>,
+    pub failed: Vec<crate::model::OrderNote>,
     /// Left out by the rules, with the reason.
-    pub excluded: Vec<(String, Exclusion)>,
+    pub excluded: Vec<Excluded>,
+}
+
+/// How an export runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExportOptions {
+    /// Only report what would be sent.
+    pub dry_run: bool,
+    /// Send again what the mall refused before, even with unchanged data.
+    pub retry_rejected: bool,
+}
+
+impl ExportOptions {
+    /// A dry run.
+    pub const DRY_RUN: ExportOptions = ExportOptions {
+        dry_run: true,
+        retry_rejected: false,
+    };
+    /// A real export.
+    pub const SEND: ExportOptions = ExportOptions {
+        dry_run: false,
+        retry_rejected: false,
+    };
 }
 
 /// Runs the flow for shops.
@@ -257,7 +292,7 @@ impl<'a> Syncer<'a> {
                         );
                         report
                             .invalid
-                            .push((raw.mall_order_number.clone(), e.to_string()));
+                            .push(OrderNote::new(raw.mall_order_number.clone(), e.to_string()));
                     }
                 }
             }
@@ -313,7 +348,10 @@ impl<'a> Syncer<'a> {
                 &self.policy,
                 chunk.to_vec(),
                 |s| s.as_str(),
-                async |batch| connector.take_orders(batch).await,
+                |batch: Vec<String>| {
+                    let c = &connector;
+                    async move { c.take_orders(&batch).await }
+                },
             )
             .await;
             let now = self.clock.now();
@@ -331,7 +369,7 @@ impl<'a> Syncer<'a> {
                     Ok(TakeOutcome::AlreadyTaken) => report.already_taken.push(n),
                     Err(e) => {
                         tracing::warn!("shop {}: order {n} stays pending: {e}", shop.id);
-                        report.failed.push((n, e));
+                        report.failed.push(OrderNote::new(n, e));
                     }
                 }
             }
@@ -346,8 +384,12 @@ impl<'a> Syncer<'a> {
         shop: &ShopConfig,
         from: NaiveDate,
         to: NaiveDate,
-        dry_run: bool,
+        options: ExportOptions,
     ) -> Result<ExportReport, SyncError> {
+        let ExportOptions {
+            dry_run,
+            retry_rejected,
+        } = options;
         let store_err = |source| SyncError::Store {
             shop: shop.id.clone(),
             source,
@@ -376,9 +418,13 @@ impl<'a> Syncer<'a> {
         };
         let mut eligible = Vec::new();
         for c in &candidates {
-            match export::judge(c, today, &shop.carrier_ids) {
+            match export::judge(c, today, &shop.carrier_ids, retry_rejected) {
                 Ok(e) => eligible.push(e),
-                Err(x) => report.excluded.push((c.mall_order_number.clone(), x)),
+                Err(x) => report.excluded.push(Excluded {
+                    mall_order_number: c.mall_order_number.clone(),
+                    message: x.to_string(),
+                    reason: x,
+                }),
             }
         }
         let line = |e: &Eligible| ExportLine {
@@ -396,9 +442,12 @@ impl<'a> Syncer<'a> {
                 &self.policy,
                 chunk.to_vec(),
                 |e: &Eligible| e.shipment.mall_order_number.as_str(),
-                async |batch: &[Eligible]| {
-                    let shipments: Vec<_> = batch.iter().map(|e| e.shipment.clone()).collect();
-                    connector.push_shipments(&shipments).await
+                |batch: Vec<Eligible>| {
+                    let c = &connector;
+                    async move {
+                        let shipments: Vec<_> = batch.iter().map(|e| e.shipment.clone()).collect();
+                        c.push_shipments(&shipments).await
+                    }
                 },
             )
             .await;
@@ -429,10 +478,10 @@ impl<'a> Syncer<'a> {
                     PushOutcome::Ok => report.pushed.push(line(&e)),
                     PushOutcome::Rejected => report
                         .rejected
-                        .push((n, error.unwrap_or_default().to_string())),
+                        .push(OrderNote::new(n, error.unwrap_or_default())),
                     PushOutcome::Failed => report
                         .failed
-                        .push((n, error.unwrap_or_default().to_string())),
+                        .push(OrderNote::new(n, error.unwrap_or_default())),
                 }
             }
         }

@@ -74,10 +74,11 @@ impl<'a> Budget<'a> {
 }
 
 /// Runs `f` until it succeeds or fails for good under `policy`.
-pub(crate) async fn with_retry<T>(
-    policy: &SyncPolicy,
-    mut f: impl AsyncFnMut() -> Result<T, CallError>,
-) -> Result<T, CallError> {
+pub(crate) async fn with_retry<T, F, Fut>(policy: &SyncPolicy, mut f: F) -> Result<T, CallError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, CallError>>,
+{
     let mut budget = Budget::new(policy);
     loop {
         match f().await {
@@ -118,17 +119,22 @@ impl ItemError {
 
 /// Runs a per-order batch call until every item has a final result: items that failed with a
 /// retryable error are sent again (only those), after the wait the error asks for.
-pub(crate) async fn batch_with_retry<I, O>(
+pub(crate) async fn batch_with_retry<I, O, F, Fut>(
     policy: &SyncPolicy,
     items: Vec<I>,
     key: impl Fn(&I) -> &str,
-    mut call: impl AsyncFnMut(&[I]) -> Result<Vec<(String, Result<O, ConnectorError>)>, CallError>,
-) -> Vec<(I, Result<O, ItemError>)> {
+    mut call: F,
+) -> Vec<(I, Result<O, ItemError>)>
+where
+    I: Clone,
+    F: FnMut(Vec<I>) -> Fut,
+    Fut: Future<Output = Result<Vec<(String, Result<O, ConnectorError>)>, CallError>>,
+{
     let mut budget = Budget::new(policy);
     let mut remaining = items;
     let mut finished = Vec::with_capacity(remaining.len());
     while !remaining.is_empty() {
-        let results = match call(&remaining).await {
+        let results = match call(remaining.clone()).await {
             Ok(r) => r,
             Err(e) => {
                 finished.extend(
@@ -175,6 +181,8 @@ pub(crate) async fn batch_with_retry<I, O>(
 
 #[cfg(test)]
 mod tests {
+    use std::cell::{Cell, RefCell};
+
     use super::*;
 
     fn policy() -> SyncPolicy {
@@ -194,46 +202,48 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn transient_faults_are_retried_a_bounded_number_of_times() {
-        let mut calls = 0;
-        let r: Result<(), _> = with_retry(&policy(), async || {
-            calls += 1;
-            Err(fault(ConnectorError::Transient {
-                message: "503".into(),
-            }))
+    /// Runs `with_retry` over a fixed sequence of answers; returns the result and the calls made.
+    async fn retried(answers: Vec<Result<u32, ConnectorError>>) -> (Result<u32, CallError>, usize) {
+        let calls = Cell::new(0);
+        let r = with_retry(&policy(), || {
+            let i = calls.get();
+            calls.set(i + 1);
+            let answer = answers.get(i).cloned().unwrap_or(Ok(99)).map_err(fault);
+            async move { answer }
         })
         .await;
+        (r, calls.get())
+    }
+
+    #[tokio::test]
+    async fn transient_faults_are_retried_a_bounded_number_of_times() {
+        let down = || {
+            Err(ConnectorError::Transient {
+                message: "503".into(),
+            })
+        };
+        let (r, calls) = retried(vec![down(), down(), down(), down()]).await;
         assert!(r.is_err());
         assert_eq!(calls, 3, "one try and two retries");
     }
 
     #[tokio::test]
     async fn rate_limits_wait_and_carry_on() {
-        let mut calls = 0;
-        let r = with_retry(&policy(), async || {
-            calls += 1;
-            if calls < 3 {
-                Err(fault(ConnectorError::RateLimited {
-                    retry_after_secs: 1,
-                }))
-            } else {
-                Ok(calls)
-            }
-        })
-        .await;
-        assert_eq!(r.unwrap(), 3);
+        let limited = || {
+            Err(ConnectorError::RateLimited {
+                retry_after_secs: 1,
+            })
+        };
+        let (r, calls) = retried(vec![limited(), limited(), Ok(7)]).await;
+        assert_eq!(r.unwrap(), 7);
+        assert_eq!(calls, 3);
     }
 
     #[tokio::test]
     async fn final_errors_are_not_retried() {
-        let mut calls = 0;
-        let r: Result<(), _> = with_retry(&policy(), async || {
-            calls += 1;
-            Err(fault(ConnectorError::Auth {
-                message: "no".into(),
-            }))
-        })
+        let (r, calls) = retried(vec![Err(ConnectorError::Auth {
+            message: "no".into(),
+        })])
         .await;
         assert!(r.is_err());
         assert_eq!(calls, 1);
@@ -241,16 +251,16 @@ mod tests {
 
     #[tokio::test]
     async fn batches_resend_only_the_retryable_items() {
-        let mut sent: Vec<Vec<String>> = Vec::new();
+        let sent: RefCell<Vec<Vec<String>>> = RefCell::default();
         let items: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
         let out = batch_with_retry(
             &policy(),
             items,
             |s| s.as_str(),
-            async |batch: &[String]| {
-                sent.push(batch.to_vec());
-                let round = sent.len();
-                Ok(batch
+            |batch: Vec<String>| {
+                sent.borrow_mut().push(batch.clone());
+                let round = sent.borrow().len();
+                let results = batch
                     .iter()
                     .map(|k| {
                         let r = match (k.as_str(), round) {
@@ -268,10 +278,12 @@ mod tests {
                         };
                         (k.clone(), r)
                     })
-                    .collect())
+                    .collect();
+                std::future::ready(Ok(results))
             },
         )
         .await;
+        let sent = sent.borrow();
         assert_eq!(sent[0].len(), 4);
         assert_eq!(sent[1], vec!["b".to_string(), "d".to_string()]);
         let get = |k: &str| {

@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-pub use model::{EmuDelivery, EmuItem, EmuOrder, EmuPerson, EmuShipment, Status};
+pub use model::{EmuAmounts, EmuDelivery, EmuItem, EmuOrder, EmuPerson, EmuShipment, Status};
 pub use seed::demo_catalogue;
 
 /// A clock the emulator reads "now" from (UTC seconds); tests share one with the host.

@@ -8,10 +8,12 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
 use mallhost::config::{Config, ShopConfig};
+use mallhost::csv::Encoding;
 use mallhost::model::{OrderStatus, TakeState};
 use mallhost::runtime::{PluginLimits, Runtime};
 use mallhost::store::{OrderFilter, Store};
-use mallhost::sync::Syncer;
+use mallhost::sync::scheduler::Scheduler;
+use mallhost::sync::{ExportOptions, Syncer};
 use mallhost::time::{Clock, SharedClock, SystemClock, jst_date};
 
 use crate::output::{self, Format};
@@ -75,7 +77,15 @@ pub enum Command {
         /// Only list what would be sent, and why the others would not.
         #[arg(long)]
         dry_run: bool,
+        /// Send again shipments the mall refused before, even if their data did not change.
+        #[arg(long)]
+        retry_rejected: bool,
     },
+    /// Read a CSV file: product master, shipping data, or d払い mini-app orders.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Run the shops' automatic fetch (自動取得) and export (自動書き出し) until Ctrl-C.
+    Serve,
     /// Work with stored orders.
     #[command(subcommand)]
     Orders(OrdersCommand),
@@ -93,6 +103,40 @@ pub enum Command {
             default_value = "target/wasm32-wasip2/release/plugin_dshopping.wasm"
         )]
         plugin: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// The product master (商品データ): item code, SKU code, name, price, JAN code.
+    Products {
+        /// The CSV file.
+        file: PathBuf,
+        /// auto, utf-8 or shift_jis.
+        #[arg(long, default_value = "auto")]
+        encoding: Encoding,
+    },
+    /// Shipping data in bulk: order number, carrier, tracking number, ship date [, dummy, delivery].
+    Shipments {
+        /// The shop id.
+        #[arg(long)]
+        shop: String,
+        /// The CSV file.
+        file: PathBuf,
+        /// auto, utf-8 or shift_jis.
+        #[arg(long, default_value = "auto")]
+        encoding: Encoding,
+    },
+    /// Orders the mall's API cannot return (d払い mini-app orders), in the mall's CSV layout.
+    Orders {
+        /// The shop id.
+        #[arg(long)]
+        shop: String,
+        /// The CSV file.
+        file: PathBuf,
+        /// auto, utf-8 or shift_jis.
+        #[arg(long, default_value = "auto")]
+        encoding: Encoding,
     },
 }
 
@@ -131,12 +175,26 @@ pub enum OrdersCommand {
         /// The merchant's carrier (a key of the shop's `carrier_ids`).
         #[arg(long)]
         carrier: String,
-        /// The tracking number.
+        /// The tracking number (checked against the carrier's check digit where it has one).
+        #[arg(long, required_unless_present = "dummy")]
+        tracking: Option<String>,
+        /// Untracked mail (定形外 …): record a dummy tracking number, which the mall requires.
         #[arg(long)]
-        tracking: String,
+        dummy: bool,
         /// Ship date (JST, YYYY-MM-DD); default today.
         #[arg(long)]
         date: Option<NaiveDate>,
+        /// For a multi-delivery order (複数配送): the delivery this tracking number is for.
+        #[arg(long)]
+        delivery: Option<u32>,
+    },
+    /// Product codes on orders that the product master lacks ("name missing").
+    MissingNames,
+    /// Mall labels the shop's conversion tables did not know (stored as received).
+    Unconverted {
+        /// The shop id.
+        #[arg(long)]
+        shop: String,
     },
     /// Change an order's status (e.g. release it from 保留).
     SetStatus {
@@ -239,6 +297,138 @@ impl Session {
     }
 }
 
+/// A progress bar on standard error while `f` runs, when it is a terminal and not `--quiet`.
+fn progress_bar(show: bool, what: &'static str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !show || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what);
+    bar
+}
+
+async fn import(
+    config: &Path,
+    cmd: ImportCommand,
+    format: Format,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    match cmd {
+        ImportCommand::Products { file, encoding } => {
+            let cx = Session::open(config, false).await?;
+            let bar = progress_bar(!quiet, "products");
+            let tick = |done: usize, total: usize| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            };
+            let report = mallhost::csv::products::import(&cx.store, &file, encoding, now, &tick)
+                .await
+                .with_context(|| format!("importing products from {}", file.display()))?;
+            bar.finish_and_clear();
+            output::product_import(&report, format)
+        }
+        ImportCommand::Shipments {
+            shop,
+            file,
+            encoding,
+        } => {
+            let cx = Session::open(config, false).await?;
+            let shop = cx.shop(&shop)?;
+            let bar = progress_bar(!quiet, "shipments");
+            let tick = |done: usize, total: usize| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            };
+            let report = mallhost::csv::shipments::import(
+                &cx.store,
+                shop,
+                &file,
+                encoding,
+                cx.today(),
+                now,
+                &tick,
+            )
+            .await
+            .with_context(|| format!("importing shipping data from {}", file.display()))?;
+            bar.finish_and_clear();
+            output::shipment_import(&report, format)
+        }
+        ImportCommand::Orders {
+            shop,
+            file,
+            encoding,
+        } => {
+            let cx = Session::open(config, true).await?;
+            let shop = cx.shop(&shop)?;
+            let bar = progress_bar(!quiet, "orders");
+            let tick = |done: usize, total: usize| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            };
+            let report = mallhost::csv::orders::import(
+                &cx.store,
+                &cx.runtime,
+                shop,
+                &file,
+                encoding,
+                now,
+                &tick,
+            )
+            .await
+            .with_context(|| format!("importing orders from {}", file.display()))?;
+            bar.finish_and_clear();
+            output::order_import(&report, format)
+        }
+    }
+}
+
+async fn serve(config: &Path, format: Format) -> anyhow::Result<()> {
+    let cx = Session::open(config, true).await?;
+    let scheduled = cx
+        .config
+        .shops
+        .iter()
+        .filter(|s| s.order_api && (s.auto_fetch.is_some() || s.auto_export.is_some()))
+        .count();
+    if scheduled == 0 {
+        bail!(
+            "no shop has auto_fetch or auto_export switched on (自動取得 / 自動書き出し); set \
+             `auto_fetch = true` for a shop in {}",
+            config.display()
+        );
+    }
+    let Session {
+        config: conf,
+        store,
+        runtime,
+        clock,
+    } = cx;
+    let scheduler = Scheduler::start(
+        store,
+        Arc::new(runtime),
+        clock,
+        conf.sync.clone(),
+        conf.shops.clone(),
+    );
+    tracing::info!(
+        "serving {} shop(s); Ctrl-C stops after the runs in progress",
+        scheduled
+    );
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    tracing::info!("stopping: waiting for runs in progress");
+    let stats = scheduler.shutdown().await;
+    output::serve_stats(&stats, format)
+}
+
 fn require_api(shop: &ShopConfig) -> anyhow::Result<()> {
     if !shop.order_api {
         bail!(
@@ -282,17 +472,24 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             from,
             to,
             dry_run,
+            retry_rejected,
         } => {
             let cx = Session::open(&args.config, true).await?;
             let shop = cx.shop(&shop)?;
             require_api(shop)?;
             let today = cx.today();
+            let options = ExportOptions {
+                dry_run,
+                retry_rejected,
+            };
             let report = cx
                 .syncer()
-                .export(shop, from.unwrap_or(today), to.unwrap_or(today), dry_run)
+                .export(shop, from.unwrap_or(today), to.unwrap_or(today), options)
                 .await?;
             output::export(&report, format)
         }
+        Command::Import(cmd) => import(&args.config, cmd, format, args.quiet).await,
+        Command::Serve => serve(&args.config, format).await,
         Command::Orders(cmd) => {
             let cx = Session::open(&args.config, false).await?;
             orders(&cx, cmd, format).await
@@ -335,32 +532,34 @@ async fn orders(cx: &Session, cmd: OrdersCommand, format: Format) -> anyhow::Res
             number,
             carrier,
             tracking,
+            dummy,
             date,
+            delivery,
         } => {
             let s = cx.shop(&shop)?;
-            if !s.carrier_ids.contains_key(&carrier) {
-                let known: Vec<_> = s.carrier_ids.keys().map(String::as_str).collect();
-                bail!(
-                    "shop {shop:?} has no carrier id for {carrier:?} (配送業者ID設定); known carriers: {}. \
-                     Add it under [shops.carrier_ids] in the config file",
-                    if known.is_empty() {
-                        "none".into()
-                    } else {
-                        known.join(", ")
-                    }
-                );
-            }
-            if tracking.trim().is_empty() {
-                bail!(
-                    "the tracking number (伝票番号) is empty; for untracked mail enter a dummy number"
-                );
-            }
             let date = date.unwrap_or_else(|| cx.today());
-            cx.store
-                .set_shipping(&shop, &number, &carrier, tracking.trim(), date, now)
-                .await?;
+            let update = mallhost::tracking::shipping_update(
+                s,
+                &number,
+                &carrier,
+                tracking.as_deref(),
+                dummy,
+                date,
+                delivery,
+            )
+            .with_context(|| format!("order {number}"))?;
+            cx.store.set_shipping(&shop, &number, &update, now).await?;
             let d = cx.store.order_detail(&shop, &number).await?;
             output::order_detail(&d, format)
+        }
+        OrdersCommand::MissingNames => {
+            let list = cx.store.missing_names().await?;
+            output::missing_names(&list, format)
+        }
+        OrdersCommand::Unconverted { shop } => {
+            cx.shop(&shop)?;
+            let list = cx.store.unconverted_labels(&shop).await?;
+            output::unconverted(&shop, &list, format)
         }
         OrdersCommand::SetStatus {
             shop,

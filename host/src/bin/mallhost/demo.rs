@@ -10,7 +10,8 @@ use anyhow::{Context as _, bail};
 use dshopping_emulator::{Emulator, EmulatorConfig};
 use mallhost::config::Config;
 use mallhost::model::OrderStatus;
-use mallhost::store::OrderFilter;
+use mallhost::store::{OrderFilter, ShippingUpdate};
+use mallhost::sync::ExportOptions;
 use mallhost::time::{Clock, SharedClock, SystemClock, jst_date};
 use serde::Serialize;
 
@@ -153,9 +154,7 @@ japanpost = "03"
             .set_shipping(
                 &shop.id,
                 &o.mall_order_number,
-                &carrier,
-                &tracking,
-                date,
+                &ShippingUpdate::new(&carrier, &tracking, date),
                 clock.now(),
             )
             .await?;
@@ -166,7 +165,9 @@ japanpost = "03"
     ));
 
     say("\n== 3. export (データ書出 → 発送情報を更新) ==".into());
-    let export = syncer.export(&shop, today, today, false).await?;
+    let export = syncer
+        .export(&shop, today, today, ExportOptions::SEND)
+        .await?;
     if text {
         print!("{}", output::export_text(&export));
     }

@@ -55,7 +55,11 @@ pub fn take_text(r: &TakeReport) -> String {
         r.already_taken.len(),
         r.failed.len()
     );
-    for (n, e) in &r.failed {
+    for mallhost::model::OrderNote {
+        mall_order_number: n,
+        message: e,
+    } in &r.failed
+    {
         s.push_str(&format!("  ! {n}: {e}\n"));
     }
     s
@@ -91,10 +95,18 @@ pub fn fetch_text(r: &FetchReport) -> String {
             some(&r.skipped_test)
         ));
     }
-    for (n, why) in &r.held {
+    for mallhost::model::OrderNote {
+        mall_order_number: n,
+        message: why,
+    } in &r.held
+    {
         s.push_str(&format!("  on hold (保留) {n}: {why}\n"));
     }
-    for (n, e) in &r.invalid {
+    for mallhost::model::OrderNote {
+        mall_order_number: n,
+        message: e,
+    } in &r.invalid
+    {
         s.push_str(&format!("  ! not stored {n}: {e}\n"));
     }
     for u in &r.unknown_labels {
@@ -136,16 +148,24 @@ pub fn export_text(r: &ExportReport) -> String {
             l.mall_order_number, l.carrier_id, l.tracking_number
         ));
     }
-    for (n, e) in &r.rejected {
+    for mallhost::model::OrderNote {
+        mall_order_number: n,
+        message: e,
+    } in &r.rejected
+    {
         s.push_str(&format!("  ✗ {n}: {e}\n"));
     }
-    for (n, e) in &r.failed {
+    for mallhost::model::OrderNote {
+        mall_order_number: n,
+        message: e,
+    } in &r.failed
+    {
         s.push_str(&format!("  ! {n}: {e} (sent again by the next export)\n"));
     }
     // Left-out orders grouped by reason, so a long list stays readable.
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-    for (n, why) in &r.excluded {
-        let why = why.to_string();
+    for x in &r.excluded {
+        let (n, why) = (&x.mall_order_number, x.message.clone());
         match groups.iter_mut().find(|(w, _)| *w == why) {
             Some((_, list)) => list.push(n.clone()),
             None => groups.push((why, vec![n.clone()])),
@@ -359,6 +379,169 @@ pub fn order_detail(d: &OrderDetail, f: Format) -> anyhow::Result<()> {
         println!("    {} {event}: {detail}", display_jst(*at));
     }
     Ok(())
+}
+
+fn row_errors(s: &mut String, errors: &[mallhost::csv::RowError]) {
+    for e in errors {
+        s.push_str(&format!(
+            "  ! line {}{}: {}\n",
+            e.line,
+            e.key
+                .as_deref()
+                .map(|k| format!(" ({k})"))
+                .unwrap_or_default(),
+            e.reason
+        ));
+    }
+}
+
+fn print_or_json<T: Serialize>(
+    v: &T,
+    f: Format,
+    text: impl FnOnce() -> String,
+) -> anyhow::Result<()> {
+    match f {
+        Format::Json => json(v),
+        Format::Text => {
+            print!("{}", text());
+            Ok(())
+        }
+    }
+}
+
+pub fn product_import(r: &mallhost::csv::products::ProductImport, f: Format) -> anyhow::Result<()> {
+    print_or_json(r, f, || {
+        let mut s = format!(
+            "products ({}): {} row(s), {} imported, {} with errors; {} stored order line(s) got their product name\n",
+            r.encoding,
+            r.rows,
+            r.imported,
+            r.errors.len(),
+            r.lines_filled
+        );
+        row_errors(&mut s, &r.errors);
+        s
+    })
+}
+
+pub fn shipment_import(
+    r: &mallhost::csv::shipments::ShipmentImport,
+    f: Format,
+) -> anyhow::Result<()> {
+    print_or_json(r, f, || {
+        let mut s = format!(
+            "shipping data ({}): {} row(s), {} order(s) updated, {} with errors\n",
+            r.encoding,
+            r.rows,
+            r.updated,
+            r.errors.len()
+        );
+        row_errors(&mut s, &r.errors);
+        s
+    })
+}
+
+pub fn order_import(r: &mallhost::csv::orders::OrderImport, f: Format) -> anyhow::Result<()> {
+    print_or_json(r, f, || {
+        let mut s = format!(
+            "orders ({}): {} row(s), {} order(s): {} stored, {} already stored, {} not imported\n",
+            r.encoding,
+            r.rows,
+            r.orders,
+            r.stored.len(),
+            r.already_stored.len(),
+            r.errors.iter().filter(|e| e.key.is_some()).count()
+        );
+        for mallhost::model::OrderNote {
+            mall_order_number: n,
+            message: why,
+        } in &r.held
+        {
+            s.push_str(&format!("  on hold (保留) {n}: {why}\n"));
+        }
+        row_errors(&mut s, &r.errors);
+        for u in &r.unknown_labels {
+            s.push_str(&format!(
+                "  ? {}: {} {:?} is not in the conversion table\n",
+                u.mall_order_number, u.kind, u.label
+            ));
+        }
+        s
+    })
+}
+
+pub fn missing_names(list: &[mallhost::store::MissingName], f: Format) -> anyhow::Result<()> {
+    print_or_json(&list, f, || {
+        if list.is_empty() {
+            return "every order line has its product name\n".into();
+        }
+        let mut s = String::from(
+            "product codes the master lacks (import them with `mallhost import products FILE`):\n",
+        );
+        for m in list {
+            s.push_str(&format!(
+                "  {} {} / {}: {} line(s) in {} order(s)\n",
+                m.shop_id, m.item_code, m.sku_code, m.lines, m.orders
+            ));
+        }
+        s
+    })
+}
+
+pub fn unconverted(shop: &str, list: &[(String, String, i64)], f: Format) -> anyhow::Result<()> {
+    #[derive(Serialize)]
+    struct Line<'a> {
+        kind: &'a str,
+        label: &'a str,
+        orders: i64,
+    }
+    let lines: Vec<_> = list
+        .iter()
+        .map(|(k, l, n)| Line {
+            kind: k,
+            label: l,
+            orders: *n,
+        })
+        .collect();
+    print_or_json(&lines, f, || {
+        if lines.is_empty() {
+            return format!("shop {shop}: every label was converted\n");
+        }
+        let mut s = format!(
+            "shop {shop}: labels missing from the conversion tables (配送業者・配送時間帯変換):\n"
+        );
+        for l in &lines {
+            s.push_str(&format!(
+                "  {} {:?}: {} order(s); add it under [shops.{}s]\n",
+                l.kind, l.label, l.orders, l.kind
+            ));
+        }
+        s
+    })
+}
+
+pub fn serve_stats(
+    stats: &[mallhost::sync::scheduler::JobSnapshot],
+    f: Format,
+) -> anyhow::Result<()> {
+    print_or_json(&stats, f, || {
+        let mut s = String::new();
+        for j in stats {
+            s.push_str(&format!(
+                "shop {} {:?}: {} run(s), {} failed, {} skipped while busy{}\n",
+                j.shop,
+                j.job,
+                j.runs,
+                j.failures,
+                j.skipped_busy,
+                j.last_error
+                    .as_deref()
+                    .map(|e| format!("; last error: {e}"))
+                    .unwrap_or_default()
+            ));
+        }
+        s
+    })
 }
 
 #[derive(Serialize)]
