@@ -146,6 +146,8 @@ pub struct ShopConfig {
     pub fetch_days: u32,
     /// Origins (`scheme://host:port`) the plugin may call for this shop.
     pub allowed_origins: Vec<String>,
+    /// Whether the plugin may reach loopback and private addresses (an emulator, a proxy).
+    pub allow_private_network: bool,
     /// Mall delivery-method label → merchant carrier (配送業者変換).
     pub delivery_methods: BTreeMap<String, String>,
     /// Mall time-slot label → merchant time slot (配送時間帯変換).
@@ -195,6 +197,8 @@ struct RawShop {
     #[serde(default = "default_days")]
     fetch_days: u32,
     allowed_origins: Option<Vec<String>>,
+    #[serde(default)]
+    allow_private_network: bool,
     #[serde(default)]
     delivery_methods: BTreeMap<String, String>,
     #[serde(default)]
@@ -503,6 +507,7 @@ fn validate_shop(
         stored_status,
         fetch_days: s.fetch_days,
         allowed_origins,
+        allow_private_network: s.allow_private_network,
         delivery_methods: s.delivery_methods.clone(),
         time_slots: s.time_slots.clone(),
         carrier_ids: s.carrier_ids.clone(),

@@ -2,6 +2,7 @@
 //! plugins that run as sandboxed WebAssembly components.
 //!
 //! Where each concern lives:
+//! - [`admin`]: the JSON admin API of `mallhost serve` (plugins, rollback, jobs).
 //! - [`runtime`]: the wasmtime engine, loaded plugins, calls into them; one module per WIT
 //!   contract version (`runtime::v0_1_0`).
 //! - [`capabilities`]: what a plugin may use (http, log, clock), each in its own module.
@@ -16,6 +17,7 @@
 
 #![deny(missing_docs)]
 
+pub mod admin;
 pub mod capabilities;
 pub mod config;
 pub mod connector;

@@ -126,6 +126,7 @@ impl TestEnv {
             api_password = "{password}"
             stored_status = "awaiting_shipment"
             fetch_days = 7
+            allow_private_network = true
             {extra}
             [shops.delivery_methods]
             "宅配便" = "yamato"

@@ -23,6 +23,20 @@ impl wasmtime_wasi::HostWallClock for WasiWallClock {
     }
 }
 
+/// WASI's monotonic clock, backed by the host's clock (nanoseconds since the epoch).
+pub(crate) struct WasiMonotonicClock(pub SharedClock);
+
+impl wasmtime_wasi::HostMonotonicClock for WasiMonotonicClock {
+    fn resolution(&self) -> u64 {
+        1_000_000_000
+    }
+    fn now(&self) -> u64 {
+        u64::try_from(self.0.now().timestamp())
+            .unwrap_or(0)
+            .saturating_mul(1_000_000_000)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

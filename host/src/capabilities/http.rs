@@ -1,8 +1,15 @@
 //! The HTTP capability: the host performs a plugin's requests with reqwest, only to the origins
-//! the shop allows, adding the shop's credential itself (the plugin names it, never reads it),
-//! with a cap on requests per call and on response size.
+//! the shop allows (and the plugin's manifest lists), adding the shop's credential itself (the
+//! plugin names it, never reads it), with a cap on requests per call and on response size.
+//!
+//! Addresses are checked too: unless the shop allows its private network
+//! (`allow_private_network`), a request may not reach loopback, private, link-local or other
+//! internal addresses — neither by an IP in the URL nor by a name that resolves to one (the
+//! resolver of the client that sends it drops such addresses, so the check and the connection
+//! see the same ones).
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -99,6 +106,7 @@ pub struct HttpGrant {
     shop_id: String,
     allowed_origins: Vec<String>,
     credentials: HashMap<String, (String, Secret)>,
+    allow_private: bool,
 }
 
 impl std::fmt::Debug for HttpGrant {
@@ -107,6 +115,7 @@ impl std::fmt::Debug for HttpGrant {
             .field("shop_id", &self.shop_id)
             .field("allowed_origins", &self.allowed_origins)
             .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
+            .field("allow_private", &self.allow_private)
             .finish()
     }
 }
@@ -124,6 +133,7 @@ impl HttpGrant {
             shop_id: shop.id.clone(),
             allowed_origins: shop.allowed_origins.clone(),
             credentials,
+            allow_private: shop.allow_private_network,
         }
     }
 
@@ -138,14 +148,115 @@ impl HttpGrant {
             )));
         }
         let origin = parsed.origin().ascii_serialization();
-        if self.allowed_origins.contains(&origin) {
-            Ok(parsed)
-        } else {
-            Err(HttpError::Denied(format!(
+        if !self.allowed_origins.contains(&origin) {
+            return Err(HttpError::Denied(format!(
                 "{origin} is not allowed for shop {:?}; allow it in the shop's `allowed_origins` \
                  in the config file",
                 self.shop_id
-            )))
+            )));
+        }
+        let literal = match parsed.host() {
+            Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+            _ => None,
+        };
+        if let Some(ip) = literal
+            && !self.allow_private
+            && is_internal(ip)
+        {
+            return Err(HttpError::Denied(format!(
+                "{ip} is an internal address, which shop {:?} does not allow; set \
+                 `allow_private_network = true` for the shop in the config file if it must",
+                self.shop_id
+            )));
+        }
+        Ok(parsed)
+    }
+}
+
+/// Whether an address is loopback, private, link-local, shared (CGNAT), unspecified,
+/// broadcast, multicast or documentation — anything but the public internet.
+pub fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || o[0] == 0
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_internal(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// A resolver that drops internal addresses: names resolving only to them fail.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<SocketAddr> =
+                addrs.into_iter().filter(|a| !is_internal(a.ip())).collect();
+            if public.is_empty() {
+                return Err(format!(
+                    "{host} resolves only to internal addresses; set `allow_private_network = true` \
+                     for the shop if it must be reached"
+                )
+                .into());
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// The HTTP clients: one that may reach internal addresses, one that may not.
+#[derive(Clone)]
+pub struct Clients {
+    public_only: reqwest::Client,
+    any: reqwest::Client,
+}
+
+impl Clients {
+    /// Builds both clients (no redirects: a plugin's request goes where it says, or nowhere).
+    pub fn new() -> Result<Clients, String> {
+        let base = || {
+            reqwest::Client::builder()
+                .user_agent(concat!("mallhost/", env!("CARGO_PKG_VERSION")))
+                .redirect(reqwest::redirect::Policy::none())
+        };
+        let public_only = base()
+            .dns_resolver(Arc::new(PublicOnly))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let any = base()
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Clients { public_only, any })
+    }
+
+    /// The client for a grant.
+    pub fn for_grant(&self, grant: Option<&HttpGrant>) -> reqwest::Client {
+        match grant {
+            Some(g) if g.allow_private => self.any.clone(),
+            _ => self.public_only.clone(),
         }
     }
 }
@@ -154,6 +265,7 @@ impl HttpGrant {
 pub struct HttpCapability {
     client: reqwest::Client,
     grant: Option<Arc<HttpGrant>>,
+    plugin_hosts: Option<Arc<Vec<String>>>,
     limits: HttpLimits,
     made: u32,
 }
@@ -164,9 +276,16 @@ impl HttpCapability {
         HttpCapability {
             client,
             grant,
+            plugin_hosts: None,
             limits,
             made: 0,
         }
+    }
+
+    /// Also requires the host to be one the plugin's manifest lists.
+    pub fn with_plugin_hosts(mut self, hosts: Option<Arc<Vec<String>>>) -> Self {
+        self.plugin_hosts = hosts;
+        self
     }
 
     /// Performs a request within the grant and the limits.
@@ -177,6 +296,19 @@ impl HttpCapability {
             ));
         };
         let url = grant.check(&req.url)?;
+        if let Some(hosts) = &self.plugin_hosts {
+            let host = url.host_str().unwrap_or("");
+            if !crate::runtime::host_matches(hosts, host) {
+                return Err(HttpError::Denied(format!(
+                    "{host} is not among the hosts this plugin's manifest allows ({})",
+                    if hosts.is_empty() {
+                        "none".to_string()
+                    } else {
+                        hosts.join(", ")
+                    }
+                )));
+            }
+        }
         if self.made >= self.limits.max_requests_per_call {
             return Err(HttpError::BudgetExhausted(
                 self.limits.max_requests_per_call,
@@ -281,8 +413,11 @@ mod tests {
             allowed_origins: vec![
                 "https://api.mall.example".into(),
                 "http://127.0.0.1:8089".into(),
+                "http://10.1.2.3".into(),
+                "http://169.254.169.254".into(),
             ],
             credentials,
+            allow_private: true,
         }
     }
 
@@ -313,6 +448,84 @@ mod tests {
             g.check("not a url"),
             Err(HttpError::InvalidRequest(_))
         ));
+    }
+
+    #[test]
+    fn internal_addresses_need_the_shops_permission() {
+        let mut g = grant();
+        g.allow_private = false;
+        for url in [
+            "http://127.0.0.1:8089/x",
+            "http://10.1.2.3/",
+            "http://169.254.169.254/latest",
+        ] {
+            let e = g.check(url).unwrap_err();
+            assert!(
+                matches!(&e, HttpError::Denied(m) if m.contains("internal address") && m.contains("allow_private_network")),
+                "{url}: {e}"
+            );
+        }
+        assert!(
+            g.check("https://api.mall.example/").is_ok(),
+            "a name is checked when resolved"
+        );
+        g.allow_private = true;
+        assert!(g.check("http://10.1.2.3/").is_ok());
+    }
+
+    #[test]
+    fn internal_ranges() {
+        for ip in [
+            "127.0.0.1",
+            "10.0.0.1",
+            "172.16.5.4",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(is_internal(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["8.8.8.8", "203.0.114.1", "2001:4860:4860::8888"] {
+            assert!(!is_internal(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_public_only_client_refuses_names_of_internal_addresses() {
+        let clients = Clients::new().unwrap();
+        let mut g = grant();
+        g.allow_private = false;
+        g.allowed_origins.push("http://localhost:9".into());
+        let mut cap = HttpCapability::new(
+            clients.for_grant(Some(&g)),
+            Some(Arc::new(g)),
+            HttpLimits::default(),
+        );
+        let e = cap.send(req("http://localhost:9/")).await.unwrap_err();
+        assert!(matches!(&e, HttpError::Transport(_)), "{e:?}");
+    }
+
+    #[tokio::test]
+    async fn the_manifest_narrows_the_hosts() {
+        let mut cap = HttpCapability::new(
+            reqwest::Client::new(),
+            Some(Arc::new(grant())),
+            HttpLimits::default(),
+        )
+        .with_plugin_hosts(Some(Arc::new(vec!["*.other.example".into()])));
+        let e = cap
+            .send(req("https://api.mall.example/"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, HttpError::Denied(m) if m.contains("manifest")),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use crate::runtime::CallMeter;
 use crate::time::SharedClock;
 
 /// The data of one plugin call's store.
@@ -21,6 +22,7 @@ pub struct PluginState {
     pub(crate) http: http::HttpCapability,
     pub(crate) log: log::LogCapability,
     pub(crate) clock: SharedClock,
+    pub(crate) meter: CallMeter,
 }
 
 impl PluginState {
@@ -30,12 +32,14 @@ impl PluginState {
         limits: StoreLimits,
         http: http::HttpCapability,
         log: log::LogCapability,
+        meter: CallMeter,
     ) -> PluginState {
         let wasi = wasmtime_wasi::WasiCtxBuilder::new()
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .wall_clock(clock::WasiWallClock(clock.clone()))
+            .monotonic_clock(clock::WasiMonotonicClock(clock.clone()))
             .build();
         PluginState {
             wasi,
@@ -44,6 +48,7 @@ impl PluginState {
             http,
             log,
             clock,
+            meter,
         }
     }
 }

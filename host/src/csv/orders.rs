@@ -113,6 +113,7 @@ pub async fn import(
     let mut mapped = Vec::new();
     for (i, (number, rows)) in groups.iter().enumerate() {
         progress(i, total);
+        // One call per order: a fault in one order's mapping must not fail the others.
         let first_line = rows.first().map_or(0, |r| r.line);
         if broken
             .iter()

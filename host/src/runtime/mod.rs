@@ -1,53 +1,47 @@
 //! The plugin runtime: one wasmtime engine (component model, async, epoch interruption), the
-//! registry of loaded connector plugins by mall id, and calls into them — each call in a fresh
-//! store instantiated from the plugin's pre-instantiated component, bounded in memory and time.
+//! registry of loaded connector plugins, and calls into them — each call in a fresh store
+//! instantiated from the plugin's pre-instantiated component, within its [`PluginLimits`].
 //!
-//! Loading a plugin for a mall that already has one replaces it for the next call; calls in
-//! flight finish on the version they started with.
+//! - [`limits`](PluginLimits): CPU, wall time, memory, HTTP, return size; how hits are reported.
+//! - [`Manifest`]: mall, version, sha256, allowed hosts, limits of a component.
+//! - [`CompiledCache`]: precompiled components on disk, so a restart does not recompile.
+//! - [`PluginDir`]: the plugins folder — install, rollback, what is active.
+//! - [`ShopConnector`]: calls on behalf of one shop.
+//! - `v0_1_0`: the bindings of contract `mallhost:connector@0.1.0`; a later contract gets a
+//!   sibling module and a [`Bindings`] variant, and old plugins keep working.
+//!
+//! Loading a plugin for a mall that already has one makes it the active one for the next call;
+//! calls in flight finish on the version they started with; the previous ones are kept for
+//! [`Runtime::rollback`].
 
+mod cache;
+mod directory;
+mod limits;
+mod manifest;
+mod shop;
 mod v0_1_0;
+
+pub use cache::CompiledCache;
+pub use directory::PluginDir;
+pub use limits::{CallMeter, LimitExceeded, LimitsSpec, PluginLimits};
+pub use manifest::{Manifest, host_matches, sha256_hex};
+pub use shop::ShopConnector;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::Instant;
 
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Engine, Store, StoreLimitsBuilder};
+use wasmtime::{Engine, Store, StoreLimitsBuilder, UpdateDeadline};
 
 use crate::capabilities::PluginState;
-use crate::capabilities::http::{HttpCapability, HttpGrant, HttpLimits};
+use crate::capabilities::http::{Clients, HttpCapability, HttpGrant};
 use crate::capabilities::log::LogCapability;
 use crate::config::ShopConfig;
-use crate::connector::{
-    ConnectorError, FetchPage, PluginInfo, RawOrder, Shipment, TakeOutcome, Window,
-};
-use crate::model::Order;
+use crate::connector::{ConnectorError, PluginInfo};
 use crate::time::SharedClock;
-
-/// How often the engine's epoch advances.
-const EPOCH_TICK: Duration = Duration::from_millis(10);
-
-/// Limits applied to every plugin call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PluginLimits {
-    /// Most linear memory one instance may grow to, in bytes.
-    pub memory_bytes: usize,
-    /// Longest a call may take, host calls included.
-    pub call_timeout: Duration,
-    /// HTTP limits.
-    pub http: HttpLimits,
-}
-
-impl Default for PluginLimits {
-    fn default() -> Self {
-        PluginLimits {
-            memory_bytes: 64 * 1024 * 1024,
-            call_timeout: Duration::from_secs(120),
-            http: HttpLimits::default(),
-        }
-    }
-}
+use limits::{CHECK_EVERY, EPOCH_TICK};
 
 /// Why the runtime or a plugin could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +50,7 @@ pub enum RuntimeError {
     /// The engine could not be created.
     #[error("cannot start the WebAssembly engine: {0}")]
     Engine(String),
-    /// A plugin file could not be read or compiled.
+    /// A plugin file could not be read or compiled, or disagrees with its manifest.
     #[error("cannot load plugin {path}: {message}")]
     Load {
         /// The file.
@@ -79,14 +73,20 @@ pub enum RuntimeError {
     },
     /// No plugin is loaded for a mall.
     #[error(
-        "no plugin is loaded for mall {mall:?} (loaded: {loaded}); put its .wasm file in the \
-         plugins directory"
+        "no plugin is loaded for mall {mall:?} (loaded: {loaded}); install one with \
+         `mallhost plugins install FILE.wasm`"
     )]
     NoPlugin {
         /// The mall id.
         mall: String,
         /// What is loaded.
         loaded: String,
+    },
+    /// Nothing to roll back to.
+    #[error("mall {mall:?} has no earlier plugin version to roll back to")]
+    NoPrevious {
+        /// The mall id.
+        mall: String,
     },
 }
 
@@ -135,6 +135,10 @@ enum Bindings {
 pub struct Plugin {
     info: PluginInfo,
     path: PathBuf,
+    digest: String,
+    limits: PluginLimits,
+    allowed_hosts: Option<Arc<Vec<String>>>,
+    from_cache: bool,
     bindings: Bindings,
 }
 
@@ -148,6 +152,21 @@ impl Plugin {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Hex sha256 of the component.
+    pub fn digest(&self) -> &str {
+        &self.digest
+    }
+
+    /// Its limits.
+    pub fn limits(&self) -> &PluginLimits {
+        &self.limits
+    }
+
+    /// Whether its compiled code came from the cache.
+    pub fn from_cache(&self) -> bool {
+        self.from_cache
+    }
 }
 
 impl std::fmt::Debug for Plugin {
@@ -160,7 +179,7 @@ impl std::fmt::Debug for Plugin {
 }
 
 /// Advances the engine's epoch until the engine is gone.
-fn start_epoch_ticker(engine: &Engine) {
+fn start_epoch_ticker(engine: &Engine) -> Result<(), RuntimeError> {
     let weak = engine.weak();
     std::thread::Builder::new()
         .name("mallhost-epoch".into())
@@ -172,22 +191,23 @@ fn start_epoch_ticker(engine: &Engine) {
             }
         })
         .map(|_| ())
-        .unwrap_or_else(|e| tracing::error!("cannot start the epoch ticker: {e}"));
+        .map_err(|e| RuntimeError::Engine(format!("cannot start the epoch ticker: {e}")))
 }
 
 /// The engine, the linker and the loaded plugins.
 pub struct Runtime {
     engine: Engine,
     linker: Linker<PluginState>,
-    client: reqwest::Client,
+    clients: Clients,
     clock: SharedClock,
-    limits: PluginLimits,
-    plugins: RwLock<BTreeMap<String, Arc<Plugin>>>,
+    defaults: PluginLimits,
+    cache: Option<CompiledCache>,
+    plugins: RwLock<BTreeMap<String, Vec<Arc<Plugin>>>>,
 }
 
 impl Runtime {
-    /// A runtime with no plugin loaded.
-    pub fn new(clock: SharedClock, limits: PluginLimits) -> Result<Runtime, RuntimeError> {
+    /// A runtime with no plugin loaded; `defaults` apply to plugins without a manifest.
+    pub fn new(clock: SharedClock, defaults: PluginLimits) -> Result<Runtime, RuntimeError> {
         let mut config = wasmtime::Config::new();
         config.wasm_component_model(true).epoch_interruption(true);
         let engine = Engine::new(&config).map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
@@ -196,25 +216,32 @@ impl Runtime {
             .map_err(|e| RuntimeError::Engine(format!("linking WASI: {e:#}")))?;
         v0_1_0::MallConnector::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
             .map_err(|e| RuntimeError::Engine(format!("linking the host interface: {e:#}")))?;
-        start_epoch_ticker(&engine);
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("mallhost/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| RuntimeError::Engine(format!("cannot build the HTTP client: {e}")))?;
+        start_epoch_ticker(&engine)?;
+        let clients = Clients::new().map_err(RuntimeError::Engine)?;
         Ok(Runtime {
             engine,
             linker,
-            client,
+            clients,
             clock,
-            limits,
+            defaults,
+            cache: None,
             plugins: RwLock::default(),
         })
     }
 
-    /// Compiles and checks a plugin file, then makes it the plugin of its mall (replacing any
-    /// earlier one for the next call).
-    pub async fn load_file(&self, path: &Path) -> Result<Arc<Plugin>, RuntimeError> {
+    /// Keeps compiled components in `cache`.
+    pub fn with_cache(mut self, cache: CompiledCache) -> Runtime {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// Compiles and checks a component — against its manifest when given — without making it
+    /// active. A refused component changes nothing.
+    pub async fn prepare(
+        &self,
+        path: &Path,
+        manifest: Option<&Manifest>,
+    ) -> Result<Plugin, RuntimeError> {
         let load_err = |message: String| RuntimeError::Load {
             path: path.to_path_buf(),
             message,
@@ -222,11 +249,28 @@ impl Runtime {
         let bytes = tokio::fs::read(path)
             .await
             .map_err(|e| load_err(e.to_string()))?;
+        let digest = sha256_hex(&bytes);
+        if let Some(m) = manifest
+            && !m.sha256.eq_ignore_ascii_case(&digest)
+        {
+            return Err(load_err(format!(
+                "its sha256 is {digest}, its manifest says {}; the file or the manifest is not the one \
+                 published",
+                m.sha256
+            )));
+        }
         let engine = self.engine.clone();
-        let component = tokio::task::spawn_blocking(move || Component::new(&engine, &bytes))
-            .await
-            .map_err(|e| load_err(format!("compiler task failed: {e}")))?
-            .map_err(|e| load_err(format!("not a valid WebAssembly component: {e:#}")))?;
+        let cache = self.cache.clone();
+        let key = digest.clone();
+        let (component, from_cache) = tokio::task::spawn_blocking(move || match cache {
+            Some(c) => c.load_or_compile(&engine, &bytes, &key),
+            None => Component::new(&engine, &bytes)
+                .map(|c| (c, false))
+                .map_err(|e| format!("not a valid WebAssembly component: {e:#}")),
+        })
+        .await
+        .map_err(|e| load_err(format!("compiler task failed: {e}")))?
+        .map_err(load_err)?;
         let incompatible = |message: String| RuntimeError::Incompatible {
             path: path.to_path_buf(),
             supported: v0_1_0::VERSION,
@@ -238,6 +282,7 @@ impl Runtime {
             .map_err(|e| incompatible(format!("{e:#}")))?;
         let pre = v0_1_0::MallConnectorPre::new(instance_pre)
             .map_err(|e| incompatible(format!("{e:#}")))?;
+        let limits = manifest.map_or(self.defaults, |m| m.limits.resolve(self.defaults));
         let mut plugin = Plugin {
             info: PluginInfo {
                 mall_id: String::new(),
@@ -247,6 +292,10 @@ impl Runtime {
                 csv_order_key: None,
             },
             path: path.to_path_buf(),
+            digest,
+            limits,
+            allowed_hosts: manifest.map(|m| Arc::new(m.allowed_hosts.clone())),
+            from_cache,
             bindings: Bindings::V0_1_0(pre),
         };
         let label = path
@@ -257,24 +306,39 @@ impl Runtime {
             .call_info(&plugin, &label)
             .await
             .map_err(|e| load_err(e.to_string()))?;
-        if plugin.info.contract_version != v0_1_0::VERSION {
+        let info = &plugin.info;
+        if info.contract_version != v0_1_0::VERSION {
             return Err(incompatible(format!(
                 "it reports contract version {}",
-                plugin.info.contract_version
+                info.contract_version
             )));
         }
-        if plugin.info.mall_id.is_empty() {
+        if info.mall_id.is_empty() {
             return Err(incompatible("it reports an empty mall id".into()));
         }
+        if let Some(m) = manifest
+            && (m.mall != info.mall_id || m.version != info.plugin_version)
+        {
+            return Err(load_err(format!(
+                "it says it is {}@{}, its manifest says {}@{}",
+                info.mall_id, info.plugin_version, m.mall, m.version
+            )));
+        }
+        Ok(plugin)
+    }
+
+    /// Makes a prepared plugin the active one of its mall (the next call uses it).
+    pub fn activate(&self, plugin: Plugin) -> Arc<Plugin> {
         let plugin = Arc::new(plugin);
-        let previous = self
-            .plugins
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(plugin.info.mall_id.clone(), plugin.clone());
-        match previous {
+        let mut plugins = self.plugins.write().unwrap_or_else(|p| p.into_inner());
+        let versions = plugins.entry(plugin.info.mall_id.clone()).or_default();
+        match versions.last() {
+            Some(old) if old.digest == plugin.digest => {
+                // Reloading the same component: nothing to swap.
+                return old.clone();
+            }
             Some(old) => tracing::info!(
-                "plugin for {} replaced: {} -> {}",
+                "plugin for {} swapped: {} -> {}",
                 plugin.info.mall_id,
                 old.info.plugin_version,
                 plugin.info.plugin_version
@@ -282,28 +346,55 @@ impl Runtime {
             None => tracing::info!(
                 "plugin {} loaded from {}",
                 plugin.info.label(),
-                path.display()
+                plugin.path.display()
             ),
         }
-        Ok(plugin)
+        versions.push(plugin.clone());
+        // Keep a few earlier versions for rollback.
+        if versions.len() > 5 {
+            versions.remove(0);
+        }
+        plugin
     }
 
-    /// Loads every `*.wasm` file of a directory, in name order.
-    pub async fn load_dir(&self, dir: &Path) -> Result<Vec<Arc<Plugin>>, RuntimeError> {
-        let mut entries = std::fs::read_dir(dir)
-            .map_err(|e| RuntimeError::Load {
-                path: dir.to_path_buf(),
-                message: e.to_string(),
-            })?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
-            .collect::<Vec<_>>();
-        entries.sort();
-        let mut out = Vec::new();
-        for p in entries {
-            out.push(self.load_file(&p).await?);
+    /// Loads a component (with the manifest beside it, `NAME.toml`, if there is one) and makes
+    /// it active.
+    pub async fn load_file(&self, path: &Path) -> Result<Arc<Plugin>, RuntimeError> {
+        let manifest_path = Manifest::beside(path);
+        let manifest = if manifest_path.exists() {
+            Some(
+                Manifest::load(&manifest_path).map_err(|message| RuntimeError::Load {
+                    path: path.to_path_buf(),
+                    message,
+                })?,
+            )
+        } else {
+            None
+        };
+        let plugin = self.prepare(path, manifest.as_ref()).await?;
+        Ok(self.activate(plugin))
+    }
+
+    /// Returns a mall to the plugin version active before the current one.
+    pub fn rollback(&self, mall: &str) -> Result<Arc<Plugin>, RuntimeError> {
+        let mut plugins = self.plugins.write().unwrap_or_else(|p| p.into_inner());
+        let versions = plugins
+            .get_mut(mall)
+            .filter(|v| v.len() > 1)
+            .ok_or_else(|| RuntimeError::NoPrevious { mall: mall.into() })?;
+        let dropped = versions.pop();
+        let now = versions
+            .last()
+            .cloned()
+            .ok_or_else(|| RuntimeError::NoPrevious { mall: mall.into() })?;
+        if let Some(d) = dropped {
+            tracing::info!(
+                "plugin for {mall} rolled back: {} -> {}",
+                d.info.plugin_version,
+                now.info.plugin_version
+            );
         }
-        Ok(out)
+        Ok(now)
     }
 
     /// The plugin serving a mall now.
@@ -311,6 +402,7 @@ impl Runtime {
         let plugins = self.plugins.read().unwrap_or_else(|p| p.into_inner());
         plugins
             .get(mall)
+            .and_then(|v| v.last())
             .cloned()
             .ok_or_else(|| RuntimeError::NoPlugin {
                 mall: mall.to_string(),
@@ -319,6 +411,7 @@ impl Runtime {
                 } else {
                     plugins
                         .values()
+                        .filter_map(|v| v.last())
                         .map(|p| p.info.label())
                         .collect::<Vec<_>>()
                         .join(", ")
@@ -326,47 +419,63 @@ impl Runtime {
             })
     }
 
-    /// Every loaded plugin.
+    /// Every active plugin.
     pub fn plugins(&self) -> Vec<Arc<Plugin>> {
         self.plugins
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .values()
-            .cloned()
+            .filter_map(|v| v.last().cloned())
             .collect()
     }
 
     /// A handle calling the plugin of `shop`'s mall on the shop's behalf.
     pub fn connector<'a>(&'a self, shop: &'a ShopConfig) -> ShopConnector<'a> {
-        ShopConnector {
-            runtime: self,
-            shop,
-            grant: Arc::new(HttpGrant::for_shop(shop)),
-        }
+        ShopConnector::new(self, shop, Arc::new(HttpGrant::for_shop(shop)))
     }
 
-    fn store(&self, label: &str, shop: Option<(&str, Arc<HttpGrant>)>) -> Store<PluginState> {
+    /// A store for one call of `plugin`, scoped to a shop's grant (or to none).
+    fn store(
+        &self,
+        plugin: &Plugin,
+        label: &str,
+        shop: Option<(&str, Arc<HttpGrant>)>,
+    ) -> Store<PluginState> {
+        let l = plugin.limits;
         let limits = StoreLimitsBuilder::new()
-            .memory_size(self.limits.memory_bytes)
+            .memory_size(l.memory_bytes)
             .instances(16)
             .tables(16)
             .memories(4)
+            .trap_on_grow_failure(true)
             .build();
-        let http = HttpCapability::new(
-            self.client.clone(),
-            shop.as_ref().map(|s| s.1.clone()),
-            self.limits.http,
-        );
+        let grant = shop.as_ref().map(|s| s.1.clone());
+        let client = self.clients.for_grant(grant.as_deref());
+        let http = HttpCapability::new(client, grant, l.http)
+            .with_plugin_hosts(plugin.allowed_hosts.clone());
         let log = LogCapability::new(label, shop.map(|s| s.0).unwrap_or(""));
-        let state = PluginState::new(self.clock.clone(), limits, http, log);
+        let state = PluginState::new(
+            self.clock.clone(),
+            limits,
+            http,
+            log,
+            CallMeter::new(l.cpu_time),
+        );
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
-        let ticks = self.limits.call_timeout.as_millis() / EPOCH_TICK.as_millis();
-        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX).max(1));
+        store.epoch_deadline_callback(|ctx| {
+            let meter = &ctx.data().meter;
+            if meter.guest_time() > meter.cpu_limit {
+                return Err(wasmtime::Error::new(LimitExceeded::Cpu(meter.cpu_limit)));
+            }
+            // Yield to the executor between checks, so timeouts and other tasks run.
+            Ok(UpdateDeadline::Yield(CHECK_EVERY))
+        });
+        store.set_epoch_deadline(CHECK_EVERY);
         store
     }
 
-    /// Runs `f` on a fresh instance of `plugin`, within the call timeout.
+    /// Runs `f` on a fresh instance of `plugin`, within its limits.
     async fn run<R>(
         &self,
         plugin: &Plugin,
@@ -380,18 +489,20 @@ impl Runtime {
             call,
             message,
         };
-        let mut store = self.store(label, shop);
+        let mut store = self.store(plugin, label, shop);
         let Bindings::V0_1_0(pre) = &plugin.bindings;
+        let started = Instant::now();
         let work = async {
             let instance = pre.instantiate_async(&mut store).await?;
             f(&instance, &mut store).await
         };
-        match tokio::time::timeout(self.limits.call_timeout, work).await {
-            Err(_) => Err(fault(format!(
-                "did not finish within the call timeout of {} s",
-                self.limits.call_timeout.as_secs()
-            ))),
-            Ok(Err(e)) => Err(fault(describe_trap(&e, &self.limits))),
+        let result = tokio::time::timeout(plugin.limits.call_timeout, work).await;
+        tracing::debug!("plugin {label} {call} took {:?}", started.elapsed());
+        match result {
+            Err(_) => Err(fault(
+                LimitExceeded::Timeout(plugin.limits.call_timeout).to_string(),
+            )),
+            Ok(Err(e)) => Err(fault(limits::describe(&e, &plugin.limits))),
             Ok(Ok(r)) => Ok(r),
         }
     }
@@ -403,157 +514,5 @@ impl Runtime {
             })
             .await?;
         Ok(v0_1_0::info(info))
-    }
-}
-
-/// Says what stopped a call, in words an operator can act on.
-fn describe_trap(e: &wasmtime::Error, limits: &PluginLimits) -> String {
-    if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
-        return match trap {
-            wasmtime::Trap::Interrupt => format!(
-                "stopped: ran past its time limit of {} s",
-                limits.call_timeout.as_secs()
-            ),
-            other => format!("trapped: {other}"),
-        };
-    }
-    let text = format!("{e:#}");
-    if text.contains("memory") && text.contains("limit") || text.contains("growth") {
-        return format!(
-            "memory limit of {} MiB reached: {text}",
-            limits.memory_bytes / (1024 * 1024)
-        );
-    }
-    text
-}
-
-/// Calls into the plugin of one shop's mall, on the shop's behalf (its HTTP grant and
-/// credentials). Each call looks up the mall's current plugin, so a swap takes effect at once.
-pub struct ShopConnector<'a> {
-    runtime: &'a Runtime,
-    shop: &'a ShopConfig,
-    grant: Arc<HttpGrant>,
-}
-
-impl ShopConnector<'_> {
-    fn plugin(&self) -> Result<(Arc<Plugin>, String), CallError> {
-        let p = self
-            .runtime
-            .plugin(&self.shop.mall)
-            .map_err(|e| CallError::Fault {
-                plugin: self.shop.mall.clone(),
-                call: "lookup",
-                message: e.to_string(),
-            })?;
-        let label = p.info.label();
-        Ok((p, label))
-    }
-
-    fn scope(&self) -> Option<(&str, Arc<HttpGrant>)> {
-        Some((self.shop.id.as_str(), self.grant.clone()))
-    }
-
-    /// The label (`mall@version`) of the plugin that serves the shop now.
-    pub fn plugin_label(&self) -> Result<String, CallError> {
-        self.plugin().map(|p| p.1)
-    }
-
-    /// Fetches one page of new orders.
-    pub async fn fetch_orders(
-        &self,
-        window: Window,
-        cursor: Option<String>,
-    ) -> Result<FetchPage, CallError> {
-        let (plugin, label) = self.plugin()?;
-        let ctx = v0_1_0::call_context(&self.shop.id, &self.shop.base_url);
-        let req = v0_1_0::fetch_request(window, cursor);
-        let call = "fetch-orders";
-        let r = self
-            .runtime
-            .run(&plugin, &label, call, self.scope(), async |i, s| {
-                i.mallhost_connector_connector()
-                    .call_fetch_orders(s, &ctx, &req)
-                    .await
-            })
-            .await?;
-        r.map(v0_1_0::fetch_page).map_err(|e| CallError::Connector {
-            plugin: label,
-            call,
-            error: v0_1_0::error(e),
-        })
-    }
-
-    /// Maps a raw record to the canonical order (no request is allowed).
-    pub async fn map_order(&self, raw: &RawOrder) -> Result<Order, CallError> {
-        let (plugin, label) = self.plugin()?;
-        let call = "map-order";
-        let raw = v0_1_0::raw_to(raw);
-        let r = self
-            .runtime
-            .run(&plugin, &label, call, None, async |i, s| {
-                i.mallhost_connector_connector()
-                    .call_map_order(s, &raw)
-                    .await
-            })
-            .await?;
-        let o = r.map_err(|e| CallError::Connector {
-            plugin: label.clone(),
-            call,
-            error: v0_1_0::error(e),
-        })?;
-        v0_1_0::order(o).map_err(|e| CallError::Fault {
-            plugin: label,
-            call,
-            message: format!("returned a malformed order: {e}"),
-        })
-    }
-
-    /// Takes (acknowledges) orders on the mall; one result per order number.
-    pub async fn take_orders(
-        &self,
-        numbers: &[String],
-    ) -> Result<Vec<(String, Result<TakeOutcome, ConnectorError>)>, CallError> {
-        let (plugin, label) = self.plugin()?;
-        let ctx = v0_1_0::call_context(&self.shop.id, &self.shop.base_url);
-        let r = self
-            .runtime
-            .run(
-                &plugin,
-                &label,
-                "take-orders",
-                self.scope(),
-                async |i, s| {
-                    i.mallhost_connector_connector()
-                        .call_take_orders(s, &ctx, numbers)
-                        .await
-                },
-            )
-            .await?;
-        Ok(v0_1_0::take_results(r))
-    }
-
-    /// Pushes shipments; one result per shipment.
-    pub async fn push_shipments(
-        &self,
-        shipments: &[Shipment],
-    ) -> Result<Vec<(String, Result<(), ConnectorError>)>, CallError> {
-        let (plugin, label) = self.plugin()?;
-        let ctx = v0_1_0::call_context(&self.shop.id, &self.shop.base_url);
-        let wit: Vec<_> = shipments.iter().map(v0_1_0::shipment).collect();
-        let r = self
-            .runtime
-            .run(
-                &plugin,
-                &label,
-                "push-shipments",
-                self.scope(),
-                async |i, s| {
-                    i.mallhost_connector_connector()
-                        .call_push_shipments(s, &ctx, &wit)
-                        .await
-                },
-            )
-            .await?;
-        Ok(v0_1_0::push_results(r))
     }
 }

@@ -42,7 +42,10 @@ impl wit_host::Host for PluginState {
             body: req.body,
             credential: req.credential,
         };
-        Ok(match self.http.send(req).await {
+        let started = std::time::Instant::now();
+        let result = self.http.send(req).await;
+        self.meter.add_host_time(started.elapsed());
+        Ok(match result {
             Ok(r) => Ok(wit_host::Response {
                 status: r.status,
                 headers: r.headers,
@@ -88,6 +91,49 @@ fn malformed(field: impl Into<String>, message: impl Into<String>) -> Malformed 
         field: field.into(),
         message: message.into(),
     }
+}
+
+/// Approximate bytes of a fetched page (strings counted), for the return-size limit.
+pub(crate) fn page_size(p: &wit::FetchPage) -> usize {
+    p.orders
+        .iter()
+        .map(|o| o.body.len() + o.mall_order_number.len() + 8)
+        .sum::<usize>()
+        + p.skipped
+            .iter()
+            .map(|s| s.mall_order_number.len() + 8)
+            .sum::<usize>()
+        + p.next_cursor.as_ref().map_or(0, String::len)
+}
+
+/// Approximate bytes of a mapped order (strings counted), for the return-size limit.
+pub(crate) fn order_size(o: &wit::Order) -> usize {
+    let addr = |a: &wit::Address| {
+        a.name.len()
+            + a.name_kana.len()
+            + a.postal_code.len()
+            + a.prefecture.len()
+            + a.address1.len()
+            + a.address2.len()
+            + a.phone.len()
+    };
+    o.mall_order_number.len()
+        + o.mall_status.len()
+        + o.payment_method.len()
+        + o.buyer_note.len()
+        + addr(&o.buyer)
+        + o.deliveries
+            .iter()
+            .map(|d| {
+                addr(&d.recipient)
+                    + d.delivery_method.len()
+                    + d.desired_time_slot.len()
+                    + d.lines
+                        .iter()
+                        .map(|l| l.item_code.len() + l.sku_code.len() + 32)
+                        .sum::<usize>()
+            })
+            .sum::<usize>()
 }
 
 pub(crate) fn info(i: wit::PluginInfo) -> c::PluginInfo {

@@ -277,8 +277,9 @@ impl<'a> Syncer<'a> {
                 }
             }
             let mut orders = Vec::with_capacity(page.orders.len());
-            for raw in &page.orders {
-                match connector.map_order(raw).await {
+            let mapped = connector.map_orders(&page.orders).await.map_err(call_err)?;
+            for (raw, result) in page.orders.iter().zip(mapped) {
+                match result {
                     Ok(o) if o.flags.test_order => report.skipped_test.push(o.mall_order_number),
                     Ok(mut o) => {
                         report.unknown_labels.extend(convert(shop, &mut o));

@@ -19,7 +19,9 @@ use crate::store::Store;
 use crate::time::{SharedClock, jst_date};
 
 /// An automatic job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Job {
     /// Fetch, store, take.
@@ -87,7 +89,7 @@ pub struct Scheduler {
     shared: Arc<Shared>,
     shops: Vec<ShopConfig>,
     stop: tokio::sync::watch::Sender<bool>,
-    tasks: tokio::task::JoinSet<()>,
+    tasks: tokio::sync::Mutex<tokio::task::JoinSet<()>>,
 }
 
 impl Scheduler {
@@ -144,7 +146,7 @@ impl Scheduler {
             shared,
             shops,
             stop,
-            tasks,
+            tasks: tokio::sync::Mutex::new(tasks),
         }
     }
 
@@ -174,9 +176,10 @@ impl Scheduler {
     }
 
     /// Stops the loops; runs in progress finish first.
-    pub async fn shutdown(mut self) -> Vec<JobSnapshot> {
+    pub async fn shutdown(&self) -> Vec<JobSnapshot> {
         let _ = self.stop.send(true);
-        while self.tasks.join_next().await.is_some() {}
+        let mut tasks = self.tasks.lock().await;
+        while tasks.join_next().await.is_some() {}
         self.stats()
     }
 }

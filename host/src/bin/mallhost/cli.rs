@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use mallhost::config::{Config, ShopConfig};
 use mallhost::csv::Encoding;
 use mallhost::model::{OrderStatus, TakeState};
-use mallhost::runtime::{PluginLimits, Runtime};
+use mallhost::runtime::{PluginDir, PluginLimits, Runtime};
 use mallhost::store::{OrderFilter, Store};
 use mallhost::sync::scheduler::Scheduler;
 use mallhost::sync::{ExportOptions, Syncer};
@@ -84,13 +84,21 @@ pub enum Command {
     /// Read a CSV file: product master, shipping data, or d払い mini-app orders.
     #[command(subcommand)]
     Import(ImportCommand),
-    /// Run the shops' automatic fetch (自動取得) and export (自動書き出し) until Ctrl-C.
-    Serve,
+    /// Run the shops' automatic fetch (自動取得) and export (自動書き出し) until Ctrl-C, watching
+    /// the plugins folder for installs and rollbacks.
+    Serve {
+        /// Also serve the admin API (JSON) on this address, e.g. 127.0.0.1:8930.
+        #[arg(long)]
+        admin: Option<std::net::SocketAddr>,
+    },
     /// Work with stored orders.
     #[command(subcommand)]
     Orders(OrdersCommand),
-    /// Show the loaded connector plugins.
-    Plugins,
+    /// Connector plugins: list (default), install, roll back.
+    Plugins {
+        #[command(subcommand)]
+        command: Option<PluginsCommand>,
+    },
     /// Run a full cycle against the bundled d Shopping emulator on a fresh SQLite database.
     #[cfg(feature = "demo")]
     Demo {
@@ -103,6 +111,27 @@ pub enum Command {
             default_value = "target/wasm32-wasip2/release/plugin_dshopping.wasm"
         )]
         plugin: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PluginsCommand {
+    /// The active plugins.
+    List,
+    /// Check a component against its manifest and make it its mall's active plugin (a running
+    /// `serve` picks it up within seconds).
+    Install {
+        /// The component.
+        file: PathBuf,
+        /// Its manifest (default: the .toml beside it).
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+    },
+    /// Make a mall's previous plugin active again.
+    Rollback {
+        /// The mall id, e.g. dshopping.
+        #[arg(long)]
+        mall: String,
     },
 }
 
@@ -250,15 +279,14 @@ impl Session {
         let store = Store::open(&config.database_url)
             .await
             .context("opening the database")?;
+        let dir = PluginDir::new(&config.plugins_dir);
         let runtime = Runtime::new(clock.clone(), PluginLimits::default())
-            .context("starting the plugin runtime")?;
+            .context("starting the plugin runtime")?
+            .with_cache(dir.cache());
         if plugins {
-            runtime
-                .load_dir(&config.plugins_dir)
-                .await
-                .with_context(|| {
-                    format!("loading plugins from {}", config.plugins_dir.display())
-                })?;
+            dir.load(&runtime).await.with_context(|| {
+                format!("loading plugins from {}", config.plugins_dir.display())
+            })?;
         }
         Ok(Session {
             config,
@@ -389,7 +417,11 @@ async fn import(
     }
 }
 
-async fn serve(config: &Path, format: Format) -> anyhow::Result<()> {
+async fn serve(
+    config: &Path,
+    admin: Option<std::net::SocketAddr>,
+    format: Format,
+) -> anyhow::Result<()> {
     let cx = Session::open(config, true).await?;
     let scheduled = cx
         .config
@@ -397,10 +429,10 @@ async fn serve(config: &Path, format: Format) -> anyhow::Result<()> {
         .iter()
         .filter(|s| s.order_api && (s.auto_fetch.is_some() || s.auto_export.is_some()))
         .count();
-    if scheduled == 0 {
+    if scheduled == 0 && admin.is_none() {
         bail!(
             "no shop has auto_fetch or auto_export switched on (自動取得 / 自動書き出し); set \
-             `auto_fetch = true` for a shop in {}",
+             `auto_fetch = true` for a shop in {}, or give --admin",
             config.display()
         );
     }
@@ -410,23 +442,110 @@ async fn serve(config: &Path, format: Format) -> anyhow::Result<()> {
         runtime,
         clock,
     } = cx;
-    let scheduler = Scheduler::start(
+    let runtime = Arc::new(runtime);
+    let dir = PluginDir::new(&conf.plugins_dir);
+    let scheduler = Arc::new(Scheduler::start(
         store,
-        Arc::new(runtime),
+        runtime.clone(),
         clock,
         conf.sync.clone(),
         conf.shops.clone(),
-    );
-    tracing::info!(
-        "serving {} shop(s); Ctrl-C stops after the runs in progress",
-        scheduled
-    );
+    ));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+
+    // Watch the plugins folder: an install or rollback by another process swaps plugins here.
+    let watcher = {
+        let (runtime, dir, mut stop) = (runtime.clone(), dir.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            let mut seen = dir.fingerprint();
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+                    _ = stop.changed() => break,
+                }
+                let now = dir.fingerprint();
+                if now != seen {
+                    seen = now;
+                    if let Err(e) = dir.load(&runtime).await {
+                        tracing::error!(
+                            "plugins folder changed but cannot be loaded; the running plugins stay: {e}"
+                        );
+                    }
+                }
+            }
+        })
+    };
+    let admin_task = match admin {
+        None => None,
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} for the admin API"))?;
+            tracing::info!(
+                "admin API on http://{}",
+                listener.local_addr().unwrap_or(addr)
+            );
+            let state = mallhost::admin::Admin {
+                runtime: runtime.clone(),
+                dir: dir.clone(),
+                scheduler: scheduler.clone(),
+            };
+            let mut stop = stop_rx.clone();
+            Some(tokio::spawn(mallhost::admin::serve(
+                listener,
+                state,
+                async move {
+                    let _ = stop.changed().await;
+                },
+            )))
+        }
+    };
+    tracing::info!("serving {scheduled} shop(s); Ctrl-C stops after the runs in progress");
     tokio::signal::ctrl_c()
         .await
         .context("waiting for Ctrl-C")?;
     tracing::info!("stopping: waiting for runs in progress");
+    let _ = stop_tx.send(true);
     let stats = scheduler.shutdown().await;
+    let _ = watcher.await;
+    if let Some(t) = admin_task {
+        let _ = t.await;
+    }
     output::serve_stats(&stats, format)
+}
+
+async fn plugins(config: &Path, cmd: PluginsCommand, format: Format) -> anyhow::Result<()> {
+    match cmd {
+        PluginsCommand::List => {
+            let cx = Session::open(config, true).await?;
+            output::plugins(&cx.runtime.plugins(), format)
+        }
+        PluginsCommand::Install { file, manifest } => {
+            let cx = Session::open(config, false).await?;
+            let dir = PluginDir::new(&cx.config.plugins_dir);
+            let p = dir
+                .install(&cx.runtime, &file, manifest.as_deref())
+                .await
+                .with_context(|| {
+                    format!(
+                        "installing {} (the active plugin stays as it was)",
+                        file.display()
+                    )
+                })?;
+            output::plugins(&[p], format)
+        }
+        PluginsCommand::Rollback { mall } => {
+            let cx = Session::open(config, false).await?;
+            let dir = PluginDir::new(&cx.config.plugins_dir);
+            let file = dir.rollback(&mall)?;
+            let p = cx
+                .runtime
+                .load_file(&file)
+                .await
+                .with_context(|| format!("loading {}", file.display()))?;
+            output::plugins(&[p], format)
+        }
+    }
 }
 
 fn require_api(shop: &ShopConfig) -> anyhow::Result<()> {
@@ -489,14 +608,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             output::export(&report, format)
         }
         Command::Import(cmd) => import(&args.config, cmd, format, args.quiet).await,
-        Command::Serve => serve(&args.config, format).await,
+        Command::Serve { admin } => serve(&args.config, admin, format).await,
         Command::Orders(cmd) => {
             let cx = Session::open(&args.config, false).await?;
             orders(&cx, cmd, format).await
         }
-        Command::Plugins => {
-            let cx = Session::open(&args.config, true).await?;
-            output::plugins(&cx.runtime.plugins(), format)
+        Command::Plugins { command } => {
+            plugins(
+                &args.config,
+                command.unwrap_or(PluginsCommand::List),
+                format,
+            )
+            .await
         }
     }
 }

@@ -88,6 +88,7 @@ partner_code = "{partner}"
 api_password = "emulator-secret"   # a real shop: api_password_env = "DSHOP_API_PASSWORD"
 stored_status = "awaiting_shipment"
 fetch_days = 7
+allow_private_network = true   # the emulator listens on 127.0.0.1
 
 [shops.delivery_methods]   # 配送業者変換: mall label -> your carrier
 "宅配便" = "yamato"

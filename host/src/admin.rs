@@ -1,0 +1,136 @@
+//! The admin surface of `mallhost serve`: a small JSON API on a loopback address, for what an
+//! operator does while the host runs — see and swap plugins, roll back, see and start jobs.
+//!
+//! | method and path | does |
+//! | --- | --- |
+//! | `GET /plugins` | the active plugins |
+//! | `POST /plugins/install` `{"wasm": PATH, "manifest": PATH?}` | install and swap in a plugin |
+//! | `POST /plugins/rollback` `{"mall": ID}` | return a mall to its previous plugin |
+//! | `GET /jobs` | the automatic jobs' counters |
+//! | `POST /jobs/run` `{"shop": ID, "job": "fetch" \| "export"}` | run a job now (unless running) |
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::runtime::{PluginDir, Runtime};
+use crate::sync::scheduler::{Job, Scheduler};
+
+/// What the admin API works on.
+#[derive(Clone)]
+pub struct Admin {
+    /// The runtime of the running host.
+    pub runtime: Arc<Runtime>,
+    /// Its plugins folder.
+    pub dir: PluginDir,
+    /// Its scheduler.
+    pub scheduler: Arc<Scheduler>,
+}
+
+type Reply = (StatusCode, Json<Value>);
+
+fn fail(status: StatusCode, e: impl std::fmt::Display) -> Reply {
+    (status, Json(json!({ "error": e.to_string() })))
+}
+
+fn plugin_list(runtime: &Runtime) -> Value {
+    let list: Vec<Value> = runtime
+        .plugins()
+        .iter()
+        .map(|p| json!({ "info": p.info(), "path": p.path().display().to_string(), "sha256": p.digest() }))
+        .collect();
+    Value::Array(list)
+}
+
+#[derive(Deserialize)]
+struct Install {
+    wasm: PathBuf,
+    manifest: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+struct Rollback {
+    mall: String,
+}
+
+#[derive(Deserialize)]
+struct RunJob {
+    shop: String,
+    job: Job,
+}
+
+/// The routes.
+pub fn router(admin: Admin) -> Router {
+    Router::new()
+        .route(
+            "/plugins",
+            get(|State(a): State<Admin>| async move { Json(plugin_list(&a.runtime)) }),
+        )
+        .route(
+            "/plugins/install",
+            post(
+                |State(a): State<Admin>, Json(req): Json<Install>| async move {
+                    match a
+                        .dir
+                        .install(&a.runtime, &req.wasm, req.manifest.as_deref())
+                        .await
+                    {
+                        Ok(p) => (StatusCode::OK, Json(json!({ "active": p.info() }))),
+                        Err(e) => fail(StatusCode::UNPROCESSABLE_ENTITY, e),
+                    }
+                },
+            ),
+        )
+        .route(
+            "/plugins/rollback",
+            post(
+                |State(a): State<Admin>, Json(req): Json<Rollback>| async move {
+                    let file = match a.dir.rollback(&req.mall) {
+                        Ok(f) => f,
+                        Err(e) => return fail(StatusCode::CONFLICT, e),
+                    };
+                    match a.runtime.load_file(&file).await {
+                        Ok(p) => (StatusCode::OK, Json(json!({ "active": p.info() }))),
+                        Err(e) => fail(StatusCode::UNPROCESSABLE_ENTITY, e),
+                    }
+                },
+            ),
+        )
+        .route(
+            "/jobs",
+            get(|State(a): State<Admin>| async move { Json(json!(a.scheduler.stats())) }),
+        )
+        .route(
+            "/jobs/run",
+            post(
+                |State(a): State<Admin>, Json(req): Json<RunJob>| async move {
+                    if a.scheduler.run_now(&req.shop, req.job).await {
+                        (StatusCode::OK, Json(json!({ "ran": true })))
+                    } else {
+                        fail(
+                            StatusCode::CONFLICT,
+                            "not run: unknown shop or job, or a run is going",
+                        )
+                    }
+                },
+            ),
+        )
+        .with_state(admin)
+}
+
+/// Serves the admin API until `stop` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    admin: Admin,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(admin))
+        .with_graceful_shutdown(stop)
+        .await
+}

@@ -1,0 +1,178 @@
+//! The plugins folder: installed components with their manifests (`MALL/VERSION-SHA8.wasm` and
+//! `.toml`), an index of which one is active per mall and which were before
+//! (`installed.toml`), the compiled cache (`.cache/`), and loose `*.wasm` files at the top (for
+//! development). `serve` watches the folder and swaps plugins when the index changes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::{CompiledCache, Manifest, Plugin, Runtime, RuntimeError};
+
+/// The plugins folder.
+#[derive(Debug, Clone)]
+pub struct PluginDir {
+    root: PathBuf,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Index {
+    #[serde(default)]
+    malls: BTreeMap<String, Entry>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Entry {
+    /// The active component, relative to the folder.
+    active: String,
+    /// Earlier ones, oldest first.
+    #[serde(default)]
+    history: Vec<String>,
+}
+
+fn err(path: &Path, message: impl Into<String>) -> RuntimeError {
+    RuntimeError::Load {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+impl PluginDir {
+    /// The folder at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> PluginDir {
+        PluginDir { root: root.into() }
+    }
+
+    /// Its compiled cache.
+    pub fn cache(&self) -> CompiledCache {
+        CompiledCache::new(self.root.join(".cache"))
+    }
+
+    fn index_path(&self) -> PathBuf {
+        self.root.join("installed.toml")
+    }
+
+    fn read_index(&self) -> Result<Index, RuntimeError> {
+        let p = self.index_path();
+        match std::fs::read_to_string(&p) {
+            Ok(text) => toml::from_str(&text)
+                .map_err(|e| err(&p, format!("the plugin index is not valid: {e}"))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Index::default()),
+            Err(e) => Err(err(&p, e.to_string())),
+        }
+    }
+
+    fn write_index(&self, index: &Index) -> Result<(), RuntimeError> {
+        let p = self.index_path();
+        let text = toml::to_string(index).map_err(|e| err(&p, e.to_string()))?;
+        let tmp = p.with_extension("tmp");
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, &p))
+            .map_err(|e| err(&p, e.to_string()))
+    }
+
+    /// The files that should be active: each mall's from the index, and loose `*.wasm` files.
+    pub fn active_files(&self) -> Result<Vec<PathBuf>, RuntimeError> {
+        let mut out: Vec<PathBuf> = self
+            .read_index()?
+            .malls
+            .values()
+            .map(|e| self.root.join(&e.active))
+            .collect();
+        let mut loose: Vec<PathBuf> = std::fs::read_dir(&self.root)
+            .map_err(|e| err(&self.root, e.to_string()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "wasm"))
+            .collect();
+        loose.sort();
+        out.extend(loose);
+        Ok(out)
+    }
+
+    /// Something that changes whenever what should be active changes (for watching).
+    pub fn fingerprint(&self) -> String {
+        let index = std::fs::read_to_string(self.index_path()).unwrap_or_default();
+        let files = self.active_files().unwrap_or_default();
+        let stamps: Vec<String> = files
+            .iter()
+            .map(|f| {
+                let meta = std::fs::metadata(f).ok();
+                let modified = meta.as_ref().and_then(|m| m.modified().ok());
+                format!("{}:{:?}:{:?}", f.display(), meta.map(|m| m.len()), modified)
+            })
+            .collect();
+        format!("{index}\n{}", stamps.join("\n"))
+    }
+
+    /// Loads what should be active (a component already active is not reloaded).
+    pub async fn load(&self, runtime: &Runtime) -> Result<Vec<Arc<Plugin>>, RuntimeError> {
+        let mut out = Vec::new();
+        for f in self.active_files()? {
+            out.push(runtime.load_file(&f).await?);
+        }
+        Ok(out)
+    }
+
+    /// Installs a component with its manifest (given, or `NAME.toml` beside it): checks both
+    /// (digest, mall, version, contract), copies them into the folder, makes the component the
+    /// active one of its mall (the running one stays until then, and stays if anything fails).
+    pub async fn install(
+        &self,
+        runtime: &Runtime,
+        wasm: &Path,
+        manifest: Option<&Path>,
+    ) -> Result<Arc<Plugin>, RuntimeError> {
+        let manifest_path = manifest.map_or_else(|| Manifest::beside(wasm), Path::to_path_buf);
+        if !manifest_path.exists() {
+            return Err(err(
+                wasm,
+                format!(
+                    "no manifest: write {} (mall, version, sha256, allowed_hosts, [limits]) or pass --manifest",
+                    manifest_path.display()
+                ),
+            ));
+        }
+        let m = Manifest::load(&manifest_path).map_err(|e| err(wasm, e))?;
+        let mut plugin = runtime.prepare(wasm, Some(&m)).await?;
+        let rel = format!(
+            "{}/{}-{}.wasm",
+            m.mall,
+            m.version,
+            &plugin.digest[..8.min(plugin.digest.len())]
+        );
+        let dest = self.root.join(&rel);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| err(&dest, e.to_string()))?;
+        }
+        std::fs::copy(wasm, &dest).map_err(|e| err(&dest, e.to_string()))?;
+        std::fs::copy(&manifest_path, Manifest::beside(&dest))
+            .map_err(|e| err(&dest, e.to_string()))?;
+        let mut index = self.read_index()?;
+        let entry = index.malls.entry(m.mall.clone()).or_default();
+        if !entry.active.is_empty() && entry.active != rel {
+            entry.history.push(std::mem::take(&mut entry.active));
+        }
+        entry.active = rel;
+        self.write_index(&index)?;
+        plugin.path = dest;
+        Ok(runtime.activate(plugin))
+    }
+
+    /// Makes the previously active component of a mall active again; returns its file.
+    pub fn rollback(&self, mall: &str) -> Result<PathBuf, RuntimeError> {
+        let mut index = self.read_index()?;
+        let entry = index
+            .malls
+            .get_mut(mall)
+            .ok_or_else(|| RuntimeError::NoPrevious { mall: mall.into() })?;
+        let previous = entry
+            .history
+            .pop()
+            .ok_or_else(|| RuntimeError::NoPrevious { mall: mall.into() })?;
+        entry.active = previous.clone();
+        self.write_index(&index)?;
+        Ok(self.root.join(previous))
+    }
+}

@@ -1,0 +1,110 @@
+//! A plugin's manifest (`NAME.toml` beside `NAME.wasm`): which mall and version the component
+//! is, its sha256, the hosts it may ever call, and its limits. A component whose digest, mall or
+//! version disagrees with its manifest is refused.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::limits::LimitsSpec;
+
+/// A plugin manifest.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The mall id the plugin serves.
+    pub mall: String,
+    /// The plugin's version.
+    pub version: String,
+    /// Hex sha256 of the `.wasm` file.
+    pub sha256: String,
+    /// Host names the plugin may call (`*` for any, `*.example.jp` for a domain); a request must
+    /// also be to an origin the shop allows. Empty: none.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    /// Limits; missing keys keep the host's defaults.
+    #[serde(default)]
+    pub limits: LimitsSpec,
+}
+
+impl Manifest {
+    /// The manifest path beside a component: same stem, `.toml`.
+    pub fn beside(wasm: &Path) -> PathBuf {
+        wasm.with_extension("toml")
+    }
+
+    /// Reads a manifest.
+    pub fn load(path: &Path) -> Result<Manifest, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read manifest {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("manifest {} is not valid: {e}", path.display()))
+    }
+
+    /// Whether the manifest lets the plugin call `host`.
+    pub fn allows_host(&self, host: &str) -> bool {
+        host_matches(&self.allowed_hosts, host)
+    }
+}
+
+/// Whether `host` matches one of the patterns (`*`, `*.domain`, or exact), case-insensitively.
+pub fn host_matches(patterns: &[String], host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    patterns.iter().any(|p| {
+        let p = p.to_ascii_lowercase();
+        p == "*"
+            || p == host
+            || p.strip_prefix("*.")
+                .is_some_and(|d| host.ends_with(&format!(".{d}")))
+    })
+}
+
+/// Hex sha256 of bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_patterns() {
+        let p = vec![
+            "api.dshopping.example".to_string(),
+            "*.docomo.example".to_string(),
+        ];
+        assert!(host_matches(&p, "API.dshopping.example"));
+        assert!(host_matches(&p, "x.docomo.example"));
+        assert!(!host_matches(&p, "docomo.example.evil"));
+        assert!(!host_matches(&p, "evil.example"));
+        assert!(host_matches(&["*".to_string()], "anything"));
+        assert!(!host_matches(&[], "anything"));
+    }
+
+    #[test]
+    fn digests_are_lower_hex() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn manifests_parse_with_limits() {
+        let m: Manifest = toml::from_str(
+            "mall = \"dshopping\"\nversion = \"0.1.0\"\nsha256 = \"ab\"\nallowed_hosts = [\"*\"]\n[limits]\nmemory_mib = 32\n",
+        )
+        .unwrap();
+        assert_eq!(m.limits.memory_mib, Some(32));
+        assert!(
+            toml::from_str::<Manifest>(
+                "mall = \"x\"\nversion = \"1\"\nsha256 = \"ab\"\nmemroy = 1\n"
+            )
+            .is_err()
+        );
+    }
+}
