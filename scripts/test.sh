@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
-cargo build -p plugin-dshopping --target wasm32-wasip2 --release
+cargo build -p plugin-dshopping -p hostile-plugin --target wasm32-wasip2 --release
 cargo build -p mallhost        # the CLI tests run the binary
 cargo test --workspace "$@"

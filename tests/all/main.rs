@@ -5,4 +5,6 @@ mod cli;
 mod cycle;
 mod export;
 mod faults;
+mod lifecycle;
 mod rules;
+mod sandbox;

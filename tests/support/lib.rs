@@ -32,6 +32,54 @@ pub fn plugin_path() -> PathBuf {
     p
 }
 
+/// The compiled hostile test plugin (`tests/plugins/hostile`).
+pub fn hostile_plugin_path() -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/wasm32-wasip2/release/hostile_plugin.wasm");
+    assert!(
+        p.exists(),
+        "{} is missing: build it with `cargo build -p hostile-plugin --target wasm32-wasip2 --release` \
+         (scripts/test.sh does)",
+        p.display()
+    );
+    p
+}
+
+/// Writes `bytes` as `dir/name.wasm` with a manifest beside it (`name.toml`) naming `mall`,
+/// `version`, the right sha256 (unless `sha256` overrides it), and `extra` lines (limits …).
+pub fn write_plugin(
+    dir: &std::path::Path,
+    name: &str,
+    bytes: &[u8],
+    mall: &str,
+    version: &str,
+    sha256: Option<&str>,
+    extra: &str,
+) -> PathBuf {
+    let wasm = dir.join(format!("{name}.wasm"));
+    std::fs::write(&wasm, bytes).expect("plugin written");
+    let digest = sha256.map_or_else(|| mallhost::runtime::sha256_hex(bytes), str::to_string);
+    let manifest = format!(
+        "mall = \"{mall}\"\nversion = \"{version}\"\nsha256 = \"{digest}\"\nallowed_hosts = [\"*\"]\n{extra}\n"
+    );
+    std::fs::write(wasm.with_extension("toml"), manifest).expect("manifest written");
+    wasm
+}
+
+/// The same component with a custom section appended: behaves the same, another digest.
+pub fn variant(component: &[u8], tag: u32) -> Vec<u8> {
+    let name = b"mallhost-test-variant";
+    let payload = tag.to_le_bytes();
+    let mut section = vec![name.len() as u8];
+    section.extend_from_slice(name);
+    section.extend_from_slice(&payload);
+    let mut out = component.to_vec();
+    out.push(0); // custom section id
+    out.push(section.len() as u8); // size (small: one LEB128 byte)
+    out.extend_from_slice(&section);
+    out
+}
+
 /// The `mallhost` binary (built by `scripts/test.sh`; `MALLHOST_TEST_BIN` overrides).
 pub fn mallhost_bin() -> PathBuf {
     if let Ok(p) = std::env::var("MALLHOST_TEST_BIN") {
@@ -167,7 +215,11 @@ impl TestEnv {
             .await
             .expect("database opens");
         let shared: SharedClock = clock.clone();
-        let runtime = Runtime::new(shared, PluginLimits::default()).expect("runtime starts");
+        let runtime = Runtime::new(shared, PluginLimits::default())
+            .expect("runtime starts")
+            .with_cache(mallhost::runtime::CompiledCache::new(
+                dir.path().join(".cache"),
+            ));
         runtime
             .load_file(&plugin_path())
             .await

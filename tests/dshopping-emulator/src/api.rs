@@ -210,6 +210,7 @@ async fn acknowledge(
     }
     let now = (shared.config.clock)();
     let mut st = shared.lock();
+    let mut ok_count = 0;
     let results: Vec<_> = req
         .order_numbers
         .iter()
@@ -217,6 +218,7 @@ async fn acknowledge(
             None => entry_error(n, "ORDER_NOT_FOUND", "no such order", json!({})),
             Some(o) if o.status == Status::OrderConfirmWait => {
                 o.status = Status::ShipInstructionWait;
+                ok_count += 1;
                 o.updated_at = crate::model::jst_instant(now);
                 ok(n)
             }
@@ -228,6 +230,7 @@ async fn acknowledge(
             ),
         })
         .collect();
+    st.acknowledged_ok += ok_count;
     Json(json!({ "results": results })).into_response()
 }
 

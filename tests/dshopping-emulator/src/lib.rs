@@ -76,6 +76,7 @@ pub(crate) struct State {
     pub faults: BTreeMap<Endpoint, (u32, u16)>,
     pub requests: BTreeMap<Endpoint, u32>,
     pub rate_limited: u32,
+    pub acknowledged_ok: u32,
     pub bucket: Option<api::Bucket>,
 }
 
@@ -208,6 +209,11 @@ impl Emulator {
             .get(&endpoint)
             .copied()
             .unwrap_or(0)
+    }
+
+    /// How many acknowledgements succeeded (an order taken twice would count twice).
+    pub fn acknowledged_ok(&self) -> u32 {
+        self.shared.lock().acknowledged_ok
     }
 
     /// How many requests were refused with 429.

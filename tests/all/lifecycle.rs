@@ -1,0 +1,214 @@
+//! Installing, refusing, caching, swapping and rolling back plugins.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+use mallhost::runtime::{PluginDir, PluginLimits, Runtime, RuntimeError};
+use mallhost_tests::{Options, TestEnv, plugin_path, variant, write_plugin};
+
+#[tokio::test]
+async fn a_bad_component_is_refused_and_the_running_version_stays() {
+    let env = TestEnv::start(Options::default()).await;
+    let dir = PluginDir::new(env.dir.path().join("installed"));
+    std::fs::create_dir_all(env.dir.path().join("installed")).unwrap();
+    let bytes = std::fs::read(plugin_path()).unwrap();
+    let good = write_plugin(
+        env.dir.path(),
+        "good",
+        &bytes,
+        "dshopping",
+        "0.1.0",
+        None,
+        "",
+    );
+    let first = dir.install(&env.runtime, &good, None).await.unwrap();
+
+    // The digest does not match the manifest.
+    let other = variant(&bytes, 1);
+    let bad = write_plugin(
+        env.dir.path(),
+        "tampered",
+        &other,
+        "dshopping",
+        "0.1.0",
+        Some(&mallhost::runtime::sha256_hex(&bytes)),
+        "",
+    );
+    let e = dir.install(&env.runtime, &bad, None).await.unwrap_err();
+    assert!(
+        matches!(&e, RuntimeError::Load { message, .. } if message.contains("sha256")),
+        "{e}"
+    );
+
+    // A component without the connector export (an empty component).
+    let empty = b"\0asm\x0d\x00\x01\x00".to_vec();
+    let none = write_plugin(
+        env.dir.path(),
+        "empty",
+        &empty,
+        "dshopping",
+        "0.1.0",
+        None,
+        "",
+    );
+    let e = dir.install(&env.runtime, &none, None).await.unwrap_err();
+    assert!(
+        matches!(&e, RuntimeError::Incompatible { message, .. } if message.contains("mallhost:connector/connector@0.1.0")),
+        "{e}"
+    );
+
+    // A manifest naming another mall or version.
+    let liar = write_plugin(
+        env.dir.path(),
+        "liar",
+        &other,
+        "dshopping",
+        "9.9.9",
+        None,
+        "",
+    );
+    let e = dir.install(&env.runtime, &liar, None).await.unwrap_err();
+    assert!(
+        e.to_string().contains("its manifest says dshopping@9.9.9"),
+        "{e}"
+    );
+
+    assert_eq!(
+        env.runtime.plugin("dshopping").unwrap().digest(),
+        first.digest(),
+        "the running version stays"
+    );
+}
+
+#[tokio::test]
+async fn a_restart_loads_the_compiled_cache_and_rollback_returns_the_previous_version() {
+    let env = TestEnv::start(Options::default()).await;
+    let root = env.dir.path().join("installed");
+    std::fs::create_dir_all(&root).unwrap();
+    let dir = PluginDir::new(&root);
+    let bytes = std::fs::read(plugin_path()).unwrap();
+    let v1 = write_plugin(
+        env.dir.path(),
+        "v1",
+        &variant(&bytes, 1),
+        "dshopping",
+        "0.1.0",
+        None,
+        "",
+    );
+    let v2 = write_plugin(
+        env.dir.path(),
+        "v2",
+        &variant(&bytes, 2),
+        "dshopping",
+        "0.1.0",
+        None,
+        "",
+    );
+    let clock: mallhost::time::SharedClock = env.clock.clone();
+
+    let rt = Runtime::new(clock.clone(), PluginLimits::default())
+        .unwrap()
+        .with_cache(dir.cache());
+    let p1 = dir.install(&rt, &v1, None).await.unwrap();
+    let p2 = dir.install(&rt, &v2, None).await.unwrap();
+    assert!(!p2.from_cache());
+    assert_ne!(p1.digest(), p2.digest());
+
+    // A restart: the active plugin comes from the compiled cache.
+    let rt2 = Runtime::new(clock.clone(), PluginLimits::default())
+        .unwrap()
+        .with_cache(dir.cache());
+    let loaded = dir.load(&rt2).await.unwrap();
+    assert_eq!(loaded.len(), 1);
+    assert_eq!(loaded[0].digest(), p2.digest());
+    assert!(loaded[0].from_cache(), "no recompilation after a restart");
+
+    // Rollback: the folder's index and a running host both return to v1.
+    let file = dir.rollback("dshopping").unwrap();
+    let back = rt2.load_file(&file).await.unwrap();
+    assert_eq!(back.digest(), p1.digest());
+    assert_eq!(rt2.plugin("dshopping").unwrap().digest(), p1.digest());
+    assert!(matches!(
+        dir.rollback("dshopping"),
+        Err(RuntimeError::NoPrevious { .. })
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swapping_the_plugin_during_a_sync_drops_and_doubles_nothing() {
+    // A mall that answers 10 requests a second, so the sync takes a while.
+    let env = TestEnv::start(Options {
+        rate: Some(10),
+        ..Options::default()
+    })
+    .await;
+    env.emu.seed_bulk(env.clock.now_secs(), 1, 600);
+    let bytes = std::fs::read(plugin_path()).unwrap();
+    let root = env.dir.path().join("swaps");
+    std::fs::create_dir_all(&root).unwrap();
+    let variants: Vec<_> = (0..3)
+        .map(|i| {
+            write_plugin(
+                &root,
+                &format!("v{i}"),
+                &variant(&bytes, i),
+                "dshopping",
+                "0.1.0",
+                None,
+                "",
+            )
+        })
+        .collect();
+    // Compile each variant once, so the swaps below are quick and many.
+    for v in &variants {
+        env.runtime.load_file(v).await.unwrap();
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let swaps = Arc::new(AtomicU32::new(0));
+    let swapper = {
+        let (runtime, stop, swaps, variants) = (
+            env.runtime.clone(),
+            stop.clone(),
+            swaps.clone(),
+            variants.clone(),
+        );
+        tokio::spawn(async move {
+            let mut i = 0;
+            while !stop.load(Ordering::SeqCst) {
+                runtime
+                    .load_file(&variants[i % variants.len()])
+                    .await
+                    .unwrap();
+                swaps.fetch_add(1, Ordering::SeqCst);
+                i += 1;
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let syncer = env.syncer();
+    let first = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+    let second = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+    stop.store(true, Ordering::SeqCst);
+    swapper.await.unwrap();
+    assert!(
+        swaps.load(Ordering::SeqCst) >= 10,
+        "swapped {} times",
+        swaps.load(Ordering::SeqCst)
+    );
+    assert_eq!(first.stored.len() + second.stored.len(), 600);
+    assert_eq!(env.stored_count().await, 600, "every order stored once");
+    assert_eq!(env.emu.acknowledged_ok(), 600, "every order taken once");
+    assert_eq!(env.emu.status_counts().get("出荷指示待ち"), Some(&600));
+    let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM order_history WHERE event = 'taken'")
+        .fetch_one(env.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(taken, 600);
+}

@@ -1,0 +1,207 @@
+//! A hostile plugin in the same host as the d Shopping plugin: every misbehaviour is stopped
+//! with an error naming the plugin, its version, the call and the limit, and the well-behaved
+//! plugin (and the next call of the hostile one) keeps working.
+
+use std::time::Duration;
+
+use mallhost::config::ShopConfig;
+use mallhost::connector::Window;
+use mallhost::runtime::CallError;
+use mallhost::time::Clock as _;
+use mallhost_tests::{Options, TestEnv, hostile_plugin_path, write_plugin};
+
+const LIMITS: &str =
+    "[limits]\nmemory_mib = 16\ncpu_ms = 300\ncall_timeout_secs = 2\nmax_return_mib = 1\n";
+
+async fn env_with_hostile() -> TestEnv {
+    let env = TestEnv::start(Options::default()).await;
+    let bytes = std::fs::read(hostile_plugin_path()).unwrap();
+    let wasm = write_plugin(
+        env.dir.path(),
+        "hostile",
+        &bytes,
+        "hostile",
+        "6.6.6",
+        None,
+        LIMITS,
+    );
+    let p = env.runtime.load_file(&wasm).await.unwrap();
+    assert_eq!(p.info().label(), "hostile@6.6.6");
+    assert_eq!(
+        p.limits().cpu_time,
+        Duration::from_millis(300),
+        "limits come from the manifest"
+    );
+    env
+}
+
+fn shop(env: &TestEnv, behaviour: &str, base_url: &str, private_ok: bool) -> ShopConfig {
+    let mut s = env.shop().clone();
+    s.id = behaviour.into();
+    s.mall = "hostile".into();
+    s.base_url = base_url.into();
+    s.allowed_origins = vec![
+        url::Url::parse(base_url)
+            .unwrap()
+            .origin()
+            .ascii_serialization(),
+    ];
+    s.allow_private_network = private_ok;
+    s
+}
+
+fn window(env: &TestEnv) -> Window {
+    let now = env.clock.now();
+    Window {
+        start: now - chrono::Duration::days(1),
+        end: now,
+    }
+}
+
+/// The hostile call's error, after checking the d Shopping plugin still works.
+async fn hostile_fetch(env: &TestEnv, shop: &ShopConfig) -> CallError {
+    let err = env
+        .runtime
+        .connector(shop)
+        .fetch_orders(window(env), None)
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("hostile@6.6.6") && text.contains("fetch-orders"),
+        "names plugin, version, call: {text}"
+    );
+    // The well-behaved plugin in the same host goes on.
+    let n = env
+        .emu
+        .add_plain_order(rand_n(&text), env.clock.now().timestamp() - 3600);
+    let syncer = env.syncer();
+    let r = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+    assert!(r.stored.contains(&n), "d Shopping still works after {text}");
+    // And the next call of the hostile plugin works.
+    let ok = self::shop(env, "ok", "https://ok.example", false);
+    assert!(
+        env.runtime
+            .connector(&ok)
+            .fetch_orders(window(env), None)
+            .await
+            .is_ok()
+    );
+    err
+}
+
+fn rand_n(s: &str) -> u32 {
+    s.bytes()
+        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % 1_000_000
+}
+
+#[tokio::test]
+async fn an_endless_loop_is_stopped_by_the_cpu_limit() {
+    let env = env_with_hostile().await;
+    let e = hostile_fetch(&env, &shop(&env, "loop", "https://x.example", false)).await;
+    assert!(matches!(e, CallError::Fault { .. }));
+    assert!(
+        e.to_string().contains("CPU time limit of 300 ms exceeded"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn a_memory_bomb_hits_the_memory_limit() {
+    let env = env_with_hostile().await;
+    let e = hostile_fetch(&env, &shop(&env, "bomb", "https://x.example", false)).await;
+    assert!(
+        e.to_string().contains("memory limit of 16 MiB exceeded"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn a_trap_fails_only_that_call() {
+    let env = env_with_hostile().await;
+    let e = hostile_fetch(&env, &shop(&env, "trap", "https://x.example", false)).await;
+    assert!(e.to_string().contains("trapped"), "{e}");
+}
+
+#[tokio::test]
+async fn requests_to_hosts_not_allowed_are_denied_by_name_and_by_address() {
+    let env = env_with_hostile().await;
+    let e = hostile_fetch(
+        &env,
+        &shop(&env, "evil-name", "https://api.mall.example", false),
+    )
+    .await
+    .to_string();
+    assert!(
+        e.contains("REFUSED")
+            && e.contains("https://evil.example")
+            && e.contains("allowed_origins"),
+        "{e}"
+    );
+    // Its own base URL, but an internal address the shop did not allow.
+    let e = hostile_fetch(&env, &shop(&env, "evil-ip", &env.emu.url(), false))
+        .await
+        .to_string();
+    assert!(
+        e.contains("127.0.0.1")
+            && e.contains("internal address")
+            && e.contains("allow_private_network"),
+        "{e}"
+    );
+    assert_eq!(
+        env.emu
+            .request_count(dshopping_emulator::Endpoint::SearchOrders),
+        2,
+        "only d Shopping's own requests arrived"
+    );
+}
+
+#[tokio::test]
+async fn a_huge_return_is_refused() {
+    let env = env_with_hostile().await;
+    let e = hostile_fetch(&env, &shop(&env, "huge", "https://x.example", false))
+        .await
+        .to_string();
+    assert!(e.contains("more than the limit of 1048576 bytes"), "{e}");
+}
+
+#[tokio::test]
+async fn files_and_the_environment_are_out_of_reach() {
+    let env = env_with_hostile().await;
+    let e = hostile_fetch(&env, &shop(&env, "files", "https://x.example", false))
+        .await
+        .to_string();
+    assert!(e.contains("PROBE"), "{e}");
+    assert!(
+        e.contains("file=Err(") && e.contains("dir=Err("),
+        "no file system: {e}"
+    );
+    assert!(
+        e.contains("env=None") && e.contains("vars=0"),
+        "no environment: {e}"
+    );
+}
+
+#[tokio::test]
+async fn a_host_call_that_never_returns_is_cut_by_the_call_timeout() {
+    let env = env_with_hostile().await;
+    // A server that accepts and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let _hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    let started = std::time::Instant::now();
+    let e = hostile_fetch(&env, &shop(&env, "sleep", &url, true))
+        .await
+        .to_string();
+    assert!(e.contains("call timeout of 2 s exceeded"), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
