@@ -212,3 +212,135 @@ async fn swapping_the_plugin_during_a_sync_drops_and_doubles_nothing() {
         .unwrap();
     assert_eq!(taken, 600);
 }
+
+async fn get(url: &str) -> Option<serde_json::Value> {
+    let r = reqwest::Client::new().get(url).send().await.ok()?;
+    serde_json::from_str(&r.text().await.ok()?).ok()
+}
+
+async fn post(url: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let r = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (
+        status,
+        serde_json::from_str(&r.text().await.unwrap()).unwrap_or_default(),
+    )
+}
+
+/// The digest of the active d Shopping plugin, as the admin API reports it.
+async fn active_digest(admin: &str) -> Option<String> {
+    let list = get(&format!("{admin}/plugins")).await?;
+    list.as_array()?
+        .iter()
+        .find(|p| p["info"]["mall_id"] == "dshopping")
+        .and_then(|p| p["sha256"].as_str().map(str::to_string))
+}
+
+async fn wait_for_digest(admin: &str, want: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while active_digest(admin).await.as_deref() != Some(want) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve did not switch to {want}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_swaps_plugins_installed_by_the_cli_and_through_its_admin_api() {
+    let env = TestEnv::start(Options {
+        now: Some(chrono::Utc::now()),
+        ..Options::default()
+    })
+    .await;
+    let bytes = std::fs::read(plugin_path()).unwrap();
+    let v1 = write_plugin(
+        env.dir.path(),
+        "v1",
+        &variant(&bytes, 11),
+        "dshopping",
+        "0.1.0",
+        None,
+        "",
+    );
+    let v2 = write_plugin(
+        env.dir.path(),
+        "v2",
+        &variant(&bytes, 12),
+        "dshopping",
+        "0.1.0",
+        None,
+        "",
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let admin = format!("http://127.0.0.1:{port}");
+    let mut serve = tokio::process::Command::new(mallhost_tests::mallhost_bin())
+        .arg("--config")
+        .arg(env.dir.path().join("mallhost.toml"))
+        .args(["serve", "--admin", &format!("127.0.0.1:{port}")])
+        .env("MALLHOST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    // Up, serving the loose plugin file.
+    wait_for_digest(&admin, &mallhost::runtime::sha256_hex(&bytes)).await;
+
+    // Installed by another process: the watched folder swaps it in.
+    let (ok, _, err) = env.cli(&["plugins", "install", v1.to_str().unwrap()]).await;
+    assert!(ok, "{err}");
+    wait_for_digest(&admin, &mallhost::runtime::sha256_hex(&variant(&bytes, 11))).await;
+
+    // Through the admin API: install, then roll back.
+    let (status, body) = post(
+        &format!("{admin}/plugins/install"),
+        serde_json::json!({ "wasm": v2 }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        active_digest(&admin).await.unwrap(),
+        mallhost::runtime::sha256_hex(&variant(&bytes, 12))
+    );
+    let (status, body) = post(
+        &format!("{admin}/plugins/rollback"),
+        serde_json::json!({ "mall": "dshopping" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        active_digest(&admin).await.unwrap(),
+        mallhost::runtime::sha256_hex(&variant(&bytes, 11))
+    );
+    // A bad install through the API is refused and changes nothing.
+    let (status, body) = post(
+        &format!("{admin}/plugins/install"),
+        serde_json::json!({ "wasm": env.dir.path().join("nope.wasm") }),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"].as_str().unwrap_or("").contains("manifest"),
+        "{body}"
+    );
+
+    // Nothing earlier to roll back to.
+    let (ok, _, err) = env
+        .cli(&["plugins", "rollback", "--mall", "dshopping"])
+        .await;
+    assert!(!ok && err.contains("no earlier plugin version"), "{err}");
+    let (ok, out, _) = env.cli(&["--json", "plugins"]).await;
+    assert!(ok && out.contains("dshopping"), "{out}");
+    serve.start_kill().unwrap();
+    let _ = serve.wait().await;
+}

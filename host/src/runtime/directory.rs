@@ -73,22 +73,24 @@ impl PluginDir {
             .map_err(|e| err(&p, e.to_string()))
     }
 
-    /// The files that should be active: each mall's from the index, and loose `*.wasm` files.
+    /// The files that should be active, in load order: loose `*.wasm` files first, then each
+    /// mall's installed one from the index (so an installed plugin wins over a loose file of the
+    /// same mall).
     pub fn active_files(&self) -> Result<Vec<PathBuf>, RuntimeError> {
-        let mut out: Vec<PathBuf> = self
+        let installed: Vec<PathBuf> = self
             .read_index()?
             .malls
             .values()
             .map(|e| self.root.join(&e.active))
             .collect();
-        let mut loose: Vec<PathBuf> = std::fs::read_dir(&self.root)
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.root)
             .map_err(|e| err(&self.root, e.to_string()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "wasm"))
             .collect();
-        loose.sort();
-        out.extend(loose);
-        Ok(out)
+        files.sort();
+        files.extend(installed);
+        Ok(files)
     }
 
     /// Something that changes whenever what should be active changes (for watching).

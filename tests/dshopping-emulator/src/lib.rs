@@ -26,7 +26,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use model::{EmuAmounts, EmuDelivery, EmuItem, EmuOrder, EmuPerson, EmuShipment, Status};
-pub use seed::demo_catalogue;
+pub use seed::{demo_catalogue, plain_order};
 
 /// A clock the emulator reads "now" from (UTC seconds); tests share one with the host.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;

@@ -127,6 +127,15 @@ pub enum PluginsCommand {
         #[arg(long)]
         manifest: Option<PathBuf>,
     },
+    /// Write the manifest of a component (mall, version and sha256 read from it; all hosts;
+    /// default limits), beside it as NAME.toml, to review and install.
+    Manifest {
+        /// The component.
+        file: PathBuf,
+        /// Host names it may call (repeat); default: any the shop allows.
+        #[arg(long = "allow-host")]
+        allow_hosts: Vec<String>,
+    },
     /// Make a mall's previous plugin active again.
     Rollback {
         /// The mall id, e.g. dshopping.
@@ -533,6 +542,32 @@ async fn plugins(config: &Path, cmd: PluginsCommand, format: Format) -> anyhow::
                     )
                 })?;
             output::plugins(&[p], format)
+        }
+        PluginsCommand::Manifest { file, allow_hosts } => {
+            let runtime = Runtime::new(
+                Arc::new(SystemClock) as Arc<dyn Clock>,
+                PluginLimits::default(),
+            )?;
+            let p = runtime.prepare(&file, None).await?;
+            let hosts = if allow_hosts.is_empty() {
+                vec!["*".to_string()]
+            } else {
+                allow_hosts
+            };
+            let text = format!(
+                "# Manifest of {file}, written by `mallhost plugins manifest`.\nmall = {mall:?}\nversion = {version:?}\n\
+                 sha256 = {sha:?}\nallowed_hosts = {hosts:?}\n\n[limits]   # defaults shown; lower them to taste\n\
+                 memory_mib = 64\ncpu_ms = 10000\ncall_timeout_secs = 120\nmax_requests_per_call = 200\n\
+                 max_response_mib = 16\nmax_return_mib = 16\n",
+                file = file.display(),
+                mall = p.info().mall_id,
+                version = p.info().plugin_version,
+                sha = p.digest(),
+            );
+            let out = mallhost::runtime::Manifest::beside(&file);
+            std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
+            println!("wrote {}", out.display());
+            Ok(())
         }
         PluginsCommand::Rollback { mall } => {
             let cx = Session::open(config, false).await?;

@@ -1,0 +1,208 @@
+//! Plugin benchmarks (a bench binary, no harness): per-call instantiation; `map-order` over
+//! 10,000 orders through WASM against the same mapping code run natively; start-up with and
+//! without the compiled cache; a full fetch + store + take of 10,000 orders from the emulator.
+//!
+//! Run: `cargo build -p plugin-dshopping --target wasm32-wasip2 --release` then
+//! `cargo bench -p mallhost --bench plugin`. Results go to standard output as a Markdown table
+//! (copied into `docs/benchmarks.md`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use dshopping_emulator::{Emulator, EmulatorConfig};
+use mallhost::config::Config;
+use mallhost::connector::RawOrder;
+use mallhost::model::OrderSource;
+use mallhost::runtime::{CompiledCache, PluginLimits, Runtime};
+use mallhost::store::Store;
+use mallhost::sync::Syncer;
+use mallhost::time::{Clock, SharedClock, SystemClock};
+
+const ORDERS: u32 = 10_000;
+
+fn plugin() -> anyhow::Result<PathBuf> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/wasm32-wasip2/release/plugin_dshopping.wasm");
+    anyhow::ensure!(
+        p.exists(),
+        "build the plugin first: {} is missing",
+        p.display()
+    );
+    Ok(p)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
+    let clock: SharedClock = Arc::new(SystemClock) as Arc<dyn Clock>;
+    let wasm = plugin()?;
+    let tmp = tempfile::tempdir()?;
+    let mut rows: Vec<(String, String)> = Vec::new();
+
+    // Start-up: a new runtime loading the plugin, compiling it vs. reading the compiled cache.
+    let mut cold = Vec::new();
+    let mut warm = Vec::new();
+    for i in 0..5 {
+        let cache = CompiledCache::new(tmp.path().join(format!("cache-{i}")));
+        let t = Instant::now();
+        let r = Runtime::new(clock.clone(), PluginLimits::default())?.with_cache(cache.clone());
+        let p = r.load_file(&wasm).await?;
+        cold.push(t.elapsed());
+        anyhow::ensure!(!p.from_cache());
+        let t = Instant::now();
+        let r = Runtime::new(clock.clone(), PluginLimits::default())?.with_cache(cache);
+        let p = r.load_file(&wasm).await?;
+        warm.push(t.elapsed());
+        anyhow::ensure!(p.from_cache());
+    }
+    let (cold, warm) = (median(cold), median(warm));
+    rows.push((
+        "start-up, compiling the plugin (median of 5)".into(),
+        format!("{:.1} ms", cold.as_secs_f64() * 1e3),
+    ));
+    rows.push((
+        "start-up, from the compiled cache (median of 5)".into(),
+        format!("{:.1} ms", warm.as_secs_f64() * 1e3),
+    ));
+    rows.push((
+        "start-up speed-up from the cache".into(),
+        format!("{:.1}×", cold.as_secs_f64() / warm.as_secs_f64()),
+    ));
+
+    // One shop on an emulator without rate limit.
+    let emu = Emulator::start(EmulatorConfig {
+        rate_per_second: None,
+        ..EmulatorConfig::default()
+    })
+    .await?;
+    let now = clock.now().timestamp();
+    emu.seed_bulk(now, 1, ORDERS);
+    let toml = format!(
+        "database_url = \"sqlite://{}\"\n[[shops]]\nid = \"bench\"\nmall = \"dshopping\"\nbase_url = \"{}\"\n\
+         partner_code = \"P0001234\"\napi_password = \"emulator-secret\"\nallow_private_network = true\n\
+         [shops.delivery_methods]\n\"宅配便\" = \"yamato\"\n[shops.carrier_ids]\nyamato = \"01\"\n",
+        tmp.path().join("bench.db").display(),
+        emu.url()
+    );
+    let config = Config::parse(&toml, tmp.path(), &|_| None)?;
+    let shop = config.shops[0].clone();
+    let runtime = Runtime::new(clock.clone(), PluginLimits::default())?
+        .with_cache(CompiledCache::new(tmp.path().join("cache")));
+    runtime.load_file(&wasm).await?;
+    let connector = runtime.connector(&shop);
+
+    // Per-call instantiation: a fresh store and instance from the pre-instantiated component,
+    // with no work in it (map-order of nothing).
+    for _ in 0..200 {
+        connector.map_orders(&[]).await?;
+    }
+    let calls = 5_000;
+    let t = Instant::now();
+    for _ in 0..calls {
+        connector.map_orders(&[]).await?;
+    }
+    let per_call = t.elapsed() / calls;
+    rows.push((
+        "instantiation per call (fresh store + instance, pre-instantiated)".into(),
+        format!("{:.1} µs", per_call.as_secs_f64() * 1e6),
+    ));
+
+    // map-order over 10,000 orders: WASM in pages of 100 (as a fetch does) vs. native.
+    let bodies: Vec<(String, String)> = (0..ORDERS)
+        .map(|i| {
+            let o = dshopping_emulator::plain_order(i + 1, now - 3600);
+            Ok((o.order_number.clone(), serde_json::to_string(&o)?))
+        })
+        .collect::<Result<_, serde_json::Error>>()?;
+    let raws: Vec<RawOrder> = bodies
+        .iter()
+        .map(|(n, b)| RawOrder {
+            mall_order_number: n.clone(),
+            source: OrderSource::Api,
+            body: b.clone(),
+        })
+        .collect();
+    let mut wasm_runs = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        let mut mapped = 0;
+        for page in raws.chunks(100) {
+            for r in connector.map_orders(page).await? {
+                r?;
+                mapped += 1;
+            }
+        }
+        anyhow::ensure!(mapped == ORDERS);
+        wasm_runs.push(t.elapsed());
+    }
+    use plugin_dshopping::bindings::mallhost::connector::types as wit;
+    let native_raws: Vec<wit::RawOrder> = bodies
+        .iter()
+        .map(|(n, b)| wit::RawOrder {
+            mall_order_number: n.clone(),
+            source: wit::OrderSource::Api,
+            body: b.clone(),
+        })
+        .collect();
+    let mut native_runs = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        for r in &native_raws {
+            let o =
+                plugin_dshopping::mapping::map_order(r).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            std::hint::black_box(o);
+        }
+        native_runs.push(t.elapsed());
+    }
+    let (w, n) = (median(wasm_runs), median(native_runs));
+    rows.push((
+        "map-order × 10,000 through WASM (pages of 100, median of 3)".into(),
+        format!("{:.1} ms", w.as_secs_f64() * 1e3),
+    ));
+    rows.push((
+        "map-order × 10,000 natively (median of 3)".into(),
+        format!("{:.1} ms", n.as_secs_f64() * 1e3),
+    ));
+    rows.push((
+        "WASM / native ratio".into(),
+        format!("{:.2}", w.as_secs_f64() / n.as_secs_f64()),
+    ));
+
+    // Full fetch + store + take of 10,000 orders.
+    let store = Store::open(&config.database_url)
+        .await
+        .context("bench database")?;
+    let syncer = Syncer::new(&store, &runtime, clock.clone(), config.sync.clone());
+    let t = Instant::now();
+    let report = syncer.fetch(&shop, syncer.days_window(&shop)).await?;
+    let took = t.elapsed();
+    anyhow::ensure!(
+        report.stored.len() == ORDERS as usize && report.take.taken.len() == ORDERS as usize
+    );
+    rows.push((
+        "fetch + store + take of 10,000 orders (emulator, no rate limit)".into(),
+        format!("{:.2} s", took.as_secs_f64()),
+    ));
+    rows.push((
+        "throughput".into(),
+        format!("{:.0} orders/s", f64::from(ORDERS) / took.as_secs_f64()),
+    ));
+
+    println!("| measure | result |\n| --- | --- |");
+    for (k, v) in rows {
+        println!("| {k} | {v} |");
+    }
+    Ok(())
+}
