@@ -65,6 +65,10 @@ impl Guest for DShopping {
         mapping::map_order(&raw)
     }
 
+    fn map_orders(raws: Vec<RawOrder>) -> Vec<Result<Order, ConnectorError>> {
+        raws.iter().map(mapping::map_order).collect()
+    }
+
     fn take_orders(ctx: CallContext, mall_order_numbers: Vec<String>) -> Vec<TakeResult> {
         api::take_orders(&HostTransport, &ctx, &mall_order_numbers)
     }

@@ -511,6 +511,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_response_larger_than_the_cap_is_refused() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let app =
+            axum::Router::new().route("/big", axum::routing::get(|| async { "x".repeat(4096) }));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let mut g = grant();
+        g.allowed_origins.push(origin.clone());
+        let limits = HttpLimits {
+            max_response_bytes: 1024,
+            ..HttpLimits::default()
+        };
+        let mut cap = HttpCapability::new(reqwest::Client::new(), Some(Arc::new(g)), limits);
+        let e = cap.send(req(&format!("{origin}/big"))).await.unwrap_err();
+        assert_eq!(e, HttpError::TooLarge(1024));
+    }
+
+    #[tokio::test]
     async fn the_manifest_narrows_the_hosts() {
         let mut cap = HttpCapability::new(
             reqwest::Client::new(),

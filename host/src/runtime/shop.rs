@@ -102,31 +102,41 @@ impl<'a> ShopConnector<'a> {
         })
     }
 
-    /// Maps raw records, all in one instance of the plugin (map-order is pure, so one instance
-    /// serves a whole page). One result per record, in order; a fault of the instance fails
-    /// the records not mapped yet.
+    /// Maps raw records in one call (`map-orders`): one result per record, in order.
     pub async fn map_orders(
         &self,
         raws: &[RawOrder],
     ) -> Result<Vec<Result<Order, CallError>>, CallError> {
         let (plugin, label) = self.plugin()?;
-        let call = "map-order";
+        let call = "map-orders";
         let max = plugin.limits.max_return_bytes;
         let wit: Vec<_> = raws.iter().map(v0_1_0::raw_to).collect();
         let outcome = self
             .runtime
             .run(&plugin, &label, call, None, async |i, s| {
-                let mut out = Vec::with_capacity(wit.len());
-                for raw in &wit {
-                    out.push(
-                        i.mallhost_connector_connector()
-                            .call_map_order(&mut *s, raw)
-                            .await?,
-                    );
-                }
-                Ok(out)
+                i.mallhost_connector_connector()
+                    .call_map_orders(s, &wit)
+                    .await
             })
             .await?;
+        if outcome.len() != raws.len() {
+            return Err(CallError::Fault {
+                plugin: label,
+                call,
+                message: format!(
+                    "returned {} results for {} records",
+                    outcome.len(),
+                    raws.len()
+                ),
+            });
+        }
+        let total: usize = outcome
+            .iter()
+            .map(|r| r.as_ref().map_or(0, v0_1_0::order_size))
+            .sum();
+        if total > max {
+            return Err(too_big(&label, call, total, max));
+        }
         Ok(outcome
             .into_iter()
             .map(|r| {
@@ -135,10 +145,6 @@ impl<'a> ShopConnector<'a> {
                     call,
                     error: v0_1_0::error(e),
                 })?;
-                let size = v0_1_0::order_size(&o);
-                if size > max {
-                    return Err(too_big(&label, call, size, max));
-                }
                 v0_1_0::order(o).map_err(|e| CallError::Fault {
                     plugin: label.clone(),
                     call,

@@ -129,6 +129,10 @@ impl Guest for Hostile {
         ))
     }
 
+    fn map_orders(raws: Vec<RawOrder>) -> Vec<Result<Order, ConnectorError>> {
+        raws.into_iter().map(Self::map_order).collect()
+    }
+
     fn take_orders(_ctx: CallContext, _numbers: Vec<String>) -> Vec<TakeResult> {
         vec![]
     }
