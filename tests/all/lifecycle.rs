@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use mallhost::runtime::{PluginDir, PluginLimits, Runtime, RuntimeError};
-use mallhost_tests::{Options, TestEnv, plugin_path, variant, write_plugin};
+use mallhost_tests::{Options, TestEnv, dshopping_variant, plugin_path, variant, write_plugin};
 
 #[tokio::test]
 async fn a_bad_component_is_refused_and_the_running_version_stays() {
@@ -86,25 +86,8 @@ async fn a_restart_loads_the_compiled_cache_and_rollback_returns_the_previous_ve
     let root = env.dir.path().join("installed");
     std::fs::create_dir_all(&root).unwrap();
     let dir = PluginDir::new(&root);
-    let bytes = std::fs::read(plugin_path()).unwrap();
-    let v1 = write_plugin(
-        env.dir.path(),
-        "v1",
-        &variant(&bytes, 1),
-        "dshopping",
-        "0.1.0",
-        None,
-        "",
-    );
-    let v2 = write_plugin(
-        env.dir.path(),
-        "v2",
-        &variant(&bytes, 2),
-        "dshopping",
-        "0.1.0",
-        None,
-        "",
-    );
+    let (v1, _) = dshopping_variant(env.dir.path(), "v1", 1);
+    let (v2, _) = dshopping_variant(env.dir.path(), "v2", 2);
     let clock: mallhost::time::SharedClock = env.clock.clone();
 
     let rt = Runtime::new(clock.clone(), PluginLimits::default())
@@ -261,24 +244,8 @@ async fn serve_swaps_plugins_installed_by_the_cli_and_through_its_admin_api() {
     })
     .await;
     let bytes = std::fs::read(plugin_path()).unwrap();
-    let v1 = write_plugin(
-        env.dir.path(),
-        "v1",
-        &variant(&bytes, 11),
-        "dshopping",
-        "0.1.0",
-        None,
-        "",
-    );
-    let v2 = write_plugin(
-        env.dir.path(),
-        "v2",
-        &variant(&bytes, 12),
-        "dshopping",
-        "0.1.0",
-        None,
-        "",
-    );
+    let (v1, v1_digest) = dshopping_variant(env.dir.path(), "v1", 11);
+    let (v2, v2_digest) = dshopping_variant(env.dir.path(), "v2", 12);
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -299,7 +266,7 @@ async fn serve_swaps_plugins_installed_by_the_cli_and_through_its_admin_api() {
     // Installed by another process: the watched folder swaps it in.
     let (ok, _, err) = env.cli(&["plugins", "install", v1.to_str().unwrap()]).await;
     assert!(ok, "{err}");
-    wait_for_digest(&admin, &mallhost::runtime::sha256_hex(&variant(&bytes, 11))).await;
+    wait_for_digest(&admin, &v1_digest).await;
 
     // Through the admin API: install, then roll back.
     let (status, body) = post(
@@ -308,20 +275,14 @@ async fn serve_swaps_plugins_installed_by_the_cli_and_through_its_admin_api() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        active_digest(&admin).await.unwrap(),
-        mallhost::runtime::sha256_hex(&variant(&bytes, 12))
-    );
+    assert_eq!(active_digest(&admin).await.unwrap(), v2_digest.clone());
     let (status, body) = post(
         &format!("{admin}/plugins/rollback"),
         serde_json::json!({ "mall": "dshopping" }),
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        active_digest(&admin).await.unwrap(),
-        mallhost::runtime::sha256_hex(&variant(&bytes, 11))
-    );
+    assert_eq!(active_digest(&admin).await.unwrap(), v1_digest.clone());
     // A bad install through the API is refused and changes nothing.
     let (status, body) = post(
         &format!("{admin}/plugins/install"),

@@ -66,6 +66,14 @@ pub fn write_plugin(
     wasm
 }
 
+/// A d Shopping plugin variant (`variant` of the built plugin) with its manifest, as
+/// `dir/name.wasm`; returns the file and its sha256.
+pub fn dshopping_variant(dir: &std::path::Path, name: &str, tag: u32) -> (PathBuf, String) {
+    let bytes = variant(&std::fs::read(plugin_path()).expect("plugin built"), tag);
+    let path = write_plugin(dir, name, &bytes, "dshopping", "0.1.0", None, "");
+    (path, mallhost::runtime::sha256_hex(&bytes))
+}
+
 /// The same component with a custom section appended: behaves the same, another digest.
 pub fn variant(component: &[u8], tag: u32) -> Vec<u8> {
     let name = b"mallhost-test-variant";

@@ -40,7 +40,9 @@ pub enum Exclusion {
         date: NaiveDate,
     },
     /// No tracking number.
-    #[error("no tracking number (伝票番号) set; for untracked mail enter a dummy number")]
+    #[error(
+        "no tracking number (伝票番号) set; set one with `orders ship --tracking`, or `--dummy` for untracked mail"
+    )]
     NoTracking,
     /// No carrier.
     #[error("no carrier (配送業者) selected")]

@@ -350,6 +350,11 @@ fn progress_bar(show: bool, what: &'static str) -> indicatif::ProgressBar {
     bar
 }
 
+fn show_progress(bar: &indicatif::ProgressBar, done: usize, total: usize) {
+    bar.set_length(total as u64);
+    bar.set_position(done as u64);
+}
+
 async fn import(
     config: &Path,
     cmd: ImportCommand,
@@ -361,10 +366,7 @@ async fn import(
         ImportCommand::Products { file, encoding } => {
             let cx = Session::open(config, false).await?;
             let bar = progress_bar(!quiet, "products");
-            let tick = |done: usize, total: usize| {
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
-            };
+            let tick = |done: usize, total: usize| show_progress(&bar, done, total);
             let report = mallhost::csv::products::import(&cx.store, &file, encoding, now, &tick)
                 .await
                 .with_context(|| format!("importing products from {}", file.display()))?;
@@ -379,10 +381,7 @@ async fn import(
             let cx = Session::open(config, false).await?;
             let shop = cx.shop(&shop)?;
             let bar = progress_bar(!quiet, "shipments");
-            let tick = |done: usize, total: usize| {
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
-            };
+            let tick = |done: usize, total: usize| show_progress(&bar, done, total);
             let report = mallhost::csv::shipments::import(
                 &cx.store,
                 shop,
@@ -405,10 +404,7 @@ async fn import(
             let cx = Session::open(config, true).await?;
             let shop = cx.shop(&shop)?;
             let bar = progress_bar(!quiet, "orders");
-            let tick = |done: usize, total: usize| {
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
-            };
+            let tick = |done: usize, total: usize| show_progress(&bar, done, total);
             let report = mallhost::csv::orders::import(
                 &cx.store,
                 &cx.runtime,
