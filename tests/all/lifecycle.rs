@@ -302,6 +302,16 @@ async fn serve_swaps_plugins_installed_by_the_cli_and_through_its_admin_api() {
     assert!(!ok && err.contains("no earlier plugin version"), "{err}");
     let (ok, out, _) = env.cli(&["--json", "plugins"]).await;
     assert!(ok && out.contains("dshopping"), "{out}");
-    serve.start_kill().unwrap();
-    let _ = serve.wait().await;
+    // SIGTERM stops it cleanly.
+    let pid = serve.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(20), serve.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "serve exits cleanly on SIGTERM: {status}");
 }

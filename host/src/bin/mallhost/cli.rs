@@ -350,6 +350,24 @@ fn progress_bar(show: bool, what: &'static str) -> indicatif::ProgressBar {
     bar
 }
 
+/// Waits for Ctrl-C or, on Unix, SIGTERM (what service managers send).
+async fn stop_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("listening for SIGTERM")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C")?,
+            _ = term.recv() => {}
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")
+    }
+}
+
 fn show_progress(bar: &indicatif::ProgressBar, done: usize, total: usize) {
     bar.set_length(total as u64);
     bar.set_position(done as u64);
@@ -505,10 +523,10 @@ async fn serve(
             )))
         }
     };
-    tracing::info!("serving {scheduled} shop(s); Ctrl-C stops after the runs in progress");
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    tracing::info!(
+        "serving {scheduled} shop(s); Ctrl-C or SIGTERM stops after the runs in progress"
+    );
+    stop_signal().await?;
     tracing::info!("stopping: waiting for runs in progress");
     let _ = stop_tx.send(true);
     let stats = scheduler.shutdown().await;
