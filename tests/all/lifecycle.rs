@@ -304,8 +304,8 @@ async fn serve_swaps_plugins_installed_by_the_cli_and_through_its_admin_api() {
     assert!(ok && out.contains("dshopping"), "{out}");
     // SIGTERM stops it cleanly.
     let pid = serve.id().unwrap().to_string();
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
+    let killed = std::process::Command::new("sh")
+        .args(["-c", &format!("kill -TERM {pid}")])
         .status()
         .unwrap();
     assert!(killed.success());
