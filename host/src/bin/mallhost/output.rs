@@ -21,6 +21,21 @@ fn json<T: Serialize + ?Sized>(v: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Prints `v` as JSON, or the text `text` makes of it.
+fn print_or_json<T: Serialize + ?Sized>(
+    v: &T,
+    f: Format,
+    text: impl FnOnce() -> String,
+) -> anyhow::Result<()> {
+    match f {
+        Format::Json => json(v),
+        Format::Text => {
+            print!("{}", text());
+            Ok(())
+        }
+    }
+}
+
 /// Lists up to ten items of a list, then how many more.
 fn some(items: &[String]) -> String {
     let mut s = items
@@ -182,33 +197,15 @@ pub fn export_text(r: &ExportReport) -> String {
 }
 
 pub fn fetch(r: &FetchReport, f: Format) -> anyhow::Result<()> {
-    match f {
-        Format::Json => json(r),
-        Format::Text => {
-            print!("{}", fetch_text(r));
-            Ok(())
-        }
-    }
+    print_or_json(r, f, || fetch_text(r))
 }
 
 pub fn take(r: &TakeReport, f: Format) -> anyhow::Result<()> {
-    match f {
-        Format::Json => json(r),
-        Format::Text => {
-            print!("{}", take_text(r));
-            Ok(())
-        }
-    }
+    print_or_json(r, f, || take_text(r))
 }
 
 pub fn export(r: &ExportReport, f: Format) -> anyhow::Result<()> {
-    match f {
-        Format::Json => json(r),
-        Format::Text => {
-            print!("{}", export_text(r));
-            Ok(())
-        }
-    }
+    print_or_json(r, f, || export_text(r))
 }
 
 /// Display width on a terminal: East Asian wide characters take two columns.
@@ -279,13 +276,7 @@ pub fn order_list_text(list: &[OrderSummary]) -> String {
 }
 
 pub fn order_list(list: &[OrderSummary], f: Format) -> anyhow::Result<()> {
-    match f {
-        Format::Json => json(list),
-        Format::Text => {
-            print!("{}", order_list_text(list));
-            Ok(())
-        }
-    }
+    print_or_json(list, f, || order_list_text(list))
 }
 
 pub fn order_detail(d: &OrderDetail, f: Format) -> anyhow::Result<()> {
@@ -392,20 +383,6 @@ fn row_errors(s: &mut String, errors: &[mallhost::csv::RowError]) {
                 .unwrap_or_default(),
             e.reason
         ));
-    }
-}
-
-fn print_or_json<T: Serialize>(
-    v: &T,
-    f: Format,
-    text: impl FnOnce() -> String,
-) -> anyhow::Result<()> {
-    match f {
-        Format::Json => json(v),
-        Format::Text => {
-            print!("{}", text());
-            Ok(())
-        }
     }
 }
 
