@@ -3,10 +3,11 @@
 //!
 //! Layout: [`wire`] is the API's JSON, [`api`] the requests and responses (fetch pages, take,
 //! push), [`mapping`] the record → canonical order mapping, [`csv_orders`] the d払い mini-app
-//! CSV rows → canonical order, [`time`] the JST wire formats. They are plain Rust, unit-tested
-//! natively. This file only binds them to the WIT contract.
+//! CSV rows → canonical order, [`time`] the JST wire formats, [`arena`] the allocator. They are
+//! plain Rust, unit-tested natively. This file only binds them to the WIT contract.
 
 pub mod api;
+pub mod arena;
 pub mod csv_orders;
 pub mod mapping;
 pub mod time;
@@ -77,6 +78,11 @@ impl Guest for DShopping {
         api::push_shipments(&HostTransport, &ctx, &shipments)
     }
 }
+
+/// Every call runs on a fresh instance: a bump arena is all the allocator a call needs.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: arena::Arena<arena::LinearMemory> = arena::Arena::new(arena::LinearMemory);
 
 // Native builds (unit tests) leave the export out: its symbol names are for wasm only.
 #[cfg(target_arch = "wasm32")]
