@@ -205,3 +205,55 @@ async fn a_host_call_that_never_returns_is_cut_by_the_call_timeout() {
     assert!(e.contains("call timeout of 2 s exceeded"), "{e}");
     assert!(started.elapsed() < Duration::from_secs(20));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_calls_than_instance_slots_wait_for_a_slot_instead_of_failing() {
+    let env = env_with_hostile().await;
+    // A server that answers every request after 150 ms, so each call holds its instance
+    // while it waits in a host call.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let _server = tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                let _ = s
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+            });
+        }
+    });
+    let calls = mallhost::runtime::MAX_CONCURRENT_CALLS * 2 + 10;
+    let shop = shop(&env, "sleep", &url, true);
+    let started = std::time::Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..calls {
+        let runtime = env.runtime.clone();
+        let shop = shop.clone();
+        let window = window(&env);
+        set.spawn(async move {
+            runtime
+                .connector(&shop)
+                .fetch_orders(window, None)
+                .await
+                .unwrap_err()
+        });
+    }
+    let mut answered = 0;
+    while let Some(r) = set.join_next().await {
+        let e = r.unwrap().to_string();
+        // Each call reached the server and got its answer: none ran out of instance slots.
+        assert!(e.contains("SENT") && e.contains("status 200"), "{e}");
+        answered += 1;
+    }
+    assert_eq!(answered, calls);
+    // Three waves of at most MAX_CONCURRENT_CALLS calls, 150 ms each.
+    assert!(
+        started.elapsed() >= Duration::from_millis(3 * 150),
+        "the calls beyond the pool waited: {:?}",
+        started.elapsed()
+    );
+}

@@ -2,6 +2,8 @@
 //! registry of loaded connector plugins, and calls into them — each call in a fresh store
 //! instantiated from the plugin's pre-instantiated component, within its [`PluginLimits`].
 //!
+//! - `engine`: the engine's configuration — pooled instance slots ([`MAX_CONCURRENT_CALLS`]),
+//!   epoch interruption, profiling.
 //! - [`limits`](PluginLimits): CPU, wall time, memory, HTTP, return size; how hits are reported.
 //! - [`Manifest`]: mall, version, sha256, allowed hosts, limits of a component.
 //! - [`CompiledCache`]: precompiled components on disk, so a restart does not recompile.
@@ -16,6 +18,7 @@
 
 mod cache;
 mod directory;
+mod engine;
 mod limits;
 mod manifest;
 mod shop;
@@ -23,6 +26,7 @@ mod v0_1_0;
 
 pub use cache::CompiledCache;
 pub use directory::PluginDir;
+pub use engine::MAX_CONCURRENT_CALLS;
 pub use limits::{CallMeter, LimitExceeded, LimitsSpec, PluginLimits};
 pub use manifest::{Manifest, host_matches, sha256_hex};
 pub use shop::ShopConnector;
@@ -32,6 +36,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
+use tokio::sync::Semaphore;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store, StoreLimitsBuilder, UpdateDeadline};
 
@@ -203,14 +208,16 @@ pub struct Runtime {
     defaults: PluginLimits,
     cache: Option<CompiledCache>,
     plugins: RwLock<BTreeMap<String, Vec<Arc<Plugin>>>>,
+    /// Whether instances come from the pool (see `engine`).
+    pooled: bool,
+    /// One permit per instance slot: a call waits here when all slots are busy.
+    slots: Arc<Semaphore>,
 }
 
 impl Runtime {
     /// A runtime with no plugin loaded; `defaults` apply to plugins without a manifest.
     pub fn new(clock: SharedClock, defaults: PluginLimits) -> Result<Runtime, RuntimeError> {
-        let mut config = wasmtime::Config::new();
-        config.wasm_component_model(true).epoch_interruption(true);
-        let engine = Engine::new(&config).map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+        let (engine, pooled) = engine::new_engine()?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| RuntimeError::Engine(format!("linking WASI: {e:#}")))?;
@@ -226,7 +233,15 @@ impl Runtime {
             defaults,
             cache: None,
             plugins: RwLock::default(),
+            pooled,
+            slots: Arc::new(Semaphore::new(engine::MAX_CONCURRENT_CALLS)),
         })
+    }
+
+    /// Whether plugin instances come from the pooling allocator (fast) rather than being
+    /// mapped on demand (the fallback when the pool cannot be reserved).
+    pub fn is_pooled(&self) -> bool {
+        self.pooled
     }
 
     /// Keeps compiled components in `cache`.
@@ -489,9 +504,15 @@ impl Runtime {
             call,
             message,
         };
+        let started = Instant::now();
+        // A free instance slot first (the semaphore is never closed).
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .map_err(|e| fault(format!("no instance slot: {e}")))?;
         let mut store = self.store(plugin, label, shop);
         let Bindings::V0_1_0(pre) = &plugin.bindings;
-        let started = Instant::now();
         let work = async {
             let instance = pre.instantiate_async(&mut store).await?;
             f(&instance, &mut store).await

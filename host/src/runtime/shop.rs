@@ -68,13 +68,13 @@ impl<'a> ShopConnector<'a> {
     ) -> Result<FetchPage, CallError> {
         let (plugin, label) = self.plugin()?;
         let ctx = v0_1_0::call_context(&self.shop.id, &self.shop.base_url);
-        let req = v0_1_0::fetch_request(window, cursor);
+        let req = v0_1_0::fetch_request(window, cursor.as_deref());
         let call = "fetch-orders";
         let r = self
             .runtime
             .run(&plugin, &label, call, self.scope(), async |i, s| {
                 i.mallhost_connector_connector()
-                    .call_fetch_orders(s, &ctx, &req)
+                    .call_fetch_orders(s, ctx, req)
                     .await
             })
             .await?;
@@ -162,11 +162,12 @@ impl<'a> ShopConnector<'a> {
         let (plugin, label) = self.plugin()?;
         let ctx = v0_1_0::call_context(&self.shop.id, &self.shop.base_url);
         let call = "take-orders";
+        let numbers_ref: Vec<&str> = numbers.iter().map(String::as_str).collect();
         let r = self
             .runtime
             .run(&plugin, &label, call, self.scope(), async |i, s| {
                 i.mallhost_connector_connector()
-                    .call_take_orders(s, &ctx, numbers)
+                    .call_take_orders(s, ctx, &numbers_ref)
                     .await
             })
             .await?;
@@ -189,7 +190,7 @@ impl<'a> ShopConnector<'a> {
             .runtime
             .run(&plugin, &label, call, self.scope(), async |i, s| {
                 i.mallhost_connector_connector()
-                    .call_push_shipments(s, &ctx, &wit)
+                    .call_push_shipments(s, ctx, &wit)
                     .await
             })
             .await?;

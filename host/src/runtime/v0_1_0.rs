@@ -14,6 +14,9 @@ wasmtime::component::bindgen!({
     world: "mall-connector",
     imports: { default: async | trappable },
     exports: { default: async },
+    // Arguments to the plugin's exports borrow from the host's values: the order bodies
+    // handed to `map-orders` are copied once, into the guest, not cloned first.
+    ownership: Borrowing { duplicate_if_necessary: true },
 });
 
 use self::mallhost::connector::host as wit_host;
@@ -146,14 +149,11 @@ pub(crate) fn info(i: wit::PluginInfo) -> c::PluginInfo {
     }
 }
 
-pub(crate) fn call_context(shop_id: &str, base_url: &str) -> wit::CallContext {
-    wit::CallContext {
-        shop_id: shop_id.into(),
-        base_url: base_url.into(),
-    }
+pub(crate) fn call_context<'a>(shop_id: &'a str, base_url: &'a str) -> wit::CallContext<'a> {
+    wit::CallContext { shop_id, base_url }
 }
 
-pub(crate) fn fetch_request(w: c::Window, cursor: Option<String>) -> wit::FetchRequest {
+pub(crate) fn fetch_request(w: c::Window, cursor: Option<&str>) -> wit::FetchRequest<'_> {
     wit::FetchRequest {
         window: wit::Window {
             start: w.start.timestamp(),
@@ -195,7 +195,7 @@ pub(crate) fn fetch_page(p: wit::FetchPage) -> c::FetchPage {
     }
 }
 
-fn raw_from(r: wit::RawOrder) -> c::RawOrder {
+fn raw_from(r: wit::RawOrderResult) -> c::RawOrder {
     c::RawOrder {
         mall_order_number: r.mall_order_number,
         source: source_from(r.source),
@@ -203,11 +203,11 @@ fn raw_from(r: wit::RawOrder) -> c::RawOrder {
     }
 }
 
-pub(crate) fn raw_to(r: &c::RawOrder) -> wit::RawOrder {
-    wit::RawOrder {
-        mall_order_number: r.mall_order_number.clone(),
+pub(crate) fn raw_to(r: &c::RawOrder) -> wit::RawOrderParam<'_> {
+    wit::RawOrderParam {
+        mall_order_number: &r.mall_order_number,
         source: source_to(r.source),
-        body: r.body.clone(),
+        body: &r.body,
     }
 }
 
@@ -254,11 +254,11 @@ pub(crate) fn push_results(
         .collect()
 }
 
-pub(crate) fn shipment(s: &c::Shipment) -> wit::Shipment {
+pub(crate) fn shipment(s: &c::Shipment) -> wit::Shipment<'_> {
     wit::Shipment {
-        mall_order_number: s.mall_order_number.clone(),
-        carrier_id: s.carrier_id.clone(),
-        tracking_number: s.tracking_number.clone(),
+        mall_order_number: &s.mall_order_number,
+        carrier_id: &s.carrier_id,
+        tracking_number: &s.tracking_number,
         shipped_date: wit::Date {
             year: u16::try_from(s.shipped_date.year()).unwrap_or(0),
             month: s.shipped_date.month() as u8,

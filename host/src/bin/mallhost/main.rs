@@ -11,6 +11,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc rather than the system allocator: every plugin call's result is lifted into many
+/// small strings and lists (see docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = cli::Args::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("MALLHOST_LOG").unwrap_or_else(|_| {

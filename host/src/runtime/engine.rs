@@ -1,0 +1,98 @@
+//! How the wasmtime engine is set up: the component model, async calls, epoch interruption
+//! (the CPU limit), and where instances live.
+//!
+//! Every plugin call runs on a fresh instance, so instantiation is on the hot path. With
+//! wasmtime's default allocator each instance maps a new linear memory and a new async stack
+//! and faults every page it touches; a page of 100 orders then spends a fifth of its time in
+//! the kernel. The **pooling allocator** keeps a fixed number of slots (memories, stacks,
+//! tables, instance metadata) mapped and reuses them: a finished call's memory is reset in
+//! place (on Linux ≥ 6.7 only the pages it dirtied, found with `PAGEMAP_SCAN`), so the next
+//! call starts on warm pages. See `docs/benchmarks.md` for what it measured.
+//!
+//! The pool bounds how many plugin instances exist at once ([`MAX_CONCURRENT_CALLS`]); the
+//! runtime holds a permit per call, so a busier host waits for a slot instead of failing. Where
+//! the pool cannot be reserved (a small address-space limit), the engine falls back to the
+//! default allocator with a warning: slower, never wrong.
+//!
+//! `MALLHOST_PROFILE=perfmap` makes the engine write a perf map, so `perf report` names the
+//! plugins' functions (see `docs/benchmarks.md`).
+
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ProfilingStrategy,
+};
+
+use super::RuntimeError;
+
+/// Most plugin calls running at once (one instance each); more wait for a free slot.
+pub const MAX_CONCURRENT_CALLS: usize = 64;
+
+/// The environment variable that turns on a profiler for plugin code.
+const PROFILE_VAR: &str = "MALLHOST_PROFILE";
+
+/// Linear memory kept mapped per slot between calls and reset in place; above it, memory is
+/// given back to the kernel. A page of orders stays well under it.
+const MEMORY_KEEP_RESIDENT: usize = 16 << 20;
+
+/// The engine for plugins, and whether its instances are pooled: pooled when the pool can be
+/// reserved, on demand otherwise.
+pub(crate) fn new_engine() -> Result<(Engine, bool), RuntimeError> {
+    let mut config = base_config();
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool()));
+    match Engine::new(&config) {
+        Ok(engine) => Ok((engine, true)),
+        Err(pooled) => {
+            tracing::warn!(
+                "the plugin instance pool could not be reserved ({pooled:#}); plugin calls use \
+                 the slower on-demand allocator"
+            );
+            let engine =
+                Engine::new(&base_config()).map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+            Ok((engine, false))
+        }
+    }
+}
+
+fn base_config() -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true).epoch_interruption(true);
+    // `MALLHOST_PROFILE=perfmap` names plugin functions for `perf` (/tmp/perf-PID.map).
+    if std::env::var_os(PROFILE_VAR).is_some_and(|v| v == "perfmap") {
+        config.profiler(ProfilingStrategy::PerfMap);
+    }
+    config
+}
+
+fn pool() -> PoolingAllocationConfig {
+    let calls = u32::try_from(MAX_CONCURRENT_CALLS).unwrap_or(u32::MAX);
+    let mut pool = PoolingAllocationConfig::new();
+    // A component instance holds a few core instances (the program and the adapter shims),
+    // each with at most one memory and one table; sized with room to spare.
+    pool.total_component_instances(calls)
+        .total_core_instances(calls.saturating_mul(8))
+        .total_memories(calls.saturating_mul(2))
+        .total_tables(calls.saturating_mul(8))
+        .total_stacks(calls)
+        .table_keep_resident(64 << 10);
+    if PoolingAllocationConfig::is_pagemap_scan_available() {
+        // Only the pages a call dirtied are reset, so a large resident size costs nothing.
+        pool.pagemap_scan(Enabled::Yes)
+            .linear_memory_keep_resident(MEMORY_KEEP_RESIDENT);
+    } else {
+        // Without PAGEMAP_SCAN the resident part is cleared with memset on every call: keep
+        // it to the first MiB, which every call touches (stack and static data).
+        pool.linear_memory_keep_resident(1 << 20);
+    }
+    pool
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_engine_pools_instances_where_the_pool_can_be_reserved() {
+        let (_engine, pooled) = new_engine().expect("engine");
+        // This machine has the address space: the fallback is not taken silently.
+        assert!(pooled);
+    }
+}
