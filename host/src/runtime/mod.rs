@@ -208,16 +208,14 @@ pub struct Runtime {
     defaults: PluginLimits,
     cache: Option<CompiledCache>,
     plugins: RwLock<BTreeMap<String, Vec<Arc<Plugin>>>>,
-    /// Whether instances come from the pool (see `engine`).
-    pooled: bool,
     /// One permit per instance slot: a call waits here when all slots are busy.
-    slots: Arc<Semaphore>,
+    slots: Semaphore,
 }
 
 impl Runtime {
     /// A runtime with no plugin loaded; `defaults` apply to plugins without a manifest.
     pub fn new(clock: SharedClock, defaults: PluginLimits) -> Result<Runtime, RuntimeError> {
-        let (engine, pooled) = engine::new_engine()?;
+        let engine = engine::new_engine()?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| RuntimeError::Engine(format!("linking WASI: {e:#}")))?;
@@ -233,15 +231,8 @@ impl Runtime {
             defaults,
             cache: None,
             plugins: RwLock::default(),
-            pooled,
-            slots: Arc::new(Semaphore::new(engine::MAX_CONCURRENT_CALLS)),
+            slots: Semaphore::new(engine::MAX_CONCURRENT_CALLS),
         })
-    }
-
-    /// Whether plugin instances come from the pooling allocator (fast) rather than being
-    /// mapped on demand (the fallback when the pool cannot be reserved).
-    pub fn is_pooled(&self) -> bool {
-        self.pooled
     }
 
     /// Keeps compiled components in `cache`.
