@@ -272,15 +272,10 @@ fn instant(field: &str, secs: i64) -> Result<DateTime<Utc>, Malformed> {
         .ok_or_else(|| malformed(field, format!("{secs} is out of range")))
 }
 
-fn date(field: &str, d: wit::Date) -> Result<NaiveDate, Malformed> {
-    NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day)).ok_or_else(
-        || {
-            malformed(
-                field,
-                format!("{}-{}-{} is not a date", d.year, d.month, d.day),
-            )
-        },
-    )
+/// The calendar date, or why it is not one.
+fn date(d: wit::Date) -> Result<NaiveDate, String> {
+    NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+        .ok_or_else(|| format!("{}-{}-{} is not a date", d.year, d.month, d.day))
 }
 
 fn address(a: wit::Address) -> m::Address {
@@ -309,7 +304,10 @@ pub(crate) fn order(o: wit::Order) -> Result<m::Order, Malformed> {
                 carrier: None,
                 desired_date: d
                     .desired_date
-                    .map(|x| date(&format!("deliveries[{i}].desired-date"), x))
+                    .map(|x| {
+                        // The field name is only formatted for an error.
+                        date(x).map_err(|m| malformed(format!("deliveries[{i}].desired-date"), m))
+                    })
                     .transpose()?,
                 desired_time_slot: d.desired_time_slot,
                 time_slot: None,
@@ -357,4 +355,78 @@ pub(crate) fn order(o: wit::Order) -> Result<m::Order, Malformed> {
         },
         source: source_from(o.source),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order_with_desired_date(d: wit::Date) -> wit::Order {
+        let address = wit::Address {
+            name: "山田 太郎".into(),
+            name_kana: String::new(),
+            postal_code: "100-0001".into(),
+            prefecture: "東京都".into(),
+            address1: "千代田区1-1".into(),
+            address2: String::new(),
+            phone: "03-0000-0000".into(),
+        };
+        wit::Order {
+            mall_order_number: "DS1".into(),
+            ordered_at: 1_700_000_000,
+            updated_at: 1_700_000_000,
+            mall_status: "ORDER_CONFIRM_WAIT".into(),
+            payment_method: "CREDIT_CARD".into(),
+            buyer: address.clone(),
+            deliveries: vec![wit::Delivery {
+                delivery_no: 1,
+                recipient: address,
+                delivery_method: "宅配便".into(),
+                desired_date: Some(d),
+                desired_time_slot: "指定なし".into(),
+                lines: vec![wit::OrderLine {
+                    line_no: 1,
+                    item_code: "ITEM".into(),
+                    sku_code: "SKU".into(),
+                    quantity: 1,
+                    unit_price: 1000,
+                    tax_rate: 10,
+                    has_add_on_service: false,
+                }],
+            }],
+            amounts: wit::Amounts {
+                items_total: 1000,
+                shipping_fee: 0,
+                cod_fee: 0,
+                points_used: 0,
+                coupon_discount: 0,
+                billing_total: 1000,
+            },
+            buyer_note: String::new(),
+            flags: wit::OrderFlags::empty(),
+            source: wit::OrderSource::Api,
+        }
+    }
+
+    #[test]
+    fn a_desired_date_is_converted_and_a_bad_one_names_its_field() {
+        let ok = order(order_with_desired_date(wit::Date {
+            year: 2026,
+            month: 12,
+            day: 24,
+        }))
+        .expect("a real date");
+        assert_eq!(
+            ok.deliveries[0].desired_date,
+            NaiveDate::from_ymd_opt(2026, 12, 24)
+        );
+        let e = order(order_with_desired_date(wit::Date {
+            year: 2026,
+            month: 2,
+            day: 30,
+        }))
+        .expect_err("no 30 February")
+        .to_string();
+        assert_eq!(e, "`deliveries[0].desired-date`: 2026-2-30 is not a date");
+    }
 }
