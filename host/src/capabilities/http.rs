@@ -298,7 +298,7 @@ impl HttpCapability {
         let url = grant.check(&req.url)?;
         if let Some(hosts) = &self.plugin_hosts {
             let host = url.host_str().unwrap_or("");
-            if !crate::runtime::host_matches(hosts, host) {
+            if !host_matches(hosts, host) {
                 return Err(HttpError::Denied(format!(
                     "{host} is not among the hosts this plugin's manifest allows ({})",
                     if hosts.is_empty() {
@@ -401,6 +401,18 @@ fn describe(e: &reqwest::Error) -> String {
     format!("request to {target} {kind}")
 }
 
+/// Whether `host` matches one of the patterns (`*`, `*.domain`, or exact), case-insensitively.
+pub fn host_matches(patterns: &[String], host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    patterns.iter().any(|p| {
+        let p = p.to_ascii_lowercase();
+        p == "*"
+            || p == host
+            || p.strip_prefix("*.")
+                .is_some_and(|d| host.ends_with(&format!(".{d}")))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -419,6 +431,20 @@ mod tests {
             credentials,
             allow_private: true,
         }
+    }
+
+    #[test]
+    fn host_patterns() {
+        let p = vec![
+            "api.dshopping.example".to_string(),
+            "*.docomo.example".to_string(),
+        ];
+        assert!(host_matches(&p, "API.dshopping.example"));
+        assert!(host_matches(&p, "x.docomo.example"));
+        assert!(!host_matches(&p, "docomo.example.evil"));
+        assert!(!host_matches(&p, "evil.example"));
+        assert!(host_matches(&["*".to_string()], "anything"));
+        assert!(!host_matches(&[], "anything"));
     }
 
     #[test]

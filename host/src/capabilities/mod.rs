@@ -6,12 +6,15 @@
 pub mod clock;
 pub mod http;
 pub mod log;
+pub mod meter;
+
+pub use http::HttpLimits;
+pub use meter::CallMeter;
 
 use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::runtime::CallMeter;
 use crate::time::SharedClock;
 
 /// The data of one plugin call's store.

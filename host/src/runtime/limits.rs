@@ -3,11 +3,11 @@
 //! (a timeout around the whole call, host calls included), linear memory, tables and instances
 //! (a store limiter), HTTP requests and response sizes, and the size of what a call returns.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::capabilities::http::HttpLimits;
+use crate::capabilities::HttpLimits;
 
 /// How often, in epoch ticks, a running call's CPU time is checked (and the call yields).
 pub(crate) const CHECK_EVERY: u64 = 5;
@@ -42,7 +42,7 @@ impl Default for PluginLimits {
 }
 
 /// Limits as a manifest's `[limits]` table gives them; missing keys keep the defaults.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsSpec {
     /// Memory, MiB.
@@ -57,6 +57,23 @@ pub struct LimitsSpec {
     pub max_response_mib: Option<u64>,
     /// Returned value, MiB.
     pub max_return_mib: Option<u64>,
+}
+
+const MIB: u64 = 1024 * 1024;
+
+impl From<PluginLimits> for LimitsSpec {
+    /// Every limit spelled out (memory and sizes in whole MiB).
+    fn from(l: PluginLimits) -> LimitsSpec {
+        let mib = |bytes: u64| Some(bytes / MIB);
+        LimitsSpec {
+            memory_mib: mib(l.memory_bytes as u64),
+            cpu_ms: u64::try_from(l.cpu_time.as_millis()).ok(),
+            call_timeout_secs: Some(l.call_timeout.as_secs()),
+            max_requests_per_call: Some(l.http.max_requests_per_call),
+            max_response_mib: mib(l.http.max_response_bytes),
+            max_return_mib: mib(l.max_return_bytes as u64),
+        }
+    }
 }
 
 impl LimitsSpec {
@@ -108,36 +125,6 @@ pub enum LimitExceeded {
     },
 }
 
-/// Measures one call: wall time since it started, and the part spent in host calls.
-#[derive(Debug, Clone)]
-pub struct CallMeter {
-    started: Instant,
-    in_host: Duration,
-    /// The CPU-time limit of the call.
-    pub cpu_limit: Duration,
-}
-
-impl CallMeter {
-    /// A meter started now.
-    pub fn new(cpu_limit: Duration) -> CallMeter {
-        CallMeter {
-            started: Instant::now(),
-            in_host: Duration::ZERO,
-            cpu_limit,
-        }
-    }
-
-    /// Adds time spent in a host call.
-    pub fn add_host_time(&mut self, d: Duration) {
-        self.in_host += d;
-    }
-
-    /// Time spent outside host calls.
-    pub fn guest_time(&self) -> Duration {
-        self.started.elapsed().saturating_sub(self.in_host)
-    }
-}
-
 /// Says what stopped a call, in words an operator can act on.
 pub(crate) fn describe(e: &wasmtime::Error, limits: &PluginLimits) -> String {
     if let Some(l) = e.downcast_ref::<LimitExceeded>() {
@@ -173,14 +160,26 @@ mod tests {
     }
 
     #[test]
-    fn guest_time_leaves_out_host_calls() {
-        let mut m = CallMeter::new(Duration::from_secs(1));
-        std::thread::sleep(Duration::from_millis(30));
-        m.add_host_time(Duration::from_millis(25));
-        let g = m.guest_time();
-        assert!(
-            g >= Duration::from_millis(4) && g < Duration::from_millis(25),
-            "{g:?}"
+    fn the_defaults_spelled_out_resolve_to_the_defaults() {
+        let base = PluginLimits::default();
+        assert_eq!(LimitsSpec::from(base).resolve(base), base);
+        // And they win over another base: every key is written.
+        let other = LimitsSpec {
+            memory_mib: Some(1),
+            cpu_ms: Some(1),
+            call_timeout_secs: Some(1),
+            max_requests_per_call: Some(1),
+            max_response_mib: Some(1),
+            max_return_mib: Some(1),
+        }
+        .resolve(base);
+        assert_eq!(
+            LimitsSpec::from(base).resolve(other).memory_bytes,
+            base.memory_bytes
+        );
+        assert_eq!(
+            LimitsSpec::from(base).resolve(other).cpu_time,
+            base.cpu_time
         );
     }
 

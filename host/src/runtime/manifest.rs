@@ -4,13 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::limits::LimitsSpec;
+use super::Plugin;
+use super::limits::{LimitsSpec, PluginLimits};
 
 /// A plugin manifest.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     /// The mall id the plugin serves.
@@ -41,22 +42,29 @@ impl Manifest {
         toml::from_str(&text).map_err(|e| format!("manifest {} is not valid: {e}", path.display()))
     }
 
+    /// The manifest of a prepared component, as `mallhost plugins manifest` writes it: its mall,
+    /// version and sha256, `allowed_hosts`, and the host's default limits spelled out for the
+    /// reviewer to lower.
+    pub fn template(plugin: &Plugin, allowed_hosts: Vec<String>) -> Result<String, String> {
+        let m = Manifest {
+            mall: plugin.info().mall_id.clone(),
+            version: plugin.info().plugin_version.clone(),
+            sha256: plugin.digest().to_string(),
+            allowed_hosts,
+            limits: LimitsSpec::from(PluginLimits::default()),
+        };
+        let body = toml::to_string(&m).map_err(|e| e.to_string())?;
+        Ok(format!(
+            "# Manifest of {}, written by `mallhost plugins manifest`.\n\
+             # [limits] shows the host's defaults: lower them to taste.\n{body}",
+            plugin.path().display()
+        ))
+    }
+
     /// Whether the manifest lets the plugin call `host`.
     pub fn allows_host(&self, host: &str) -> bool {
-        host_matches(&self.allowed_hosts, host)
+        crate::capabilities::http::host_matches(&self.allowed_hosts, host)
     }
-}
-
-/// Whether `host` matches one of the patterns (`*`, `*.domain`, or exact), case-insensitively.
-pub fn host_matches(patterns: &[String], host: &str) -> bool {
-    let host = host.to_ascii_lowercase();
-    patterns.iter().any(|p| {
-        let p = p.to_ascii_lowercase();
-        p == "*"
-            || p == host
-            || p.strip_prefix("*.")
-                .is_some_and(|d| host.ends_with(&format!(".{d}")))
-    })
 }
 
 /// Hex sha256 of bytes.
@@ -70,20 +78,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn host_patterns() {
-        let p = vec![
-            "api.dshopping.example".to_string(),
-            "*.docomo.example".to_string(),
-        ];
-        assert!(host_matches(&p, "API.dshopping.example"));
-        assert!(host_matches(&p, "x.docomo.example"));
-        assert!(!host_matches(&p, "docomo.example.evil"));
-        assert!(!host_matches(&p, "evil.example"));
-        assert!(host_matches(&["*".to_string()], "anything"));
-        assert!(!host_matches(&[], "anything"));
-    }
 
     #[test]
     fn digests_are_lower_hex() {

@@ -9,27 +9,28 @@
 //! - [`CompiledCache`]: precompiled components on disk, so a restart does not recompile.
 //! - [`PluginDir`]: the plugins folder — install, rollback, what is active.
 //! - [`ShopConnector`]: calls on behalf of one shop.
-//! - `v0_1_0`: the bindings of contract `mallhost:connector@0.1.0`; a later contract gets a
-//!   sibling module and a [`Bindings`] variant, and old plugins keep working.
+//! - `contract`: the one seam between the host and the WIT contract versions (one module per
+//!   version, each converting to the host's types); no other file names a version.
 //!
 //! Loading a plugin for a mall that already has one makes it the active one for the next call;
 //! calls in flight finish on the version they started with; the previous ones are kept for
 //! [`Runtime::rollback`].
 
 mod cache;
+mod contract;
 mod directory;
 mod engine;
 mod limits;
 mod manifest;
 mod shop;
-mod v0_1_0;
 
 pub use cache::CompiledCache;
+pub use contract::SUPPORTED as SUPPORTED_CONTRACTS;
 pub use directory::PluginDir;
 pub use engine::MAX_CONCURRENT_CALLS;
-pub use limits::{CallMeter, LimitExceeded, LimitsSpec, PluginLimits};
-pub use manifest::{Manifest, host_matches, sha256_hex};
-pub use shop::ShopConnector;
+pub use limits::{LimitExceeded, LimitsSpec, PluginLimits};
+pub use manifest::{Manifest, sha256_hex};
+pub use shop::{BatchResults, ShopConnector};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,15 +38,16 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use tokio::sync::Semaphore;
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, Linker};
 use wasmtime::{Engine, Store, StoreLimitsBuilder, UpdateDeadline};
 
-use crate::capabilities::PluginState;
 use crate::capabilities::http::{Clients, HttpCapability, HttpGrant};
 use crate::capabilities::log::LogCapability;
+use crate::capabilities::{CallMeter, PluginState};
 use crate::config::ShopConfig;
 use crate::connector::{ConnectorError, PluginInfo};
 use crate::time::SharedClock;
+use contract::Contract;
 use limits::{CHECK_EVERY, EPOCH_TICK};
 
 /// Why the runtime or a plugin could not be set up.
@@ -72,7 +74,7 @@ pub enum RuntimeError {
         /// The file.
         path: PathBuf,
         /// Supported versions.
-        supported: &'static str,
+        supported: String,
         /// What is missing.
         message: String,
     },
@@ -131,11 +133,6 @@ impl CallError {
     }
 }
 
-/// The bindings of a loaded plugin, by contract version.
-enum Bindings {
-    V0_1_0(v0_1_0::MallConnectorPre<PluginState>),
-}
-
 /// A loaded plugin.
 pub struct Plugin {
     info: PluginInfo,
@@ -144,7 +141,7 @@ pub struct Plugin {
     limits: PluginLimits,
     allowed_hosts: Option<Arc<Vec<String>>>,
     from_cache: bool,
-    bindings: Bindings,
+    contract: Contract,
 }
 
 impl Plugin {
@@ -219,7 +216,7 @@ impl Runtime {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| RuntimeError::Engine(format!("linking WASI: {e:#}")))?;
-        v0_1_0::MallConnector::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
+        contract::add_to_linker(&mut linker)
             .map_err(|e| RuntimeError::Engine(format!("linking the host interface: {e:#}")))?;
         start_epoch_ticker(&engine)?;
         let clients = Clients::new().map_err(RuntimeError::Engine)?;
@@ -279,22 +276,17 @@ impl Runtime {
         .map_err(load_err)?;
         let incompatible = |message: String| RuntimeError::Incompatible {
             path: path.to_path_buf(),
-            supported: v0_1_0::VERSION,
+            supported: contract::SUPPORTED.join(", "),
             message,
         };
-        let instance_pre = self
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| incompatible(format!("{e:#}")))?;
-        let pre = v0_1_0::MallConnectorPre::new(instance_pre)
-            .map_err(|e| incompatible(format!("{e:#}")))?;
+        let contract = Contract::bind(&self.linker, &component).map_err(incompatible)?;
         let limits = manifest.map_or(self.defaults, |m| m.limits.resolve(self.defaults));
         let mut plugin = Plugin {
             info: PluginInfo {
                 mall_id: String::new(),
                 mall_name: String::new(),
                 plugin_version: "?".into(),
-                contract_version: v0_1_0::VERSION.into(),
+                contract_version: contract.version().into(),
                 csv_order_key: None,
             },
             path: path.to_path_buf(),
@@ -302,7 +294,7 @@ impl Runtime {
             limits,
             allowed_hosts: manifest.map(|m| Arc::new(m.allowed_hosts.clone())),
             from_cache,
-            bindings: Bindings::V0_1_0(pre),
+            contract,
         };
         let label = path
             .file_name()
@@ -313,7 +305,7 @@ impl Runtime {
             .await
             .map_err(|e| load_err(e.to_string()))?;
         let info = &plugin.info;
-        if info.contract_version != v0_1_0::VERSION {
+        if info.contract_version != plugin.contract.version() {
             return Err(incompatible(format!(
                 "it reports contract version {}",
                 info.contract_version
@@ -488,7 +480,7 @@ impl Runtime {
         label: &str,
         call: &'static str,
         shop: Option<(&str, Arc<HttpGrant>)>,
-        f: impl AsyncFnOnce(&v0_1_0::MallConnector, &mut Store<PluginState>) -> wasmtime::Result<R>,
+        f: impl AsyncFnOnce(&Contract, &mut Store<PluginState>) -> wasmtime::Result<R>,
     ) -> Result<R, CallError> {
         let fault = |message: String| CallError::Fault {
             plugin: label.to_string(),
@@ -503,11 +495,7 @@ impl Runtime {
             .await
             .map_err(|e| fault(format!("no instance slot: {e}")))?;
         let mut store = self.store(plugin, label, shop);
-        let Bindings::V0_1_0(pre) = &plugin.bindings;
-        let work = async {
-            let instance = pre.instantiate_async(&mut store).await?;
-            f(&instance, &mut store).await
-        };
+        let work = f(&plugin.contract, &mut store);
         let result = tokio::time::timeout(plugin.limits.call_timeout, work).await;
         tracing::debug!("plugin {label} {call} took {:?}", started.elapsed());
         match result {
@@ -520,11 +508,12 @@ impl Runtime {
     }
 
     async fn call_info(&self, plugin: &Plugin, label: &str) -> Result<PluginInfo, CallError> {
-        let info = self
-            .run(plugin, label, "info", None, async |i, s| {
-                i.mallhost_connector_connector().call_info(s).await
+        self.run(plugin, label, "info", None, async |c, s| c.info(s).await)
+            .await?
+            .map_err(|_| CallError::Fault {
+                plugin: label.into(),
+                call: "info",
+                message: "returned no usable information".into(),
             })
-            .await?;
-        Ok(v0_1_0::info(info))
     }
 }

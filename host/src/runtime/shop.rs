@@ -1,18 +1,19 @@
 //! Calls into the plugin of one shop's mall, on the shop's behalf: its HTTP grant and
-//! credentials. Each call looks up the mall's active plugin, so a swap takes effect at the next
-//! call, and checks the size of what the plugin returns.
+//! credentials. Each call looks up the mall's active plugin (so a swap takes effect at the next
+//! call), runs one export through the [`Contract`](super::contract) seam, and turns what went
+//! wrong into a [`CallError`] naming the plugin and the call.
 
 use std::sync::Arc;
 
-use super::limits::LimitExceeded;
-use super::{CallError, Plugin, Runtime, v0_1_0};
+use super::contract::{CallContext, Contract, Returned};
+use super::{CallError, Plugin, Runtime};
+use crate::capabilities::PluginState;
 use crate::capabilities::http::HttpGrant;
 use crate::config::ShopConfig;
-use crate::connector::{ConnectorError, FetchPage, RawOrder, Shipment, TakeOutcome, Window};
+use crate::connector::{FetchPage, RawOrder, Shipment, TakeOutcome, Window};
 use crate::model::Order;
 
-/// Per-order results of a batch call.
-pub type BatchResults<T> = Vec<(String, Result<T, ConnectorError>)>;
+pub use super::contract::BatchResults;
 
 /// Calls on behalf of one shop.
 pub struct ShopConnector<'a> {
@@ -21,11 +22,20 @@ pub struct ShopConnector<'a> {
     grant: Arc<HttpGrant>,
 }
 
-fn too_big(label: &str, call: &'static str, got: usize, limit: usize) -> CallError {
-    CallError::Fault {
-        plugin: label.into(),
-        call,
-        message: LimitExceeded::Return { got, limit }.to_string(),
+impl Returned {
+    fn into_call_error(self, plugin: &str, call: &'static str) -> CallError {
+        match self {
+            Returned::Connector(error) => CallError::Connector {
+                plugin: plugin.into(),
+                call,
+                error,
+            },
+            Returned::Malformed(message) => CallError::Fault {
+                plugin: plugin.into(),
+                call,
+                message,
+            },
+        }
     }
 }
 
@@ -38,26 +48,64 @@ impl<'a> ShopConnector<'a> {
         }
     }
 
-    fn plugin(&self) -> Result<(Arc<Plugin>, String), CallError> {
-        let p = self
-            .runtime
+    fn plugin(&self) -> Result<Arc<Plugin>, CallError> {
+        self.runtime
             .plugin(&self.shop.mall)
             .map_err(|e| CallError::Fault {
                 plugin: self.shop.mall.clone(),
                 call: "lookup",
                 message: e.to_string(),
-            })?;
-        let label = p.info.label();
-        Ok((p, label))
-    }
-
-    fn scope(&self) -> Option<(&str, Arc<HttpGrant>)> {
-        Some((self.shop.id.as_str(), self.grant.clone()))
+            })
     }
 
     /// The label (`mall@version`) of the plugin that serves the shop now.
     pub fn plugin_label(&self) -> Result<String, CallError> {
-        self.plugin().map(|p| p.1)
+        self.plugin().map(|p| p.info.label())
+    }
+
+    /// Runs one export of the shop's active plugin: with the shop's HTTP grant when `http`, with
+    /// none otherwise (mapping needs no network).
+    async fn call<T>(
+        &self,
+        call: &'static str,
+        http: bool,
+        f: impl AsyncFnOnce(
+            &Contract,
+            &mut wasmtime::Store<PluginState>,
+            CallContext<'_>,
+            usize,
+        ) -> wasmtime::Result<Result<T, Returned>>,
+    ) -> Result<T, CallError> {
+        self.call_labelled(call, http, f).await.map(|(t, _)| t)
+    }
+
+    /// [`Self::call`], also returning the label of the plugin version that answered.
+    async fn call_labelled<T>(
+        &self,
+        call: &'static str,
+        http: bool,
+        f: impl AsyncFnOnce(
+            &Contract,
+            &mut wasmtime::Store<PluginState>,
+            CallContext<'_>,
+            usize,
+        ) -> wasmtime::Result<Result<T, Returned>>,
+    ) -> Result<(T, String), CallError> {
+        let plugin = self.plugin()?;
+        let label = plugin.info.label();
+        let ctx = CallContext {
+            shop_id: &self.shop.id,
+            base_url: &self.shop.base_url,
+        };
+        let scope = http.then(|| (self.shop.id.as_str(), self.grant.clone()));
+        let max_return = plugin.limits.max_return_bytes;
+        self.runtime
+            .run(&plugin, &label, call, scope, async |c, s| {
+                f(c, s, ctx, max_return).await
+            })
+            .await?
+            .map_err(|r| r.into_call_error(&label, call))
+            .map(|t| (t, label))
     }
 
     /// Fetches one page of new orders.
@@ -66,28 +114,10 @@ impl<'a> ShopConnector<'a> {
         window: Window,
         cursor: Option<String>,
     ) -> Result<FetchPage, CallError> {
-        let (plugin, label) = self.plugin()?;
-        let ctx = v0_1_0::call_context(&self.shop.id, &self.shop.base_url);
-        let req = v0_1_0::fetch_request(window, cursor.as_deref());
-        let call = "fetch-orders";
-        let r = self
-            .runtime
-            .run(&plugin, &label, call, self.scope(), async |i, s| {
-                i.mallhost_connector_connector()
-                    .call_fetch_orders(s, ctx, req)
-                    .await
-            })
-            .await?;
-        let page = r.map_err(|e| CallError::Connector {
-            plugin: label.clone(),
-            call,
-            error: v0_1_0::error(e),
-        })?;
-        let size = v0_1_0::page_size(&page);
-        if size > plugin.limits.max_return_bytes {
-            return Err(too_big(&label, call, size, plugin.limits.max_return_bytes));
-        }
-        Ok(v0_1_0::fetch_page(page))
+        self.call("fetch-orders", true, async |c, s, ctx, max| {
+            c.fetch_orders(s, ctx, window, cursor.as_deref(), max).await
+        })
+        .await
     }
 
     /// Maps a raw record to the canonical order (no request is allowed).
@@ -107,50 +137,15 @@ impl<'a> ShopConnector<'a> {
         &self,
         raws: &[RawOrder],
     ) -> Result<Vec<Result<Order, CallError>>, CallError> {
-        let (plugin, label) = self.plugin()?;
         let call = "map-orders";
-        let max = plugin.limits.max_return_bytes;
-        let wit: Vec<_> = raws.iter().map(v0_1_0::raw_to).collect();
-        let outcome = self
-            .runtime
-            .run(&plugin, &label, call, None, async |i, s| {
-                i.mallhost_connector_connector()
-                    .call_map_orders(s, &wit)
-                    .await
+        let (results, label) = self
+            .call_labelled(call, false, async |c, s, _, max| {
+                c.map_orders(s, raws, max).await
             })
             .await?;
-        if outcome.len() != raws.len() {
-            return Err(CallError::Fault {
-                plugin: label,
-                call,
-                message: format!(
-                    "returned {} results for {} records",
-                    outcome.len(),
-                    raws.len()
-                ),
-            });
-        }
-        let total: usize = outcome
-            .iter()
-            .map(|r| r.as_ref().map_or(0, v0_1_0::order_size))
-            .sum();
-        if total > max {
-            return Err(too_big(&label, call, total, max));
-        }
-        Ok(outcome
+        Ok(results
             .into_iter()
-            .map(|r| {
-                let o = r.map_err(|e| CallError::Connector {
-                    plugin: label.clone(),
-                    call,
-                    error: v0_1_0::error(e),
-                })?;
-                v0_1_0::order(o).map_err(|e| CallError::Fault {
-                    plugin: label.clone(),
-                    call,
-                    message: format!("returned a malformed order: {e}"),
-                })
-            })
+            .map(|r| r.map_err(|e| e.into_call_error(&label, call)))
             .collect())
     }
 
@@ -159,22 +154,10 @@ impl<'a> ShopConnector<'a> {
         &self,
         numbers: &[String],
     ) -> Result<BatchResults<TakeOutcome>, CallError> {
-        let (plugin, label) = self.plugin()?;
-        let ctx = v0_1_0::call_context(&self.shop.id, &self.shop.base_url);
-        let call = "take-orders";
-        let numbers_ref: Vec<&str> = numbers.iter().map(String::as_str).collect();
-        let r = self
-            .runtime
-            .run(&plugin, &label, call, self.scope(), async |i, s| {
-                i.mallhost_connector_connector()
-                    .call_take_orders(s, ctx, &numbers_ref)
-                    .await
-            })
-            .await?;
-        if r.len() > numbers.len() {
-            return Err(too_big(&label, call, r.len(), numbers.len()));
-        }
-        Ok(v0_1_0::take_results(r))
+        self.call("take-orders", true, async |c, s, ctx, _| {
+            c.take_orders(s, ctx, numbers).await
+        })
+        .await
     }
 
     /// Pushes shipments; one result per shipment.
@@ -182,21 +165,9 @@ impl<'a> ShopConnector<'a> {
         &self,
         shipments: &[Shipment],
     ) -> Result<BatchResults<()>, CallError> {
-        let (plugin, label) = self.plugin()?;
-        let ctx = v0_1_0::call_context(&self.shop.id, &self.shop.base_url);
-        let wit: Vec<_> = shipments.iter().map(v0_1_0::shipment).collect();
-        let call = "push-shipments";
-        let r = self
-            .runtime
-            .run(&plugin, &label, call, self.scope(), async |i, s| {
-                i.mallhost_connector_connector()
-                    .call_push_shipments(s, ctx, &wit)
-                    .await
-            })
-            .await?;
-        if r.len() > shipments.len() {
-            return Err(too_big(&label, call, r.len(), shipments.len()));
-        }
-        Ok(v0_1_0::push_results(r))
+        self.call("push-shipments", true, async |c, s, ctx, _| {
+            c.push_shipments(s, ctx, shipments).await
+        })
+        .await
     }
 }

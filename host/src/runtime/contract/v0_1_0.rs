@@ -1,10 +1,14 @@
 //! Contract `mallhost:connector@0.1.0` (`wit/0.1.0/`): the generated bindings, the host side of
-//! its `host` interface (delegating to [`crate::capabilities`]), and conversions between its
-//! types and the host's. A later contract version gets a sibling module; this one stays, so
-//! plugins built against it keep working.
+//! its `host` interface (delegating to [`crate::capabilities`]), each export called with the
+//! host's types, and the conversions and checks between its types and the host's. A later
+//! contract version gets a sibling module; this one stays, so plugins built against it keep
+//! working.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use wasmtime::Store;
+use wasmtime::component::{HasSelf, Linker};
 
+use super::{BatchResults, CallContext, Returned, check_count, check_size};
 use crate::capabilities::{self, PluginState};
 use crate::connector as c;
 use crate::model as m;
@@ -24,6 +28,112 @@ use self::mallhost::connector::types as wit;
 
 /// The contract version this module implements.
 pub const VERSION: &str = "0.1.0";
+
+/// Adds this version's host interface to `linker`.
+pub(super) fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
+    MallConnector::add_to_linker::<_, HasSelf<_>>(linker, |s| s)
+}
+
+pub(super) async fn info(
+    pre: &MallConnectorPre<PluginState>,
+    store: &mut Store<PluginState>,
+) -> wasmtime::Result<Result<c::PluginInfo, Returned>> {
+    let i = pre.instantiate_async(&mut *store).await?;
+    let info = i.mallhost_connector_connector().call_info(store).await?;
+    Ok(Ok(c::PluginInfo {
+        mall_id: info.mall_id,
+        mall_name: info.mall_name,
+        plugin_version: info.plugin_version,
+        contract_version: info.contract_version,
+        csv_order_key: info.csv_order_key,
+    }))
+}
+
+pub(super) async fn fetch_orders(
+    pre: &MallConnectorPre<PluginState>,
+    store: &mut Store<PluginState>,
+    ctx: CallContext<'_>,
+    window: c::Window,
+    cursor: Option<&str>,
+    max_return: usize,
+) -> wasmtime::Result<Result<c::FetchPage, Returned>> {
+    let i = pre.instantiate_async(&mut *store).await?;
+    let page = i
+        .mallhost_connector_connector()
+        .call_fetch_orders(store, context(ctx), fetch_request(window, cursor))
+        .await?;
+    Ok(page
+        .map_err(|e| Returned::Connector(error(e)))
+        .and_then(|p| {
+            check_size(page_size(&p), max_return)?;
+            Ok(fetch_page(p))
+        }))
+}
+
+pub(super) async fn map_orders(
+    pre: &MallConnectorPre<PluginState>,
+    store: &mut Store<PluginState>,
+    raws: &[c::RawOrder],
+    max_return: usize,
+) -> wasmtime::Result<Result<Vec<Result<m::Order, Returned>>, Returned>> {
+    let wit: Vec<_> = raws.iter().map(raw_to).collect();
+    let i = pre.instantiate_async(&mut *store).await?;
+    let outcome = i
+        .mallhost_connector_connector()
+        .call_map_orders(store, &wit)
+        .await?;
+    if outcome.len() != raws.len() {
+        return Ok(Err(Returned::Malformed(format!(
+            "returned {} results for {} records",
+            outcome.len(),
+            raws.len()
+        ))));
+    }
+    let total: usize = outcome
+        .iter()
+        .map(|r| r.as_ref().map_or(0, order_size))
+        .sum();
+    if let Err(e) = check_size(total, max_return) {
+        return Ok(Err(e));
+    }
+    Ok(Ok(outcome
+        .into_iter()
+        .map(|r| {
+            let o = r.map_err(|e| Returned::Connector(error(e)))?;
+            order(o).map_err(|e| Returned::Malformed(format!("returned a malformed order: {e}")))
+        })
+        .collect()))
+}
+
+pub(super) async fn take_orders(
+    pre: &MallConnectorPre<PluginState>,
+    store: &mut Store<PluginState>,
+    ctx: CallContext<'_>,
+    numbers: &[String],
+) -> wasmtime::Result<Result<BatchResults<c::TakeOutcome>, Returned>> {
+    let numbers_ref: Vec<&str> = numbers.iter().map(String::as_str).collect();
+    let i = pre.instantiate_async(&mut *store).await?;
+    let r = i
+        .mallhost_connector_connector()
+        .call_take_orders(store, context(ctx), &numbers_ref)
+        .await?;
+    Ok(check_count("orders", r.len(), numbers.len()).map(|()| take_results(r)))
+}
+
+pub(super) async fn push_shipments(
+    pre: &MallConnectorPre<PluginState>,
+    store: &mut Store<PluginState>,
+    ctx: CallContext<'_>,
+    shipments: &[c::Shipment],
+) -> wasmtime::Result<Result<BatchResults<()>, Returned>> {
+    let wit: Vec<_> = shipments.iter().map(shipment).collect();
+    let i = pre.instantiate_async(&mut *store).await?;
+    let r = i
+        .mallhost_connector_connector()
+        .call_push_shipments(store, context(ctx), &wit)
+        .await?;
+    Ok(check_count("shipments", r.len(), shipments.len()).map(|()| push_results(r)))
+}
 
 impl wit::Host for PluginState {}
 
@@ -97,7 +207,7 @@ fn malformed(field: impl Into<String>, message: impl Into<String>) -> Malformed 
 }
 
 /// Approximate bytes of a fetched page (strings counted), for the return-size limit.
-pub(crate) fn page_size(p: &wit::FetchPage) -> usize {
+fn page_size(p: &wit::FetchPage) -> usize {
     p.orders
         .iter()
         .map(|o| o.body.len() + o.mall_order_number.len() + 8)
@@ -110,7 +220,7 @@ pub(crate) fn page_size(p: &wit::FetchPage) -> usize {
 }
 
 /// Approximate bytes of a mapped order (strings counted), for the return-size limit.
-pub(crate) fn order_size(o: &wit::Order) -> usize {
+fn order_size(o: &wit::Order) -> usize {
     let addr = |a: &wit::Address| {
         a.name.len()
             + a.name_kana.len()
@@ -139,21 +249,14 @@ pub(crate) fn order_size(o: &wit::Order) -> usize {
             .sum::<usize>()
 }
 
-pub(crate) fn info(i: wit::PluginInfo) -> c::PluginInfo {
-    c::PluginInfo {
-        mall_id: i.mall_id,
-        mall_name: i.mall_name,
-        plugin_version: i.plugin_version,
-        contract_version: i.contract_version,
-        csv_order_key: i.csv_order_key,
+fn context(ctx: CallContext<'_>) -> wit::CallContext<'_> {
+    wit::CallContext {
+        shop_id: ctx.shop_id,
+        base_url: ctx.base_url,
     }
 }
 
-pub(crate) fn call_context<'a>(shop_id: &'a str, base_url: &'a str) -> wit::CallContext<'a> {
-    wit::CallContext { shop_id, base_url }
-}
-
-pub(crate) fn fetch_request(w: c::Window, cursor: Option<&str>) -> wit::FetchRequest<'_> {
+fn fetch_request(w: c::Window, cursor: Option<&str>) -> wit::FetchRequest<'_> {
     wit::FetchRequest {
         window: wit::Window {
             start: w.start.timestamp(),
@@ -177,7 +280,7 @@ fn source_to(s: m::OrderSource) -> wit::OrderSource {
     }
 }
 
-pub(crate) fn fetch_page(p: wit::FetchPage) -> c::FetchPage {
+fn fetch_page(p: wit::FetchPage) -> c::FetchPage {
     c::FetchPage {
         orders: p.orders.into_iter().map(raw_from).collect(),
         skipped: p
@@ -203,7 +306,7 @@ fn raw_from(r: wit::RawOrderResult) -> c::RawOrder {
     }
 }
 
-pub(crate) fn raw_to(r: &c::RawOrder) -> wit::RawOrderParam<'_> {
+fn raw_to(r: &c::RawOrder) -> wit::RawOrderParam<'_> {
     wit::RawOrderParam {
         mall_order_number: &r.mall_order_number,
         source: source_to(r.source),
@@ -211,7 +314,7 @@ pub(crate) fn raw_to(r: &c::RawOrder) -> wit::RawOrderParam<'_> {
     }
 }
 
-pub(crate) fn error(e: wit::ConnectorError) -> c::ConnectorError {
+fn error(e: wit::ConnectorError) -> c::ConnectorError {
     match e {
         wit::ConnectorError::Auth(message) => c::ConnectorError::Auth { message },
         wit::ConnectorError::RateLimited(retry_after_secs) => {
@@ -231,9 +334,7 @@ pub(crate) fn error(e: wit::ConnectorError) -> c::ConnectorError {
     }
 }
 
-pub(crate) fn take_results(
-    rs: Vec<wit::TakeResult>,
-) -> Vec<(String, Result<c::TakeOutcome, c::ConnectorError>)> {
+fn take_results(rs: Vec<wit::TakeResult>) -> BatchResults<c::TakeOutcome> {
     rs.into_iter()
         .map(|r| {
             let outcome = match r.outcome {
@@ -246,15 +347,13 @@ pub(crate) fn take_results(
         .collect()
 }
 
-pub(crate) fn push_results(
-    rs: Vec<wit::PushResult>,
-) -> Vec<(String, Result<(), c::ConnectorError>)> {
+fn push_results(rs: Vec<wit::PushResult>) -> BatchResults<()> {
     rs.into_iter()
         .map(|r| (r.mall_order_number, r.outcome.map_err(error)))
         .collect()
 }
 
-pub(crate) fn shipment(s: &c::Shipment) -> wit::Shipment<'_> {
+fn shipment(s: &c::Shipment) -> wit::Shipment<'_> {
     wit::Shipment {
         mall_order_number: &s.mall_order_number,
         carrier_id: &s.carrier_id,
@@ -291,7 +390,7 @@ fn address(a: wit::Address) -> m::Address {
 }
 
 /// Converts a mapped order; conversion tables and product names are applied later by the host.
-pub(crate) fn order(o: wit::Order) -> Result<m::Order, Malformed> {
+fn order(o: wit::Order) -> Result<m::Order, Malformed> {
     let deliveries = o
         .deliveries
         .into_iter()

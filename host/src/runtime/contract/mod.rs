@@ -1,0 +1,179 @@
+//! The one seam between the host and the WIT contract versions. A plugin is bound to the
+//! newest version its component implements ([`Contract::bind`]); every export is then called
+//! through one method of [`Contract`] that takes and returns the host's own types
+//! ([`crate::connector`], [`crate::model`]). Each version's module does its own conversions and
+//! checks what the plugin returned (size, result counts, well-formed values), so no other file
+//! of the host names a contract version.
+//!
+//! Adding a version: a sibling module with its `bindgen!`, a [`Contract`] variant, an arm in
+//! each method, and a line in [`add_to_linker`] and [`Contract::bind`]. Plugins built against
+//! the older versions keep working, as in Zed's extension host.
+
+mod v0_1_0;
+
+use wasmtime::Store;
+use wasmtime::component::{Component, Linker};
+
+use crate::capabilities::PluginState;
+use crate::connector::{
+    ConnectorError, FetchPage, PluginInfo, RawOrder, Shipment, TakeOutcome, Window,
+};
+use crate::model::Order;
+
+/// Contract versions this host implements, newest first.
+pub const SUPPORTED: &[&str] = &[v0_1_0::VERSION];
+
+/// What a shop's call carries besides its arguments.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CallContext<'a> {
+    /// The shop the call is for.
+    pub shop_id: &'a str,
+    /// The shop's API base URL.
+    pub base_url: &'a str,
+}
+
+/// Why a call's return cannot be used as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Returned {
+    /// The plugin reported an error (the mall's or its own).
+    Connector(ConnectorError),
+    /// The plugin returned something malformed or over a limit.
+    Malformed(String),
+}
+
+/// Per-order results of a batch call, keyed by the mall's order number.
+pub type BatchResults<T> = Vec<(String, Result<T, ConnectorError>)>;
+
+/// A plugin's component, bound to the contract version it implements.
+pub(crate) enum Contract {
+    /// `mallhost:connector@0.1.0`.
+    V0_1_0(v0_1_0::MallConnectorPre<PluginState>),
+}
+
+/// Adds the host side of every supported contract version to `linker`.
+pub(crate) fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
+    v0_1_0::add_to_linker(linker)
+}
+
+impl Contract {
+    /// Binds a component to the newest contract version it implements, or says why none fits.
+    pub(crate) fn bind(
+        linker: &Linker<PluginState>,
+        component: &Component,
+    ) -> Result<Contract, String> {
+        let pre = linker
+            .instantiate_pre(component)
+            .map_err(|e| format!("{e:#}"))?;
+        v0_1_0::MallConnectorPre::new(pre)
+            .map(Contract::V0_1_0)
+            .map_err(|e| format!("{e:#}"))
+    }
+
+    /// The version bound.
+    pub(crate) fn version(&self) -> &'static str {
+        match self {
+            Contract::V0_1_0(_) => v0_1_0::VERSION,
+        }
+    }
+
+    /// `info`: what the plugin says it is.
+    pub(crate) async fn info(
+        &self,
+        store: &mut Store<PluginState>,
+    ) -> wasmtime::Result<Result<PluginInfo, Returned>> {
+        match self {
+            Contract::V0_1_0(pre) => v0_1_0::info(pre, store).await,
+        }
+    }
+
+    /// `fetch-orders`: one page of new orders.
+    pub(crate) async fn fetch_orders(
+        &self,
+        store: &mut Store<PluginState>,
+        ctx: CallContext<'_>,
+        window: Window,
+        cursor: Option<&str>,
+        max_return: usize,
+    ) -> wasmtime::Result<Result<FetchPage, Returned>> {
+        match self {
+            Contract::V0_1_0(pre) => {
+                v0_1_0::fetch_orders(pre, store, ctx, window, cursor, max_return).await
+            }
+        }
+    }
+
+    /// `map-orders`: one result per record, in order.
+    pub(crate) async fn map_orders(
+        &self,
+        store: &mut Store<PluginState>,
+        raws: &[RawOrder],
+        max_return: usize,
+    ) -> wasmtime::Result<Result<Vec<Result<Order, Returned>>, Returned>> {
+        match self {
+            Contract::V0_1_0(pre) => v0_1_0::map_orders(pre, store, raws, max_return).await,
+        }
+    }
+
+    /// `take-orders`: one result per order number.
+    pub(crate) async fn take_orders(
+        &self,
+        store: &mut Store<PluginState>,
+        ctx: CallContext<'_>,
+        numbers: &[String],
+    ) -> wasmtime::Result<Result<BatchResults<TakeOutcome>, Returned>> {
+        match self {
+            Contract::V0_1_0(pre) => v0_1_0::take_orders(pre, store, ctx, numbers).await,
+        }
+    }
+
+    /// `push-shipments`: one result per shipment.
+    pub(crate) async fn push_shipments(
+        &self,
+        store: &mut Store<PluginState>,
+        ctx: CallContext<'_>,
+        shipments: &[Shipment],
+    ) -> wasmtime::Result<Result<BatchResults<()>, Returned>> {
+        match self {
+            Contract::V0_1_0(pre) => v0_1_0::push_shipments(pre, store, ctx, shipments).await,
+        }
+    }
+}
+
+/// A batch result list that answers more entries than were asked for is malformed.
+fn check_count(what: &str, got: usize, asked: usize) -> Result<(), Returned> {
+    if got > asked {
+        return Err(Returned::Malformed(format!(
+            "returned {got} results for {asked} {what}"
+        )));
+    }
+    Ok(())
+}
+
+/// A return over the call's size limit is refused whole.
+fn check_size(got: usize, limit: usize) -> Result<(), Returned> {
+    if got > limit {
+        return Err(Returned::Malformed(
+            super::LimitExceeded::Return { got, limit }.to_string(),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn more_results_than_asked_is_malformed_not_too_big() {
+        assert_eq!(check_count("orders", 2, 2), Ok(()));
+        assert_eq!(
+            check_count("orders", 3, 2),
+            Err(Returned::Malformed(
+                "returned 3 results for 2 orders".into()
+            ))
+        );
+        assert!(
+            matches!(check_size(11, 10), Err(Returned::Malformed(m)) if m.contains("limit of 10"))
+        );
+    }
+}
