@@ -214,7 +214,8 @@ async fn run() -> anyhow::Result<()> {
     let report = syncer.fetch(&shop, syncer.days_window(&shop)).await?;
     let took = t.elapsed();
     anyhow::ensure!(
-        report.stored.len() == ORDERS as usize && report.take.taken.len() == ORDERS as usize
+        report.ingested.stored.len() == ORDERS as usize
+            && report.take.taken.len() == ORDERS as usize
     );
     rows.push((
         "fetch + store + take of 10,000 orders (emulator, no rate limit)".into(),

@@ -20,7 +20,7 @@ async fn a_full_fetch_stores_converts_and_takes() {
 
     // 24 plain + add-on + multi-delivery = 26 new orders; the test order and the two recent
     // ones are left out; the taken and shipped ones are not new.
-    assert_eq!(report.stored.len(), 26, "{report:#?}");
+    assert_eq!(report.ingested.stored.len(), 26, "{report:#?}");
     assert_eq!(report.skipped_test.len(), 1);
     assert_eq!(
         report.skipped_too_recent.len(),
@@ -33,7 +33,7 @@ async fn a_full_fetch_stores_converts_and_takes() {
     assert_eq!(report.plugin, "dshopping@0.1.0");
 
     // Every stored order moved to 出荷指示待ち on the mall.
-    for n in &report.stored {
+    for n in &report.ingested.stored {
         assert_eq!(
             env.emu.status_of(n),
             Some(Status::ShipInstructionWait),
@@ -68,7 +68,7 @@ async fn a_full_fetch_stores_converts_and_takes() {
     assert!(all.iter().all(|o| o.take_state == TakeState::Taken));
 
     // Conversion tables applied; product names missing (no master yet) and counted.
-    let one = &report.stored[0];
+    let one = &report.ingested.stored[0];
     let d = env.store.order_detail("dshop", one).await.unwrap();
     let delivery = &d.order.deliveries[0];
     assert!(
@@ -92,13 +92,13 @@ async fn fetching_twice_stores_nothing_twice() {
     let syncer = env.syncer();
     let w = syncer.days_window(env.shop());
     let first = syncer.fetch(env.shop(), w).await.unwrap();
-    assert_eq!(first.stored.len(), 5);
+    assert_eq!(first.ingested.stored.len(), 5);
     // The mall lists one again as new (as if the take had been lost): fetched again, stored
     // once, taken again.
     let again = env.order_placed(2, 62);
     let second = syncer.fetch(env.shop(), w).await.unwrap();
-    assert!(second.stored.is_empty(), "{second:#?}");
-    assert_eq!(second.already_stored, vec![again.clone()]);
+    assert!(second.ingested.stored.is_empty(), "{second:#?}");
+    assert_eq!(second.ingested.already_stored, vec![again.clone()]);
     assert_eq!(second.take.taken, vec![again]);
     assert_eq!(env.stored_count().await, 5);
     let lines: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM order_lines")
@@ -117,7 +117,7 @@ async fn an_order_is_fetched_only_once_it_is_ten_minutes_old() {
         .fetch(env.shop(), syncer.days_window(env.shop()))
         .await
         .unwrap();
-    assert!(report.stored.is_empty());
+    assert!(report.ingested.stored.is_empty());
     assert_eq!(
         env.emu.status_of(&n),
         Some(Status::OrderConfirmWait),
@@ -128,7 +128,7 @@ async fn an_order_is_fetched_only_once_it_is_ten_minutes_old() {
         .fetch(env.shop(), syncer.days_window(env.shop()))
         .await
         .unwrap();
-    assert_eq!(report.stored, vec![n.clone()]);
+    assert_eq!(report.ingested.stored, vec![n.clone()]);
     assert_eq!(env.emu.status_of(&n), Some(Status::ShipInstructionWait));
 }
 
@@ -163,7 +163,7 @@ async fn a_date_range_fetch_takes_only_that_range_and_refuses_nonsense() {
     let today = mallhost::time::jst_date(now);
     let w = syncer.range_window(env.shop(), today, today).unwrap();
     let report = syncer.fetch(env.shop(), w).await.unwrap();
-    assert_eq!(report.stored, vec![recent]);
+    assert_eq!(report.ingested.stored, vec![recent]);
     assert_eq!(env.emu.status_of(&old), Some(Status::OrderConfirmWait));
 
     let tomorrow = today.succ_opt().unwrap();
@@ -188,7 +188,7 @@ async fn many_pages_are_fetched_completely() {
         .fetch(env.shop(), syncer.days_window(env.shop()))
         .await
         .unwrap();
-    assert_eq!(report.stored.len(), 250);
+    assert_eq!(report.ingested.stored.len(), 250);
     assert!(report.pages >= 3, "{}", report.pages);
     assert_eq!(report.take.taken.len(), 250);
     assert_eq!(env.emu.status_counts().get("出荷指示待ち"), Some(&250));

@@ -16,7 +16,7 @@ async fn a_failed_take_leaves_the_order_stored_and_pending_until_the_next_run() 
         .fetch(env.shop(), syncer.days_window(env.shop()))
         .await
         .unwrap();
-    assert_eq!(report.stored, vec![n.clone()]);
+    assert_eq!(report.ingested.stored, vec![n.clone()]);
     assert_eq!(report.take.failed.len(), 1);
     assert!(
         report.take.failed[0].message.contains("temporary failure"),
@@ -49,7 +49,7 @@ async fn a_failed_take_leaves_the_order_stored_and_pending_until_the_next_run() 
         .fetch(env.shop(), syncer.days_window(env.shop()))
         .await
         .unwrap();
-    assert!(report.stored.is_empty());
+    assert!(report.ingested.stored.is_empty());
     assert_eq!(report.take.taken, vec![n.clone()]);
     assert_eq!(env.emu.status_of(&n), Some(Status::ShipInstructionWait));
     assert_eq!(env.stored_count().await, 1);
@@ -119,7 +119,7 @@ async fn rate_limits_are_waited_out_and_the_fetch_completes() {
         env.emu.rate_limited_count() > 0,
         "the emulator did refuse some requests"
     );
-    assert_eq!(report.stored.len(), 250);
+    assert_eq!(report.ingested.stored.len(), 250);
     assert_eq!(report.take.taken.len(), 250);
     assert!(report.take.failed.is_empty());
 }
@@ -134,7 +134,7 @@ async fn a_transient_search_failure_is_retried() {
         .fetch(env.shop(), syncer.days_window(env.shop()))
         .await
         .unwrap();
-    assert_eq!(report.stored, vec![n]);
+    assert_eq!(report.ingested.stored, vec![n]);
     assert_eq!(env.emu.request_count(Endpoint::SearchOrders), 3);
 }
 

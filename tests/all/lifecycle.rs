@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-use mallhost::runtime::{PluginDir, PluginLimits, Runtime, RuntimeError};
+use mallhost::runtime::{CompiledCache, PluginDir, PluginLimits, Runtime, RuntimeError};
 use mallhost_tests::{Options, TestEnv, dshopping_variant, plugin_path, variant, write_plugin};
 
 #[tokio::test]
@@ -92,7 +92,7 @@ async fn a_restart_loads_the_compiled_cache_and_rollback_returns_the_previous_ve
 
     let rt = Runtime::new(clock.clone(), PluginLimits::default())
         .unwrap()
-        .with_cache(dir.cache());
+        .with_cache(CompiledCache::new(root.join(".cache")));
     let p1 = dir.install(&rt, &v1, None).await.unwrap();
     let p2 = dir.install(&rt, &v2, None).await.unwrap();
     assert!(!p2.from_cache());
@@ -101,19 +101,25 @@ async fn a_restart_loads_the_compiled_cache_and_rollback_returns_the_previous_ve
     // A restart: the active plugin comes from the compiled cache.
     let rt2 = Runtime::new(clock.clone(), PluginLimits::default())
         .unwrap()
-        .with_cache(dir.cache());
+        .with_cache(CompiledCache::new(root.join(".cache")));
     let loaded = dir.load(&rt2).await.unwrap();
     assert_eq!(loaded.len(), 1);
     assert_eq!(loaded[0].digest(), p2.digest());
     assert!(loaded[0].from_cache(), "no recompilation after a restart");
 
     // Rollback: the folder's index and a running host both return to v1.
-    let file = dir.rollback("dshopping").unwrap();
-    let back = rt2.load_file(&file).await.unwrap();
+    let back = dir.rollback(&rt2, "dshopping").await.unwrap();
     assert_eq!(back.digest(), p1.digest());
     assert_eq!(rt2.plugin("dshopping").unwrap().digest(), p1.digest());
+    let rt3 = Runtime::new(clock.clone(), PluginLimits::default()).unwrap();
+    let after_restart = dir.load(&rt3).await.unwrap();
+    assert_eq!(
+        after_restart[0].digest(),
+        p1.digest(),
+        "the index says v1 too"
+    );
     assert!(matches!(
-        dir.rollback("dshopping"),
+        dir.rollback(&rt2, "dshopping").await,
         Err(RuntimeError::NoPrevious { .. })
     ));
 }
@@ -185,7 +191,10 @@ async fn swapping_the_plugin_during_a_sync_drops_and_doubles_nothing() {
         "swapped {} times",
         swaps.load(Ordering::SeqCst)
     );
-    assert_eq!(first.stored.len() + second.stored.len(), 600);
+    assert_eq!(
+        first.ingested.stored.len() + second.ingested.stored.len(),
+        600
+    );
     assert_eq!(env.stored_count().await, 600, "every order stored once");
     assert_eq!(env.emu.acknowledged_ok(), 600, "every order taken once");
     assert_eq!(env.emu.status_counts().get("出荷指示待ち"), Some(&600));

@@ -133,8 +133,9 @@ async fn an_unknown_label_is_stored_raw_warned_and_listed() {
         .fetch(env.shop(), syncer.days_window(env.shop()))
         .await
         .unwrap();
-    assert_eq!(r.stored, vec![n.clone()], "not blocked");
+    assert_eq!(r.ingested.stored, vec![n.clone()], "not blocked");
     let kinds: Vec<_> = r
+        .ingested
         .unknown_labels
         .iter()
         .map(|u| (u.kind, u.label.as_str()))
@@ -226,14 +227,14 @@ async fn overlapping_windows_store_a_boundary_order_once() {
     let first = syncer.days_window(env.shop());
     let at_boundary = env.emu.add_plain_order(7, first.end.timestamp() - 600);
     let r1 = syncer.fetch(env.shop(), first).await.unwrap();
-    assert_eq!(r1.stored, vec![at_boundary.clone()]);
+    assert_eq!(r1.ingested.stored, vec![at_boundary.clone()]);
     // The next run's window overlaps the first by most of a week.
     env.clock.advance(chrono::Duration::minutes(15));
     let second = syncer.days_window(env.shop());
     assert!(second.start < first.end);
     let r2 = syncer.fetch(env.shop(), second).await.unwrap();
     assert!(
-        r2.stored.is_empty() && r2.already_stored.is_empty(),
+        r2.ingested.stored.is_empty() && r2.ingested.already_stored.is_empty(),
         "taken, so not new any more"
     );
     assert_eq!(env.stored_count().await, 1);

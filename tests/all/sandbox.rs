@@ -80,7 +80,10 @@ async fn hostile_fetch(env: &TestEnv, shop: &ShopConfig) -> CallError {
         .fetch(env.shop(), syncer.days_window(env.shop()))
         .await
         .unwrap();
-    assert!(r.stored.contains(&n), "d Shopping still works after {text}");
+    assert!(
+        r.ingested.stored.contains(&n),
+        "d Shopping still works after {text}"
+    );
     // And the next call of the hostile plugin works.
     let ok = self::shop(env, "ok", "https://ok.example", false);
     assert!(

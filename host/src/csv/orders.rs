@@ -13,7 +13,7 @@ use crate::connector::RawOrder;
 use crate::model::{OrderSource, TakeState};
 use crate::runtime::Runtime;
 use crate::store::Store;
-use crate::sync::{UnknownLabel, convert};
+use crate::sync::ingest::{self, Ingested};
 
 /// What an order import did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -24,16 +24,11 @@ pub struct OrderImport {
     pub rows: usize,
     /// Orders in the file.
     pub orders: usize,
-    /// Stored for the first time.
-    pub stored: Vec<String>,
-    /// Already stored (not stored twice).
-    pub already_stored: Vec<String>,
-    /// Stored on hold, with the reason.
-    pub held: Vec<crate::model::OrderNote>,
+    /// What was stored.
+    #[serde(flatten)]
+    pub ingested: Ingested,
     /// Orders or rows not imported (the line is the order's first row).
     pub errors: Vec<RowError>,
-    /// Labels the conversion tables lack.
-    pub unknown_labels: Vec<UnknownLabel>,
 }
 
 /// Orders stored per transaction.
@@ -133,10 +128,7 @@ pub async fn import(
             body: csv_text(&table.header, rows),
         };
         match connector.map_order(&raw).await {
-            Ok(mut o) => {
-                report.unknown_labels.extend(convert(shop, &mut o));
-                mapped.push(o);
-            }
+            Ok(o) => mapped.push((first_line, o)),
             Err(e) => report.errors.push(RowError {
                 line: first_line,
                 key: Some(number.clone()),
@@ -144,20 +136,24 @@ pub async fn import(
             }),
         }
     }
-    for chunk in mapped.chunks(BATCH) {
-        let out = store
-            .store_orders(
-                &shop.id,
-                &shop.mall,
-                chunk,
-                shop.stored_status,
-                TakeState::NotNeeded,
-                now,
-            )
-            .await?;
-        report.stored.extend(out.inserted);
-        report.already_stored.extend(out.existing);
-        report.held.extend(out.held);
+    while !mapped.is_empty() {
+        let chunk: Vec<(usize, crate::model::Order)> =
+            mapped.drain(..BATCH.min(mapped.len())).collect();
+        let lines: Vec<(usize, String)> = chunk
+            .iter()
+            .map(|(l, o)| (*l, o.mall_order_number.clone()))
+            .collect();
+        let prepared = ingest::prepare(shop, chunk.into_iter().map(|(_, o)| o).collect());
+        for n in &prepared.test_orders {
+            let line = lines.iter().find(|(_, k)| k == n).map_or(0, |(l, _)| *l);
+            report.errors.push(RowError {
+                line,
+                key: Some(n.clone()),
+                reason: "a test-environment order (検証環境); not stored".into(),
+            });
+        }
+        let done = ingest::ingest(store, shop, prepared, TakeState::NotNeeded, now).await?;
+        report.ingested.extend(done);
     }
     progress(total, total);
     report.errors.sort_by_key(|e| e.line);

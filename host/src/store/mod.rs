@@ -5,8 +5,8 @@
 mod orders;
 mod pushes;
 
-pub use orders::{OrderDetail, OrderFilter, OrderSummary, ShippingUpdate, StoreOutcome};
-pub use pushes::{ExportCandidate, PushOutcome};
+pub use orders::{NewOrder, OrderDetail, OrderFilter, OrderSummary, ShippingUpdate, StoreOutcome};
+pub use pushes::{ExportCandidate, LastPush, PushOutcome, PushRecord};
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -61,8 +61,44 @@ pub struct ExportCandidate {
     pub updated_at: DateTime<Utc>,
     /// For a multi-delivery order: the deliveries without a tracking number.
     pub untracked_deliveries: Vec<u32>,
-    /// The last push: outcome, carrier, tracking number, ship date, error.
-    pub last_push: Option<(PushOutcome, String, String, NaiveDate, Option<String>)>,
+    /// The last push attempt, if any.
+    pub last_push: Option<LastPush>,
+}
+
+/// The last push attempt of an order: what was sent and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastPush {
+    /// How it ended.
+    pub outcome: PushOutcome,
+    /// The merchant's carrier sent.
+    pub carrier: String,
+    /// The tracking number sent.
+    pub tracking_number: String,
+    /// The ship date sent.
+    pub ship_date: NaiveDate,
+    /// The mall's or the network's error, if it did not end well.
+    pub error: Option<String>,
+}
+
+/// One push attempt to record, and what it changes on the order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushRecord<'a> {
+    /// The order's row id.
+    pub order_id: i64,
+    /// The merchant's carrier.
+    pub carrier: &'a str,
+    /// The mall's carrier id sent.
+    pub carrier_id: &'a str,
+    /// The tracking number sent.
+    pub tracking_number: &'a str,
+    /// The ship date sent.
+    pub ship_date: NaiveDate,
+    /// How it ended.
+    pub outcome: PushOutcome,
+    /// The error, if it did not end well.
+    pub error: Option<&'a str>,
+    /// The status the order moves to with this record (decided by the caller), if any.
+    pub status_after: Option<OrderStatus>,
 }
 
 impl Store {
@@ -110,14 +146,14 @@ impl Store {
                 let updated_s: String = r.try_get("updated_at")?;
                 let last_push = match r.try_get::<Option<String>, _>("p_outcome")? {
                     None => None,
-                    Some(o) => Some((
-                        PushOutcome::from_id(&o)
+                    Some(o) => Some(LastPush {
+                        outcome: PushOutcome::from_id(&o)
                             .ok_or_else(|| corrupt("shipment_pushes", "outcome", &n, &o))?,
-                        r.try_get("p_carrier")?,
-                        r.try_get("p_tracking")?,
-                        date("ship_date", r.try_get("p_date")?)?.unwrap_or_default(),
-                        r.try_get("p_error")?,
-                    )),
+                        carrier: r.try_get("p_carrier")?,
+                        tracking_number: r.try_get("p_tracking")?,
+                        ship_date: date("ship_date", r.try_get("p_date")?)?.unwrap_or_default(),
+                        error: r.try_get("p_error")?,
+                    }),
                 };
                 let untracked: Option<String> = r.try_get("untracked")?;
                 let untracked_deliveries = untracked
@@ -149,17 +185,11 @@ impl Store {
             .collect()
     }
 
-    /// Records a push attempt; an accepted one also marks the order shipped (出荷済み).
-    #[allow(clippy::too_many_arguments)]
+    /// Records a push attempt with a history row, and moves the order to the record's
+    /// `status_after` in the same transaction.
     pub async fn record_push(
         &self,
-        order_id: i64,
-        carrier: &str,
-        carrier_id: &str,
-        tracking: &str,
-        ship_date: NaiveDate,
-        outcome: PushOutcome,
-        error: Option<&str>,
+        r: &PushRecord<'_>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -167,34 +197,36 @@ impl Store {
             "INSERT INTO shipment_pushes (order_id, carrier, carrier_id, tracking_number, ship_date,
                 attempted_at, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
-        .bind(order_id)
-        .bind(carrier)
-        .bind(carrier_id)
-        .bind(tracking)
-        .bind(ship_date.to_string())
+        .bind(r.order_id)
+        .bind(r.carrier)
+        .bind(r.carrier_id)
+        .bind(r.tracking_number)
+        .bind(r.ship_date.to_string())
         .bind(to_db(now))
-        .bind(outcome.id())
-        .bind(error)
+        .bind(r.outcome.id())
+        .bind(r.error)
         .execute(&mut *tx)
         .await?;
-        let detail = match (outcome, error) {
-            (PushOutcome::Ok, _) => {
-                format!("shipment sent to the mall: carrier id {carrier_id}, tracking {tracking}")
-            }
-            (_, e) => format!("shipment push {}: {}", outcome.id(), e.unwrap_or("")),
+        let detail = match (r.outcome, r.error) {
+            (PushOutcome::Ok, _) => format!(
+                "shipment sent to the mall: carrier id {}, tracking {}",
+                r.carrier_id, r.tracking_number
+            ),
+            (_, e) => format!("shipment push {}: {}", r.outcome.id(), e.unwrap_or("")),
         };
-        if outcome == PushOutcome::Ok {
-            sqlx::query("UPDATE orders SET status = 'shipped', updated_at = ? WHERE id = ?")
+        if let Some(status) = r.status_after {
+            sqlx::query("UPDATE orders SET status = ?, updated_at = ? WHERE id = ?")
+                .bind(status.id())
                 .bind(to_db(now))
-                .bind(order_id)
+                .bind(r.order_id)
                 .execute(&mut *tx)
                 .await?;
         }
         history(
             &mut tx,
-            order_id,
+            r.order_id,
             now,
-            &format!("push_{}", outcome.id()),
+            &format!("push_{}", r.outcome.id()),
             &detail,
         )
         .await?;

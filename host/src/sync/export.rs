@@ -127,15 +127,15 @@ pub fn judge(
     if c.take_state == TakeState::Pending {
         return Err(Exclusion::NotTaken);
     }
-    if let Some((outcome, p_carrier, p_tracking, p_date, p_error)) = &c.last_push {
-        let same = p_carrier == carrier && p_tracking == tracking && *p_date == ship_date;
-        match outcome {
-            PushOutcome::Ok if p_carrier == carrier && p_tracking == tracking => {
+    if let Some(p) = &c.last_push {
+        let same_number = p.carrier == carrier && p.tracking_number == tracking;
+        match p.outcome {
+            PushOutcome::Ok if same_number => {
                 return Err(Exclusion::AlreadyExported);
             }
-            PushOutcome::Rejected if same && !retry_rejected => {
+            PushOutcome::Rejected if same_number && p.ship_date == ship_date && !retry_rejected => {
                 return Err(Exclusion::RejectedBefore {
-                    message: p_error.clone().unwrap_or_default(),
+                    message: p.error.clone().unwrap_or_default(),
                 });
             }
             _ => {}
@@ -156,6 +156,7 @@ pub fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::LastPush;
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()
@@ -272,13 +273,13 @@ mod tests {
     #[test]
     fn pushes_are_not_repeated_unless_the_data_changed() {
         let pushed = |outcome| {
-            Some((
+            Some(LastPush {
                 outcome,
-                "yamato".to_string(),
-                "123456789013".to_string(),
-                today(),
-                Some("bad".to_string()),
-            ))
+                carrier: "yamato".to_string(),
+                tracking_number: "123456789013".to_string(),
+                ship_date: today(),
+                error: Some("bad".to_string()),
+            })
         };
         let c = ExportCandidate {
             last_push: pushed(PushOutcome::Ok),

@@ -8,9 +8,11 @@
 //! 3. **export**: push the shipments of orders meeting the export rules ([`export`]) and record
 //!    every result.
 //!
-//! Rate limits and transient faults are retried by [`retry`] under the configured policy.
+//! Rate limits and transient faults are retried by [`retry`] under the configured policy. Every
+//! mapped order, fetched or imported, goes through [`ingest`].
 
 pub mod export;
+pub mod ingest;
 mod retry;
 pub mod scheduler;
 
@@ -19,12 +21,13 @@ use serde::Serialize;
 
 use crate::config::{ShopConfig, SyncPolicy};
 use crate::connector::{SkipReason, TakeOutcome, Window};
-use crate::model::{Order, OrderNote, TakeState};
+use crate::model::{OrderNote, OrderStatus, TakeState};
 use crate::runtime::{CallError, Runtime};
-use crate::store::{PushOutcome, Store, StoreError};
+use crate::store::{PushOutcome, PushRecord, Store, StoreError};
 use crate::time::{SharedClock, jst_date, jst_day_end, jst_day_start};
 
 pub use export::{Eligible, Exclusion};
+pub use ingest::{Ingested, UnknownLabel, convert};
 
 /// How many orders one take or push call carries (the plugin batches further for its mall).
 const CALL_CHUNK: usize = 500;
@@ -59,17 +62,6 @@ pub enum SyncError {
     },
 }
 
-/// A label of an order the conversion tables do not know.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct UnknownLabel {
-    /// The order.
-    pub mall_order_number: String,
-    /// `delivery_method` or `time_slot`.
-    pub kind: &'static str,
-    /// The mall's label.
-    pub label: String,
-}
-
 /// What a fetch did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FetchReport {
@@ -83,20 +75,15 @@ pub struct FetchReport {
     pub pages: u32,
     /// Orders the mall returned as new.
     pub fetched: usize,
-    /// Stored for the first time.
-    pub stored: Vec<String>,
-    /// Already stored before (not stored twice).
-    pub already_stored: Vec<String>,
-    /// Stored on hold, with the reason.
-    pub held: Vec<crate::model::OrderNote>,
+    /// What was stored.
+    #[serde(flatten)]
+    pub ingested: Ingested,
     /// Left out: from the test environment.
     pub skipped_test: Vec<String>,
     /// Left out for now: too recent (fetched by a later run).
     pub skipped_too_recent: Vec<String>,
     /// Could not be mapped, with the error naming the field; left on the mall untaken.
     pub invalid: Vec<crate::model::OrderNote>,
-    /// Labels the conversion tables lack (stored with the raw label).
-    pub unknown_labels: Vec<UnknownLabel>,
     /// The take that followed.
     pub take: TakeReport,
 }
@@ -276,15 +263,11 @@ impl<'a> Syncer<'a> {
                     SkipReason::TooRecent => report.skipped_too_recent.push(n),
                 }
             }
-            let mut orders = Vec::with_capacity(page.orders.len());
             let mapped = connector.map_orders(&page.orders).await.map_err(call_err)?;
+            let mut orders = Vec::with_capacity(page.orders.len());
             for (raw, result) in page.orders.iter().zip(mapped) {
                 match result {
-                    Ok(o) if o.flags.test_order => report.skipped_test.push(o.mall_order_number),
-                    Ok(mut o) => {
-                        report.unknown_labels.extend(convert(shop, &mut o));
-                        orders.push(o);
-                    }
+                    Ok(o) => orders.push(o),
                     Err(e) => {
                         tracing::warn!(
                             "shop {}: order {} not stored: {e}",
@@ -297,28 +280,27 @@ impl<'a> Syncer<'a> {
                     }
                 }
             }
-            let outcome = self
-                .store
-                .store_orders(
-                    &shop.id,
-                    &shop.mall,
-                    &orders,
-                    shop.stored_status,
-                    TakeState::Pending,
-                    self.clock.now(),
-                )
-                .await
-                .map_err(store_err)?;
+            let prepared = ingest::prepare(shop, orders);
+            report
+                .skipped_test
+                .extend(prepared.test_orders.iter().cloned());
+            let done = ingest::ingest(
+                self.store,
+                shop,
+                prepared,
+                TakeState::Pending,
+                self.clock.now(),
+            )
+            .await
+            .map_err(store_err)?;
             tracing::info!(
                 "shop {}: page {} — {} new, {} already stored",
                 shop.id,
                 report.pages,
-                outcome.inserted.len(),
-                outcome.existing.len()
+                done.stored.len(),
+                done.already_stored.len()
             );
-            report.stored.extend(outcome.inserted);
-            report.already_stored.extend(outcome.existing);
-            report.held.extend(outcome.held);
+            report.ingested.extend(done);
             cursor = page.next_cursor;
             if cursor.is_none() {
                 break;
@@ -462,17 +444,19 @@ impl<'a> Syncer<'a> {
                     Err(e) => (PushOutcome::Rejected, Some(e.to_string())),
                 };
                 let error = error.as_deref();
+                let record = PushRecord {
+                    order_id: e.order_id,
+                    carrier: &e.carrier,
+                    carrier_id: &e.shipment.carrier_id,
+                    tracking_number: &e.shipment.tracking_number,
+                    ship_date: e.shipment.shipped_date,
+                    outcome,
+                    error,
+                    // An accepted shipment is shipped (出荷済み) here as on the mall.
+                    status_after: (outcome == PushOutcome::Ok).then_some(OrderStatus::Shipped),
+                };
                 self.store
-                    .record_push(
-                        e.order_id,
-                        &e.carrier,
-                        &e.shipment.carrier_id,
-                        &e.shipment.tracking_number,
-                        e.shipment.shipped_date,
-                        outcome,
-                        error,
-                        self.clock.now(),
-                    )
+                    .record_push(&record, self.clock.now())
                     .await
                     .map_err(store_err)?;
                 match outcome {
@@ -488,29 +472,4 @@ impl<'a> Syncer<'a> {
         }
         Ok(report)
     }
-}
-
-/// Applies the shop's conversion tables (配送業者・配送時間帯変換) to an order's deliveries;
-/// returns the labels the tables lack (the order keeps the raw label).
-pub fn convert(shop: &ShopConfig, order: &mut Order) -> Vec<UnknownLabel> {
-    let mut unknown = Vec::new();
-    for d in &mut order.deliveries {
-        d.carrier = shop.delivery_methods.get(&d.delivery_method).cloned();
-        if d.carrier.is_none() {
-            unknown.push(UnknownLabel {
-                mall_order_number: order.mall_order_number.clone(),
-                kind: "delivery_method",
-                label: d.delivery_method.clone(),
-            });
-        }
-        d.time_slot = shop.time_slots.get(&d.desired_time_slot).cloned();
-        if d.time_slot.is_none() && !shop.time_slots.is_empty() {
-            unknown.push(UnknownLabel {
-                mall_order_number: order.mall_order_number.clone(),
-                kind: "time_slot",
-                label: d.desired_time_slot.clone(),
-            });
-        }
-    }
-    unknown
 }

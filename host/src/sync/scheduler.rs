@@ -209,7 +209,7 @@ async fn run_job(shared: &Shared, shop: &ShopConfig, job: Job) -> bool {
         Job::Fetch => syncer.fetch(shop, syncer.days_window(shop)).await.map(|r| {
             format!(
                 "{} stored, {} taken, {} take(s) pending",
-                r.stored.len(),
+                r.ingested.stored.len(),
                 r.take.taken.len(),
                 r.take.failed.len()
             )

@@ -1,0 +1,119 @@
+//! What staff change on an order: the shipping data entered before export (carrier, tracking
+//! number, ship date, per delivery) and the status (e.g. a release from hold), each with a
+//! history row and a new last-updated time, which the export period reads.
+
+use chrono::{DateTime, Utc};
+
+use super::{ShippingUpdate, history};
+use crate::model::OrderStatus;
+use crate::store::{Store, StoreError};
+use crate::time::to_db;
+
+impl Store {
+    /// Sets what staff fill in before export: carrier, tracking number (伝票番号), ship date —
+    /// for the order (its first delivery) or, in a multi-delivery order, for one delivery.
+    /// Bumps the order's last-updated time, which the export period looks at.
+    pub async fn set_shipping(
+        &self,
+        shop_id: &str,
+        number: &str,
+        s: &ShippingUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let no_such = || StoreError::NoSuchOrder {
+            shop: shop_id.into(),
+            number: number.into(),
+        };
+        let id: i64 =
+            sqlx::query_scalar("SELECT id FROM orders WHERE shop_id = ? AND mall_order_number = ?")
+                .bind(shop_id)
+                .bind(number)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(no_such)?;
+        let delivery = s.delivery.unwrap_or(1);
+        let updated = sqlx::query(
+            "UPDATE order_deliveries SET ship_carrier = ?, tracking_number = ?
+             WHERE order_id = ? AND delivery_no = ?",
+        )
+        .bind(&s.carrier)
+        .bind(&s.tracking)
+        .bind(id)
+        .bind(delivery)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if updated == 0 && s.delivery.is_some() {
+            return Err(StoreError::NoSuchDelivery {
+                shop: shop_id.into(),
+                number: number.into(),
+                delivery,
+            });
+        }
+        if delivery == 1 {
+            sqlx::query("UPDATE orders SET carrier = ?, tracking_number = ?, tracking_is_dummy = ? WHERE id = ?")
+                .bind(&s.carrier)
+                .bind(&s.tracking)
+                .bind(s.dummy)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("UPDATE orders SET ship_date = ?, updated_at = ? WHERE id = ?")
+            .bind(s.ship_date.to_string())
+            .bind(to_db(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let detail = format!(
+            "{}carrier {}, tracking number {}{}, ship date {}",
+            s.delivery
+                .map(|d| format!("delivery {d}: "))
+                .unwrap_or_default(),
+            s.carrier,
+            s.tracking,
+            if s.dummy { " (dummy)" } else { "" },
+            s.ship_date
+        );
+        history(&mut tx, id, now, "shipping_set", &detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes an order's status (e.g. releases it from hold), with a history row.
+    pub async fn set_status(
+        &self,
+        shop_id: &str,
+        number: &str,
+        status: OrderStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "UPDATE orders SET status = ?, hold_reason = CASE WHEN ? = 'on_hold' THEN hold_reason END,
+                updated_at = ? WHERE shop_id = ? AND mall_order_number = ? RETURNING id",
+        )
+        .bind(status.id())
+        .bind(status.id())
+        .bind(to_db(now))
+        .bind(shop_id)
+        .bind(number)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let id = id.ok_or_else(|| StoreError::NoSuchOrder {
+            shop: shop_id.into(),
+            number: number.into(),
+        })?;
+        history(
+            &mut tx,
+            id,
+            now,
+            "status",
+            &format!("status set to {} ({})", status.id(), status.label()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,62 @@
+//! Take bookkeeping: which orders still need acknowledging on the mall, and the results of
+//! each take attempt (successes become `taken`; failures stay `pending` with the error).
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::history;
+use crate::connector::TakeOutcome;
+use crate::store::{Store, StoreError};
+
+impl Store {
+    /// Order numbers of a shop that still need taking on the mall, oldest first.
+    pub async fn pending_takes(&self, shop_id: &str) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT mall_order_number FROM orders WHERE shop_id = ? AND take_state = 'pending'
+             ORDER BY ordered_at, mall_order_number",
+        )
+        .bind(shop_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Records take results: successes become `taken`; failures stay `pending` with the error.
+    pub async fn record_takes(
+        &self,
+        shop_id: &str,
+        results: &[(String, Result<TakeOutcome, String>)],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for (number, outcome) in results {
+            let (sql, event, detail) = match outcome {
+                Ok(o) => (
+                    "UPDATE orders SET take_state = 'taken', take_error = NULL,
+                        take_attempts = take_attempts + 1
+                     WHERE shop_id = ? AND mall_order_number = ? AND take_state = 'pending' RETURNING id",
+                    "taken",
+                    match o {
+                        TakeOutcome::Taken => "taken on the mall".to_string(),
+                        TakeOutcome::AlreadyTaken => "the mall had it taken already".to_string(),
+                    },
+                ),
+                Err(e) => (
+                    "UPDATE orders SET take_error = ?3, take_attempts = take_attempts + 1
+                     WHERE shop_id = ?1 AND mall_order_number = ?2 AND take_state = 'pending' RETURNING id",
+                    "take_failed",
+                    e.clone(),
+                ),
+            };
+            let mut q = sqlx::query(sql).bind(shop_id).bind(number);
+            if let Err(e) = outcome {
+                q = q.bind(e);
+            }
+            if let Some(row) = q.fetch_optional(&mut *tx).await? {
+                let id: i64 = row.try_get("id")?;
+                history(&mut tx, id, now, event, &detail).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

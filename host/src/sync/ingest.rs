@@ -1,0 +1,164 @@
+//! The one ingest path for mapped orders, whatever brought them (a fetch page from a mall's API,
+//! a mini-app CSV file): the test-order guard → the shop's conversion tables
+//! (配送業者・配送時間帯変換) → the hold policy → one store transaction → a report. Fetch and
+//! import differ only in how records reach the plugin's mapping and in how they report a record
+//! that could not be mapped (by order number, or by the file's line).
+//!
+//! The decisions are pure functions ([`convert`], [`hold_reason`], [`prepare`]), tested one by
+//! one; [`ingest`] only adds the store.
+//!
+//! **Test orders, twice.** The plugin leaves out orders from the mall's test environment
+//! (検証環境) before mapping; the host drops any mapped order still flagged as one. This second
+//! filter is defence in depth: a plugin bug must not put a test order into the merchant's
+//! shipping queue.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::config::ShopConfig;
+use crate::model::{Order, OrderNote, OrderStatus, TakeState};
+use crate::store::{NewOrder, Store, StoreError};
+
+/// A label of an order the conversion tables do not know.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnknownLabel {
+    /// The order.
+    pub mall_order_number: String,
+    /// `delivery_method` or `time_slot`.
+    pub kind: &'static str,
+    /// The mall's label.
+    pub label: String,
+}
+
+/// What ingesting mapped orders did; fetch and import reports carry it flattened.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Ingested {
+    /// Stored for the first time.
+    pub stored: Vec<String>,
+    /// Already stored before (not stored twice).
+    pub already_stored: Vec<String>,
+    /// Stored on hold, with the reason.
+    pub held: Vec<OrderNote>,
+    /// Labels the conversion tables lack (stored with the raw label).
+    pub unknown_labels: Vec<UnknownLabel>,
+}
+
+/// Applies the shop's conversion tables (配送業者・配送時間帯変換) to an order's deliveries;
+/// returns the labels the tables lack (the order keeps the raw label).
+pub fn convert(shop: &ShopConfig, order: &mut Order) -> Vec<UnknownLabel> {
+    let mut unknown = Vec::new();
+    for d in &mut order.deliveries {
+        d.carrier = shop.delivery_methods.get(&d.delivery_method).cloned();
+        if d.carrier.is_none() {
+            unknown.push(UnknownLabel {
+                mall_order_number: order.mall_order_number.clone(),
+                kind: "delivery_method",
+                label: d.delivery_method.clone(),
+            });
+        }
+        d.time_slot = shop.time_slots.get(&d.desired_time_slot).cloned();
+        if d.time_slot.is_none() && !shop.time_slots.is_empty() {
+            unknown.push(UnknownLabel {
+                mall_order_number: order.mall_order_number.clone(),
+                kind: "time_slot",
+                label: d.desired_time_slot.clone(),
+            });
+        }
+    }
+    unknown
+}
+
+/// Why an order is stored on hold (保留) instead of the shop's status, if it is: the manual's
+/// system ships an order as one parcel, so an order with several deliveries (複数配送) waits
+/// for staff to give each delivery its own tracking number.
+pub fn hold_reason(order: &Order) -> Option<String> {
+    order.flags.multiple_deliveries.then(|| {
+        format!(
+            "複数配送: {} deliveries in one order; give each delivery its own tracking number \
+             before export",
+            order.deliveries.len()
+        )
+    })
+}
+
+/// Orders ready to store, with their status decided.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    /// Converted orders with the status each is stored in and its hold reason.
+    pub orders: Vec<(Order, OrderStatus, Option<String>)>,
+    /// Orders dropped as test-environment orders.
+    pub test_orders: Vec<String>,
+    /// Labels the conversion tables lack.
+    pub unknown_labels: Vec<UnknownLabel>,
+}
+
+/// Decides what becomes of mapped orders before anything is stored: test orders are dropped,
+/// the conversion tables applied, and each order given the shop's stored status or a hold.
+pub fn prepare(shop: &ShopConfig, mapped: Vec<Order>) -> Prepared {
+    let mut out = Prepared::default();
+    for mut o in mapped {
+        if o.flags.test_order {
+            out.test_orders.push(o.mall_order_number);
+            continue;
+        }
+        out.unknown_labels.extend(convert(shop, &mut o));
+        let hold = hold_reason(&o);
+        let status = if hold.is_some() {
+            OrderStatus::OnHold
+        } else {
+            shop.stored_status
+        };
+        out.orders.push((o, status, hold));
+    }
+    out
+}
+
+/// Stores prepared orders in one transaction with take state `take_state`; returns what was
+/// stored (and the labels and holds decided on the way).
+pub async fn ingest(
+    store: &Store,
+    shop: &ShopConfig,
+    prepared: Prepared,
+    take_state: TakeState,
+    now: DateTime<Utc>,
+) -> Result<Ingested, StoreError> {
+    let new: Vec<NewOrder<'_>> = prepared
+        .orders
+        .iter()
+        .map(|(order, status, hold)| NewOrder {
+            order,
+            status: *status,
+            hold_reason: hold.as_deref(),
+        })
+        .collect();
+    let outcome = store
+        .store_orders(&shop.id, &shop.mall, &new, take_state, now)
+        .await?;
+    let inserted: std::collections::HashSet<&str> =
+        outcome.inserted.iter().map(String::as_str).collect();
+    let held = prepared
+        .orders
+        .iter()
+        .filter(|(o, _, _)| inserted.contains(o.mall_order_number.as_str()))
+        .filter_map(|(o, _, hold)| {
+            hold.as_ref()
+                .map(|h| OrderNote::new(o.mall_order_number.clone(), h.clone()))
+        })
+        .collect();
+    Ok(Ingested {
+        stored: outcome.inserted,
+        already_stored: outcome.existing,
+        held,
+        unknown_labels: prepared.unknown_labels,
+    })
+}
+
+impl Ingested {
+    /// Adds another batch's results.
+    pub fn extend(&mut self, other: Ingested) {
+        self.stored.extend(other.stored);
+        self.already_stored.extend(other.already_stored);
+        self.held.extend(other.held);
+        self.unknown_labels.extend(other.unknown_labels);
+    }
+}
