@@ -19,7 +19,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::runtime::{PluginDir, Runtime};
+use crate::runtime::{PluginDir, Runtime, RuntimeError};
 use crate::sync::scheduler::{Job, Scheduler};
 
 /// What the admin API works on.
@@ -91,12 +91,9 @@ pub fn router(admin: Admin) -> Router {
             "/plugins/rollback",
             post(
                 |State(a): State<Admin>, Json(req): Json<Rollback>| async move {
-                    let file = match a.dir.rollback(&req.mall) {
-                        Ok(f) => f,
-                        Err(e) => return fail(StatusCode::CONFLICT, e),
-                    };
-                    match a.runtime.load_file(&file).await {
+                    match a.dir.rollback(&a.runtime, &req.mall).await {
                         Ok(p) => (StatusCode::OK, Json(json!({ "active": p.info() }))),
+                        Err(e @ RuntimeError::NoPrevious { .. }) => fail(StatusCode::CONFLICT, e),
                         Err(e) => fail(StatusCode::UNPROCESSABLE_ENTITY, e),
                     }
                 },

@@ -93,6 +93,9 @@ pub struct Config {
     pub database_url: String,
     /// Directory with connector plugins (`*.wasm`).
     pub plugins_dir: PathBuf,
+    /// Where compiled plugins are kept (default `<plugins_dir>/.cache`); keyed on each
+    /// component's sha256 and the engine, so several hosts of one build may share it.
+    pub compiled_cache_dir: PathBuf,
     /// Retry policy towards malls.
     pub sync: SyncPolicy,
     /// Shops.
@@ -165,6 +168,7 @@ pub struct ShopConfig {
 struct RawConfig {
     database_url: Option<String>,
     plugins_dir: Option<PathBuf>,
+    compiled_cache_dir: Option<PathBuf>,
     #[serde(default)]
     sync: RawSync,
     #[serde(default)]
@@ -287,6 +291,11 @@ impl Config {
             Some(p) => p,
             None => base.join("plugins"),
         };
+        let compiled_cache_dir = match raw.compiled_cache_dir {
+            Some(p) if p.is_relative() => base.join(p),
+            Some(p) => p,
+            None => plugins_dir.join(".cache"),
+        };
         let defaults = SyncPolicy::default();
         let sync = SyncPolicy {
             transient_retries: raw
@@ -321,6 +330,7 @@ impl Config {
         Ok(Config {
             database_url,
             plugins_dir,
+            compiled_cache_dir,
             sync,
             shops,
         })

@@ -2,9 +2,11 @@
 //! plugins that run as sandboxed WebAssembly components.
 //!
 //! Where each concern lives:
+//! - [`app`]: what every entry point builds from a config (database, runtime, plugins folder,
+//!   clock), handing out the syncer, scheduler and admin state.
 //! - [`admin`]: the JSON admin API of `mallhost serve` (plugins, rollback, jobs).
-//! - [`runtime`]: the wasmtime engine, loaded plugins, calls into them; one module per WIT
-//!   contract version (`runtime::v0_1_0`).
+//! - [`runtime`]: the wasmtime engine, loaded plugins, calls into them; the WIT contract
+//!   versions behind one seam (`runtime::contract`, a module per version).
 //! - [`capabilities`]: what a plugin may use (http, log, clock), each in its own module.
 //! - [`connector`]: what the host asks of a connector, in the host's own types.
 //! - [`model`]: the canonical order and the host's statuses.
@@ -18,6 +20,7 @@
 #![deny(missing_docs)]
 
 pub mod admin;
+pub mod app;
 pub mod capabilities;
 pub mod config;
 pub mod connector;

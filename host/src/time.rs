@@ -104,6 +104,11 @@ impl Clock for ManualClock {
 /// A shared clock.
 pub type SharedClock = Arc<dyn Clock>;
 
+/// The real clock, shared.
+pub fn system_clock() -> SharedClock {
+    Arc::new(SystemClock)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

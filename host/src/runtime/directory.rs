@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{CompiledCache, Manifest, Plugin, Runtime, RuntimeError};
+use super::{Manifest, Plugin, Runtime, RuntimeError};
 
 /// The plugins folder.
 #[derive(Debug, Clone)]
@@ -43,11 +43,6 @@ impl PluginDir {
     /// The folder at `root`.
     pub fn new(root: impl Into<PathBuf>) -> PluginDir {
         PluginDir { root: root.into() }
-    }
-
-    /// Its compiled cache.
-    pub fn cache(&self) -> CompiledCache {
-        CompiledCache::new(self.root.join(".cache"))
     }
 
     fn index_path(&self) -> PathBuf {
@@ -162,8 +157,14 @@ impl PluginDir {
         Ok(runtime.activate(plugin))
     }
 
-    /// Makes the previously active component of a mall active again; returns its file.
-    pub fn rollback(&self, mall: &str) -> Result<PathBuf, RuntimeError> {
+    /// Makes the previously active component of a mall active again: checks it (against its
+    /// manifest) as an install does, then records it in the index and swaps it in. A component
+    /// that no longer loads changes nothing.
+    pub async fn rollback(
+        &self,
+        runtime: &Runtime,
+        mall: &str,
+    ) -> Result<Arc<Plugin>, RuntimeError> {
         let mut index = self.read_index()?;
         let entry = index
             .malls
@@ -171,10 +172,44 @@ impl PluginDir {
             .ok_or_else(|| RuntimeError::NoPrevious { mall: mall.into() })?;
         let previous = entry
             .history
-            .pop()
+            .last()
+            .cloned()
             .ok_or_else(|| RuntimeError::NoPrevious { mall: mall.into() })?;
-        entry.active = previous.clone();
+        let file = self.root.join(&previous);
+        let manifest_path = Manifest::beside(&file);
+        let manifest = Manifest::load(&manifest_path).map_err(|e| err(&file, e))?;
+        let mut plugin = runtime.prepare(&file, Some(&manifest)).await?;
+        entry.history.pop();
+        entry.active = previous;
         self.write_index(&index)?;
-        Ok(self.root.join(previous))
+        plugin.path = file;
+        Ok(runtime.activate(plugin))
+    }
+
+    /// Watches the folder until `stop` changes: whenever what should be active changes (an
+    /// install or rollback by another process), loads it into `runtime`. A folder that cannot be
+    /// loaded is logged, and the running plugins stay.
+    pub async fn watch(
+        self,
+        runtime: Arc<Runtime>,
+        every: std::time::Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let mut seen = self.fingerprint();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.changed() => break,
+            }
+            let now = self.fingerprint();
+            if now != seen {
+                seen = now;
+                if let Err(e) = self.load(&runtime).await {
+                    tracing::error!(
+                        "plugins folder changed but cannot be loaded; the running plugins stay: {e}"
+                    );
+                }
+            }
+        }
     }
 }

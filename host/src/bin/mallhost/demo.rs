@@ -15,8 +15,8 @@ use mallhost::sync::ExportOptions;
 use mallhost::time::{Clock, SharedClock, SystemClock, jst_date};
 use serde::Serialize;
 
-use crate::cli::Session;
 use crate::output::{self, Format};
+use mallhost::app::App;
 
 /// A tracking number that passes the carriers' check digit (12 digits, last = first 11 mod 7).
 fn tracking_number(seed: u64) -> String {
@@ -113,7 +113,7 @@ japanpost = "03"
     );
     std::fs::write(&config_path, toml).context("writing the demo config")?;
     let config = Config::load(&config_path)?;
-    let cx = Session::with_config(config, clock.clone(), true).await?;
+    let cx = App::open(config, clock.clone(), true).await?;
     let shop = cx.shop("dshop")?.clone();
 
     // The product master (商品データ): d Shopping returns no product names. One product is left
@@ -216,6 +216,7 @@ japanpost = "03"
         summary.config_file,
         summary
             .fetch
+            .ingested
             .stored
             .first()
             .map(String::as_str)

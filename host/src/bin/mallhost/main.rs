@@ -1,6 +1,7 @@
-//! `mallhost`: the command-line front of the host. Parses arguments ([`cli`]), sets up logging,
-//! runs the command, prints the result as text or JSON ([`output`]).
+//! `mallhost`: the command-line front of the host. Parses arguments ([`args`]), sets up logging,
+//! runs the command ([`cli`]), prints the result as text or JSON ([`output`]).
 
+mod args;
 mod cli;
 #[cfg(feature = "demo")]
 mod demo;
@@ -17,7 +18,7 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let args = cli::Args::parse();
+    let args = args::Args::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_env("MALLHOST_LOG").unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(if args.quiet {
             "warn"

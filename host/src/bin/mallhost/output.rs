@@ -93,8 +93,8 @@ pub fn fetch_text(r: &FetchReport) -> String {
         "  {} new order(s) on {} page(s): {} stored, {} already stored\n",
         r.fetched,
         r.pages,
-        r.stored.len(),
-        r.already_stored.len()
+        r.ingested.stored.len(),
+        r.ingested.already_stored.len()
     ));
     if !r.skipped_too_recent.is_empty() {
         s.push_str(&format!(
@@ -113,7 +113,7 @@ pub fn fetch_text(r: &FetchReport) -> String {
     for mallhost::model::OrderNote {
         mall_order_number: n,
         message: why,
-    } in &r.held
+    } in &r.ingested.held
     {
         s.push_str(&format!("  on hold (保留) {n}: {why}\n"));
     }
@@ -124,7 +124,7 @@ pub fn fetch_text(r: &FetchReport) -> String {
     {
         s.push_str(&format!("  ! not stored {n}: {e}\n"));
     }
-    for u in &r.unknown_labels {
+    for u in &r.ingested.unknown_labels {
         s.push_str(&format!(
             "  ? {}: {} {:?} is not in the conversion table; stored as is (add it under [shops.{}s])\n",
             u.mall_order_number, u.kind, u.label, u.kind
@@ -425,19 +425,19 @@ pub fn order_import(r: &mallhost::csv::orders::OrderImport, f: Format) -> anyhow
             r.encoding,
             r.rows,
             r.orders,
-            r.stored.len(),
-            r.already_stored.len(),
+            r.ingested.stored.len(),
+            r.ingested.already_stored.len(),
             r.errors.iter().filter(|e| e.key.is_some()).count()
         );
         for mallhost::model::OrderNote {
             mall_order_number: n,
             message: why,
-        } in &r.held
+        } in &r.ingested.held
         {
             s.push_str(&format!("  on hold (保留) {n}: {why}\n"));
         }
         row_errors(&mut s, &r.errors);
-        for u in &r.unknown_labels {
+        for u in &r.ingested.unknown_labels {
             s.push_str(&format!(
                 "  ? {}: {} {:?} is not in the conversion table\n",
                 u.mall_order_number, u.kind, u.label

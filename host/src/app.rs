@@ -1,0 +1,162 @@
+//! The application: what every entry point (the CLI's commands, `serve`, the admin API, the
+//! tests) builds from a [`Config`] — the database, the plugin runtime with its compiled cache,
+//! the plugins folder and the clock — built in one place, and handing out the
+//! [`Syncer`], the [`Scheduler`] and the [`Admin`] state over them.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), mallhost::app::AppError> {
+//! use mallhost::app::App;
+//! use mallhost::config::Config;
+//!
+//! let config = Config::load("mallhost.toml".as_ref())?;
+//! let app = App::open(config, mallhost::time::system_clock(), true).await?;
+//! let shop = app.shop("dshop")?;
+//! let report = app.syncer().fetch(shop, app.syncer().days_window(shop)).await;
+//! # let _ = report;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use crate::admin::Admin;
+use crate::config::{Config, ConfigError, ShopConfig};
+use crate::runtime::{PluginDir, PluginLimits, Runtime, RuntimeError};
+use crate::store::{Store, StoreError};
+use crate::sync::Syncer;
+use crate::sync::scheduler::Scheduler;
+use crate::time::{SharedClock, jst_date};
+
+/// Why the application could not be set up, or a request to it names nothing known.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppError {
+    /// The configuration is not valid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The database cannot be opened.
+    #[error("opening the database: {0}")]
+    Store(#[from] StoreError),
+    /// The runtime cannot start, or the plugins cannot be loaded.
+    #[error("{context}: {source}")]
+    Runtime {
+        /// What was being done.
+        context: String,
+        /// Why it failed.
+        source: RuntimeError,
+    },
+    /// No shop of that id in the config.
+    #[error("no shop {id:?} in the config file (shops: {known})")]
+    UnknownShop {
+        /// The id asked for.
+        id: String,
+        /// The shops there are.
+        known: String,
+    },
+}
+
+/// The database, the runtime, the plugins folder and the clock of one host process.
+pub struct App {
+    /// The configuration it was opened with.
+    pub config: Config,
+    /// The database.
+    pub store: Store,
+    /// The plugin runtime (shared with the scheduler and the admin API).
+    pub runtime: Arc<Runtime>,
+    /// The clock of the host and its plugins.
+    pub clock: SharedClock,
+    plugins: PluginDir,
+}
+
+impl App {
+    /// Opens what `config` names: the database (migrated), a runtime whose compiled cache is
+    /// the config's `compiled_cache_dir`, and — when `load_plugins` — the plugins folder's
+    /// active plugins.
+    pub async fn open(
+        config: Config,
+        clock: SharedClock,
+        load_plugins: bool,
+    ) -> Result<App, AppError> {
+        let store = Store::open(&config.database_url).await?;
+        let plugins = PluginDir::new(&config.plugins_dir);
+        let runtime = Runtime::new(clock.clone(), PluginLimits::default())
+            .map_err(|source| AppError::Runtime {
+                context: "starting the plugin runtime".into(),
+                source,
+            })?
+            .with_cache(crate::runtime::CompiledCache::new(
+                &config.compiled_cache_dir,
+            ));
+        if load_plugins {
+            plugins
+                .load(&runtime)
+                .await
+                .map_err(|source| AppError::Runtime {
+                    context: format!("loading plugins from {}", config.plugins_dir.display()),
+                    source,
+                })?;
+        }
+        Ok(App {
+            config,
+            store,
+            runtime: Arc::new(runtime),
+            clock,
+            plugins,
+        })
+    }
+
+    /// The shop with this id, or an error listing the shops there are.
+    pub fn shop(&self, id: &str) -> Result<&ShopConfig, AppError> {
+        self.config.shop(id).ok_or_else(|| AppError::UnknownShop {
+            id: id.into(),
+            known: if self.config.shops.is_empty() {
+                "none".into()
+            } else {
+                let ids: Vec<_> = self.config.shops.iter().map(|s| s.id.as_str()).collect();
+                ids.join(", ")
+            },
+        })
+    }
+
+    /// The plugins folder.
+    pub fn plugin_dir(&self) -> &PluginDir {
+        &self.plugins
+    }
+
+    /// A syncer over this app's database, runtime, clock and retry policy.
+    pub fn syncer(&self) -> Syncer<'_> {
+        Syncer::new(
+            &self.store,
+            &self.runtime,
+            self.clock.clone(),
+            self.config.sync.clone(),
+        )
+    }
+
+    /// Starts the automatic jobs of every shop that has them.
+    pub fn scheduler(&self) -> Scheduler {
+        Scheduler::start(
+            self.store.clone(),
+            self.runtime.clone(),
+            self.clock.clone(),
+            self.config.sync.clone(),
+            self.config.shops.clone(),
+        )
+    }
+
+    /// The admin API's state over this app and a running scheduler.
+    pub fn admin(&self, scheduler: Arc<Scheduler>) -> Admin {
+        Admin {
+            runtime: self.runtime.clone(),
+            dir: self.plugins.clone(),
+            scheduler,
+        }
+    }
+
+    /// Today's date in JST, by this app's clock.
+    pub fn today(&self) -> NaiveDate {
+        jst_date(self.clock.now())
+    }
+}

@@ -1,0 +1,249 @@
+//! The command line: every command, its arguments and their help text (clap). What each
+//! command does is in `cli.rs`.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+use mallhost::csv::Encoding;
+use mallhost::model::OrderStatus;
+
+/// mallhost — keeps your marketplace (モール) orders in one database, through sandboxed
+/// connector plugins.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+pub struct Args {
+    /// The configuration file.
+    #[arg(
+        long,
+        global = true,
+        env = "MALLHOST_CONFIG",
+        default_value = "mallhost.toml"
+    )]
+    pub config: PathBuf,
+    /// Print results as JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Only warnings and errors on standard error (no progress lines).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Fetch new orders from a shop's mall, store them, and take them on the mall.
+    ///
+    /// Without --from/--to: orders of the shop's `fetch_days` window (受注を取得する日数).
+    Fetch {
+        /// The shop id (from the config file).
+        #[arg(long)]
+        shop: String,
+        /// First order date (JST, YYYY-MM-DD).
+        #[arg(long, requires = "to")]
+        from: Option<NaiveDate>,
+        /// Last order date (JST, YYYY-MM-DD).
+        #[arg(long, requires = "from")]
+        to: Option<NaiveDate>,
+    },
+    /// Retry taking orders still pending on the mall (a fetch does this too).
+    Take {
+        /// The shop id.
+        #[arg(long)]
+        shop: String,
+    },
+    /// Send shipments (carrier + tracking number) of orders updated in a period to the mall.
+    Export {
+        /// The shop id.
+        #[arg(long)]
+        shop: String,
+        /// First day of the period (JST, YYYY-MM-DD); default today.
+        #[arg(long)]
+        from: Option<NaiveDate>,
+        /// Last day of the period (JST, YYYY-MM-DD); default today.
+        #[arg(long)]
+        to: Option<NaiveDate>,
+        /// Only list what would be sent, and why the others would not.
+        #[arg(long)]
+        dry_run: bool,
+        /// Send again shipments the mall refused before, even if their data did not change.
+        #[arg(long)]
+        retry_rejected: bool,
+    },
+    /// Read a CSV file: product master, shipping data, or d払い mini-app orders.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Run the shops' automatic fetch (自動取得) and export (自動書き出し) until Ctrl-C, watching
+    /// the plugins folder for installs and rollbacks.
+    Serve {
+        /// Also serve the admin API (JSON) on this address, e.g. 127.0.0.1:8930.
+        #[arg(long)]
+        admin: Option<std::net::SocketAddr>,
+    },
+    /// Work with stored orders.
+    #[command(subcommand)]
+    Orders(OrdersCommand),
+    /// Connector plugins: list (default), install, roll back.
+    Plugins {
+        #[command(subcommand)]
+        command: Option<PluginsCommand>,
+    },
+    /// Run a full cycle against the bundled d Shopping emulator on a fresh SQLite database.
+    #[cfg(feature = "demo")]
+    Demo {
+        /// Folder for the demo's config file and database (replaced if it exists).
+        #[arg(long, default_value = "mallhost-demo")]
+        dir: PathBuf,
+        /// The compiled d Shopping plugin.
+        #[arg(
+            long,
+            default_value = "target/wasm32-wasip2/release/plugin_dshopping.wasm"
+        )]
+        plugin: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PluginsCommand {
+    /// The active plugins.
+    List,
+    /// Check a component against its manifest and make it its mall's active plugin (a running
+    /// `serve` picks it up within seconds).
+    Install {
+        /// The component.
+        file: PathBuf,
+        /// Its manifest (default: the .toml beside it).
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+    },
+    /// Write the manifest of a component (mall, version and sha256 read from it; all hosts;
+    /// default limits), beside it as NAME.toml, to review and install.
+    Manifest {
+        /// The component.
+        file: PathBuf,
+        /// Host names it may call (repeat); default: any the shop allows.
+        #[arg(long = "allow-host")]
+        allow_hosts: Vec<String>,
+    },
+    /// Make a mall's previous plugin active again.
+    Rollback {
+        /// The mall id, e.g. dshopping.
+        #[arg(long)]
+        mall: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// The product master (商品データ): item code, SKU code, name, price, JAN code.
+    Products {
+        /// The CSV file.
+        file: PathBuf,
+        /// auto, utf-8 or shift_jis.
+        #[arg(long, default_value = "auto")]
+        encoding: Encoding,
+    },
+    /// Shipping data in bulk: order number, carrier, tracking number, ship date [, dummy, delivery].
+    Shipments {
+        /// The shop id.
+        #[arg(long)]
+        shop: String,
+        /// The CSV file.
+        file: PathBuf,
+        /// auto, utf-8 or shift_jis.
+        #[arg(long, default_value = "auto")]
+        encoding: Encoding,
+    },
+    /// Orders the mall's API cannot return (d払い mini-app orders), in the mall's CSV layout.
+    Orders {
+        /// The shop id.
+        #[arg(long)]
+        shop: String,
+        /// The CSV file.
+        file: PathBuf,
+        /// auto, utf-8 or shift_jis.
+        #[arg(long, default_value = "auto")]
+        encoding: Encoding,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OrdersCommand {
+    /// List orders, newest first.
+    List {
+        /// Only this shop.
+        #[arg(long)]
+        shop: Option<String>,
+        /// Only this status (new, confirmed, awaiting_shipment, on_hold, shipped, cancelled).
+        #[arg(long, value_parser = parse_status)]
+        status: Option<OrderStatus>,
+        /// Only orders whose take on the mall is still pending.
+        #[arg(long)]
+        pending: bool,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Show one order with its deliveries, lines and history.
+    Show {
+        /// The shop id.
+        #[arg(long)]
+        shop: String,
+        /// The mall's order number.
+        number: String,
+    },
+    /// Set what export needs: carrier, tracking number (伝票番号) and ship date.
+    Ship {
+        /// The shop id.
+        #[arg(long)]
+        shop: String,
+        /// The mall's order number.
+        number: String,
+        /// The merchant's carrier (a key of the shop's `carrier_ids`).
+        #[arg(long)]
+        carrier: String,
+        /// The tracking number (checked against the carrier's check digit where it has one).
+        #[arg(long, required_unless_present = "dummy")]
+        tracking: Option<String>,
+        /// Untracked mail (定形外 …): record a dummy tracking number, which the mall requires.
+        #[arg(long)]
+        dummy: bool,
+        /// Ship date (JST, YYYY-MM-DD); default today.
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        /// For a multi-delivery order (複数配送): the delivery this tracking number is for.
+        #[arg(long)]
+        delivery: Option<u32>,
+    },
+    /// Product codes on orders that the product master lacks ("name missing").
+    MissingNames,
+    /// Mall labels the shop's conversion tables did not know (stored as received).
+    Unconverted {
+        /// The shop id.
+        #[arg(long)]
+        shop: String,
+    },
+    /// Change an order's status (e.g. release it from 保留).
+    SetStatus {
+        /// The shop id.
+        #[arg(long)]
+        shop: String,
+        /// The mall's order number.
+        number: String,
+        /// The new status.
+        #[arg(value_parser = parse_status)]
+        status: OrderStatus,
+    },
+}
+
+fn parse_status(s: &str) -> Result<OrderStatus, String> {
+    OrderStatus::from_id(s).ok_or_else(|| {
+        let known: Vec<_> = OrderStatus::ALL
+            .iter()
+            .map(|st| format!("{} ({})", st.id(), st.label()))
+            .collect();
+        format!("unknown status {s:?}; use one of {}", known.join(", "))
+    })
+}
