@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
 cargo build -p plugin-dshopping --target wasm32-wasip2 --release
-cargo run -q -p mallhost -- demo "$@"
+cargo run -q -p mallhost --features demo -- demo "$@"

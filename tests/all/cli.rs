@@ -14,12 +14,9 @@ fn crlf(lines: &[&str]) -> String {
     lines.iter().map(|l| format!("{l}\r\n")).collect()
 }
 
+/// An environment whose clock the `mallhost` runs share (`--now`), whatever the real time.
 async fn env_now() -> TestEnv {
-    TestEnv::start(Options {
-        now: Some(chrono::Utc::now()),
-        ..Options::default()
-    })
-    .await
+    TestEnv::start(Options::default()).await
 }
 
 fn json(out: &str) -> serde_json::Value {

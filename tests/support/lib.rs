@@ -1,48 +1,119 @@
 //! Shared set-up of the end-to-end tests: a d Shopping emulator on loopback, a temporary SQLite
-//! database, the compiled plugin loaded in a runtime, one shop configured for the emulator, and
+//! database, the compiled plugin loaded in an [`App`], one shop configured for the emulator, and
 //! one manual clock shared by all of them.
+//!
+//! **Fresh artefacts.** The first test of a run builds the plugins and the `mallhost` binary
+//! with cargo (a no-op when `scripts/test.sh` just did), so a plain `cargo test` can never run
+//! against a stale `.wasm` or binary; a failed build fails the tests loudly.
+//!
+//! **One compiled cache.** Every environment, and every `mallhost` the CLI tests run, uses one
+//! compiled-plugin cache under `target/`, keyed as in production (sha256 + engine), so each
+//! distinct component is compiled once per checkout instead of once per test.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use dshopping_emulator::{Emulator, EmulatorConfig};
+use mallhost::app::App;
 use mallhost::config::{Config, ShopConfig, SyncPolicy};
-use mallhost::runtime::{PluginLimits, Runtime};
+use mallhost::runtime::{CompiledCache, PluginLimits, Runtime};
 use mallhost::store::Store;
 use mallhost::sync::Syncer;
 use mallhost::time::{Clock, ManualClock, SharedClock};
 
-/// The compiled d Shopping plugin. Built by `scripts/test.sh` (or
-/// `cargo build -p plugin-dshopping --target wasm32-wasip2 --release`); `MALLHOST_TEST_PLUGIN`
-/// overrides the path.
-pub fn plugin_path() -> PathBuf {
-    if let Ok(p) = std::env::var("MALLHOST_TEST_PLUGIN") {
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Runs `cargo ARGS` in the workspace once; panics with cargo's output if it fails.
+fn cargo(args: &[&str]) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(&cargo)
+        .args(args)
+        .current_dir(workspace())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cargo}: {e}"));
+    assert!(
+        out.status.success(),
+        "`cargo {}` failed; the tests need its output:\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Builds the test plugins (once per test run): the newest source, never a stale `.wasm`.
+fn plugins_built() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        cargo(&[
+            "build",
+            "-q",
+            "-p",
+            "plugin-dshopping",
+            "-p",
+            "hostile-plugin",
+            "--target",
+            "wasm32-wasip2",
+            "--release",
+        ])
+    });
+}
+
+/// A built artefact, from `env_var` when set, else `default` (built first by `build`).
+fn artefact(env_var: &str, default: PathBuf, build: fn()) -> PathBuf {
+    if let Ok(p) = std::env::var(env_var) {
         return PathBuf::from(p);
     }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let p = root.join("target/wasm32-wasip2/release/plugin_dshopping.wasm");
+    build();
     assert!(
-        p.exists(),
-        "{} is missing: build the plugin first with `cargo build -p plugin-dshopping --target \
-         wasm32-wasip2 --release` (scripts/test.sh does)",
-        p.display()
+        default.exists(),
+        "{} is missing after building it",
+        default.display()
     );
-    p
+    default
+}
+
+/// The compiled d Shopping plugin (built for this run; `MALLHOST_TEST_PLUGIN` overrides).
+pub fn plugin_path() -> PathBuf {
+    artefact(
+        "MALLHOST_TEST_PLUGIN",
+        workspace().join("target/wasm32-wasip2/release/plugin_dshopping.wasm"),
+        plugins_built,
+    )
 }
 
 /// The compiled hostile test plugin (`tests/plugins/hostile`).
 pub fn hostile_plugin_path() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/wasm32-wasip2/release/hostile_plugin.wasm");
-    assert!(
-        p.exists(),
-        "{} is missing: build it with `cargo build -p hostile-plugin --target wasm32-wasip2 --release` \
-         (scripts/test.sh does)",
-        p.display()
-    );
-    p
+    artefact(
+        "MALLHOST_TEST_HOSTILE_PLUGIN",
+        workspace().join("target/wasm32-wasip2/release/hostile_plugin.wasm"),
+        plugins_built,
+    )
+}
+
+/// The compiled-plugin cache every test shares.
+pub fn shared_cache_dir() -> PathBuf {
+    workspace().join("target/mallhost-test-cache")
+}
+
+/// Compiles the d Shopping and hostile plugins into the shared cache once per test run, so
+/// the tests that start together do not all compile them at once.
+async fn warm_shared_cache() {
+    static WARM: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    WARM.get_or_init(|| async {
+        let clock: SharedClock = ManualClock::new(default_now());
+        let rt = Runtime::new(clock, PluginLimits::default())
+            .expect("runtime starts")
+            .with_cache(CompiledCache::new(shared_cache_dir()));
+        for p in [plugin_path(), hostile_plugin_path()] {
+            rt.prepare(&p, None)
+                .await
+                .unwrap_or_else(|e| panic!("{} compiles: {e}", p.display()));
+        }
+    })
+    .await;
 }
 
 /// Writes `bytes` as `dir/name.wasm` with a manifest beside it (`name.toml`) naming `mall`,
@@ -88,18 +159,44 @@ pub fn variant(component: &[u8], tag: u32) -> Vec<u8> {
     out
 }
 
-/// The `mallhost` binary (built by `scripts/test.sh`; `MALLHOST_TEST_BIN` overrides).
+/// The newest modification time of the files below `dir` (or of `dir`, a file).
+fn newest(dir: &std::path::Path) -> Option<std::time::SystemTime> {
+    let meta = std::fs::metadata(dir).ok()?;
+    if meta.is_file() {
+        return meta.modified().ok();
+    }
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| newest(&e.path()))
+        .max()
+}
+
+/// The `mallhost` binary with the `demo` command, built by `scripts/test.sh` (`MALLHOST_TEST_BIN`
+/// overrides). Fails loudly when it is older than the sources it is built from: building it here
+/// would fight `cargo test` over the dependencies' feature sets.
 pub fn mallhost_bin() -> PathBuf {
     if let Ok(p) = std::env::var("MALLHOST_TEST_BIN") {
         return PathBuf::from(p);
     }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/mallhost");
+    let bin = workspace().join("target/debug/mallhost");
+    let built = std::fs::metadata(&bin).and_then(|m| m.modified()).ok();
+    let sources = [
+        "host/src",
+        "host/Cargo.toml",
+        "tests/dshopping-emulator/src",
+        "Cargo.lock",
+    ]
+    .iter()
+    .filter_map(|p| newest(&workspace().join(p)))
+    .max();
     assert!(
-        p.exists(),
-        "{} is missing: run `cargo build -p mallhost` first (scripts/test.sh does)",
-        p.display()
+        built.is_some() && built >= sources,
+        "{} is missing or older than its sources: run `cargo build -p mallhost --features demo` \
+         (scripts/test.sh does) before the tests",
+        bin.display()
     );
-    p
+    bin
 }
 
 /// 2026-11-28 12:00 JST, the tests' default "now".
@@ -119,7 +216,7 @@ pub struct Options {
     pub shop_toml: String,
     /// Retry policy.
     pub policy: SyncPolicy,
-    /// The clock's start; default [`default_now`]. CLI tests use the real time.
+    /// The clock's start; default [`default_now`].
     pub now: Option<DateTime<Utc>>,
 }
 
@@ -152,6 +249,8 @@ pub struct TestEnv {
     pub runtime: Arc<Runtime>,
     /// The configuration (one shop, `dshop`).
     pub config: Config,
+    /// The app over all of it.
+    pub app: App,
     /// Where the database and files live.
     pub dir: tempfile::TempDir,
 }
@@ -173,6 +272,7 @@ impl TestEnv {
             r#"
             database_url = "sqlite://{db}"
             plugins_dir = "plugins"
+            compiled_cache_dir = "{cache}"
             [[shops]]
             id = "dshop"
             name = "テスト雑貨店"
@@ -200,6 +300,7 @@ impl TestEnv {
             japanpost = "03"
             "#,
             db = dir.path().join("orders.db").display(),
+            cache = shared_cache_dir().display(),
             url = emu.url(),
             password = opts.password,
             extra = opts.shop_toml,
@@ -219,26 +320,23 @@ impl TestEnv {
         std::fs::create_dir_all(dir.path().join("plugins")).expect("plugins folder");
         std::fs::copy(plugin_path(), dir.path().join("plugins/dshopping.wasm"))
             .expect("plugin copied");
-        let store = Store::open(&config.database_url)
-            .await
-            .expect("database opens");
+        warm_shared_cache().await;
         let shared: SharedClock = clock.clone();
-        let runtime = Runtime::new(shared, PluginLimits::default())
-            .expect("runtime starts")
-            .with_cache(mallhost::runtime::CompiledCache::new(
-                dir.path().join(".cache"),
-            ));
-        runtime
+        let app = App::open(config.clone(), shared, false)
+            .await
+            .expect("app opens");
+        app.runtime
             .load_file(&plugin_path())
             .await
             .expect("plugin loads");
-        let runtime = Arc::new(runtime);
+        let (store, runtime) = (app.store.clone(), app.runtime.clone());
         TestEnv {
             emu,
             clock,
             store,
             runtime,
             config,
+            app,
             dir,
         }
     }
@@ -250,12 +348,7 @@ impl TestEnv {
 
     /// A syncer over this environment.
     pub fn syncer(&self) -> Syncer<'_> {
-        Syncer::new(
-            &self.store,
-            &self.runtime,
-            self.clock.clone(),
-            self.config.sync.clone(),
-        )
+        self.app.syncer()
     }
 
     /// Adds a plain order placed `minutes_ago` minutes before the clock's now; returns its number.
@@ -264,12 +357,14 @@ impl TestEnv {
         self.emu.add_plain_order(n, at)
     }
 
-    /// Runs the `mallhost` binary with this environment's config file; returns (success,
-    /// stdout, stderr).
+    /// Runs the `mallhost` binary with this environment's config file, at the clock's instant
+    /// (`--now`); returns (success, stdout, stderr).
     pub async fn cli(&self, args: &[&str]) -> (bool, String, String) {
         let out = tokio::process::Command::new(mallhost_bin())
             .arg("--config")
             .arg(self.dir.path().join("mallhost.toml"))
+            .arg("--now")
+            .arg(self.clock.now().to_rfc3339())
             .args(args)
             .env_remove("MALLHOST_CONFIG")
             .env("MALLHOST_LOG", "warn")

@@ -57,7 +57,11 @@ impl CompiledCache {
             .map_err(|e| format!("not a valid WebAssembly component: {e:#}"))?;
         match component.serialize() {
             Ok(compiled) => {
-                let tmp = path.with_extension("tmp");
+                // A name of its own per writer: several processes may share one cache, and
+                // each entry appears whole, by rename, or not at all.
+                static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let tmp = path.with_extension(format!("{}-{n}.tmp", std::process::id()));
                 let written = std::fs::create_dir_all(&self.dir)
                     .and_then(|()| std::fs::write(&tmp, compiled))
                     .and_then(|()| std::fs::rename(&tmp, &path));

@@ -28,6 +28,10 @@ pub struct Args {
     /// Only warnings and errors on standard error (no progress lines).
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Run as if it were this instant (RFC 3339), for tests and reproducible runs: the default
+    /// dates, the export period and recorded times all follow it.
+    #[arg(long, global = true, env = "MALLHOST_NOW", hide = true)]
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -12,17 +12,17 @@ use mallhost::model::TakeState;
 use mallhost::runtime::{PluginLimits, Runtime};
 use mallhost::store::OrderFilter;
 use mallhost::sync::ExportOptions;
-use mallhost::time::{Clock, SystemClock, system_clock};
+use mallhost::time::{ManualClock, SharedClock, system_clock};
 
 use crate::args::{Args, Command, ImportCommand, OrdersCommand, PluginsCommand};
 use crate::output::{self, Format};
 
 /// Loads the config file and opens the app (database, runtime; the plugins when `plugins`).
-pub async fn open(path: &Path, plugins: bool) -> anyhow::Result<App> {
+pub async fn open(path: &Path, clock: &SharedClock, plugins: bool) -> anyhow::Result<App> {
     let config = Config::load(path).with_context(|| {
         "loading the configuration (see mallhost.example.toml; --config or MALLHOST_CONFIG names the file)".to_string()
     })?;
-    Ok(App::open(config, system_clock(), plugins).await?)
+    Ok(App::open(config, clock.clone(), plugins).await?)
 }
 
 /// A progress bar on standard error while `f` runs, when it is a terminal and not `--quiet`.
@@ -66,14 +66,15 @@ fn show_progress(bar: &indicatif::ProgressBar, done: usize, total: usize) {
 
 async fn import(
     config: &Path,
+    clock: &SharedClock,
     cmd: ImportCommand,
     format: Format,
     quiet: bool,
 ) -> anyhow::Result<()> {
-    let now = SystemClock.now();
+    let now = clock.now();
     match cmd {
         ImportCommand::Products { file, encoding } => {
-            let cx = open(config, false).await?;
+            let cx = open(config, clock, false).await?;
             let bar = progress_bar(!quiet, "products");
             let tick = |done: usize, total: usize| show_progress(&bar, done, total);
             let report = mallhost::csv::products::import(&cx.store, &file, encoding, now, &tick)
@@ -87,7 +88,7 @@ async fn import(
             file,
             encoding,
         } => {
-            let cx = open(config, false).await?;
+            let cx = open(config, clock, false).await?;
             let shop = cx.shop(&shop)?;
             let bar = progress_bar(!quiet, "shipments");
             let tick = |done: usize, total: usize| show_progress(&bar, done, total);
@@ -110,7 +111,7 @@ async fn import(
             file,
             encoding,
         } => {
-            let cx = open(config, true).await?;
+            let cx = open(config, clock, true).await?;
             let shop = cx.shop(&shop)?;
             let bar = progress_bar(!quiet, "orders");
             let tick = |done: usize, total: usize| show_progress(&bar, done, total);
@@ -133,10 +134,11 @@ async fn import(
 
 async fn serve(
     config: &Path,
+    clock: &SharedClock,
     admin: Option<std::net::SocketAddr>,
     format: Format,
 ) -> anyhow::Result<()> {
-    let cx = open(config, true).await?;
+    let cx = open(config, clock, true).await?;
     let scheduled = cx
         .config
         .shops
@@ -193,14 +195,19 @@ async fn serve(
     output::serve_stats(&stats, format)
 }
 
-async fn plugins(config: &Path, cmd: PluginsCommand, format: Format) -> anyhow::Result<()> {
+async fn plugins(
+    config: &Path,
+    clock: &SharedClock,
+    cmd: PluginsCommand,
+    format: Format,
+) -> anyhow::Result<()> {
     match cmd {
         PluginsCommand::List => {
-            let cx = open(config, true).await?;
+            let cx = open(config, clock, true).await?;
             output::plugins(&cx.runtime.plugins(), format)
         }
         PluginsCommand::Install { file, manifest } => {
-            let cx = open(config, false).await?;
+            let cx = open(config, clock, false).await?;
             let p = cx
                 .plugin_dir()
                 .install(&cx.runtime, &file, manifest.as_deref())
@@ -214,7 +221,7 @@ async fn plugins(config: &Path, cmd: PluginsCommand, format: Format) -> anyhow::
             output::plugins(&[p], format)
         }
         PluginsCommand::Manifest { file, allow_hosts } => {
-            let runtime = Runtime::new(system_clock(), PluginLimits::default())?;
+            let runtime = Runtime::new(clock.clone(), PluginLimits::default())?;
             let p = runtime.prepare(&file, None).await?;
             let hosts = if allow_hosts.is_empty() {
                 vec!["*".to_string()]
@@ -230,7 +237,7 @@ async fn plugins(config: &Path, cmd: PluginsCommand, format: Format) -> anyhow::
             Ok(())
         }
         PluginsCommand::Rollback { mall } => {
-            let cx = open(config, false).await?;
+            let cx = open(config, clock, false).await?;
             let p = cx
                 .plugin_dir()
                 .rollback(&cx.runtime, &mall)
@@ -259,11 +266,15 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     } else {
         Format::Text
     };
+    let clock: SharedClock = match args.now {
+        Some(t) => ManualClock::new(t),
+        None => system_clock(),
+    };
     match args.command {
         #[cfg(feature = "demo")]
         Command::Demo { dir, plugin } => crate::demo::run(&dir, &plugin, format).await,
         Command::Fetch { shop, from, to } => {
-            let cx = open(&args.config, true).await?;
+            let cx = open(&args.config, &clock, true).await?;
             let shop = cx.shop(&shop)?;
             require_api(shop)?;
             let syncer = cx.syncer();
@@ -275,7 +286,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             output::fetch(&report, format)
         }
         Command::Take { shop } => {
-            let cx = open(&args.config, true).await?;
+            let cx = open(&args.config, &clock, true).await?;
             let shop = cx.shop(&shop)?;
             require_api(shop)?;
             let report = cx.syncer().take_pending(shop).await?;
@@ -288,7 +299,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             dry_run,
             retry_rejected,
         } => {
-            let cx = open(&args.config, true).await?;
+            let cx = open(&args.config, &clock, true).await?;
             let shop = cx.shop(&shop)?;
             require_api(shop)?;
             let today = cx.today();
@@ -302,15 +313,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 .await?;
             output::export(&report, format)
         }
-        Command::Import(cmd) => import(&args.config, cmd, format, args.quiet).await,
-        Command::Serve { admin } => serve(&args.config, admin, format).await,
+        Command::Import(cmd) => import(&args.config, &clock, cmd, format, args.quiet).await,
+        Command::Serve { admin } => serve(&args.config, &clock, admin, format).await,
         Command::Orders(cmd) => {
-            let cx = open(&args.config, false).await?;
+            let cx = open(&args.config, &clock, false).await?;
             orders(&cx, cmd, format).await
         }
         Command::Plugins { command } => {
             plugins(
                 &args.config,
+                &clock,
                 command.unwrap_or(PluginsCommand::List),
                 format,
             )
