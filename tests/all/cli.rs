@@ -362,15 +362,47 @@ async fn a_bad_config_stops_before_anything_runs_and_secrets_never_show() {
     )
     .unwrap();
     env.order_placed(1, 30);
-    let (ok, out, err) = env.cli(&["fetch", "--shop", "dshop"]).await;
+    // With every log line on: neither the password nor the Basic header built from it shows.
+    let (ok, out, err) = env
+        .cli_logging(&["fetch", "--shop", "dshop"], "trace")
+        .await;
     assert!(!ok && err.contains("authentication failed"), "{err}");
     assert!(
-        !out.contains("hunter2") && !err.contains("hunter2"),
-        "the password never shows"
+        err.contains("DEBUG") || err.contains("TRACE"),
+        "debug logging is on: {err}"
     );
-    let (_, out, err) = env.cli(&["--json", "plugins"]).await;
-    assert!(!out.contains("hunter2") && !err.contains("hunter2"));
+    assert_secret_absent(&out, &err, "P0001234", "hunter2-secret");
+    let (_, out, err) = env.cli_logging(&["--json", "plugins"], "trace").await;
+    assert_secret_absent(&out, &err, "P0001234", "hunter2-secret");
     assert!(out.contains("\"mall_id\": \"dshopping\""), "{out}");
+
+    // The right password, a whole cycle at trace level: it never shows either.
+    std::fs::write(&path, &good).unwrap();
+    let (ok, out, err) = env
+        .cli_logging(&["fetch", "--shop", "dshop"], "trace")
+        .await;
+    assert!(ok, "{err}");
+    assert_secret_absent(&out, &err, "P0001234", "emulator-secret");
+}
+
+/// Neither the password, nor the HTTP Basic credentials built from it (in base64, with and
+/// without padding), appear in the output.
+fn assert_secret_absent(out: &str, err: &str, user: &str, password: &str) {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let basic = b64.encode(format!("{user}:{password}"));
+    let forms = [
+        password.to_string(),
+        basic.clone(),
+        basic.trim_end_matches('=').to_string(),
+        b64.encode(password),
+    ];
+    for form in &forms {
+        assert!(
+            !out.contains(form.as_str()) && !err.contains(form.as_str()),
+            "a form of the password shows ({form}):\n{out}\n{err}"
+        );
+    }
 }
 
 #[tokio::test]

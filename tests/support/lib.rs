@@ -360,6 +360,11 @@ impl TestEnv {
     /// Runs the `mallhost` binary with this environment's config file, at the clock's instant
     /// (`--now`); returns (success, stdout, stderr).
     pub async fn cli(&self, args: &[&str]) -> (bool, String, String) {
+        self.cli_logging(args, "warn").await
+    }
+
+    /// [`Self::cli`] with the log filter `MALLHOST_LOG` set to `log` (e.g. `debug`).
+    pub async fn cli_logging(&self, args: &[&str], log: &str) -> (bool, String, String) {
         let out = tokio::process::Command::new(mallhost_bin())
             .arg("--config")
             .arg(self.dir.path().join("mallhost.toml"))
@@ -367,7 +372,7 @@ impl TestEnv {
             .arg(self.clock.now().to_rfc3339())
             .args(args)
             .env_remove("MALLHOST_CONFIG")
-            .env("MALLHOST_LOG", "warn")
+            .env("MALLHOST_LOG", log)
             .output()
             .await
             .expect("mallhost runs");

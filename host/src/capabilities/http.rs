@@ -207,6 +207,14 @@ pub fn is_internal(ip: IpAddr) -> bool {
 /// A resolver that drops internal addresses: names resolving only to them fail.
 struct PublicOnly;
 
+/// The resolver's refusal, found again in a failed request's error chain.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{0} resolves only to internal addresses; set `allow_private_network = true` for the shop if \
+     it must be reached"
+)]
+struct InternalName(String);
+
 impl reqwest::dns::Resolve for PublicOnly {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_string();
@@ -216,11 +224,9 @@ impl reqwest::dns::Resolve for PublicOnly {
             let public: Vec<SocketAddr> =
                 addrs.into_iter().filter(|a| !is_internal(a.ip())).collect();
             if public.is_empty() {
-                return Err(format!(
-                    "{host} resolves only to internal addresses; set `allow_private_network = true` \
-                     for the shop if it must be reached"
-                )
-                .into());
+                return Err(
+                    Box::new(InternalName(host)) as Box<dyn std::error::Error + Send + Sync>
+                );
             }
             Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
         })
@@ -347,10 +353,7 @@ impl HttpCapability {
         if !req.body.is_empty() {
             builder = builder.body(req.body);
         }
-        let mut resp = builder
-            .send()
-            .await
-            .map_err(|e| HttpError::Transport(describe(&e)))?;
+        let mut resp = builder.send().await.map_err(|e| refused_or_transport(&e))?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -383,6 +386,19 @@ impl HttpCapability {
             body,
         })
     }
+}
+
+/// A failed send: the resolver's refusal of an internal name is a denial, with its reason;
+/// anything else a transport failure.
+fn refused_or_transport(e: &reqwest::Error) -> HttpError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(refusal) = s.downcast_ref::<InternalName>() {
+            return HttpError::Denied(refusal.to_string());
+        }
+        source = s.source();
+    }
+    HttpError::Transport(describe(e))
 }
 
 /// A reqwest error without the URL's query (kept short, and free of anything sensitive).
@@ -521,19 +537,99 @@ mod tests {
         }
     }
 
+    /// A listener on loopback answering every request; returns its port and how many
+    /// connections it accepted.
+    async fn counting_listener() -> (u16, Arc<std::sync::atomic::AtomicU32>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::spawn(async move {
+                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                    let mut buf = [0u8; 1024];
+                    let _ = socket.read(&mut buf).await;
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                        .await;
+                });
+            }
+        });
+        (port, accepted)
+    }
+
     #[tokio::test]
     async fn the_public_only_client_refuses_names_of_internal_addresses() {
+        // A real server on loopback, reached by name: the public-only client refuses it at
+        // resolution, saying why, and never connects; a shop allowing its private network
+        // reaches the same server.
+        let (port, accepted) = counting_listener().await;
+        let url = format!("http://localhost:{port}/");
         let clients = Clients::new().unwrap();
         let mut g = grant();
         g.allow_private = false;
-        g.allowed_origins.push("http://localhost:9".into());
+        g.allowed_origins.push(format!("http://localhost:{port}"));
         let mut cap = HttpCapability::new(
+            clients.for_grant(Some(&g)),
+            Some(Arc::new(g.clone())),
+            HttpLimits::default(),
+        );
+        let e = cap.send(req(&url)).await.unwrap_err();
+        assert!(
+            matches!(&e, HttpError::Denied(m)
+                if m.contains("localhost resolves only to internal addresses")
+                    && m.contains("allow_private_network")),
+            "{e:?}"
+        );
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 0);
+
+        g.allow_private = true;
+        let mut allowed = HttpCapability::new(
             clients.for_grant(Some(&g)),
             Some(Arc::new(g)),
             HttpLimits::default(),
         );
-        let e = cap.send(req("http://localhost:9/")).await.unwrap_err();
-        assert!(matches!(&e, HttpError::Transport(_)), "{e:?}");
+        let r = allowed.send(req(&url)).await.expect("the server is real");
+        assert_eq!((r.status, r.body.as_slice()), (200, b"ok".as_slice()));
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_streamed_body_without_a_length_is_capped_too() {
+        // No Content-Length: the cap is enforced while reading the chunks.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let app = axum::Router::new().route(
+            "/stream",
+            axum::routing::get(|| async {
+                let chunks = (0..8).map(|_| Ok::<_, std::io::Error>(vec![b'x'; 512]));
+                axum::body::Body::from_stream(futures_util::stream::iter(chunks))
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let mut g = grant();
+        g.allowed_origins.push(origin.clone());
+        let limits = HttpLimits {
+            max_response_bytes: 1024,
+            ..HttpLimits::default()
+        };
+        let mut cap = HttpCapability::new(reqwest::Client::new(), Some(Arc::new(g)), limits);
+        let url = format!("{origin}/stream");
+        let e = cap.send(req(&url)).await.unwrap_err();
+        assert_eq!(e, HttpError::TooLarge(1024));
+        // Under the cap, the same stream is read whole.
+        let mut g = grant();
+        g.allowed_origins.push(origin.clone());
+        let roomy = HttpLimits {
+            max_response_bytes: 4096,
+            ..HttpLimits::default()
+        };
+        let mut cap = HttpCapability::new(reqwest::Client::new(), Some(Arc::new(g)), roomy);
+        let r = cap.send(req(&url)).await.unwrap();
+        assert_eq!(r.body.len(), 4096);
+        assert!(!r.headers.iter().any(|(k, _)| k == "content-length"));
     }
 
     #[tokio::test]
