@@ -433,3 +433,43 @@ async fn missing_names_and_unconverted_labels_are_listed() {
         .collect();
     assert_eq!(codes.len(), 2, "both lines' products lack names: {codes:?}");
 }
+
+#[tokio::test]
+async fn the_demo_runs_a_whole_cycle_against_the_bundled_emulator() {
+    let env = env_now().await;
+    let demo_dir = env.dir.path().join("demo");
+    let plugin = mallhost_tests::plugin_path();
+    let (ok, out, err) = env
+        .cli(&[
+            "--json",
+            "demo",
+            "--dir",
+            &demo_dir.display().to_string(),
+            "--plugin",
+            &plugin.display().to_string(),
+        ])
+        .await;
+    assert!(
+        ok,
+        "the demo runs (a binary built with --features demo): {err}"
+    );
+    let s = json(&out);
+    let count = |side: &str, status: &str| s[side][status].as_u64().unwrap_or(0);
+    // Orders went from 受注確認待ち to 出荷指示待ち (taken) and on to 出荷完了 (exported).
+    assert!(
+        count("mall_after", "受注確認待ち") < count("mall_before", "受注確認待ち"),
+        "{s}"
+    );
+    assert!(
+        count("mall_after", "出荷完了") > count("mall_before", "出荷完了"),
+        "{s}"
+    );
+    let pushed = s["export"]["pushed"].as_array().map_or(0, Vec::len) as u64;
+    assert_eq!(
+        count("mall_after", "出荷完了") - count("mall_before", "出荷完了"),
+        pushed,
+        "every shipment the export sent shows on the mall: {s}"
+    );
+    assert!(!s["fetch"]["stored"].as_array().unwrap().is_empty(), "{s}");
+    assert!(demo_dir.join("mallhost.toml").exists());
+}

@@ -1,7 +1,7 @@
 //! Installing, refusing, caching, swapping and rolling back plugins.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use mallhost::runtime::{CompiledCache, PluginDir, PluginLimits, Runtime, RuntimeError};
 use mallhost_tests::{Options, TestEnv, dshopping_variant, plugin_path, variant, write_plugin};
@@ -149,29 +149,42 @@ async fn swapping_the_plugin_during_a_sync_drops_and_doubles_nothing() {
             )
         })
         .collect();
-    // Compile each variant once, so the swaps below are quick and many.
+    // Compile each variant once (into the shared cache), so the swaps below are quick.
     for v in &variants {
         env.runtime.load_file(v).await.unwrap();
     }
+    // The swapper activates the variants in turn; each stays active until it has served a call
+    // of the sync (its own call counter says so), then the next one comes in. So every swap is
+    // seen by the sync, whatever the machine's speed, and the counters say which activation
+    // served how many calls.
+    let first_active = env.runtime.load_file(&variants[0]).await.unwrap();
     let stop = Arc::new(AtomicBool::new(false));
-    let swaps = Arc::new(AtomicU32::new(0));
     let swapper = {
-        let (runtime, stop, swaps, variants) = (
-            env.runtime.clone(),
-            stop.clone(),
-            swaps.clone(),
-            variants.clone(),
-        );
+        let (runtime, stop, variants) = (env.runtime.clone(), stop.clone(), variants.clone());
         tokio::spawn(async move {
+            let mut served = Vec::new();
+            let mut active = first_active;
             let mut i = 0;
-            while !stop.load(Ordering::SeqCst) {
-                runtime
+            loop {
+                let base = active.calls();
+                while active.calls() == base && !stop.load(Ordering::SeqCst) {
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+                served.push((active.digest().to_string(), active.calls() - base));
+                if stop.load(Ordering::SeqCst) {
+                    return served;
+                }
+                i += 1;
+                let next = runtime
                     .load_file(&variants[i % variants.len()])
                     .await
                     .unwrap();
-                swaps.fetch_add(1, Ordering::SeqCst);
-                i += 1;
-                tokio::task::yield_now().await;
+                assert_eq!(
+                    runtime.plugin("dshopping").unwrap().digest(),
+                    next.digest(),
+                    "an activation makes the variant the one that serves"
+                );
+                active = next;
             }
         })
     };
@@ -185,11 +198,16 @@ async fn swapping_the_plugin_during_a_sync_drops_and_doubles_nothing() {
         .await
         .unwrap();
     stop.store(true, Ordering::SeqCst);
-    swapper.await.unwrap();
-    assert!(
-        swaps.load(Ordering::SeqCst) >= 10,
-        "swapped {} times",
-        swaps.load(Ordering::SeqCst)
+    let served = swapper.await.unwrap();
+    let distinct: std::collections::BTreeSet<_> = served
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(d, _)| d.clone())
+        .collect();
+    assert_eq!(
+        distinct.len(),
+        3,
+        "each of the three variants served calls of the sync: {served:?}"
     );
     assert_eq!(
         first.ingested.stored.len() + second.ingested.stored.len(),

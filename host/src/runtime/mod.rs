@@ -142,6 +142,8 @@ pub struct Plugin {
     allowed_hosts: Option<Arc<Vec<String>>>,
     from_cache: bool,
     contract: Contract,
+    /// Calls started on this version.
+    calls: std::sync::atomic::AtomicU64,
 }
 
 impl Plugin {
@@ -168,6 +170,11 @@ impl Plugin {
     /// Whether its compiled code came from the cache.
     pub fn from_cache(&self) -> bool {
         self.from_cache
+    }
+
+    /// How many calls this loaded version has served (started), `info` included.
+    pub fn calls(&self) -> u64 {
+        self.calls.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -295,6 +302,7 @@ impl Runtime {
             allowed_hosts: manifest.map(|m| Arc::new(m.allowed_hosts.clone())),
             from_cache,
             contract,
+            calls: std::sync::atomic::AtomicU64::new(0),
         };
         let label = path
             .file_name()
@@ -494,6 +502,9 @@ impl Runtime {
             .acquire()
             .await
             .map_err(|e| fault(format!("no instance slot: {e}")))?;
+        plugin
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut store = self.store(plugin, label, shop);
         let work = f(&plugin.contract, &mut store);
         let result = tokio::time::timeout(plugin.limits.call_timeout, work).await;

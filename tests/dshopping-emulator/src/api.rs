@@ -120,6 +120,7 @@ async fn search_orders(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
+    shared.pass_door(Endpoint::SearchOrders).await;
     if let Err(r) = gate(&shared, &headers, Endpoint::SearchOrders) {
         return r;
     }
@@ -199,6 +200,7 @@ async fn acknowledge(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    shared.pass_door(Endpoint::Acknowledge).await;
     if let Err(r) = gate(&shared, &headers, Endpoint::Acknowledge) {
         return r;
     }
@@ -307,6 +309,7 @@ async fn shipments(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    shared.pass_door(Endpoint::Shipments).await;
     if let Err(r) = gate(&shared, &headers, Endpoint::Shipments) {
         return r;
     }

@@ -78,17 +78,47 @@ pub(crate) struct State {
     pub rate_limited: u32,
     pub acknowledged_ok: u32,
     pub bucket: Option<api::Bucket>,
+    /// Endpoints whose requests wait at the door until released.
+    pub held: std::collections::BTreeSet<Endpoint>,
+    /// Requests waiting at a held endpoint.
+    pub waiting: BTreeMap<Endpoint, u32>,
 }
 
 pub(crate) struct Shared {
     pub config: EmulatorConfig,
     pub state: Mutex<State>,
+    /// Wakes requests waiting at a held endpoint.
+    pub released: tokio::sync::Notify,
 }
 
 impl Shared {
     pub fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves consistent data (every change is one statement).
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits while `endpoint` is held (see [`Emulator::hold`]), counted as waiting.
+    pub async fn pass_door(&self, endpoint: Endpoint) {
+        let mut counted = false;
+        loop {
+            let released = self.released.notified();
+            tokio::pin!(released);
+            released.as_mut().enable();
+            {
+                let mut s = self.lock();
+                if !s.held.contains(&endpoint) {
+                    if counted {
+                        *s.waiting.entry(endpoint).or_default() -= 1;
+                    }
+                    return;
+                }
+                if !counted {
+                    *s.waiting.entry(endpoint).or_default() += 1;
+                    counted = true;
+                }
+            }
+            released.await;
+        }
     }
 }
 
@@ -107,6 +137,7 @@ impl Emulator {
         let shared = Arc::new(Shared {
             config,
             state: Mutex::new(State::default()),
+            released: tokio::sync::Notify::new(),
         });
         let app = api::router(shared.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -206,6 +237,28 @@ impl Emulator {
         self.shared
             .lock()
             .requests
+            .get(&endpoint)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Makes requests to `endpoint` wait, unanswered, until [`Emulator::release`]: a mall that
+    /// hangs for as long as a test needs, to see what else runs meanwhile.
+    pub fn hold(&self, endpoint: Endpoint) {
+        self.shared.lock().held.insert(endpoint);
+    }
+
+    /// Lets the requests held at `endpoint` through, and the later ones straight in.
+    pub fn release(&self, endpoint: Endpoint) {
+        self.shared.lock().held.remove(&endpoint);
+        self.shared.released.notify_waiters();
+    }
+
+    /// How many requests wait at a held `endpoint` now.
+    pub fn waiting(&self, endpoint: Endpoint) -> u32 {
+        self.shared
+            .lock()
+            .waiting
             .get(&endpoint)
             .copied()
             .unwrap_or(0)
