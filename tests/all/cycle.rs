@@ -193,3 +193,28 @@ async fn many_pages_are_fetched_completely() {
     assert_eq!(report.take.taken.len(), 250);
     assert_eq!(env.emu.status_counts().get("出荷指示待ち"), Some(&250));
 }
+
+#[tokio::test]
+async fn paging_survives_orders_leaving_the_new_set_between_page_reads() {
+    // After every page it serves, the mall sees another client take half of that page: the
+    // new orders shift by 50 between reads, so a reader paging by page number would skip 50
+    // orders a page. The keyset cursor misses none.
+    let env = TestEnv::start(Options::default()).await;
+    env.emu.seed_bulk(env.clock.now_secs(), 1000, 250);
+    env.emu.taken_by_others_after_each_page(50);
+    let syncer = env.syncer();
+    let report = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+    assert_eq!(report.ingested.stored.len(), 250, "{:?}", report.pages);
+    assert!(report.pages >= 3, "{}", report.pages);
+    // What the other client took counts as taken (the mall has it beyond new already).
+    assert_eq!(
+        report.take.taken.len() + report.take.already_taken.len(),
+        250
+    );
+    assert!(!report.take.already_taken.is_empty());
+    assert!(report.take.failed.is_empty(), "{:?}", report.take.failed);
+    assert_eq!(env.emu.status_counts().get("出荷指示待ち"), Some(&250));
+}

@@ -223,21 +223,32 @@ async fn product_names_come_from_the_master_and_fill_in_later() {
 async fn overlapping_windows_store_a_boundary_order_once() {
     let env = TestEnv::start(Options::default()).await;
     let syncer = env.syncer();
-    // An order placed exactly at the end of the first window.
+    // An order near the end of the first window, whose take fails in the first run: it is still
+    // new on the mall when the next, overlapping window reads it again.
     let first = syncer.days_window(env.shop());
     let at_boundary = env.emu.add_plain_order(7, first.end.timestamp() - 600);
+    // Every attempt of the first run fails (the first try and each retry of the policy).
+    let attempts = 1 + env.config.sync.transient_retries;
+    env.emu.fail_next(Endpoint::Acknowledge, attempts, 500);
     let r1 = syncer.fetch(env.shop(), first).await.unwrap();
     assert_eq!(r1.ingested.stored, vec![at_boundary.clone()]);
-    // The next run's window overlaps the first by most of a week.
+    assert_eq!(r1.take.failed.len(), 1, "{:?}", r1.take);
+    // The next run's window overlaps the first by most of a week and returns the order again.
     env.clock.advance(chrono::Duration::minutes(15));
     let second = syncer.days_window(env.shop());
-    assert!(second.start < first.end);
+    assert!(second.start < first.end && second.end > first.end);
     let r2 = syncer.fetch(env.shop(), second).await.unwrap();
-    assert!(
-        r2.ingested.stored.is_empty() && r2.ingested.already_stored.is_empty(),
-        "taken, so not new any more"
-    );
+    assert_eq!(r2.fetched, 1, "the overlap returned it again");
+    assert!(r2.ingested.stored.is_empty(), "{r2:?}");
+    assert_eq!(r2.ingested.already_stored, vec![at_boundary.clone()]);
+    assert_eq!(r2.take.taken, vec![at_boundary.clone()]);
     assert_eq!(env.stored_count().await, 1);
+    let stored_rows: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM order_history WHERE event = 'stored'")
+            .fetch_one(env.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(stored_rows, 1, "stored once, with one history row");
 }
 
 #[tokio::test]

@@ -13,7 +13,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use url::Url;
 
 use crate::config::{Secret, ShopConfig};
@@ -346,9 +345,8 @@ impl HttpCapability {
                     grant.shop_id
                 )));
             };
-            let token = base64::engine::general_purpose::STANDARD
-                .encode(format!("{user}:{}", secret.expose()));
-            builder = builder.header("authorization", format!("Basic {token}"));
+            // reqwest marks the header sensitive, so it is never logged.
+            builder = builder.basic_auth(user, Some(secret.expose()));
         }
         if !req.body.is_empty() {
             builder = builder.body(req.body);

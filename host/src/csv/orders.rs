@@ -80,7 +80,7 @@ pub async fn import(
         ..OrderImport::default()
     };
     // Group rows by order, in the file's order.
-    let mut groups: Vec<(String, Vec<&Row>)> = Vec::new();
+    let mut groups: indexmap::IndexMap<String, Vec<&Row>> = indexmap::IndexMap::new();
     for row in &table.rows {
         let k = row.cells.get(key_col).cloned().unwrap_or_default();
         if k.is_empty() {
@@ -91,10 +91,7 @@ pub async fn import(
             });
             continue;
         }
-        match groups.iter_mut().find(|(g, _)| *g == k) {
-            Some((_, rows)) => rows.push(row),
-            None => groups.push((k, vec![row])),
-        }
+        groups.entry(k).or_default().push(row);
     }
     // Rows that could not be read make their whole order invalid.
     let broken: Vec<(usize, Option<String>)> = report

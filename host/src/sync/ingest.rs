@@ -162,3 +162,135 @@ impl Ingested {
         self.unknown_labels.extend(other.unknown_labels);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::model::{Address, Amounts, Delivery, OrderFlags, OrderLine, OrderSource};
+
+    fn shop() -> ShopConfig {
+        let toml = r#"
+            [[shops]]
+            id = "s"
+            mall = "m"
+            base_url = "https://api.mall.example/"
+            partner_code = "P1"
+            api_password = "pw"
+            stored_status = "awaiting_shipment"
+            [shops.delivery_methods]
+            "宅配便" = "yamato"
+            [shops.time_slots]
+            "午前中" = "am"
+            [shops.carrier_ids]
+            yamato = "01"
+        "#;
+        let c = Config::parse(toml, Path::new("/tmp"), &|_| None).expect("valid");
+        c.shops[0].clone()
+    }
+
+    fn delivery(no: u32, method: &str, slot: &str) -> Delivery {
+        Delivery {
+            delivery_no: no,
+            recipient: Address::default(),
+            delivery_method: method.into(),
+            carrier: None,
+            desired_date: None,
+            desired_time_slot: slot.into(),
+            time_slot: None,
+            lines: vec![OrderLine {
+                line_no: 1,
+                item_code: "I".into(),
+                sku_code: "S".into(),
+                quantity: 1,
+                unit_price: 100,
+                tax_rate: 10,
+                has_add_on_service: false,
+                product_name: None,
+            }],
+        }
+    }
+
+    fn order(n: &str, deliveries: Vec<Delivery>) -> Order {
+        let at = Utc.with_ymd_and_hms(2026, 11, 28, 3, 0, 0).unwrap();
+        Order {
+            mall_order_number: n.into(),
+            ordered_at: at,
+            mall_updated_at: at,
+            mall_status: "NEW".into(),
+            payment_method: "CARD".into(),
+            buyer: Address::default(),
+            flags: OrderFlags {
+                multiple_deliveries: deliveries.len() > 1,
+                ..OrderFlags::default()
+            },
+            deliveries,
+            amounts: Amounts::default(),
+            buyer_note: String::new(),
+            source: OrderSource::Api,
+        }
+    }
+
+    #[test]
+    fn conversion_tables_fill_carrier_and_slot_and_name_what_they_lack() {
+        let mut o = order("A", vec![delivery(1, "チルド便", "午前中")]);
+        let unknown = convert(&shop(), &mut o);
+        assert_eq!(o.deliveries[0].carrier, None);
+        assert_eq!(o.deliveries[0].time_slot.as_deref(), Some("am"));
+        assert_eq!(
+            unknown,
+            vec![UnknownLabel {
+                mall_order_number: "A".into(),
+                kind: "delivery_method",
+                label: "チルド便".into()
+            }]
+        );
+        let mut o = order("B", vec![delivery(1, "宅配便", "夜間")]);
+        let unknown = convert(&shop(), &mut o);
+        assert_eq!(o.deliveries[0].carrier.as_deref(), Some("yamato"));
+        assert_eq!(unknown[0].kind, "time_slot");
+    }
+
+    #[test]
+    fn an_order_with_several_deliveries_is_held_the_rest_take_the_shops_status() {
+        let one = order("ONE", vec![delivery(1, "宅配便", "午前中")]);
+        let two = order(
+            "TWO",
+            vec![
+                delivery(1, "宅配便", "午前中"),
+                delivery(2, "宅配便", "午前中"),
+            ],
+        );
+        assert_eq!(hold_reason(&one), None);
+        assert!(hold_reason(&two).is_some_and(|r| r.contains("2 deliveries")));
+        let p = prepare(&shop(), vec![one, two]);
+        let statuses: Vec<_> = p
+            .orders
+            .iter()
+            .map(|(o, s, h)| (o.mall_order_number.as_str(), *s, h.is_some()))
+            .collect();
+        assert_eq!(
+            statuses,
+            vec![
+                ("ONE", OrderStatus::AwaitingShipment, false),
+                ("TWO", OrderStatus::OnHold, true)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_test_order_a_plugin_let_through_is_dropped_by_the_host() {
+        // Defence in depth: the plugin should have left it out; the host never stores it.
+        let mut t = order("TEST", vec![delivery(1, "宅配便", "午前中")]);
+        t.flags.test_order = true;
+        let real = order("REAL", vec![delivery(1, "宅配便", "午前中")]);
+        let p = prepare(&shop(), vec![t, real]);
+        assert_eq!(p.test_orders, vec!["TEST".to_string()]);
+        assert_eq!(p.orders.len(), 1);
+        assert_eq!(p.orders[0].0.mall_order_number, "REAL");
+    }
+}

@@ -150,7 +150,7 @@ async fn search_orders(
         Some(Ok(l)) if (1..=100).contains(&l) => l,
         _ => return bad_param("limit", "limit must be 1..100"),
     };
-    let st = shared.lock();
+    let mut st = shared.lock();
     let mut matching: Vec<_> = st
         .orders
         .values()
@@ -166,10 +166,20 @@ async fn search_orders(
         .skip((page - 1) * limit)
         .take(limit)
         .collect();
-    Json(json!({
+    let body = json!({
         "orders": orders, "page": page, "totalPages": total_pages, "totalCount": total
-    }))
-    .into_response()
+    });
+    let others: Vec<String> = orders
+        .iter()
+        .take(st.taken_by_others_per_page)
+        .map(|o| o.order_number.clone())
+        .collect();
+    for n in others {
+        if let Some(o) = st.orders.get_mut(&n) {
+            o.status = Status::ShipInstructionWait;
+        }
+    }
+    Json(body).into_response()
 }
 
 #[derive(Deserialize)]

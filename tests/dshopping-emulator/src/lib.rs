@@ -82,6 +82,8 @@ pub(crate) struct State {
     pub held: std::collections::BTreeSet<Endpoint>,
     /// Requests waiting at a held endpoint.
     pub waiting: BTreeMap<Endpoint, u32>,
+    /// After serving a search page, another client takes this many of the page's orders.
+    pub taken_by_others_per_page: usize,
 }
 
 pub(crate) struct Shared {
@@ -252,6 +254,13 @@ impl Emulator {
     pub fn release(&self, endpoint: Endpoint) {
         self.shared.lock().held.remove(&endpoint);
         self.shared.released.notify_waiters();
+    }
+
+    /// After each search page it serves, the mall moves the first `n` orders of that page to
+    /// 出荷指示待ち, as another client taking them would: the set of new orders changes between
+    /// page reads, so page numbers computed at query time shift under a reader.
+    pub fn taken_by_others_after_each_page(&self, n: usize) {
+        self.shared.lock().taken_by_others_per_page = n;
     }
 
     /// How many requests wait at a held `endpoint` now.

@@ -210,18 +210,7 @@ pub fn export(r: &ExportReport, f: Format) -> anyhow::Result<()> {
 
 /// Display width on a terminal: East Asian wide characters take two columns.
 fn width(s: &str) -> usize {
-    s.chars()
-        .map(|c| match u32::from(c) {
-            0x1100..=0x115F
-            | 0x2E80..=0xA4CF
-            | 0xAC00..=0xD7A3
-            | 0xF900..=0xFAFF
-            | 0xFE30..=0xFE4F
-            | 0xFF00..=0xFF60
-            | 0xFFE0..=0xFFE6 => 2,
-            _ => 1,
-        })
-        .sum()
+    unicode_width::UnicodeWidthStr::width(s)
 }
 
 /// Pads to `w` columns (left-aligned), counting wide characters as two.
