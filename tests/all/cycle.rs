@@ -218,3 +218,49 @@ async fn paging_survives_orders_leaving_the_new_set_between_page_reads() {
     assert!(report.take.failed.is_empty(), "{:?}", report.take.failed);
     assert_eq!(env.emu.status_counts().get("出荷指示待ち"), Some(&250));
 }
+
+#[tokio::test]
+async fn an_unmappable_order_is_listed_with_its_field_left_untaken_and_fetched_again() {
+    let env = TestEnv::start(Options::default()).await;
+    let good = env.order_placed(1, 60);
+    let bad = env.order_placed(2, 60);
+    let mut o = env.emu.order(&bad).unwrap();
+    o.deliveries[0].items[0].tax_rate = 5;
+    env.emu.add_order(o.clone());
+    let syncer = env.syncer();
+    let r = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+    assert_eq!(r.ingested.stored, vec![good.clone()]);
+    assert_eq!(r.invalid.len(), 1, "{r:?}");
+    let note = &r.invalid[0];
+    assert_eq!(note.mall_order_number, bad);
+    assert!(
+        note.message.contains("deliveries[0].items[0].taxRate")
+            && note.message.contains("dshopping@"),
+        "names the field and the plugin: {}",
+        note.message
+    );
+    // Left untaken on the mall, not stored.
+    assert_eq!(
+        env.emu.status_of(&bad).map(|s| s.code()),
+        Some("ORDER_CONFIRM_WAIT")
+    );
+    assert_eq!(env.stored_count().await, 1);
+    // Next run: still reported; once the mall's record is right, it is stored and taken.
+    let again = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+    assert_eq!(again.invalid.len(), 1);
+    o.deliveries[0].items[0].tax_rate = 8;
+    env.emu.add_order(o);
+    let fixed = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+    assert!(fixed.invalid.is_empty(), "{:?}", fixed.invalid);
+    assert_eq!(fixed.ingested.stored, vec![bad.clone()]);
+    assert_eq!(fixed.take.taken, vec![bad]);
+}

@@ -260,3 +260,52 @@ async fn more_calls_than_instance_slots_wait_for_a_slot_instead_of_failing() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_trap_while_mapping_fails_only_the_order_that_caused_it() {
+    // Page 1 holds good-1, trap and good-2; page 2 holds good-3. Mapping `trap` panics the
+    // plugin: that order is reported with the trap, left untaken, and every other order of
+    // both pages is stored and taken.
+    let env = env_with_hostile().await;
+    let mut s = shop(&env, "mixed", "https://x.example", false);
+    s.time_slots.clear();
+    let syncer = env.syncer();
+    let r = syncer.fetch(&s, window(&env)).await.unwrap();
+    assert_eq!(r.pages, 2);
+    let mut stored = r.ingested.stored.clone();
+    stored.sort();
+    assert_eq!(stored, vec!["good-1", "good-2", "good-3"], "{r:?}");
+    assert_eq!(r.invalid.len(), 1, "{r:?}");
+    assert_eq!(r.invalid[0].mall_order_number, "trap");
+    assert!(
+        r.invalid[0].message.contains("hostile@6.6.6") && r.invalid[0].message.contains("trap"),
+        "{:?}",
+        r.invalid[0]
+    );
+    let mut taken = r.take.taken.clone();
+    taken.sort();
+    assert_eq!(taken, vec!["good-1", "good-2", "good-3"]);
+    // The next run meets it again, and again only it fails.
+    let again = syncer.fetch(&s, window(&env)).await.unwrap();
+    assert_eq!(again.invalid.len(), 1);
+    assert_eq!(again.ingested.already_stored.len(), 3);
+}
+
+#[tokio::test]
+async fn every_call_starts_from_a_fresh_instance() {
+    // The plugin counts its calls in a static: on a fresh instance per call it always reads 1.
+    let env = env_with_hostile().await;
+    let s = shop(&env, "counter", "https://x.example", false);
+    for _ in 0..3 {
+        let e = env
+            .runtime
+            .connector(&s)
+            .fetch_orders(window(&env), None)
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("the mall answered COUNT: 1"),
+            "state carried over between calls: {e}"
+        );
+    }
+}

@@ -263,7 +263,7 @@ impl<'a> Syncer<'a> {
                     SkipReason::TooRecent => report.skipped_too_recent.push(n),
                 }
             }
-            let mapped = connector.map_orders(&page.orders).await.map_err(call_err)?;
+            let mapped = map_isolated(&connector, &page.orders).await;
             let mut orders = Vec::with_capacity(page.orders.len());
             for (raw, result) in page.orders.iter().zip(mapped) {
                 match result {
@@ -471,5 +471,29 @@ impl<'a> Syncer<'a> {
             }
         }
         Ok(report)
+    }
+}
+
+/// Maps a page of records in one `map-orders` call; when that call fails as a whole (a trap, a
+/// limit, a malformed return), maps each record on its own, so a record that breaks the plugin
+/// fails alone — reported with the plugin's error, left untaken, retried next run — and the
+/// rest of the page is stored.
+async fn map_isolated(
+    connector: &crate::runtime::ShopConnector<'_>,
+    raws: &[crate::connector::RawOrder],
+) -> Vec<Result<crate::model::Order, CallError>> {
+    match connector.map_orders(raws).await {
+        Ok(mapped) => mapped,
+        Err(batch) => {
+            tracing::warn!(
+                "{batch}; mapping the page's {} orders one by one",
+                raws.len()
+            );
+            let mut out = Vec::with_capacity(raws.len());
+            for raw in raws {
+                out.push(connector.map_order(raw).await);
+            }
+            out
+        }
     }
 }

@@ -12,6 +12,8 @@
 //! | `huge` | returns a page far larger than allowed |
 //! | `files` | tries to read a file and the environment, and reports what it got |
 //! | `sleep` | sends a request that never gets an answer (a host call that blocks) |
+//! | `mixed` | two pages of orders `good-N` (mapped well) with one `trap` (mapping it panics) |
+//! | `counter` | reports how many calls this instance has served (a static counter) |
 
 #![allow(missing_docs)]
 
@@ -26,9 +28,70 @@ pub mod bindings {
 use bindings::exports::mallhost::connector::connector::Guest;
 use bindings::mallhost::connector::host::{self, Method, Request};
 use bindings::mallhost::connector::types::{
-    CallContext, ConnectorError, FetchPage, FetchRequest, Order, OrderSource, PluginInfo,
-    PushResult, RawOrder, RemoteError, Shipment, TakeResult,
+    Address, Amounts, CallContext, ConnectorError, Delivery, FetchPage, FetchRequest, Order,
+    OrderFlags, OrderLine, OrderSource, PluginInfo, PushResult, RawOrder, RemoteError, Shipment,
+    TakeOutcome, TakeResult,
 };
+
+/// Calls this instance has served: a fresh instance per call always reports 1.
+static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+fn raw(number: &str) -> RawOrder {
+    RawOrder {
+        mall_order_number: number.into(),
+        source: OrderSource::Api,
+        body: String::new(),
+    }
+}
+
+/// A minimal well-formed order.
+fn good_order(number: String) -> Order {
+    let address = Address {
+        name: "山田 太郎".into(),
+        name_kana: String::new(),
+        postal_code: "100-0001".into(),
+        prefecture: "東京都".into(),
+        address1: "千代田区1-1".into(),
+        address2: String::new(),
+        phone: "03-0000-0000".into(),
+    };
+    let now = host::now();
+    Order {
+        mall_order_number: number,
+        ordered_at: now - 3600,
+        updated_at: now - 3600,
+        mall_status: "NEW".into(),
+        payment_method: "CARD".into(),
+        buyer: address.clone(),
+        deliveries: vec![Delivery {
+            delivery_no: 1,
+            recipient: address,
+            delivery_method: "宅配便".into(),
+            desired_date: None,
+            desired_time_slot: "指定なし".into(),
+            lines: vec![OrderLine {
+                line_no: 1,
+                item_code: "ITEM".into(),
+                sku_code: "SKU".into(),
+                quantity: 1,
+                unit_price: 1000,
+                tax_rate: 10,
+                has_add_on_service: false,
+            }],
+        }],
+        amounts: Amounts {
+            items_total: 1000,
+            shipping_fee: 0,
+            cod_fee: 0,
+            points_used: 0,
+            coupon_discount: 0,
+            billing_total: 1000,
+        },
+        buyer_note: String::new(),
+        flags: OrderFlags::empty(),
+        source: OrderSource::Api,
+    }
+}
 
 pub struct Hostile;
 
@@ -72,6 +135,10 @@ fn misbehave(what: &str, base_url: &str) -> Result<FetchPage, ConnectorError> {
             }
         }
         "trap" => panic!("hostile plugin: trap on purpose"),
+        "counter" => {
+            let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            Err(remote("COUNT", n.to_string()))
+        }
         "evil-name" => send("https://evil.example/steal".into()),
         "evil-ip" | "sleep" => send(format!("{base_url}/anything")),
         "huge" => Ok(FetchPage {
@@ -118,11 +185,29 @@ impl Guest for Hostile {
         }
     }
 
-    fn fetch_orders(ctx: CallContext, _req: FetchRequest) -> Result<FetchPage, ConnectorError> {
+    fn fetch_orders(ctx: CallContext, req: FetchRequest) -> Result<FetchPage, ConnectorError> {
+        if ctx.shop_id == "mixed" {
+            // Page 1: good-1, trap, good-2; page 2: good-3.
+            return Ok(match req.cursor.as_deref() {
+                None => FetchPage {
+                    orders: vec![raw("good-1"), raw("trap"), raw("good-2")],
+                    skipped: vec![],
+                    next_cursor: Some("2".into()),
+                },
+                Some(_) => FetchPage {
+                    orders: vec![raw("good-3")],
+                    skipped: vec![],
+                    next_cursor: None,
+                },
+            });
+        }
         misbehave(&ctx.shop_id, &ctx.base_url)
     }
 
     fn map_order(raw: RawOrder) -> Result<Order, ConnectorError> {
+        if raw.mall_order_number.starts_with("good-") {
+            return Ok(good_order(raw.mall_order_number));
+        }
         misbehave(&raw.mall_order_number, "")?;
         Err(ConnectorError::Unsupported(
             "the hostile plugin maps nothing".into(),
@@ -133,8 +218,14 @@ impl Guest for Hostile {
         raws.into_iter().map(Self::map_order).collect()
     }
 
-    fn take_orders(_ctx: CallContext, _numbers: Vec<String>) -> Vec<TakeResult> {
-        vec![]
+    fn take_orders(_ctx: CallContext, numbers: Vec<String>) -> Vec<TakeResult> {
+        numbers
+            .into_iter()
+            .map(|n| TakeResult {
+                mall_order_number: n,
+                outcome: Ok(TakeOutcome::Taken),
+            })
+            .collect()
     }
 
     fn push_shipments(_ctx: CallContext, _shipments: Vec<Shipment>) -> Vec<PushResult> {
