@@ -1,6 +1,6 @@
 //! Export (データ書出): the manual's four conditions, carrier ids, at-most-once pushes.
 
-use dshopping_emulator::Status;
+use dshopping_emulator::{Endpoint, Status};
 use mallhost::model::OrderStatus;
 use mallhost::store::ShippingUpdate;
 use mallhost::sync::{Exclusion, ExportOptions};
@@ -250,4 +250,99 @@ async fn the_export_period_is_the_last_update_time() {
         .await
         .unwrap();
     assert_eq!(r.pushed.len(), 1);
+}
+
+#[tokio::test]
+async fn a_push_that_was_not_delivered_is_sent_by_the_next_export() {
+    let env = TestEnv::start(Options::default()).await;
+    let n = taken_orders(&env, 1).await;
+    let today = jst_date(env.clock.now());
+    env.store
+        .set_shipping(
+            "dshop",
+            &n[0],
+            &ShippingUpdate::new("yamato", GOOD_TRACKING, today),
+            env.clock.now(),
+        )
+        .await
+        .unwrap();
+    // The mall is down for every attempt of the first export (first try and each retry).
+    let attempts = 1 + env.config.sync.transient_retries;
+    env.emu.fail_next(Endpoint::Shipments, attempts, 503);
+    let syncer = env.syncer();
+    let first = syncer
+        .export(env.shop(), today, today, ExportOptions::SEND)
+        .await
+        .unwrap();
+    assert!(
+        first.pushed.is_empty() && first.rejected.is_empty(),
+        "{first:?}"
+    );
+    assert_eq!(
+        first.failed.len(),
+        1,
+        "not delivered, not refused: {first:?}"
+    );
+    assert_eq!(env.emu.status_of(&n[0]), Some(Status::ShipInstructionWait));
+    let second = syncer
+        .export(env.shop(), today, today, ExportOptions::SEND)
+        .await
+        .unwrap();
+    assert_eq!(second.pushed.len(), 1, "{second:?}");
+    assert_eq!(env.emu.status_of(&n[0]), Some(Status::Shipped));
+    let d = env.store.order_detail("dshop", &n[0]).await.unwrap();
+    assert_eq!(d.summary.status, OrderStatus::Shipped);
+}
+
+#[tokio::test]
+async fn retry_rejected_sends_a_refused_shipment_again_with_unchanged_data() {
+    let env = TestEnv::start(Options::default()).await;
+    let n = taken_orders(&env, 1).await;
+    let today = jst_date(env.clock.now());
+    // Fails Yamato's check digit: the mall refuses it every time.
+    env.store
+        .set_shipping(
+            "dshop",
+            &n[0],
+            &ShippingUpdate::new("yamato", "123456789012", today),
+            env.clock.now(),
+        )
+        .await
+        .unwrap();
+    let syncer = env.syncer();
+    let r = syncer
+        .export(env.shop(), today, today, ExportOptions::SEND)
+        .await
+        .unwrap();
+    assert_eq!(r.rejected.len(), 1);
+    let sent = env.emu.request_count(Endpoint::Shipments);
+    // Without the flag: left out, nothing sent.
+    let plain = syncer
+        .export(env.shop(), today, today, ExportOptions::SEND)
+        .await
+        .unwrap();
+    assert!(matches!(
+        plain.excluded[0].reason,
+        Exclusion::RejectedBefore { .. }
+    ));
+    assert_eq!(env.emu.request_count(Endpoint::Shipments), sent);
+    // With it, from the command line: sent again, and refused again with the mall's reason.
+    let (ok, out, err) = env
+        .cli(&["--json", "export", "--shop", "dshop", "--retry-rejected"])
+        .await;
+    assert!(ok, "{err}");
+    assert_eq!(env.emu.request_count(Endpoint::Shipments), sent + 1);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        report["rejected"][0]["mall_order_number"],
+        n[0].as_str(),
+        "{out}"
+    );
+    assert!(
+        report["rejected"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("trackingNumber"),
+        "{out}"
+    );
 }

@@ -265,28 +265,41 @@ async fn wait_for_digest(admin: &str, want: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_swaps_plugins_installed_by_the_cli_and_through_its_admin_api() {
+    // The shop fetches automatically (hourly), so the admin API has a job to show and run.
     let env = TestEnv::start(Options {
-        now: Some(chrono::Utc::now()),
+        shop_toml: "auto_fetch = true\nauto_fetch_every = \"1h\"".into(),
         ..Options::default()
     })
     .await;
+    env.order_placed(1, 30);
     let bytes = std::fs::read(plugin_path()).unwrap();
     let (v1, v1_digest) = dshopping_variant(env.dir.path(), "v1", 11);
     let (v2, v2_digest) = dshopping_variant(env.dir.path(), "v2", 12);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let admin = format!("http://127.0.0.1:{port}");
+    // Port 0: serve binds once and says where, so no port is picked and dropped first.
     let mut serve = tokio::process::Command::new(mallhost_tests::mallhost_bin())
         .arg("--config")
         .arg(env.dir.path().join("mallhost.toml"))
-        .args(["serve", "--admin", &format!("127.0.0.1:{port}")])
+        .arg("--now")
+        .arg(mallhost::time::Clock::now(&*env.clock).to_rfc3339())
+        .args(["serve", "--admin", "127.0.0.1:0"])
         .env("MALLHOST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
+    use tokio::io::AsyncBufReadExt;
+    // Kept open to the end: serve prints its job counters when it stops.
+    let mut stdout = tokio::io::BufReader::new(serve.stdout.take().unwrap()).lines();
+    let admin = {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(30), stdout.next_line())
+            .await
+            .expect("serve says where its admin API is")
+            .unwrap()
+            .unwrap_or_default();
+        line.strip_prefix("admin API on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+            .to_string()
+    };
     // Up, serving the loose plugin file.
     wait_for_digest(&admin, &mallhost::runtime::sha256_hex(&bytes)).await;
 
@@ -322,6 +335,45 @@ async fn serve_swaps_plugins_installed_by_the_cli_and_through_its_admin_api() {
         "{body}"
     );
 
+    // The jobs: the hourly fetch ran once at start; a run asked for through the API runs now.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let jobs = get(&format!("{admin}/jobs")).await.unwrap();
+        let runs = jobs[0]["runs"].as_u64().unwrap_or(0);
+        if runs >= 1 {
+            assert_eq!(jobs[0]["shop"], "dshop", "{jobs}");
+            assert_eq!(jobs[0]["job"], "fetch", "{jobs}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no run: {jobs}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(env.emu.status_counts().get("出荷指示待ち"), Some(&1));
+    env.order_placed(2, 30);
+    let (status, body) = post(
+        &format!("{admin}/jobs/run"),
+        serde_json::json!({ "shop": "dshop", "job": "fetch" }),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["ran"]),
+        (200, &serde_json::json!(true)),
+        "{body}"
+    );
+    assert_eq!(
+        env.emu.status_counts().get("出荷指示待ち"),
+        Some(&2),
+        "the run took it"
+    );
+    let jobs = get(&format!("{admin}/jobs")).await.unwrap();
+    assert_eq!(jobs[0]["runs"], 2, "{jobs}");
+    let (status, body) = post(
+        &format!("{admin}/jobs/run"),
+        serde_json::json!({ "shop": "nope", "job": "fetch" }),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+
     // Nothing earlier to roll back to.
     let (ok, _, err) = env
         .cli(&["plugins", "rollback", "--mall", "dshopping"])
@@ -336,9 +388,22 @@ async fn serve_swaps_plugins_installed_by_the_cli_and_through_its_admin_api() {
         .status()
         .unwrap();
     assert!(killed.success());
+    let rest = tokio::spawn(async move {
+        let mut text = String::new();
+        while let Ok(Some(l)) = stdout.next_line().await {
+            text.push_str(&l);
+            text.push('\n');
+        }
+        text
+    });
     let status = tokio::time::timeout(std::time::Duration::from_secs(20), serve.wait())
         .await
         .unwrap()
         .unwrap();
     assert!(status.success(), "serve exits cleanly on SIGTERM: {status}");
+    let counters = rest.await.unwrap();
+    assert!(
+        counters.contains("dshop"),
+        "its job counters when it stops: {counters}"
+    );
 }

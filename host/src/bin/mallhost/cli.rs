@@ -166,7 +166,9 @@ async fn serve(
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("cannot listen on {addr} for the admin API"))?;
-            tracing::info!(
+            // On standard output, whatever the log level: with port 0 it is how a supervisor
+            // (or a test) learns the address.
+            println!(
                 "admin API on http://{}",
                 listener.local_addr().unwrap_or(addr)
             );
