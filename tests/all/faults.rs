@@ -125,6 +125,46 @@ async fn rate_limits_are_waited_out_and_the_fetch_completes() {
 }
 
 #[tokio::test]
+async fn a_retry_after_of_zero_does_not_spin_the_wait_budget_away() {
+    // A mall answering 429 with `Retry-After: 0` ("now"): the host still waits its backoff, so
+    // its bounded number of waits outlasts the mall's limit and the fetch completes.
+    let env = TestEnv::start(Options {
+        rate: Some(2),
+        retry_after: Some(0),
+        ..Options::default()
+    })
+    .await;
+    env.emu.seed_bulk(env.clock.now_secs(), 1, 250);
+    let syncer = env.syncer();
+    let report = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+    assert!(env.emu.rate_limited_count() > 0);
+    assert_eq!(report.ingested.stored.len(), 250);
+    assert_eq!(report.take.taken.len(), 250);
+}
+
+#[tokio::test]
+async fn a_longer_retry_after_is_waited_out_too() {
+    let env = TestEnv::start(Options {
+        rate: Some(1),
+        retry_after: Some(2),
+        ..Options::default()
+    })
+    .await;
+    // One search then one take a second apart at most: the take meets the limit once.
+    env.emu.seed_bulk(env.clock.now_secs(), 1, 1);
+    let syncer = env.syncer();
+    let report = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+    assert!(env.emu.rate_limited_count() > 0);
+    assert_eq!(report.take.taken.len(), 1);
+}
+
+#[tokio::test]
 async fn a_transient_search_failure_is_retried() {
     let env = TestEnv::start(Options::default()).await;
     let n = env.order_placed(1, 30);

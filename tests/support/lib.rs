@@ -210,6 +210,8 @@ pub fn default_now() -> DateTime<Utc> {
 pub struct Options {
     /// Emulator rate limit (requests per second); `None` for none.
     pub rate: Option<u32>,
+    /// The emulator's `Retry-After` on a 429; `None`: until its bucket has a token.
+    pub retry_after: Option<u64>,
     /// The password the shop sends (the emulator accepts `emulator-secret`).
     pub password: String,
     /// Extra TOML lines for the shop.
@@ -224,6 +226,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             rate: None,
+            retry_after: None,
             password: "emulator-secret".into(),
             shop_toml: String::new(),
             policy: SyncPolicy {
@@ -262,6 +265,7 @@ impl TestEnv {
         let emu_clock = clock.clone();
         let emu = Emulator::start(EmulatorConfig {
             rate_per_second: opts.rate,
+            retry_after_secs: opts.retry_after,
             clock: Arc::new(move || emu_clock.now().timestamp()),
             ..EmulatorConfig::default()
         })

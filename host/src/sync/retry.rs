@@ -239,6 +239,35 @@ mod tests {
         assert_eq!(calls, 3);
     }
 
+    #[test]
+    fn backoff_doubles_and_the_malls_retry_after_is_honoured_up_to_the_cap() {
+        let p = SyncPolicy {
+            transient_retries: 4,
+            backoff: Duration::from_millis(100),
+            rate_limit_waits: 3,
+            max_retry_after: Duration::from_secs(5),
+        };
+        let mut b = Budget::new(&p);
+        let down = ConnectorError::Transient {
+            message: "503".into(),
+        };
+        let waits: Vec<Next> = (0..5).map(|_| b.next(&down)).collect();
+        let ms = |m| Next::Wait(Duration::from_millis(m));
+        assert_eq!(waits, vec![ms(100), ms(200), ms(400), ms(800), Next::GiveUp]);
+        let limited = |s| ConnectorError::RateLimited {
+            retry_after_secs: s,
+        };
+        let mut b = Budget::new(&p);
+        assert_eq!(b.next(&limited(2)), Next::Wait(Duration::from_secs(2)));
+        assert_eq!(b.next(&limited(3)), Next::Wait(Duration::from_secs(3)));
+        assert_eq!(
+            b.next(&limited(3600)),
+            Next::Wait(Duration::from_secs(5)),
+            "capped at max_retry_after"
+        );
+        assert_eq!(b.next(&limited(1)), Next::GiveUp, "rate_limit_waits spent");
+    }
+
     #[tokio::test]
     async fn final_errors_are_not_retried() {
         let (r, calls) = retried(vec![Err(ConnectorError::Auth {

@@ -78,7 +78,9 @@ fn gate(shared: &Shared, headers: &HeaderMap, endpoint: Endpoint) -> Result<(), 
         b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * rate).min(rate);
         b.at = now;
         if b.tokens < 1.0 {
-            let wait = ((1.0 - b.tokens) / rate).ceil().max(1.0) as u64;
+            let wait = cfg
+                .retry_after_secs
+                .unwrap_or(((1.0 - b.tokens) / rate).ceil().max(1.0) as u64);
             st.rate_limited += 1;
             let mut resp = error(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -44,6 +44,8 @@ pub struct EmulatorConfig {
     pub clock: Clock,
     /// Address to listen on; port 0 picks a free one.
     pub listen: SocketAddr,
+    /// The `Retry-After` (seconds) of a 429; `None`: the time until the bucket has a token.
+    pub retry_after_secs: Option<u64>,
 }
 
 impl Default for EmulatorConfig {
@@ -54,6 +56,7 @@ impl Default for EmulatorConfig {
             rate_per_second: Some(2),
             clock: Arc::new(|| chrono::Utc::now().timestamp()),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            retry_after_secs: None,
         }
     }
 }
