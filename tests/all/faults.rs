@@ -1,8 +1,11 @@
-//! What the mall does wrong: failed takes, refused credentials, rate limits, 5xx.
+//! What the mall does wrong: failed takes, refused credentials, rate limits, 5xx, and answers
+//! lost after the mall did the work.
 
-use dshopping_emulator::{Endpoint, Status};
-use mallhost::model::TakeState;
-use mallhost::store::OrderFilter;
+use dshopping_emulator::{Endpoint, LostAnswer, Status};
+use mallhost::model::{OrderStatus, TakeState};
+use mallhost::store::{OrderFilter, ShippingUpdate};
+use mallhost::sync::ExportOptions;
+use mallhost::time::Clock as _;
 use mallhost_tests::{Options, TestEnv};
 
 #[tokio::test]
@@ -199,4 +202,81 @@ async fn a_mall_down_for_long_is_reported_after_bounded_retries() {
         "one try, two retries"
     );
     assert_eq!(env.stored_count().await, 0);
+}
+
+/// Takes with every kind of lost answer: the mall took the order, the host did not hear so.
+#[tokio::test]
+async fn a_take_applied_on_the_mall_whose_answer_was_lost_converges() {
+    for how in [
+        LostAnswer::ServerError,
+        LostAnswer::Truncated,
+        LostAnswer::Html,
+    ] {
+        let env = TestEnv::start(Options::default()).await;
+        let n = env.order_placed(1, 30);
+        env.emu.lose_next_answers(Endpoint::Acknowledge, 1, how);
+        let syncer = env.syncer();
+        for _ in 0..2 {
+            syncer
+                .fetch(env.shop(), syncer.days_window(env.shop()))
+                .await
+                .unwrap();
+        }
+        assert_eq!(env.emu.acknowledged_ok(), 1, "{how:?}: applied once");
+        assert_eq!(env.emu.status_of(&n), Some(Status::ShipInstructionWait));
+        let pending = env.store.pending_takes("dshop").await.unwrap();
+        assert!(
+            pending.is_empty(),
+            "{how:?}: nothing left pending: {pending:?}"
+        );
+        assert_eq!(env.stored_count().await, 1, "{how:?}");
+    }
+}
+
+/// Pushes whose answer was lost after the mall registered the shipment: the next export
+/// converges, and nothing is recorded as refused. (A garbled 200, `LostAnswer::Html`, is still
+/// recorded as a refusal today: the exactly-once work's "unknown outcome" state fixes that.)
+#[tokio::test]
+async fn a_push_applied_on_the_mall_whose_answer_was_lost_converges() {
+    for how in [LostAnswer::ServerError, LostAnswer::Truncated] {
+        let env = TestEnv::start(Options::default()).await;
+        let n = env.order_placed(1, 30);
+        let syncer = env.syncer();
+        syncer
+            .fetch(env.shop(), syncer.days_window(env.shop()))
+            .await
+            .unwrap();
+        let today = mallhost::time::jst_date(env.clock.now());
+        env.store
+            .set_shipping(
+                "dshop",
+                &n,
+                &ShippingUpdate::new("yamato", "123456789013", today),
+                env.clock.now(),
+            )
+            .await
+            .unwrap();
+        env.emu.lose_next_answers(Endpoint::Shipments, 1, how);
+        for _ in 0..2 {
+            syncer
+                .export(env.shop(), today, today, ExportOptions::SEND)
+                .await
+                .unwrap();
+        }
+        assert_eq!(env.emu.status_of(&n), Some(Status::Shipped), "{how:?}");
+        let d = env.store.order_detail("dshop", &n).await.unwrap();
+        assert_eq!(d.summary.status, OrderStatus::Shipped, "{how:?}");
+        let refused: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM shipment_pushes WHERE outcome = 'rejected'")
+                .fetch_one(env.store.pool())
+                .await
+                .unwrap();
+        assert_eq!(refused, 0, "{how:?}: no false refusal");
+        let accepted: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM shipment_pushes WHERE outcome = 'ok'")
+                .fetch_one(env.store.pool())
+                .await
+                .unwrap();
+        assert_eq!(accepted, 1, "{how:?}: accepted once");
+    }
 }

@@ -253,7 +253,10 @@ mod tests {
         };
         let waits: Vec<Next> = (0..5).map(|_| b.next(&down)).collect();
         let ms = |m| Next::Wait(Duration::from_millis(m));
-        assert_eq!(waits, vec![ms(100), ms(200), ms(400), ms(800), Next::GiveUp]);
+        assert_eq!(
+            waits,
+            vec![ms(100), ms(200), ms(400), ms(800), Next::GiveUp]
+        );
         let limited = |s| ConnectorError::RateLimited {
             retry_after_secs: s,
         };

@@ -16,7 +16,61 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::model::{EmuShipment, Status};
-use crate::{Endpoint, Shared};
+use crate::{Endpoint, LostAnswer, Shared};
+
+/// The answer to an applied request, or its loss when the test asked for one.
+fn answer(st: &mut crate::State, endpoint: Endpoint, body: serde_json::Value) -> Response {
+    let how = match st.lose.get_mut(&endpoint) {
+        Some((left, how)) if *left > 0 => {
+            *left -= 1;
+            Some(*how)
+        }
+        _ => None,
+    };
+    match how {
+        None => Json(body).into_response(),
+        Some(LostAnswer::ServerError) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            "the front end failed after the work was done",
+            None,
+        ),
+        Some(LostAnswer::Html) => (
+            StatusCode::OK,
+            [("content-type", "text/html")],
+            "<html><body><h1>Maintenance</h1></body></html>",
+        )
+            .into_response(),
+        Some(LostAnswer::Truncated) => {
+            let text = body.to_string();
+            let half = text.as_bytes()[..text.len() / 2].to_vec();
+            let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+                vec![Ok(half), Err(std::io::Error::other("connection lost"))];
+            axum::body::Body::from_stream(tokio_stream_iter(chunks)).into_response()
+        }
+    }
+}
+
+/// A stream over ready items (no extra crate for it).
+fn tokio_stream_iter<T: Send + 'static>(
+    items: Vec<T>,
+) -> impl futures_core::Stream<Item = T> + Send + 'static {
+    struct Iter<T>(std::vec::IntoIter<T>);
+    impl<T> futures_core::Stream for Iter<T>
+    where
+        T: Send,
+    {
+        type Item = T;
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<T>> {
+            std::task::Poll::Ready(self.0.next())
+        }
+    }
+    impl<T> Unpin for Iter<T> {}
+    Iter(items.into_iter())
+}
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -245,7 +299,11 @@ async fn acknowledge(
         })
         .collect();
     st.acknowledged_ok += ok_count;
-    Json(json!({ "results": results })).into_response()
+    answer(
+        &mut st,
+        Endpoint::Acknowledge,
+        json!({ "results": results }),
+    )
 }
 
 #[derive(Deserialize)]
@@ -377,7 +435,7 @@ async fn shipments(
             }
         })
         .collect();
-    Json(json!({ "results": results })).into_response()
+    answer(&mut st, Endpoint::Shipments, json!({ "results": results }))
 }
 
 #[cfg(test)]

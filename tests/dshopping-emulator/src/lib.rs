@@ -72,6 +72,17 @@ pub enum Endpoint {
     Shipments,
 }
 
+/// How an applied request's answer is lost (see [`Emulator::lose_next_answers`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LostAnswer {
+    /// A 500 with an error body, as a proxy or a crashed front end would send.
+    ServerError,
+    /// The answer starts, then the connection breaks off mid-body.
+    Truncated,
+    /// A 200 whose body is an HTML page, not JSON.
+    Html,
+}
+
 /// The emulator's mutable state.
 #[derive(Default)]
 pub(crate) struct State {
@@ -87,6 +98,8 @@ pub(crate) struct State {
     pub waiting: BTreeMap<Endpoint, u32>,
     /// After serving a search page, another client takes this many of the page's orders.
     pub taken_by_others_per_page: usize,
+    /// Requests to apply and then answer badly: how many left, and how.
+    pub lose: BTreeMap<Endpoint, (u32, LostAnswer)>,
 }
 
 pub(crate) struct Shared {
@@ -264,6 +277,13 @@ impl Emulator {
     /// page reads, so page numbers computed at query time shift under a reader.
     pub fn taken_by_others_after_each_page(&self, n: usize) {
         self.shared.lock().taken_by_others_per_page = n;
+    }
+
+    /// The next `count` requests to `endpoint` are applied in full (orders taken, shipments
+    /// registered), and then their answer is lost as `how` says: the client cannot know that
+    /// the mall did the work.
+    pub fn lose_next_answers(&self, endpoint: Endpoint, count: u32, how: LostAnswer) {
+        self.shared.lock().lose.insert(endpoint, (count, how));
     }
 
     /// How many requests wait at a held `endpoint` now.
