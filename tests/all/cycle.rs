@@ -264,3 +264,32 @@ async fn an_unmappable_order_is_listed_with_its_field_left_untaken_and_fetched_a
     assert_eq!(fixed.ingested.stored, vec![bad.clone()]);
     assert_eq!(fixed.take.taken, vec![bad]);
 }
+
+#[tokio::test]
+async fn an_order_the_mall_lists_as_new_again_is_taken_again_not_stored_again() {
+    let env = TestEnv::start(Options::default()).await;
+    let n = env.order_placed(1, 60);
+    let syncer = env.syncer();
+    let first = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+    assert_eq!(first.take.taken, vec![n.clone()]);
+    // The mall's take did not hold: it shows the order as new (受注確認待ち) again.
+    let mut o = env.emu.order(&n).unwrap();
+    o.status = dshopping_emulator::Status::OrderConfirmWait;
+    env.emu.add_order(o);
+    let second = syncer
+        .fetch(env.shop(), syncer.days_window(env.shop()))
+        .await
+        .unwrap();
+    assert_eq!(second.ingested.already_stored, vec![n.clone()]);
+    assert_eq!(second.take.taken, vec![n.clone()], "taken again");
+    assert_eq!(env.stored_count().await, 1);
+    let d = env.store.order_detail("dshop", &n).await.unwrap();
+    assert!(
+        d.history.iter().any(|(_, e, _)| e == "take_again"),
+        "{:?}",
+        d.history
+    );
+}

@@ -5,7 +5,9 @@
 mod orders;
 mod pushes;
 
-pub use orders::{NewOrder, OrderDetail, OrderFilter, OrderSummary, ShippingUpdate, StoreOutcome};
+pub use orders::{
+    NewOrder, OrderDetail, OrderFilter, OrderSummary, ShippingUpdate, StoreOutcome, WhenStored,
+};
 pub use pushes::{ExportCandidate, LastPush, PushOutcome, PushRecord};
 
 use std::str::FromStr;

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::config::ShopConfig;
 use crate::model::{Order, OrderNote, OrderStatus, TakeState};
-use crate::store::{NewOrder, Store, StoreError};
+use crate::store::{NewOrder, Store, StoreError, WhenStored};
 
 /// A label of an order the conversion tables do not know.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -115,6 +115,11 @@ pub fn prepare(shop: &ShopConfig, mapped: Vec<Order>) -> Prepared {
 
 /// Stores prepared orders in one transaction with take state `take_state`; returns what was
 /// stored (and the labels and holds decided on the way).
+///
+/// Orders that need taking (`TakeState::Pending`) come from the mall's list of new orders
+/// (受注確認待ち): one stored and taken before that the mall lists as new again had a take that
+/// did not hold on the mall, so it is marked to be taken again. Orders from a file are left
+/// as they are.
 pub async fn ingest(
     store: &Store,
     shop: &ShopConfig,
@@ -131,8 +136,13 @@ pub async fn ingest(
             hold_reason: hold.as_deref(),
         })
         .collect();
+    let when_stored = if take_state == TakeState::Pending {
+        WhenStored::TakeAgain
+    } else {
+        WhenStored::Leave
+    };
     let outcome = store
-        .store_orders(&shop.id, &shop.mall, &new, take_state, now)
+        .store_orders(&shop.id, &shop.mall, &new, take_state, when_stored, now)
         .await?;
     let inserted: std::collections::HashSet<&str> =
         outcome.inserted.iter().map(String::as_str).collect();

@@ -5,21 +5,22 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{NewOrder, StoreOutcome, history, json};
+use super::{NewOrder, StoreOutcome, WhenStored, history, json};
 use crate::model::TakeState;
 use crate::store::{Store, StoreError};
 use crate::time::to_db;
 
 impl Store {
     /// Stores orders in one transaction, each in the status the caller chose, with take state
-    /// `take_state`; ones already stored are left as they are, except that one the mall shows
-    /// again as new is marked for taking again.
+    /// `take_state`; ones already stored are left as they are, or — with
+    /// [`WhenStored::TakeAgain`] — a taken one is marked for taking again, with a history row.
     pub async fn store_orders(
         &self,
         shop_id: &str,
         mall_id: &str,
         orders: &[NewOrder<'_>],
         take_state: TakeState,
+        when_stored: WhenStored,
         now: DateTime<Utc>,
     ) -> Result<StoreOutcome, StoreError> {
         let mut out = StoreOutcome::default();
@@ -65,6 +66,10 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             let Some(id) = id else {
+                if when_stored == WhenStored::Leave {
+                    out.existing.push(o.mall_order_number.clone());
+                    continue;
+                }
                 let again = sqlx::query(
                     "UPDATE orders SET take_state = 'pending'
                      WHERE shop_id = ? AND mall_order_number = ? AND take_state = 'taken'

@@ -28,6 +28,15 @@ pub struct NewOrder<'a> {
     pub hold_reason: Option<&'a str>,
 }
 
+/// What storing does with an order that is stored already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenStored {
+    /// Leave it as it is.
+    Leave,
+    /// Leave it, but mark it for taking again if it was taken.
+    TakeAgain,
+}
+
 /// What storing a batch of orders did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct StoreOutcome {
