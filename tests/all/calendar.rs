@@ -39,11 +39,7 @@ async fn env_at(now: DateTime<Utc>) -> TestEnv {
 /// Stores and takes one order placed an hour before the clock's now.
 async fn taken_order(env: &TestEnv) -> String {
     let n = env.order_placed(1, 60);
-    let syncer = env.syncer();
-    let r = syncer
-        .fetch(env.shop(), syncer.days_window(env.shop()))
-        .await
-        .unwrap();
+    let r = env.fetch().await;
     assert_eq!(r.take.taken, vec![n.clone()]);
     n
 }

@@ -12,11 +12,7 @@ async fn a_full_fetch_stores_converts_and_takes() {
     let now = env.clock.now_secs();
     let seeded = env.emu.seed_demo(now);
     assert!(seeded > 20);
-    let syncer = env.syncer();
-    let report = syncer
-        .fetch(env.shop(), syncer.days_window(env.shop()))
-        .await
-        .unwrap();
+    let report = env.fetch().await;
 
     // 24 plain + add-on + multi-delivery = 26 new orders; the test order and the two recent
     // ones are left out; the taken and shipped ones are not new.
@@ -112,11 +108,7 @@ async fn fetching_twice_stores_nothing_twice() {
 async fn an_order_is_fetched_only_once_it_is_ten_minutes_old() {
     let env = TestEnv::start(Options::default()).await;
     let n = env.order_placed(1, 9);
-    let syncer = env.syncer();
-    let report = syncer
-        .fetch(env.shop(), syncer.days_window(env.shop()))
-        .await
-        .unwrap();
+    let report = env.fetch().await;
     assert!(report.ingested.stored.is_empty());
     assert_eq!(
         env.emu.status_of(&n),
@@ -124,10 +116,7 @@ async fn an_order_is_fetched_only_once_it_is_ten_minutes_old() {
         "not taken either"
     );
     env.clock.advance(chrono::Duration::minutes(1));
-    let report = syncer
-        .fetch(env.shop(), syncer.days_window(env.shop()))
-        .await
-        .unwrap();
+    let report = env.fetch().await;
     assert_eq!(report.ingested.stored, vec![n.clone()]);
     assert_eq!(env.emu.status_of(&n), Some(Status::ShipInstructionWait));
 }
@@ -139,11 +128,7 @@ async fn a_test_environment_order_is_never_stored() {
     let mut o = env.emu.order(&n).unwrap();
     o.test_order = true;
     env.emu.add_order(o);
-    let syncer = env.syncer();
-    let report = syncer
-        .fetch(env.shop(), syncer.days_window(env.shop()))
-        .await
-        .unwrap();
+    let report = env.fetch().await;
     assert_eq!(report.skipped_test, vec![n.clone()]);
     assert_eq!(env.stored_count().await, 0);
     assert_eq!(
@@ -183,11 +168,7 @@ async fn a_date_range_fetch_takes_only_that_range_and_refuses_nonsense() {
 async fn many_pages_are_fetched_completely() {
     let env = TestEnv::start(Options::default()).await;
     env.emu.seed_bulk(env.clock.now_secs(), 1000, 250);
-    let syncer = env.syncer();
-    let report = syncer
-        .fetch(env.shop(), syncer.days_window(env.shop()))
-        .await
-        .unwrap();
+    let report = env.fetch().await;
     assert_eq!(report.ingested.stored.len(), 250);
     assert!(report.pages >= 3, "{}", report.pages);
     assert_eq!(report.take.taken.len(), 250);
@@ -202,11 +183,7 @@ async fn paging_survives_orders_leaving_the_new_set_between_page_reads() {
     let env = TestEnv::start(Options::default()).await;
     env.emu.seed_bulk(env.clock.now_secs(), 1000, 250);
     env.emu.taken_by_others_after_each_page(50);
-    let syncer = env.syncer();
-    let report = syncer
-        .fetch(env.shop(), syncer.days_window(env.shop()))
-        .await
-        .unwrap();
+    let report = env.fetch().await;
     assert_eq!(report.ingested.stored.len(), 250, "{:?}", report.pages);
     assert!(report.pages >= 3, "{}", report.pages);
     // What the other client took counts as taken (the mall has it beyond new already).
@@ -227,11 +204,7 @@ async fn an_unmappable_order_is_listed_with_its_field_left_untaken_and_fetched_a
     let mut o = env.emu.order(&bad).unwrap();
     o.deliveries[0].items[0].tax_rate = 5;
     env.emu.add_order(o.clone());
-    let syncer = env.syncer();
-    let r = syncer
-        .fetch(env.shop(), syncer.days_window(env.shop()))
-        .await
-        .unwrap();
+    let r = env.fetch().await;
     assert_eq!(r.ingested.stored, vec![good.clone()]);
     assert_eq!(r.invalid.len(), 1, "{r:?}");
     let note = &r.invalid[0];
@@ -249,17 +222,11 @@ async fn an_unmappable_order_is_listed_with_its_field_left_untaken_and_fetched_a
     );
     assert_eq!(env.stored_count().await, 1);
     // Next run: still reported; once the mall's record is right, it is stored and taken.
-    let again = syncer
-        .fetch(env.shop(), syncer.days_window(env.shop()))
-        .await
-        .unwrap();
+    let again = env.fetch().await;
     assert_eq!(again.invalid.len(), 1);
     o.deliveries[0].items[0].tax_rate = 8;
     env.emu.add_order(o);
-    let fixed = syncer
-        .fetch(env.shop(), syncer.days_window(env.shop()))
-        .await
-        .unwrap();
+    let fixed = env.fetch().await;
     assert!(fixed.invalid.is_empty(), "{:?}", fixed.invalid);
     assert_eq!(fixed.ingested.stored, vec![bad.clone()]);
     assert_eq!(fixed.take.taken, vec![bad]);
@@ -269,20 +236,13 @@ async fn an_unmappable_order_is_listed_with_its_field_left_untaken_and_fetched_a
 async fn an_order_the_mall_lists_as_new_again_is_taken_again_not_stored_again() {
     let env = TestEnv::start(Options::default()).await;
     let n = env.order_placed(1, 60);
-    let syncer = env.syncer();
-    let first = syncer
-        .fetch(env.shop(), syncer.days_window(env.shop()))
-        .await
-        .unwrap();
+    let first = env.fetch().await;
     assert_eq!(first.take.taken, vec![n.clone()]);
     // The mall's take did not hold: it shows the order as new (受注確認待ち) again.
     let mut o = env.emu.order(&n).unwrap();
     o.status = dshopping_emulator::Status::OrderConfirmWait;
     env.emu.add_order(o);
-    let second = syncer
-        .fetch(env.shop(), syncer.days_window(env.shop()))
-        .await
-        .unwrap();
+    let second = env.fetch().await;
     assert_eq!(second.ingested.already_stored, vec![n.clone()]);
     assert_eq!(second.take.taken, vec![n.clone()], "taken again");
     assert_eq!(env.stored_count().await, 1);

@@ -13,11 +13,7 @@ async fn taken_orders(env: &TestEnv, count: u32) -> Vec<String> {
     for n in 0..count {
         env.order_placed(n, 60 + i64::from(n));
     }
-    let syncer = env.syncer();
-    let r = syncer
-        .fetch(env.shop(), syncer.days_window(env.shop()))
-        .await
-        .unwrap();
+    let r = env.fetch().await;
     assert_eq!(r.take.taken.len(), count as usize);
     r.take.taken
 }

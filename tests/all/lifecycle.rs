@@ -188,15 +188,8 @@ async fn swapping_the_plugin_during_a_sync_drops_and_doubles_nothing() {
             }
         })
     };
-    let syncer = env.syncer();
-    let first = syncer
-        .fetch(env.shop(), syncer.days_window(env.shop()))
-        .await
-        .unwrap();
-    let second = syncer
-        .fetch(env.shop(), syncer.days_window(env.shop()))
-        .await
-        .unwrap();
+    let first = env.fetch().await;
+    let second = env.fetch().await;
     stop.store(true, Ordering::SeqCst);
     let served = swapper.await.unwrap();
     let distinct: std::collections::BTreeSet<_> = served

@@ -26,11 +26,7 @@ async fn multi_delivery_order(env: &TestEnv) -> String {
     o.deliveries.push(second);
     o.amounts = dshopping_emulator::EmuAmounts::compute(&o.deliveries, 1100, 0, 0);
     env.emu.add_order(o);
-    let syncer = env.syncer();
-    syncer
-        .fetch(env.shop(), syncer.days_window(env.shop()))
-        .await
-        .unwrap();
+    env.fetch().await;
     n
 }
 
@@ -128,11 +124,7 @@ async fn an_unknown_label_is_stored_raw_warned_and_listed() {
     o.deliveries[0].delivery_method = "チルド便".into();
     o.deliveries[0].desired_time_slot = "20-21".into();
     env.emu.add_order(o);
-    let syncer = env.syncer();
-    let r = syncer
-        .fetch(env.shop(), syncer.days_window(env.shop()))
-        .await
-        .unwrap();
+    let r = env.fetch().await;
     assert_eq!(r.ingested.stored, vec![n.clone()], "not blocked");
     let kinds: Vec<_> = r
         .ingested
@@ -161,7 +153,8 @@ async fn an_unknown_label_is_stored_raw_warned_and_listed() {
         .set_status("dshop", &n, OrderStatus::AwaitingShipment, env.clock.now())
         .await
         .unwrap();
-    let dry = syncer
+    let dry = env
+        .syncer()
         .export(env.shop(), today, today, ExportOptions::DRY_RUN)
         .await
         .unwrap();
@@ -183,11 +176,7 @@ async fn product_names_come_from_the_master_and_fill_in_later() {
         .await
         .unwrap();
     let n = env.order_placed(1, 60); // lines: tea-set-01-blue ×2, senbei-box-24 ×1
-    let syncer = env.syncer();
-    syncer
-        .fetch(env.shop(), syncer.days_window(env.shop()))
-        .await
-        .unwrap();
+    env.fetch().await;
     let d = env.store.order_detail("dshop", &n).await.unwrap();
     let names: Vec<_> = d.order.deliveries[0]
         .lines

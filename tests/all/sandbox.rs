@@ -75,11 +75,7 @@ async fn hostile_fetch(env: &TestEnv, shop: &ShopConfig) -> CallError {
     let n = env
         .emu
         .add_plain_order(rand_n(&text), env.clock.now().timestamp() - 3600);
-    let syncer = env.syncer();
-    let r = syncer
-        .fetch(env.shop(), syncer.days_window(env.shop()))
-        .await
-        .unwrap();
+    let r = env.fetch().await;
     assert!(
         r.ingested.stored.contains(&n),
         "d Shopping still works after {text}"

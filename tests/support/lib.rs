@@ -355,6 +355,15 @@ impl TestEnv {
         self.app.syncer()
     }
 
+    /// Fetches the shop's `fetch_days` window (what `mallhost fetch` does); panics on failure.
+    pub async fn fetch(&self) -> mallhost::sync::FetchReport {
+        let syncer = self.syncer();
+        syncer
+            .fetch(self.shop(), syncer.days_window(self.shop()))
+            .await
+            .expect("fetch succeeds")
+    }
+
     /// Adds a plain order placed `minutes_ago` minutes before the clock's now; returns its number.
     pub fn order_placed(&self, n: u32, minutes_ago: i64) -> String {
         let at = self.clock.now().timestamp() - minutes_ago * 60;

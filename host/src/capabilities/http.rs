@@ -594,6 +594,17 @@ mod tests {
         assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
+    /// A capability allowed to reach `origin`, reading at most `max` bytes of a body.
+    fn capped(origin: &str, max: u64) -> HttpCapability {
+        let mut g = grant();
+        g.allowed_origins.push(origin.to_string());
+        let limits = HttpLimits {
+            max_response_bytes: max,
+            ..HttpLimits::default()
+        };
+        HttpCapability::new(reqwest::Client::new(), Some(Arc::new(g)), limits)
+    }
+
     #[tokio::test]
     async fn a_streamed_body_without_a_length_is_capped_too() {
         // No Content-Length: the cap is enforced while reading the chunks.
@@ -607,25 +618,11 @@ mod tests {
             }),
         );
         tokio::spawn(async move { axum::serve(listener, app).await });
-        let mut g = grant();
-        g.allowed_origins.push(origin.clone());
-        let limits = HttpLimits {
-            max_response_bytes: 1024,
-            ..HttpLimits::default()
-        };
-        let mut cap = HttpCapability::new(reqwest::Client::new(), Some(Arc::new(g)), limits);
         let url = format!("{origin}/stream");
-        let e = cap.send(req(&url)).await.unwrap_err();
+        let e = capped(&origin, 1024).send(req(&url)).await.unwrap_err();
         assert_eq!(e, HttpError::TooLarge(1024));
         // Under the cap, the same stream is read whole.
-        let mut g = grant();
-        g.allowed_origins.push(origin.clone());
-        let roomy = HttpLimits {
-            max_response_bytes: 4096,
-            ..HttpLimits::default()
-        };
-        let mut cap = HttpCapability::new(reqwest::Client::new(), Some(Arc::new(g)), roomy);
-        let r = cap.send(req(&url)).await.unwrap();
+        let r = capped(&origin, 4096).send(req(&url)).await.unwrap();
         assert_eq!(r.body.len(), 4096);
         assert!(!r.headers.iter().any(|(k, _)| k == "content-length"));
     }
@@ -637,14 +634,10 @@ mod tests {
         let app =
             axum::Router::new().route("/big", axum::routing::get(|| async { "x".repeat(4096) }));
         tokio::spawn(async move { axum::serve(listener, app).await });
-        let mut g = grant();
-        g.allowed_origins.push(origin.clone());
-        let limits = HttpLimits {
-            max_response_bytes: 1024,
-            ..HttpLimits::default()
-        };
-        let mut cap = HttpCapability::new(reqwest::Client::new(), Some(Arc::new(g)), limits);
-        let e = cap.send(req(&format!("{origin}/big"))).await.unwrap_err();
+        let e = capped(&origin, 1024)
+            .send(req(&format!("{origin}/big")))
+            .await
+            .unwrap_err();
         assert_eq!(e, HttpError::TooLarge(1024));
     }
 

@@ -63,24 +63,10 @@ impl<'a> ShopConnector<'a> {
         self.plugin().map(|p| p.info.label())
     }
 
-    /// Runs one export of the shop's active plugin: with the shop's HTTP grant when `http`, with
-    /// none otherwise (mapping needs no network).
+    /// Runs one export of the shop's active plugin — with the shop's HTTP grant when `http`,
+    /// with none otherwise (mapping needs no network) — and returns its result with the label of
+    /// the plugin version that answered.
     async fn call<T>(
-        &self,
-        call: &'static str,
-        http: bool,
-        f: impl AsyncFnOnce(
-            &Contract,
-            &mut wasmtime::Store<PluginState>,
-            CallContext<'_>,
-            usize,
-        ) -> wasmtime::Result<Result<T, Returned>>,
-    ) -> Result<T, CallError> {
-        self.call_labelled(call, http, f).await.map(|(t, _)| t)
-    }
-
-    /// [`Self::call`], also returning the label of the plugin version that answered.
-    async fn call_labelled<T>(
         &self,
         call: &'static str,
         http: bool,
@@ -118,6 +104,7 @@ impl<'a> ShopConnector<'a> {
             c.fetch_orders(s, ctx, window, cursor.as_deref(), max).await
         })
         .await
+        .map(|(page, _)| page)
     }
 
     /// Maps a raw record to the canonical order (no request is allowed).
@@ -139,7 +126,7 @@ impl<'a> ShopConnector<'a> {
     ) -> Result<Vec<Result<Order, CallError>>, CallError> {
         let call = "map-orders";
         let (results, label) = self
-            .call_labelled(call, false, async |c, s, _, max| {
+            .call(call, false, async |c, s, _, max| {
                 c.map_orders(s, raws, max).await
             })
             .await?;
@@ -158,6 +145,7 @@ impl<'a> ShopConnector<'a> {
             c.take_orders(s, ctx, numbers).await
         })
         .await
+        .map(|(results, _)| results)
     }
 
     /// Pushes shipments; one result per shipment.
@@ -169,5 +157,6 @@ impl<'a> ShopConnector<'a> {
             c.push_shipments(s, ctx, shipments).await
         })
         .await
+        .map(|(results, _)| results)
     }
 }
