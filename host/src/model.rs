@@ -40,8 +40,12 @@ pub struct OrderLine {
     pub tax_rate: u8,
     /// An add-on service is attached (content unknown).
     pub has_add_on_service: bool,
-    /// From the product master; `None` while the master lacks the code ("name missing").
+    /// The name the mall gives, else the product master's; `None` while neither has one
+    /// ("name missing").
     pub product_name: Option<String>,
+    /// Options the buyer chose (のし, ラッピング, colour …), as the mall words them.
+    #[serde(default)]
+    pub option_text: Option<String>,
 }
 
 /// One destination.
@@ -49,6 +53,9 @@ pub struct OrderLine {
 pub struct Delivery {
     /// The mall's delivery number.
     pub delivery_no: u32,
+    /// The mall's own id of the delivery (e.g. a basket id), needed to ship it.
+    #[serde(default)]
+    pub mall_delivery_id: Option<String>,
     /// Recipient.
     pub recipient: Address,
     /// The mall's delivery-method label, as received.
@@ -95,6 +102,134 @@ pub struct OrderFlags {
     pub no_buyer_email: bool,
 }
 
+/// What a fee is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeeKind {
+    /// Shipping (送料).
+    Shipping,
+    /// Cash on delivery (代引手数料).
+    Cod,
+    /// Payment (決済手数料).
+    Payment,
+    /// Gift wrapping (ラッピング).
+    Wrapping,
+    /// Other gift services (のし …).
+    Gift,
+    /// Anything else; the label says what.
+    Other,
+}
+
+/// A fee on top of the items.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fee {
+    /// What it is for.
+    pub kind: FeeKind,
+    /// The mall's words.
+    pub label: String,
+    /// Yen.
+    pub amount: i64,
+}
+
+/// What a discount is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiscountKind {
+    /// Points used.
+    Points,
+    /// A coupon.
+    Coupon,
+    /// Anything else; the label says what.
+    Other,
+}
+
+/// A discount off the total.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Discount {
+    /// What it is.
+    pub kind: DiscountKind,
+    /// The mall's words (e.g. the coupon's owner).
+    pub label: String,
+    /// Yen, positive.
+    pub amount: i64,
+}
+
+/// The buyer's e-mail address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Email {
+    /// The address.
+    pub address: String,
+    /// A relay address of the mall that forwards to the buyer.
+    pub relay: bool,
+}
+
+/// Something a mall says about an order that the host does not act on, shown to staff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderMark {
+    /// The plugin's open code, e.g. `gift`.
+    pub code: String,
+    /// In words.
+    pub message: String,
+}
+
+impl Amounts {
+    /// The fee and discount lists of a summary (for a mall that gives only the summary).
+    pub fn as_lists(&self) -> (Vec<Fee>, Vec<Discount>) {
+        let fees = [
+            (FeeKind::Shipping, "送料", self.shipping_fee),
+            (FeeKind::Cod, "代引手数料", self.cod_fee),
+        ];
+        let discounts = [
+            (DiscountKind::Points, "ポイント利用", self.points_used),
+            (DiscountKind::Coupon, "クーポン値引", self.coupon_discount),
+        ];
+        (
+            fees.into_iter()
+                .filter(|f| f.2 != 0)
+                .map(|(kind, label, amount)| Fee {
+                    kind,
+                    label: label.into(),
+                    amount,
+                })
+                .collect(),
+            discounts
+                .into_iter()
+                .filter(|d| d.2 != 0)
+                .map(|(kind, label, amount)| Discount {
+                    kind,
+                    label: label.into(),
+                    amount,
+                })
+                .collect(),
+        )
+    }
+
+    /// The summary of fee and discount lists: shipping, COD, points and coupons summed by kind;
+    /// fees and discounts of other kinds are in the lists only.
+    pub fn summarize(items_total: i64, fees: &[Fee], discounts: &[Discount], billing: i64) -> Amounts {
+        let fee = |k: FeeKind| fees.iter().filter(|f| f.kind == k).map(|f| f.amount).sum();
+        let off = |k: DiscountKind| {
+            discounts
+                .iter()
+                .filter(|d| d.kind == k)
+                .map(|d| d.amount)
+                .sum()
+        };
+        Amounts {
+            items_total,
+            shipping_fee: fee(FeeKind::Shipping),
+            cod_fee: fee(FeeKind::Cod),
+            points_used: off(DiscountKind::Points),
+            coupon_discount: off(DiscountKind::Coupon),
+            billing_total: billing,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
 /// How an order reached the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -132,12 +267,27 @@ pub struct Order {
     pub buyer: Address,
     /// Destinations.
     pub deliveries: Vec<Delivery>,
-    /// Money.
+    /// Money: the summary (shipping, COD, points, coupons, billed).
     pub amounts: Amounts,
+    /// Every fee the mall lists (shipping and COD included).
+    #[serde(default)]
+    pub fees: Vec<Fee>,
+    /// Every discount the mall lists (points and coupons included).
+    #[serde(default)]
+    pub discounts: Vec<Discount>,
+    /// Prices include consumption tax.
+    #[serde(default = "yes")]
+    pub prices_include_tax: bool,
+    /// The buyer's e-mail, if the mall gives one.
+    #[serde(default)]
+    pub buyer_email: Option<Email>,
     /// Buyer's note.
     pub buyer_note: String,
-    /// Flags.
+    /// Flags the host acts on.
     pub flags: OrderFlags,
+    /// Other things the mall says about the order, shown to staff.
+    #[serde(default)]
+    pub marks: Vec<OrderMark>,
     /// Source.
     pub source: OrderSource,
 }

@@ -206,6 +206,7 @@ mod tests {
     fn delivery(no: u32, method: &str, slot: &str) -> Delivery {
         Delivery {
             delivery_no: no,
+            mall_delivery_id: None,
             recipient: Address::default(),
             delivery_method: method.into(),
             carrier: None,
@@ -221,6 +222,7 @@ mod tests {
                 tax_rate: 10,
                 has_add_on_service: false,
                 product_name: None,
+                option_text: None,
             }],
         }
     }
@@ -240,6 +242,11 @@ mod tests {
             },
             deliveries,
             amounts: Amounts::default(),
+            fees: vec![],
+            discounts: vec![],
+            prices_include_tax: true,
+            buyer_email: None,
+            marks: vec![],
             buyer_note: String::new(),
             source: OrderSource::Api,
         }

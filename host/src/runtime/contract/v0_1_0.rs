@@ -398,6 +398,7 @@ fn order(o: wit::Order) -> Result<m::Order, Malformed> {
         .map(|(i, d)| {
             Ok(m::Delivery {
                 delivery_no: d.delivery_no,
+                mall_delivery_id: None,
                 recipient: address(d.recipient),
                 delivery_method: d.delivery_method,
                 carrier: None,
@@ -422,6 +423,7 @@ fn order(o: wit::Order) -> Result<m::Order, Malformed> {
                         tax_rate: l.tax_rate,
                         has_add_on_service: l.has_add_on_service,
                         product_name: None,
+                        option_text: None,
                     })
                     .collect(),
             })
@@ -429,6 +431,16 @@ fn order(o: wit::Order) -> Result<m::Order, Malformed> {
         .collect::<Result<Vec<_>, Malformed>>()?;
     let a = o.amounts;
     let f = o.flags;
+    let amounts = m::Amounts {
+        items_total: a.items_total,
+        shipping_fee: a.shipping_fee,
+        cod_fee: a.cod_fee,
+        points_used: a.points_used,
+        coupon_discount: a.coupon_discount,
+        billing_total: a.billing_total,
+    };
+    // 0.1.0 gives the summary only: its lists are made from it.
+    let (fees, discounts) = amounts.as_lists();
     Ok(m::Order {
         ordered_at: instant("ordered-at", o.ordered_at)?,
         mall_updated_at: instant("updated-at", o.updated_at)?,
@@ -437,14 +449,12 @@ fn order(o: wit::Order) -> Result<m::Order, Malformed> {
         payment_method: o.payment_method,
         buyer: address(o.buyer),
         deliveries,
-        amounts: m::Amounts {
-            items_total: a.items_total,
-            shipping_fee: a.shipping_fee,
-            cod_fee: a.cod_fee,
-            points_used: a.points_used,
-            coupon_discount: a.coupon_discount,
-            billing_total: a.billing_total,
-        },
+        amounts,
+        fees,
+        discounts,
+        prices_include_tax: true,
+        buyer_email: None,
+        marks: Vec::new(),
         buyer_note: o.buyer_note,
         flags: m::OrderFlags {
             test_order: f.contains(wit::OrderFlags::TEST_ORDER),

@@ -33,8 +33,10 @@ impl Store {
                     mall_status, ordered_at, mall_updated_at, payment_method, buyer_json, buyer_note,
                     items_total, shipping_fee, cod_fee, points_used, coupon_discount, billing_total,
                     multiple_deliveries, add_on_service, no_buyer_email, take_state, carrier,
-                    created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    created_at, updated_at, buyer_email, buyer_email_relay, prices_include_tax,
+                    fees_json, discounts_json, marks_json)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                    ?, ?, ?, ?, ?, ?)
                  ON CONFLICT (shop_id, mall_order_number) DO NOTHING
                  RETURNING id",
             )
@@ -63,6 +65,12 @@ impl Store {
             .bind(first.and_then(|d| d.carrier.clone()))
             .bind(to_db(now))
             .bind(to_db(now))
+            .bind(o.buyer_email.as_ref().map(|e| e.address.as_str()))
+            .bind(o.buyer_email.as_ref().is_some_and(|e| e.relay))
+            .bind(o.prices_include_tax)
+            .bind(json(&o.fees))
+            .bind(json(&o.discounts))
+            .bind(json(&o.marks))
             .fetch_optional(&mut *tx)
             .await?;
             let Some(id) = id else {
@@ -96,8 +104,8 @@ impl Store {
             for d in &o.deliveries {
                 sqlx::query(
                     "INSERT INTO order_deliveries (order_id, delivery_no, recipient_json, delivery_method,
-                        carrier, desired_date, desired_time_slot, time_slot)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        carrier, desired_date, desired_time_slot, time_slot, mall_delivery_id)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(id)
                 .bind(d.delivery_no)
@@ -107,13 +115,15 @@ impl Store {
                 .bind(d.desired_date.map(|x| x.to_string()))
                 .bind(&d.desired_time_slot)
                 .bind(&d.time_slot)
+                .bind(&d.mall_delivery_id)
                 .execute(&mut *tx)
                 .await?;
                 for l in &d.lines {
                     sqlx::query(
                         "INSERT INTO order_lines (order_id, delivery_no, line_no, item_code, sku_code,
-                            quantity, unit_price, tax_rate, has_add_on_service, product_name)
-                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(
+                            quantity, unit_price, tax_rate, has_add_on_service, option_text,
+                            name_from_mall, product_name)
+                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?,
                             (SELECT name FROM products WHERE item_code = ? AND sku_code = ?),
                             (SELECT name FROM products WHERE item_code = ? AND sku_code = '')))",
                     )
@@ -126,6 +136,9 @@ impl Store {
                     .bind(l.unit_price)
                     .bind(i64::from(l.tax_rate))
                     .bind(l.has_add_on_service)
+                    .bind(&l.option_text)
+                    .bind(l.product_name.is_some())
+                    .bind(&l.product_name)
                     .bind(&l.item_code)
                     .bind(&l.sku_code)
                     .bind(&l.item_code)

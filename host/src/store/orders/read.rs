@@ -36,7 +36,9 @@ impl Store {
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS}, o.mall_status, o.mall_updated_at, o.payment_method, o.buyer_note,
                 o.items_total, o.shipping_fee, o.cod_fee, o.points_used, o.coupon_discount,
-                o.multiple_deliveries, o.add_on_service, o.no_buyer_email, o.source
+                o.multiple_deliveries, o.add_on_service, o.no_buyer_email, o.source,
+                o.buyer_email, o.buyer_email_relay, o.prices_include_tax, o.fees_json,
+                o.discounts_json, o.marks_json
              FROM orders o WHERE o.shop_id = ? AND o.mall_order_number = ?"
         );
         let row = sqlx::query(&sql)
@@ -76,6 +78,19 @@ impl Store {
                 coupon_discount: row.try_get("coupon_discount")?,
                 billing_total: s.billing_total,
             },
+            fees: from_json(&row, "fees_json", number)?,
+            discounts: from_json(&row, "discounts_json", number)?,
+            prices_include_tax: row.try_get("prices_include_tax")?,
+            buyer_email: row
+                .try_get::<Option<String>, _>("buyer_email")?
+                .map(|address| -> Result<_, StoreError> {
+                    Ok(crate::model::Email {
+                        address,
+                        relay: row.try_get("buyer_email_relay")?,
+                    })
+                })
+                .transpose()?,
+            marks: from_json(&row, "marks_json", number)?,
             buyer_note: row.try_get("buyer_note")?,
             flags: crate::model::OrderFlags {
                 test_order: false,
@@ -114,7 +129,7 @@ impl Store {
     ) -> Result<Vec<crate::model::Delivery>, StoreError> {
         let lines = sqlx::query(
             "SELECT delivery_no, line_no, item_code, sku_code, quantity, unit_price, tax_rate,
-                has_add_on_service, product_name FROM order_lines WHERE order_id = ?
+                has_add_on_service, product_name, option_text FROM order_lines WHERE order_id = ?
              ORDER BY delivery_no, line_no",
         )
         .bind(id)
@@ -122,7 +137,7 @@ impl Store {
         .await?;
         let rows = sqlx::query(
             "SELECT delivery_no, recipient_json, delivery_method, carrier, desired_date,
-                desired_time_slot, time_slot FROM order_deliveries WHERE order_id = ? ORDER BY delivery_no",
+                desired_time_slot, time_slot, mall_delivery_id FROM order_deliveries WHERE order_id = ? ORDER BY delivery_no",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -152,10 +167,12 @@ impl Store {
                         .map_err(|e| corrupt("order_lines", "tax_rate", number, e))?,
                     has_add_on_service: l.try_get("has_add_on_service")?,
                     product_name: l.try_get("product_name")?,
+                    option_text: l.try_get("option_text")?,
                 });
             }
             out.push(crate::model::Delivery {
                 delivery_no: no,
+                mall_delivery_id: r.try_get("mall_delivery_id")?,
                 recipient: address(
                     &r.try_get::<String, _>("recipient_json")?,
                     "order_deliveries",
@@ -172,4 +189,14 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// A JSON column read back into its type.
+fn from_json<T: serde::de::DeserializeOwned>(
+    row: &sqlx::sqlite::SqliteRow,
+    column: &'static str,
+    number: &str,
+) -> Result<T, StoreError> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|e| corrupt("orders", column, number, e))
 }
