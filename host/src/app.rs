@@ -22,6 +22,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use crate::admin::Admin;
+use crate::capabilities::credentials::{self, CredentialState};
 use crate::config::{Config, ConfigError, ShopConfig};
 use crate::runtime::{PluginDir, PluginLimits, Runtime, RuntimeError};
 use crate::store::{Store, StoreError};
@@ -57,6 +58,41 @@ pub enum AppError {
     },
 }
 
+/// Checks every shop whose mall has a plugin loaded against what the plugin declares (settings,
+/// secrets, carrier codes), and warns of secrets that expire soon or have expired.
+fn check_shops(config: &Config, runtime: &Runtime, today: NaiveDate) -> Result<(), AppError> {
+    for shop in &config.shops {
+        let Ok(plugin) = runtime.plugin(&shop.mall) else {
+            continue;
+        };
+        let info = plugin.info();
+        shop.check_against(&info.label(), &info.settings, &info.capabilities.carriers)?;
+        for c in credentials::report(shop, &info.settings, today) {
+            match c.state {
+                CredentialState::ExpiresSoon { on, days } => tracing::warn!(
+                    "shop {:?}: credential `{}` ({}) expires on {on}, in {days} day(s); renew it \
+                     ({}) and update `credentials.{}_expires`",
+                    shop.id,
+                    c.name,
+                    c.label,
+                    c.help,
+                    c.name
+                ),
+                CredentialState::Expired { on } => tracing::warn!(
+                    "shop {:?}: credential `{}` ({}) expired on {on}; its calls are refused until \
+                     it is renewed ({})",
+                    shop.id,
+                    c.name,
+                    c.label,
+                    c.help
+                ),
+                CredentialState::Valid | CredentialState::Missing => {}
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The database, the runtime, the plugins folder and the clock of one host process.
 pub struct App {
     /// The configuration it was opened with.
@@ -89,6 +125,9 @@ impl App {
             .with_cache(crate::runtime::CompiledCache::new(
                 &config.compiled_cache_dir,
             ));
+        for w in &config.warnings {
+            tracing::warn!("{w}");
+        }
         if load_plugins {
             plugins
                 .load(&runtime)
@@ -97,6 +136,7 @@ impl App {
                     context: format!("loading plugins from {}", config.plugins_dir.display()),
                     source,
                 })?;
+            check_shops(&config, &runtime, jst_date(clock.now()))?;
         }
         Ok(App {
             config,

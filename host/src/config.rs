@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use chrono::NaiveDate;
 use serde::Deserialize;
 use url::Url;
 
@@ -68,7 +69,7 @@ pub enum ConfigError {
         /// The shop's id.
         shop: String,
         /// The key.
-        key: &'static str,
+        key: String,
         /// What is wrong.
         problem: String,
         /// How to fix it.
@@ -100,6 +101,8 @@ pub struct Config {
     pub sync: SyncPolicy,
     /// Shops.
     pub shops: Vec<ShopConfig>,
+    /// What still loads but should change (deprecated keys), for the operator.
+    pub warnings: Vec<String>,
 }
 
 /// How the host retries mall calls.
@@ -139,10 +142,13 @@ pub struct ShopConfig {
     pub order_api: bool,
     /// The mall API's base URL, without trailing slash.
     pub base_url: String,
-    /// Partner code (パートナーコード).
-    pub partner_code: String,
-    /// API password (APIパスワード).
-    pub api_password: Secret,
+    /// The plain settings the shop's plugin declares (`[shops.settings]`), by name.
+    pub settings: BTreeMap<String, String>,
+    /// The secrets the shop's plugin declares (`[shops.credentials]`), by name: never handed to
+    /// a plugin, never printed.
+    pub credentials: BTreeMap<String, Secret>,
+    /// Expiry dates of secrets that expire (`<name>_expires`), by secret name.
+    pub expiries: BTreeMap<String, NaiveDate>,
     /// [6] the status fetched orders are stored in (受注格納先ステータス).
     pub stored_status: OrderStatus,
     /// [7] days back, by order date, a fetch reaches (受注を取得する日数).
@@ -193,9 +199,16 @@ struct RawShop {
     #[serde(default = "yes")]
     order_api: bool,
     base_url: String,
+    /// Legacy (before declared settings): `settings.partner_code`.
     partner_code: Option<String>,
+    /// Legacy: `credentials.api_password`.
     api_password: Option<String>,
+    /// Legacy: `credentials.api_password_env`.
     api_password_env: Option<String>,
+    #[serde(default)]
+    settings: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    credentials: BTreeMap<String, String>,
     #[serde(default = "default_status")]
     stored_status: String,
     #[serde(default = "default_days")]
@@ -316,16 +329,17 @@ impl Config {
                 .map_or(defaults.max_retry_after, Duration::from_secs),
         };
         let mut shops: Vec<ShopConfig> = Vec::new();
+        let mut warnings = Vec::new();
         for s in raw.shops {
             if shops.iter().any(|o| o.id == s.id) {
                 return Err(ConfigError::Shop {
                     shop: s.id,
-                    key: "id",
+                    key: "id".into(),
                     problem: "is used by another shop".into(),
                     fix: "give every [[shops]] entry its own id".into(),
                 });
             }
-            shops.push(validate_shop(s, env)?);
+            shops.push(validate_shop(s, env, &mut warnings)?);
         }
         Ok(Config {
             database_url,
@@ -333,6 +347,7 @@ impl Config {
             compiled_cache_dir,
             sync,
             shops,
+            warnings,
         })
     }
 
@@ -342,13 +357,280 @@ impl Config {
     }
 }
 
+/// The shop's plain settings, secrets and secrets' expiry dates, from `[shops.settings]`,
+/// `[shops.credentials]` and the legacy `partner_code` / `api_password(_env)` keys (which load
+/// with a warning). A secret is given as `<name>_env` (an environment variable), `<name>_file`
+/// (a file holding it) or, for tests, `<name>` itself; `<name>_expires` is its expiry date.
+#[allow(clippy::type_complexity)]
+fn settings_and_credentials(
+    s: &RawShop,
+    env: &dyn Fn(&str) -> Option<String>,
+    warnings: &mut Vec<String>,
+) -> Result<
+    (
+        BTreeMap<String, String>,
+        BTreeMap<String, Secret>,
+        BTreeMap<String, NaiveDate>,
+    ),
+    ConfigError,
+> {
+    let err = |key: &str, problem: String, fix: &str| ConfigError::Shop {
+        shop: s.id.clone(),
+        key: key.to_string(),
+        problem,
+        fix: fix.into(),
+    };
+    let mut settings = BTreeMap::new();
+    for (name, value) in &s.settings {
+        let text = match value {
+            toml::Value::String(v) => v.clone(),
+            toml::Value::Integer(v) => v.to_string(),
+            toml::Value::Boolean(v) => v.to_string(),
+            other => {
+                return Err(err(
+                    &format!("settings.{name}"),
+                    format!(
+                        "is a {}, not a text, number or true/false",
+                        other.type_str()
+                    ),
+                    "write it as a string",
+                ));
+            }
+        };
+        settings.insert(name.clone(), text);
+    }
+    let mut credentials = BTreeMap::new();
+    let mut expiries = BTreeMap::new();
+    let mut put = |name: &str, key: &str, value: Secret| -> Result<(), ConfigError> {
+        if credentials.insert(name.to_string(), value).is_some() {
+            return Err(err(
+                &format!("credentials.{key}"),
+                format!("gives the secret {name:?} a second time"),
+                &format!("keep one of {name}, {name}_env, {name}_file"),
+            ));
+        }
+        Ok(())
+    };
+    for (key, value) in &s.credentials {
+        let shown = format!("credentials.{key}");
+        if let Some(name) = key.strip_suffix("_expires") {
+            let date = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
+                err(
+                    &shown,
+                    format!("{value:?} is not a date"),
+                    "write the expiry date as \"YYYY-MM-DD\"",
+                )
+            })?;
+            expiries.insert(name.to_string(), date);
+        } else if let Some(name) = key.strip_suffix("_env") {
+            match env(value) {
+                Some(v) if !v.is_empty() => put(name, key, Secret::new(v))?,
+                _ if !s.order_api => {}
+                _ => {
+                    return Err(err(
+                        &shown,
+                        format!("names the environment variable {value}, which is not set"),
+                        &format!("export {value}=<the shop's {name}>"),
+                    ));
+                }
+            }
+        } else if let Some(name) = key.strip_suffix("_file") {
+            let text = std::fs::read_to_string(value).map_err(|e| {
+                err(
+                    &shown,
+                    format!(
+                        "names the file {value}, which cannot be read ({})",
+                        e.kind()
+                    ),
+                    "point it to a file holding the secret alone",
+                )
+            })?;
+            put(name, key, Secret::new(text.trim_end_matches(['\r', '\n'])))?;
+        } else {
+            put(key, key, Secret::new(value.clone()))?;
+        }
+    }
+    // Before declared settings, a shop had a partner code and an API password of its own.
+    if let Some(code) = &s.partner_code {
+        warnings.push(format!(
+            "shop {:?}: `partner_code` is deprecated; write it as `partner_code` under \
+             [shops.settings]",
+            s.id
+        ));
+        if settings
+            .insert("partner_code".into(), code.clone())
+            .is_some()
+        {
+            return Err(err(
+                "partner_code",
+                "is also set under [shops.settings]".into(),
+                "keep the one under [shops.settings]",
+            ));
+        }
+    }
+    let legacy = match (&s.api_password, &s.api_password_env) {
+        (Some(_), Some(_)) => {
+            return Err(err(
+                "api_password",
+                "and `api_password_env` are both set".into(),
+                "keep one of them",
+            ));
+        }
+        (Some(p), None) => Some(("api_password", Secret::new(p.clone()))),
+        (None, Some(var)) => match env(var) {
+            Some(p) if !p.is_empty() => Some(("api_password_env", Secret::new(p))),
+            _ if !s.order_api => None,
+            _ => {
+                return Err(err(
+                    "api_password_env",
+                    format!("names the environment variable {var}, which is not set"),
+                    &format!("export {var}=<the API password (APIパスワード)>"),
+                ));
+            }
+        },
+        (None, None) => None,
+    };
+    if let Some((key, secret)) = legacy {
+        warnings.push(format!(
+            "shop {:?}: `{key}` is deprecated; write it as `{key}` under [shops.credentials]",
+            s.id
+        ));
+        put("api_password", key, secret)?;
+    }
+    Ok((settings, credentials, expiries))
+}
+
+impl ShopConfig {
+    /// Checks the shop's settings against what its plugin declares (`plugin` names it in
+    /// errors): every required one given, secrets only under `[shops.credentials]` and plain
+    /// ones only under `[shops.settings]`, no unknown key, an expiry date for each secret that
+    /// expires, and every carrier id one of the mall's codes (when the plugin publishes them).
+    pub fn check_against(
+        &self,
+        plugin: &str,
+        specs: &[crate::connector::SettingSpec],
+        carriers: &[crate::connector::Carrier],
+    ) -> Result<(), ConfigError> {
+        let err = |key: String, problem: String, fix: String| ConfigError::Shop {
+            shop: self.id.clone(),
+            key,
+            problem,
+            fix,
+        };
+        let known = |secret: bool| {
+            let names: Vec<&str> = specs
+                .iter()
+                .filter(|s| s.secret == secret)
+                .map(|s| s.name.as_str())
+                .collect();
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        };
+        for name in self.settings.keys() {
+            match specs.iter().find(|s| &s.name == name) {
+                Some(spec) if spec.secret => {
+                    return Err(err(
+                        format!("settings.{name}"),
+                        format!("is a secret for {plugin}"),
+                        format!("move it to [shops.credentials] as {name}_env = \"<variable>\""),
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    return Err(err(
+                        format!("settings.{name}"),
+                        format!("is not a setting of {plugin}"),
+                        format!("remove it; the settings it knows: {}", known(false)),
+                    ));
+                }
+            }
+        }
+        for name in self.credentials.keys().chain(self.expiries.keys()) {
+            match specs.iter().find(|s| &s.name == name) {
+                Some(spec) if !spec.secret => {
+                    return Err(err(
+                        format!("credentials.{name}"),
+                        format!("is not a secret for {plugin}"),
+                        format!("move it to [shops.settings] as {name} = \"…\""),
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    return Err(err(
+                        format!("credentials.{name}"),
+                        format!("is not a credential of {plugin}"),
+                        format!("remove it; the credentials it knows: {}", known(true)),
+                    ));
+                }
+            }
+        }
+        if !self.order_api {
+            return Ok(());
+        }
+        for spec in specs {
+            let given = if spec.secret {
+                self.credentials.contains_key(&spec.name)
+            } else {
+                self.settings.contains_key(&spec.name)
+            };
+            if spec.required && !given {
+                let (table, example) = if spec.secret {
+                    ("credentials", format!("{}_env = \"<variable>\"", spec.name))
+                } else {
+                    ("settings", format!("{} = \"…\"", spec.name))
+                };
+                return Err(err(
+                    format!("{table}.{}", spec.name),
+                    format!(
+                        "is missing ({} needs {}, {})",
+                        plugin, spec.label, spec.help
+                    ),
+                    format!("add {example} under [shops.{table}]"),
+                ));
+            }
+            if spec.secret && spec.expires && given && !self.expiries.contains_key(&spec.name) {
+                return Err(err(
+                    format!("credentials.{}_expires", spec.name),
+                    format!("is missing: {} ({}) expires", spec.name, spec.label),
+                    format!(
+                        "add {}_expires = \"YYYY-MM-DD\" (the date {})",
+                        spec.name, spec.help
+                    ),
+                ));
+            }
+        }
+        if !carriers.is_empty() {
+            for (carrier, id) in &self.carrier_ids {
+                if !carriers.iter().any(|c| &c.id == id) {
+                    let codes: Vec<String> = carriers
+                        .iter()
+                        .map(|c| format!("{} {}", c.id, c.name))
+                        .collect();
+                    return Err(err(
+                        "carrier_ids".into(),
+                        format!(
+                            "gives carrier {carrier:?} the code {id:?}, which {plugin} does not know"
+                        ),
+                        format!("use one of the mall's codes: {}", codes.join(", ")),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 fn validate_shop(
     s: RawShop,
     env: &dyn Fn(&str) -> Option<String>,
+    warnings: &mut Vec<String>,
 ) -> Result<ShopConfig, ConfigError> {
-    let err = |key: &'static str, problem: String, fix: &str| ConfigError::Shop {
+    let err = |key: &str, problem: String, fix: &str| ConfigError::Shop {
         shop: s.id.clone(),
-        key,
+        key: key.to_string(),
         problem,
         fix: fix.to_string(),
     };
@@ -396,43 +678,7 @@ fn validate_shop(
             "use https://HOST/PATH",
         ));
     }
-    let partner_code = s.partner_code.clone().unwrap_or_default();
-    if s.order_api && partner_code.is_empty() {
-        return Err(err(
-            "partner_code",
-            "is missing".into(),
-            "paste the partner code (パートナーコード) the mall issued",
-        ));
-    }
-    let api_password = match (&s.api_password, &s.api_password_env) {
-        (Some(p), None) => Secret::new(p.clone()),
-        (None, Some(var)) => match env(var) {
-            Some(p) if !p.is_empty() => Secret::new(p),
-            _ if !s.order_api => Secret::new(""),
-            _ => {
-                return Err(err(
-                    "api_password_env",
-                    format!("names the environment variable {var}, which is not set"),
-                    &format!("export {var}=<the API password (APIパスワード)>"),
-                ));
-            }
-        },
-        (Some(_), Some(_)) => {
-            return Err(err(
-                "api_password",
-                "and `api_password_env` are both set".into(),
-                "keep one of them",
-            ));
-        }
-        (None, None) if !s.order_api => Secret::new(""),
-        (None, None) => {
-            return Err(err(
-                "api_password",
-                "is missing".into(),
-                "set `api_password_env` to the name of an environment variable holding the API password (APIパスワード)",
-            ));
-        }
-    };
+    let (settings, credentials, expiries) = settings_and_credentials(&s, env, warnings)?;
     let origin = url.origin().ascii_serialization();
     let allowed_origins = match &s.allowed_origins {
         None => vec![origin],
@@ -512,8 +758,9 @@ fn validate_shop(
         mall: s.mall.clone(),
         order_api: s.order_api,
         base_url: s.base_url.trim_end_matches('/').to_string(),
-        partner_code,
-        api_password,
+        settings,
+        credentials,
+        expiries,
         stored_status,
         fetch_days: s.fetch_days,
         allowed_origins,
@@ -563,8 +810,141 @@ mod tests {
         assert_eq!(s.base_url, "https://api.dshopping.example/v1");
         assert_eq!(s.allowed_origins, vec!["https://api.dshopping.example"]);
         assert_eq!(s.stored_status, OrderStatus::AwaitingShipment);
-        assert_eq!(s.api_password.expose(), "s3cret");
+        assert_eq!(s.credentials["api_password"].expose(), "s3cret");
+        assert_eq!(s.settings["partner_code"], "P1");
         assert_eq!(s.carrier_ids["yamato"], "01");
+        // The legacy keys load, with a warning saying where they go now.
+        assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].contains("[shops.settings]"),
+            "{:?}",
+            c.warnings
+        );
+    }
+
+    const DECLARED: &str = r#"
+        [[shops]]
+        id = "rshop"
+        mall = "rakuten"
+        base_url = "https://api.mall.example"
+        [shops.settings]
+        seller = "S1"
+        [shops.credentials]
+        service_secret_env = "SV"
+        license_key_file = "KEYFILE"
+        license_key_expires = "2027-02-26"
+    "#;
+
+    fn specs() -> Vec<crate::connector::SettingSpec> {
+        let spec = |name: &str, secret, expires| crate::connector::SettingSpec {
+            name: name.into(),
+            label: name.replace('_', " "),
+            secret,
+            required: true,
+            expires,
+            help: "the mall's merchant screen".into(),
+        };
+        vec![
+            spec("seller", false, false),
+            spec("service_secret", true, false),
+            spec("license_key", true, true),
+        ]
+    }
+
+    #[test]
+    fn declared_settings_and_secrets_load_from_env_and_file_and_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("license.key");
+        std::fs::write(&key, "lk-123\n").unwrap();
+        let text = DECLARED.replace("KEYFILE", &key.display().to_string());
+        let env = |k: &str| (k == "SV").then(|| "sv-1".to_string());
+        let c = Config::parse(&text, Path::new("/srv"), &env).unwrap();
+        let s = &c.shops[0];
+        assert_eq!(s.settings["seller"], "S1");
+        assert_eq!(s.credentials["service_secret"].expose(), "sv-1");
+        assert_eq!(s.credentials["license_key"].expose(), "lk-123");
+        assert_eq!(s.expiries["license_key"].to_string(), "2027-02-26");
+        assert!(c.warnings.is_empty());
+        s.check_against("rakuten@1.0.0", &specs(), &[]).unwrap();
+
+        let shop_err = |e: ConfigError| match e {
+            ConfigError::Shop {
+                key, problem, fix, ..
+            } => (key, format!("{problem}; {fix}")),
+            other => panic!("{other}"),
+        };
+        // A secret written as a plain setting, an unknown key, a missing one, a missing expiry.
+        let mut bad = s.clone();
+        bad.settings.insert("license_key".into(), "x".into());
+        let (key, text) = shop_err(
+            bad.check_against("rakuten@1.0.0", &specs(), &[])
+                .unwrap_err(),
+        );
+        assert_eq!(key, "settings.license_key");
+        assert!(
+            text.contains("is a secret") && text.contains("[shops.credentials]"),
+            "{text}"
+        );
+        let mut bad = s.clone();
+        bad.settings.insert("colour".into(), "red".into());
+        let (key, text) = shop_err(
+            bad.check_against("rakuten@1.0.0", &specs(), &[])
+                .unwrap_err(),
+        );
+        assert_eq!(key, "settings.colour");
+        assert!(text.contains("seller"), "names what it knows: {text}");
+        let mut bad = s.clone();
+        bad.settings.remove("seller");
+        let (key, _) = shop_err(
+            bad.check_against("rakuten@1.0.0", &specs(), &[])
+                .unwrap_err(),
+        );
+        assert_eq!(key, "settings.seller");
+        let mut bad = s.clone();
+        bad.expiries.clear();
+        let (key, _) = shop_err(
+            bad.check_against("rakuten@1.0.0", &specs(), &[])
+                .unwrap_err(),
+        );
+        assert_eq!(key, "credentials.license_key_expires");
+    }
+
+    #[test]
+    fn a_carrier_id_the_mall_does_not_know_is_refused_naming_shop_carrier_and_code() {
+        let c = parse(GOOD).unwrap();
+        let carriers = vec![
+            crate::connector::Carrier {
+                id: "1001".into(),
+                name: "ヤマト運輸".into(),
+            },
+            crate::connector::Carrier {
+                id: "1003".into(),
+                name: "日本郵便".into(),
+            },
+        ];
+        let declared = |name: &str, secret| crate::connector::SettingSpec {
+            name: name.into(),
+            label: name.into(),
+            secret,
+            required: true,
+            expires: false,
+            help: String::new(),
+        };
+        let specs = [
+            declared("partner_code", false),
+            declared("api_password", true),
+        ];
+        let e = c.shops[0]
+            .check_against("m@1", &specs, &carriers)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("shop \"dshop\"")
+                && e.contains("carrier \"yamato\"")
+                && e.contains("\"01\"")
+                && e.contains("1001 ヤマト運輸"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -584,11 +964,11 @@ mod tests {
     #[test]
     fn the_password_never_shows() {
         let c = parse(GOOD).unwrap();
-        let shown = format!("{:?} {}", c, c.shops[0].api_password);
+        let shown = format!("{:?} {}", c, c.shops[0].credentials["api_password"]);
         assert!(!shown.contains("s3cret"), "{shown}");
     }
 
-    fn shop_error(text: &str) -> (String, &'static str, String) {
+    fn shop_error(text: &str) -> (String, String, String) {
         match parse(text).unwrap_err() {
             ConfigError::Shop { shop, key, fix, .. } => (shop, key, fix),
             other => panic!("expected a shop error, got {other}"),
@@ -598,7 +978,7 @@ mod tests {
     #[test]
     fn errors_name_shop_key_and_fix() {
         let (shop, key, fix) = shop_error(&GOOD.replace("awaiting_shipment", "shipping"));
-        assert_eq!((shop.as_str(), key), ("dshop", "stored_status"));
+        assert_eq!((shop.as_str(), key.as_str()), ("dshop", "stored_status"));
         assert!(fix.contains("awaiting_shipment (出荷待ち)"), "{fix}");
 
         let (_, key, _) = shop_error(&GOOD.replace("fetch_days = 14", "fetch_days = 0"));
@@ -609,9 +989,6 @@ mod tests {
         let (_, key, fix) = shop_error(&GOOD.replace("DSHOP_PW", "MISSING_PW"));
         assert_eq!(key, "api_password_env");
         assert!(fix.contains("export MISSING_PW="), "{fix}");
-
-        let (_, key, _) = shop_error(&GOOD.replace("partner_code = \"P1\"", ""));
-        assert_eq!(key, "partner_code");
 
         let (_, key, _) = shop_error(&GOOD.replace("\"01\"", "\" \""));
         assert_eq!(key, "carrier_ids");

@@ -4,9 +4,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::model::OrderSource;
+use crate::model::{Order, OrderSource};
 
-/// What a plugin says it is.
+/// What a plugin says it is and needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PluginInfo {
     /// Mall id, e.g. `dshopping`.
@@ -19,9 +19,158 @@ pub struct PluginInfo {
     pub contract_version: String,
     /// CSV imports: the header whose equal values group rows into one order.
     pub csv_order_key: Option<String>,
+    /// The shop settings it needs.
+    pub settings: Vec<SettingSpec>,
+    /// How its mall authenticates requests.
+    pub auth: AuthScheme,
+    /// How fast its mall lets one credential go, if it limits.
+    pub pacing: Option<Pacing>,
+    /// What its mall supports.
+    pub capabilities: Capabilities,
+}
+
+/// A shop setting a plugin needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SettingSpec {
+    /// The key, e.g. `partner_code`.
+    pub name: String,
+    /// What staff call it.
+    pub label: String,
+    /// A secret: kept by the host, never handed to the plugin.
+    pub secret: bool,
+    /// The shop cannot run without it.
+    pub required: bool,
+    /// It expires; the shop gives the date as `<name>_expires`.
+    pub expires: bool,
+    /// Where the merchant finds or renews it.
+    pub help: String,
+}
+
+/// Where an access token goes on a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "header", rename_all = "snake_case")]
+pub enum TokenPlacement {
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// A header of this name holds the token.
+    Header(String),
+}
+
+/// How a mall authenticates a request (setting names, never values).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "scheme", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AuthScheme {
+    /// No credentials.
+    None,
+    /// HTTP Basic.
+    Basic {
+        /// The user-name setting.
+        user: String,
+        /// The password setting.
+        password: String,
+    },
+    /// `<word> base64(first:second)`.
+    WordBase64 {
+        /// The scheme word, e.g. `ESA`.
+        word: String,
+        /// The setting before the colon.
+        first: String,
+        /// The setting after the colon.
+        second: String,
+    },
+    /// `Authorization: Bearer <setting>`.
+    Bearer {
+        /// The token setting.
+        token: String,
+    },
+    /// A header from a template with `{setting}` placeholders.
+    Header {
+        /// The header name.
+        header: String,
+        /// The value template.
+        template: String,
+    },
+    /// A host-run OAuth 2 refresh-token grant.
+    OAuth2Refresh {
+        /// The token endpoint's URL setting.
+        token_url: String,
+        /// The client id setting.
+        client_id: String,
+        /// The client secret setting.
+        client_secret: String,
+        /// The first refresh token's setting.
+        refresh_token: String,
+        /// The scope, if any.
+        scope: Option<String>,
+        /// Where the access token goes.
+        placement: TokenPlacement,
+    },
+}
+
+/// How fast a mall lets one credential go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Pacing {
+    /// Requests per period.
+    pub requests: u32,
+    /// The period, milliseconds.
+    pub per_millis: u32,
+    /// Requests at once after a quiet spell.
+    pub burst: u32,
+}
+
+/// A carrier as the mall codes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Carrier {
+    /// The mall's code.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// What a mall supports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Capabilities {
+    /// Orders can be taken.
+    pub take: bool,
+    /// Shipments can be registered.
+    pub push: bool,
+    /// The mall answers the current state of orders.
+    pub status_sync: bool,
+    /// Orders can come from files.
+    pub file_import: bool,
+    /// Shipping is registered per delivery (else per order: the first delivery's parcels).
+    pub shipping_per_delivery: bool,
+    /// Most parcels per delivery (or per order).
+    pub max_parcels: u32,
+    /// The mall's carrier codes; empty when the plugin does not publish them.
+    pub carriers: Vec<Carrier>,
 }
 
 impl PluginInfo {
+    /// What is known of a component before its `info` answers: its contract version.
+    pub(crate) fn unknown(contract_version: &str) -> PluginInfo {
+        PluginInfo {
+            mall_id: String::new(),
+            mall_name: String::new(),
+            plugin_version: "?".into(),
+            contract_version: contract_version.into(),
+            csv_order_key: None,
+            settings: Vec::new(),
+            auth: AuthScheme::None,
+            pacing: None,
+            capabilities: Capabilities {
+                take: false,
+                push: false,
+                status_sync: false,
+                file_import: false,
+                shipping_per_delivery: false,
+                max_parcels: 0,
+                carriers: Vec::new(),
+            },
+        }
+    }
+
     /// `mall@version`, how errors and logs name the plugin.
     pub fn label(&self) -> String {
         format!("{}@{}", self.mall_id, self.plugin_version)
@@ -40,20 +189,53 @@ pub struct RawOrder {
 }
 
 /// Why a fetched order was left out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
     /// From the mall's verification environment.
     TestOrder,
-    /// Younger than the mall's hold time (d Shopping: 10 minutes).
+    /// Younger than the mall's hold time.
     TooRecent,
+    /// Another reason, as the plugin's open code and words (e.g. under the mall's review).
+    Other {
+        /// The code.
+        code: String,
+        /// In words.
+        message: String,
+    },
+}
+
+/// A fetched order: a record still to map (contracts that map in a second call), or mapped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// The record; the host maps it with `map-orders`.
+    Raw(RawOrder),
+    /// Mapped by the plugin during the fetch, or the error naming the field.
+    Mapped {
+        /// The mall's order number (or its position, when unreadable).
+        mall_order_number: String,
+        /// The order (boxed: an order is large beside a raw record).
+        order: Result<Box<Order>, ConnectorError>,
+    },
+}
+
+impl Fetched {
+    /// The mall's order number.
+    pub fn mall_order_number(&self) -> &str {
+        match self {
+            Fetched::Raw(r) => &r.mall_order_number,
+            Fetched::Mapped {
+                mall_order_number, ..
+            } => mall_order_number,
+        }
+    }
 }
 
 /// One page of a fetch.
 #[derive(Debug, Clone, Default)]
 pub struct FetchPage {
     /// New orders.
-    pub orders: Vec<RawOrder>,
+    pub orders: Vec<Fetched>,
     /// Orders left out, with the reason.
     pub skipped: Vec<(String, SkipReason)>,
     /// Where to carry on, if anywhere.
@@ -69,27 +251,79 @@ pub struct Window {
     pub end: DateTime<Utc>,
 }
 
-/// A shipment to register on a mall.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Shipment {
-    /// The mall's order number.
-    pub mall_order_number: String,
+/// One parcel: the mall's carrier id and a tracking number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Parcel {
     /// The mall's carrier id.
     pub carrier_id: String,
     /// Tracking number.
     pub tracking_number: String,
-    /// Ship date (JST).
-    pub shipped_date: NaiveDate,
 }
 
-/// How a take ended well.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// The parcels of one delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeliveryShipment {
+    /// The delivery's number in the order.
+    pub delivery_no: u32,
+    /// The mall's id of the delivery, if it has one.
+    pub mall_delivery_id: Option<String>,
+    /// Its parcels.
+    pub parcels: Vec<Parcel>,
+}
+
+/// Shipping to register on a mall for one order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Shipment {
+    /// The mall's order number.
+    pub mall_order_number: String,
+    /// Ship date (JST).
+    pub shipped_date: NaiveDate,
+    /// Per delivery, at least one, the first first.
+    pub deliveries: Vec<DeliveryShipment>,
+}
+
+impl Shipment {
+    /// The first parcel (what a mall that ships per order with one number gets).
+    pub fn first_parcel(&self) -> Option<&Parcel> {
+        self.deliveries.first().and_then(|d| d.parcels.first())
+    }
+}
+
+/// How a take ended (without an error).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TakeOutcome {
     /// Taken now.
     Taken,
     /// An earlier take had already worked.
     AlreadyTaken,
+    /// Cancelled on the mall (its words): never counted as taken.
+    Cancelled(String),
+}
+
+/// The mall's state of an order, as the host acts on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MallState {
+    /// Not taken yet.
+    New,
+    /// Taken, being handled.
+    Open,
+    /// Shipped.
+    Shipped,
+    /// Cancelled.
+    Cancelled,
+}
+
+/// An order's state on the mall.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderState {
+    /// The host's reading.
+    pub state: MallState,
+    /// The mall's status code.
+    pub mall_status: String,
+    /// In words.
+    pub message: String,
 }
 
 /// An error a connector reports for a call or an order.
@@ -98,16 +332,16 @@ pub enum TakeOutcome {
 #[non_exhaustive]
 pub enum ConnectorError {
     /// The mall refused the credentials.
-    #[error("authentication failed: {message} (check the shop's partner code and API password)")]
+    #[error("authentication failed: {message} (check the shop's credentials in the config file)")]
     Auth {
         /// The mall's words.
         message: String,
     },
     /// The mall asks to wait.
-    #[error("rate limited by the mall: retry after {retry_after_secs} s")]
+    #[error("rate limited by the mall: retry after {} s", *retry_after_ms as f64 / 1000.0)]
     RateLimited {
-        /// Seconds to wait.
-        retry_after_secs: u32,
+        /// Milliseconds to wait.
+        retry_after_ms: u32,
     },
     /// A fault that may pass.
     #[error("temporary failure: {message}")]

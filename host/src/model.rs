@@ -206,7 +206,12 @@ impl Amounts {
 
     /// The summary of fee and discount lists: shipping, COD, points and coupons summed by kind;
     /// fees and discounts of other kinds are in the lists only.
-    pub fn summarize(items_total: i64, fees: &[Fee], discounts: &[Discount], billing: i64) -> Amounts {
+    pub fn summarize(
+        items_total: i64,
+        fees: &[Fee],
+        discounts: &[Discount],
+        billing: i64,
+    ) -> Amounts {
         let fee = |k: FeeKind| fees.iter().filter(|f| f.kind == k).map(|f| f.amount).sum();
         let off = |k: DiscountKind| {
             discounts

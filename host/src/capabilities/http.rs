@@ -8,14 +8,14 @@
 //! resolver of the client that sends it drops such addresses, so the check and the connection
 //! see the same ones).
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
 
-use crate::config::{Secret, ShopConfig};
+use super::credentials::Credentials;
+use crate::config::ShopConfig;
 
 /// Limits of the HTTP capability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,8 +62,8 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// Body.
     pub body: Vec<u8>,
-    /// Credential name for the host to add.
-    pub credential: Option<String>,
+    /// Put the shop's credentials on it (only to the shop's API origin).
+    pub authenticate: bool,
 }
 
 /// The answer.
@@ -98,36 +98,19 @@ pub enum HttpError {
     BudgetExhausted(u32),
 }
 
-/// What one shop grants its plugin: where it may send requests and which credentials the host
-/// adds for it.
-#[derive(Clone)]
+/// What one shop grants its plugin: where it may send requests and the credentials the host
+/// puts on requests to the shop's API origin.
+#[derive(Clone, Debug)]
 pub struct HttpGrant {
     shop_id: String,
     allowed_origins: Vec<String>,
-    credentials: HashMap<String, (String, Secret)>,
+    credentials: Credentials,
     allow_private: bool,
 }
 
-impl std::fmt::Debug for HttpGrant {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpGrant")
-            .field("shop_id", &self.shop_id)
-            .field("allowed_origins", &self.allowed_origins)
-            .field("credentials", &self.credentials.keys().collect::<Vec<_>>())
-            .field("allow_private", &self.allow_private)
-            .finish()
-    }
-}
-
 impl HttpGrant {
-    /// The grant for a shop: its allowed origins and the credential `api` (HTTP Basic from the
-    /// partner code and API password).
-    pub fn for_shop(shop: &ShopConfig) -> HttpGrant {
-        let mut credentials = HashMap::new();
-        credentials.insert(
-            "api".to_string(),
-            (shop.partner_code.clone(), shop.api_password.clone()),
-        );
+    /// The grant for a shop: its allowed origins and its credentials.
+    pub fn for_shop(shop: &ShopConfig, credentials: Credentials) -> HttpGrant {
         HttpGrant {
             shop_id: shop.id.clone(),
             allowed_origins: shop.allowed_origins.clone(),
@@ -301,6 +284,7 @@ impl HttpCapability {
             ));
         };
         let url = grant.check(&req.url)?;
+        let origin = url.origin().ascii_serialization();
         if let Some(hosts) = &self.plugin_hosts {
             let host = url.host_str().unwrap_or("");
             if !host_matches(hosts, host) {
@@ -330,23 +314,31 @@ impl HttpCapability {
             .client
             .request(method, url)
             .timeout(self.limits.request_timeout);
+        let reserved = grant.credentials.reserved_header();
         for (name, value) in &req.headers {
-            if name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("host") {
+            let taken = ["authorization", "proxy-authorization", "host"]
+                .iter()
+                .chain(reserved.as_slice())
+                .any(|h| name.eq_ignore_ascii_case(h));
+            if taken {
                 return Err(HttpError::InvalidRequest(format!(
-                    "header {name:?} is set by the host; name a credential instead"
+                    "header {name:?} is set by the host; mark the request `authenticate` instead"
                 )));
             }
             builder = builder.header(name.as_str(), value.as_str());
         }
-        if let Some(name) = &req.credential {
-            let Some((user, secret)) = grant.credentials.get(name) else {
-                return Err(HttpError::InvalidRequest(format!(
-                    "shop {:?} has no credential named {name:?}",
-                    grant.shop_id
-                )));
-            };
-            // reqwest marks the header sensitive, so it is never logged.
-            builder = builder.basic_auth(user, Some(secret.expose()));
+        if req.authenticate {
+            let (name, secret) = grant
+                .credentials
+                .header_for(&origin)
+                .map_err(HttpError::Denied)?;
+            let mut value =
+                reqwest::header::HeaderValue::from_str(secret.expose()).map_err(|_| {
+                    HttpError::InvalidRequest(format!("the {name} value is not a valid header"))
+                })?;
+            // Marked sensitive, so it is never logged.
+            value.set_sensitive(true);
+            builder = builder.header(name, value);
         }
         if !req.body.is_empty() {
             builder = builder.body(req.body);
@@ -432,8 +424,11 @@ mod tests {
     use super::*;
 
     fn grant() -> HttpGrant {
-        let mut credentials = HashMap::new();
-        credentials.insert("api".to_string(), ("P1".to_string(), Secret::new("pw")));
+        let credentials = Credentials::fixed(
+            "https://api.mall.example",
+            "authorization",
+            "Basic UDE6cHc=",
+        );
         HttpGrant {
             shop_id: "s1".into(),
             allowed_origins: vec![
@@ -660,10 +655,10 @@ mod tests {
     }
 
     #[test]
-    fn debug_shows_credential_names_only() {
+    fn debug_shows_the_credential_header_only() {
         let shown = format!("{:?}", grant());
-        assert!(shown.contains("api") && !shown.contains("pw\""), "{shown}");
-        assert!(!shown.contains("P1"), "{shown}");
+        assert!(shown.contains("authorization"), "{shown}");
+        assert!(!shown.contains("UDE6cHc"), "{shown}");
     }
 
     fn req(url: &str) -> Request {
@@ -672,7 +667,7 @@ mod tests {
             url: url.into(),
             headers: vec![],
             body: vec![],
-            credential: None,
+            authenticate: false,
         }
     }
 
@@ -694,10 +689,60 @@ mod tests {
             Err(HttpError::InvalidRequest(_))
         ));
         let mut r = req("https://api.mall.example/");
-        r.credential = Some("other".into());
-        assert!(
-            matches!(cap.send(r).await, Err(HttpError::InvalidRequest(m)) if m.contains("other"))
+        r.headers
+            .push(("Proxy-Authorization".into(), "Basic eA==".into()));
+        assert!(matches!(
+            cap.send(r).await,
+            Err(HttpError::InvalidRequest(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn credentials_go_to_the_api_origin_and_nowhere_else() {
+        // Two allowed origins on loopback, both echoing the authorization header back: the
+        // shop's API origin gets the credentials; the other origin's request is refused before
+        // it is sent.
+        let echo = || async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let origin = format!("http://{}", listener.local_addr().unwrap());
+            let app = axum::Router::new().route(
+                "/echo",
+                axum::routing::get(|h: axum::http::HeaderMap| async move {
+                    h.get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("none")
+                        .to_string()
+                }),
+            );
+            tokio::spawn(async move { axum::serve(listener, app).await });
+            origin
+        };
+        let (api, other) = (echo().await, echo().await);
+        let grant = HttpGrant {
+            shop_id: "s1".into(),
+            allowed_origins: vec![api.clone(), other.clone()],
+            credentials: Credentials::fixed(&api, "authorization", "Basic UDE6cHc="),
+            allow_private: true,
+        };
+        let mut cap = HttpCapability::new(
+            reqwest::Client::new(),
+            Some(Arc::new(grant)),
+            HttpLimits::default(),
         );
+        let mut r = req(&format!("{api}/echo"));
+        r.authenticate = true;
+        let answer = cap.send(r).await.unwrap();
+        assert_eq!(answer.body, b"Basic UDE6cHc=");
+        let mut r = req(&format!("{other}/echo"));
+        r.authenticate = true;
+        let e = cap.send(r).await.unwrap_err();
+        assert!(
+            matches!(&e, HttpError::Denied(m) if m.contains("only to the shop's API origin")),
+            "{e:?}"
+        );
+        // Without `authenticate`, the other origin is reached, with nothing on it.
+        let answer = cap.send(req(&format!("{other}/echo"))).await.unwrap();
+        assert_eq!(answer.body, b"none");
     }
 
     #[tokio::test]

@@ -1,9 +1,11 @@
-//! What a plugin may use: each capability is its own module ([`http`], [`log`], [`clock`]) with its
+//! What a plugin may use: each capability is its own module ([`http`], [`credentials`] (the
+//! shop's secrets on its requests), [`log`], [`clock`]) with its
 //! configuration and its tests; [`PluginState`] bundles them as the store's data and is the one
 //! place they meet. WASI is linked (a `std` guest imports it) but grants nothing: no files, no
 //! environment, no sockets, and its clocks read the host's [`clock`].
 
 pub mod clock;
+pub mod credentials;
 pub mod http;
 pub mod log;
 pub mod meter;

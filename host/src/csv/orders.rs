@@ -140,7 +140,12 @@ pub async fn import(
             .iter()
             .map(|(l, o)| (*l, o.mall_order_number.clone()))
             .collect();
-        let prepared = ingest::prepare(shop, chunk.into_iter().map(|(_, o)| o).collect());
+        let per_delivery = plugin.info().capabilities.shipping_per_delivery;
+        let prepared = ingest::prepare(
+            shop,
+            per_delivery,
+            chunk.into_iter().map(|(_, o)| o).collect(),
+        );
         for n in &prepared.test_orders {
             let line = lines.iter().find(|(_, k)| k == n).map_or(0, |(l, _)| *l);
             report.errors.push(RowError {

@@ -289,13 +289,7 @@ impl Runtime {
         let contract = Contract::bind(&self.linker, &component).map_err(incompatible)?;
         let limits = manifest.map_or(self.defaults, |m| m.limits.resolve(self.defaults));
         let mut plugin = Plugin {
-            info: PluginInfo {
-                mall_id: String::new(),
-                mall_name: String::new(),
-                plugin_version: "?".into(),
-                contract_version: contract.version().into(),
-                csv_order_key: None,
-            },
+            info: PluginInfo::unknown(contract.version()),
             path: path.to_path_buf(),
             digest,
             limits,
@@ -437,7 +431,7 @@ impl Runtime {
 
     /// A handle calling the plugin of `shop`'s mall on the shop's behalf.
     pub fn connector<'a>(&'a self, shop: &'a ShopConfig) -> ShopConnector<'a> {
-        ShopConnector::new(self, shop, Arc::new(HttpGrant::for_shop(shop)))
+        ShopConnector::new(self, shop)
     }
 
     /// A store for one call of `plugin`, scoped to a shop's grant (or to none).

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::contract::{CallContext, Contract, Returned};
 use super::{CallError, Plugin, Runtime};
 use crate::capabilities::PluginState;
+use crate::capabilities::credentials::Credentials;
 use crate::capabilities::http::HttpGrant;
 use crate::config::ShopConfig;
 use crate::connector::{FetchPage, RawOrder, Shipment, TakeOutcome, Window};
@@ -19,7 +20,6 @@ pub use super::contract::BatchResults;
 pub struct ShopConnector<'a> {
     runtime: &'a Runtime,
     shop: &'a ShopConfig,
-    grant: Arc<HttpGrant>,
 }
 
 impl Returned {
@@ -40,12 +40,8 @@ impl Returned {
 }
 
 impl<'a> ShopConnector<'a> {
-    pub(crate) fn new(runtime: &'a Runtime, shop: &'a ShopConfig, grant: Arc<HttpGrant>) -> Self {
-        ShopConnector {
-            runtime,
-            shop,
-            grant,
-        }
+    pub(crate) fn new(runtime: &'a Runtime, shop: &'a ShopConfig) -> Self {
+        ShopConnector { runtime, shop }
     }
 
     fn plugin(&self) -> Result<Arc<Plugin>, CallError> {
@@ -56,6 +52,11 @@ impl<'a> ShopConnector<'a> {
                 call: "lookup",
                 message: e.to_string(),
             })
+    }
+
+    /// What the mall of the plugin that serves the shop now supports.
+    pub fn capabilities(&self) -> Result<crate::connector::Capabilities, CallError> {
+        self.plugin().map(|p| p.info.capabilities.clone())
     }
 
     /// The label (`mall@version`) of the plugin that serves the shop now.
@@ -83,7 +84,23 @@ impl<'a> ShopConnector<'a> {
             shop_id: &self.shop.id,
             base_url: &self.shop.base_url,
         };
-        let scope = http.then(|| (self.shop.id.as_str(), self.grant.clone()));
+        let scope = if http {
+            // The shop's credentials by the scheme of the plugin version that answers; a shop
+            // whose secret has expired is refused before the plugin runs.
+            let today = crate::time::jst_date(self.runtime.clock.now());
+            let credentials = Credentials::for_shop(self.shop, &plugin.info.auth, today);
+            if let Some(why) = credentials.refusal() {
+                return Err(CallError::Fault {
+                    plugin: label,
+                    call,
+                    message: why.to_string(),
+                });
+            }
+            let grant = Arc::new(HttpGrant::for_shop(self.shop, credentials));
+            Some((self.shop.id.as_str(), grant))
+        } else {
+            None
+        };
         let max_return = plugin.limits.max_return_bytes;
         self.runtime
             .run(&plugin, &label, call, scope, async |c, s| {

@@ -8,7 +8,7 @@ mod pushes;
 pub use orders::{
     NewOrder, OrderDetail, OrderFilter, OrderSummary, ShippingUpdate, StoreOutcome, WhenStored,
 };
-pub use pushes::{ExportCandidate, LastPush, PushOutcome, PushRecord};
+pub use pushes::{CandidateDelivery, ExportCandidate, LastPush, PushOutcome, PushRecord};
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -63,6 +63,21 @@ pub struct ExportCandidate {
     pub untracked_deliveries: Vec<u32>,
     /// The last push attempt, if any.
     pub last_push: Option<LastPush>,
+    /// Its deliveries with their own shipping data, by number.
+    pub deliveries: Vec<CandidateDelivery>,
+}
+
+/// A delivery of an export candidate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CandidateDelivery {
+    /// Its number in the order.
+    pub delivery_no: u32,
+    /// The mall's id of it.
+    pub mall_delivery_id: Option<String>,
+    /// The merchant's carrier set for it.
+    pub carrier: Option<String>,
+    /// Its tracking number.
+    pub tracking_number: Option<String>,
 }
 
 /// The last push attempt of an order: what was sent and how it ended.
@@ -129,6 +144,7 @@ impl Store {
         .bind(to_db(to))
         .fetch_all(&self.pool)
         .await?;
+        let mut deliveries = self.candidate_deliveries(shop_id, from, to).await?;
         rows.iter()
             .map(|r| {
                 let n: String = r.try_get("mall_order_number")?;
@@ -165,9 +181,11 @@ impl Store {
                             .map_err(|e| corrupt("order_deliveries", "delivery_no", &n, e))
                     })
                     .collect::<Result<Vec<_>, _>>()?;
+                let id: i64 = r.try_get("id")?;
                 Ok(ExportCandidate {
                     untracked_deliveries,
-                    id: r.try_get("id")?,
+                    deliveries: deliveries.remove(&id).unwrap_or_default(),
+                    id,
                     status: OrderStatus::from_id(&status_s)
                         .ok_or_else(|| corrupt("orders", "status", &n, &status_s))?,
                     hold_reason: r.try_get("hold_reason")?,
@@ -183,6 +201,39 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// The deliveries of the orders `export_candidates` returns, by order row id.
+    async fn candidate_deliveries(
+        &self,
+        shop_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<std::collections::HashMap<i64, Vec<CandidateDelivery>>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT d.order_id, d.delivery_no, d.mall_delivery_id, d.ship_carrier, d.tracking_number
+             FROM order_deliveries d JOIN orders o ON o.id = d.order_id
+             WHERE o.shop_id = ? AND o.updated_at >= ? AND o.updated_at <= ?
+             ORDER BY d.order_id, d.delivery_no",
+        )
+        .bind(shop_id)
+        .bind(to_db(from))
+        .bind(to_db(to))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: std::collections::HashMap<i64, Vec<CandidateDelivery>> =
+            std::collections::HashMap::new();
+        for r in rows {
+            out.entry(r.try_get("order_id")?)
+                .or_default()
+                .push(CandidateDelivery {
+                    delivery_no: r.try_get("delivery_no")?,
+                    mall_delivery_id: r.try_get("mall_delivery_id")?,
+                    carrier: r.try_get("ship_carrier")?,
+                    tracking_number: r.try_get("tracking_number")?,
+                });
+        }
+        Ok(out)
     }
 
     /// Records a push attempt with a history row, and moves the order to the record's

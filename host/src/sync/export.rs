@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::connector::Shipment;
+use crate::connector::{DeliveryShipment, Parcel, Shipment};
 use crate::model::{OrderStatus, TakeState};
 use crate::store::{ExportCandidate, PushOutcome};
 
@@ -74,6 +74,15 @@ pub enum Exclusion {
     },
 }
 
+/// How a shop's export judges: the operator's choice and what the mall can take.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rules {
+    /// Send again what the mall refused before, with unchanged data.
+    pub retry_rejected: bool,
+    /// The mall registers shipping per delivery: every delivery's parcels are sent.
+    pub shipping_per_delivery: bool,
+}
+
 /// What an eligible order sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Eligible {
@@ -85,14 +94,17 @@ pub struct Eligible {
     pub shipment: Shipment,
 }
 
-/// Applies the rules to one candidate; `retry_rejected` is the operator asking to send again
-/// what the mall refused.
+/// Applies the rules to one candidate.
 pub fn judge(
     c: &ExportCandidate,
     today: NaiveDate,
     carrier_ids: &BTreeMap<String, String>,
-    retry_rejected: bool,
+    rules: Rules,
 ) -> Result<Eligible, Exclusion> {
+    let Rules {
+        retry_rejected,
+        shipping_per_delivery,
+    } = rules;
     if !c.status.exportable() {
         return Err(Exclusion::Status {
             status: c.status,
@@ -141,14 +153,56 @@ pub fn judge(
             _ => {}
         }
     }
+    // The order's carrier and number go on its first delivery; a mall that ships per delivery
+    // gets each further delivery's own (set with `orders ship --delivery N`).
+    let first = DeliveryShipment {
+        delivery_no: c.deliveries.first().map_or(1, |d| d.delivery_no),
+        mall_delivery_id: c
+            .deliveries
+            .first()
+            .and_then(|d| d.mall_delivery_id.clone()),
+        parcels: vec![Parcel {
+            carrier_id: carrier_id.clone(),
+            tracking_number: tracking.to_string(),
+        }],
+    };
+    let mut deliveries = vec![first];
+    if shipping_per_delivery {
+        for d in c.deliveries.iter().skip(1) {
+            let number = d
+                .tracking_number
+                .as_deref()
+                .filter(|t| !t.trim().is_empty());
+            let Some(number) = number else {
+                return Err(Exclusion::DeliveriesUntracked {
+                    deliveries: vec![d.delivery_no],
+                });
+            };
+            let own = d.carrier.as_deref().filter(|c| !c.trim().is_empty());
+            let carrier = own.unwrap_or(carrier);
+            let id = carrier_ids
+                .get(carrier)
+                .filter(|id| !id.trim().is_empty())
+                .ok_or_else(|| Exclusion::NoCarrierId {
+                    carrier: carrier.to_string(),
+                })?;
+            deliveries.push(DeliveryShipment {
+                delivery_no: d.delivery_no,
+                mall_delivery_id: d.mall_delivery_id.clone(),
+                parcels: vec![Parcel {
+                    carrier_id: id.clone(),
+                    tracking_number: number.to_string(),
+                }],
+            });
+        }
+    }
     Ok(Eligible {
         order_id: c.id,
         carrier: carrier.to_string(),
         shipment: Shipment {
             mall_order_number: c.mall_order_number.clone(),
-            carrier_id: carrier_id.clone(),
-            tracking_number: tracking.to_string(),
             shipped_date: ship_date,
+            deliveries,
         },
     })
 }
@@ -156,7 +210,12 @@ pub fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::LastPush;
+
+    const RETRY: Rules = Rules {
+        retry_rejected: true,
+        shipping_per_delivery: false,
+    };
+    use crate::store::{CandidateDelivery, LastPush};
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()
@@ -175,6 +234,16 @@ mod tests {
             updated_at: chrono::Utc::now(),
             untracked_deliveries: vec![],
             last_push: None,
+            deliveries: vec![delivery(1, None, None)],
+        }
+    }
+
+    fn delivery(no: u32, carrier: Option<&str>, tracking: Option<&str>) -> CandidateDelivery {
+        CandidateDelivery {
+            delivery_no: no,
+            mall_delivery_id: Some(format!("B{no}")),
+            carrier: carrier.map(str::to_string),
+            tracking_number: tracking.map(str::to_string),
         }
     }
 
@@ -184,14 +253,19 @@ mod tests {
 
     #[test]
     fn an_order_meeting_every_condition_is_sent_with_the_carrier_id() {
-        let e = judge(&ready(), today(), &ids(), false).unwrap();
-        assert_eq!(e.shipment.carrier_id, "01");
-        assert_eq!(e.shipment.tracking_number, "123456789013");
+        let e = judge(&ready(), today(), &ids(), Rules::default()).unwrap();
+        let parcel = e.shipment.first_parcel().unwrap();
+        assert_eq!(parcel.carrier_id, "01");
+        assert_eq!(parcel.tracking_number, "123456789013");
         assert_eq!(e.shipment.shipped_date, today());
+        assert_eq!(
+            e.shipment.deliveries[0].mall_delivery_id.as_deref(),
+            Some("B1")
+        );
         // A ship date in the past is fine too.
         let mut c = ready();
         c.ship_date = today().pred_opt();
-        assert!(judge(&c, today(), &ids(), false).is_ok());
+        assert!(judge(&c, today(), &ids(), Rules::default()).is_ok());
     }
 
     #[test]
@@ -204,7 +278,7 @@ mod tests {
             let c = ExportCandidate { status, ..ready() };
             assert!(
                 matches!(
-                    judge(&c, today(), &ids(), false),
+                    judge(&c, today(), &ids(), Rules::default()),
                     Err(Exclusion::Status { .. })
                 ),
                 "{status}"
@@ -216,14 +290,17 @@ mod tests {
             OrderStatus::Shipped,
         ] {
             let c = ExportCandidate { status, ..ready() };
-            assert!(judge(&c, today(), &ids(), false).is_ok(), "{status}");
+            assert!(
+                judge(&c, today(), &ids(), Rules::default()).is_ok(),
+                "{status}"
+            );
         }
         let c = ExportCandidate {
             ship_date: None,
             ..ready()
         };
         assert_eq!(
-            judge(&c, today(), &ids(), false),
+            judge(&c, today(), &ids(), Rules::default()),
             Err(Exclusion::NoShipDate)
         );
         let tomorrow = today().succ_opt().unwrap();
@@ -232,7 +309,7 @@ mod tests {
             ..ready()
         };
         assert_eq!(
-            judge(&c, today(), &ids(), false),
+            judge(&c, today(), &ids(), Rules::default()),
             Err(Exclusion::FutureShipDate { date: tomorrow })
         );
         let c = ExportCandidate {
@@ -240,7 +317,7 @@ mod tests {
             ..ready()
         };
         assert_eq!(
-            judge(&c, today(), &ids(), false),
+            judge(&c, today(), &ids(), Rules::default()),
             Err(Exclusion::NoTracking)
         );
         let c = ExportCandidate {
@@ -248,26 +325,32 @@ mod tests {
             ..ready()
         };
         assert_eq!(
-            judge(&c, today(), &ids(), false),
+            judge(&c, today(), &ids(), Rules::default()),
             Err(Exclusion::NoTracking)
         );
         let c = ExportCandidate {
             carrier: None,
             ..ready()
         };
-        assert_eq!(judge(&c, today(), &ids(), false), Err(Exclusion::NoCarrier));
+        assert_eq!(
+            judge(&c, today(), &ids(), Rules::default()),
+            Err(Exclusion::NoCarrier)
+        );
         let c = ExportCandidate {
             carrier: Some("sagawa".into()),
             ..ready()
         };
         assert!(
-            matches!(judge(&c, today(), &ids(), false), Err(Exclusion::NoCarrierId { carrier }) if carrier == "sagawa")
+            matches!(judge(&c, today(), &ids(), Rules::default()), Err(Exclusion::NoCarrierId { carrier }) if carrier == "sagawa")
         );
         let c = ExportCandidate {
             take_state: TakeState::Pending,
             ..ready()
         };
-        assert_eq!(judge(&c, today(), &ids(), false), Err(Exclusion::NotTaken));
+        assert_eq!(
+            judge(&c, today(), &ids(), Rules::default()),
+            Err(Exclusion::NotTaken)
+        );
     }
 
     #[test]
@@ -286,7 +369,7 @@ mod tests {
             ..ready()
         };
         assert_eq!(
-            judge(&c, today(), &ids(), false),
+            judge(&c, today(), &ids(), Rules::default()),
             Err(Exclusion::AlreadyExported)
         );
         let c = ExportCandidate {
@@ -294,11 +377,11 @@ mod tests {
             ..ready()
         };
         assert!(matches!(
-            judge(&c, today(), &ids(), false),
+            judge(&c, today(), &ids(), Rules::default()),
             Err(Exclusion::RejectedBefore { .. })
         ));
         assert!(
-            judge(&c, today(), &ids(), true).is_ok(),
+            judge(&c, today(), &ids(), RETRY).is_ok(),
             "the operator asks again"
         );
         // A failed delivery is retried; changed data after a rejection is sent.
@@ -306,13 +389,62 @@ mod tests {
             last_push: pushed(PushOutcome::Failed),
             ..ready()
         };
-        assert!(judge(&c, today(), &ids(), false).is_ok());
+        assert!(judge(&c, today(), &ids(), Rules::default()).is_ok());
         let c = ExportCandidate {
             last_push: pushed(PushOutcome::Rejected),
             tracking_number: Some("123456789020".into()),
             ..ready()
         };
-        assert!(judge(&c, today(), &ids(), false).is_ok());
+        assert!(judge(&c, today(), &ids(), Rules::default()).is_ok());
+    }
+
+    #[test]
+    fn a_mall_that_ships_per_delivery_gets_every_deliverys_own_parcel() {
+        let per_delivery = Rules {
+            shipping_per_delivery: true,
+            ..Rules::default()
+        };
+        let mut c = ready();
+        c.deliveries
+            .push(delivery(2, Some("japanpost"), Some("123456789020")));
+        let ids: BTreeMap<String, String> = [
+            ("yamato".to_string(), "01".to_string()),
+            ("japanpost".to_string(), "03".to_string()),
+        ]
+        .into();
+        let e = judge(&c, today(), &ids, per_delivery).unwrap();
+        let sent: Vec<_> = e
+            .shipment
+            .deliveries
+            .iter()
+            .map(|d| {
+                (
+                    d.delivery_no,
+                    d.mall_delivery_id.as_deref(),
+                    d.parcels[0].carrier_id.as_str(),
+                    d.parcels[0].tracking_number.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            sent,
+            vec![
+                (1, Some("B1"), "01", "123456789013"),
+                (2, Some("B2"), "03", "123456789020")
+            ]
+        );
+        // A mall that ships per order gets the first delivery only.
+        let e = judge(&c, today(), &ids, Rules::default()).unwrap();
+        assert_eq!(e.shipment.deliveries.len(), 1);
+        // A further delivery without its number waits, naming it.
+        let mut c = ready();
+        c.deliveries.push(delivery(2, None, None));
+        assert_eq!(
+            judge(&c, today(), &ids, per_delivery),
+            Err(Exclusion::DeliveriesUntracked {
+                deliveries: vec![2]
+            })
+        );
     }
 
     #[test]

@@ -68,11 +68,12 @@ pub fn convert(shop: &ShopConfig, order: &mut Order) -> Vec<UnknownLabel> {
     unknown
 }
 
-/// Why an order is stored on hold (保留) instead of the shop's status, if it is: the manual's
-/// system ships an order as one parcel, so an order with several deliveries (複数配送) waits
-/// for staff to give each delivery its own tracking number.
-pub fn hold_reason(order: &Order) -> Option<String> {
-    order.flags.multiple_deliveries.then(|| {
+/// Why an order is stored on hold (保留) instead of the shop's status, if it is: a mall that
+/// registers shipping per order takes one parcel for the whole order, so an order with several
+/// deliveries (複数配送) waits for staff to give each delivery its own tracking number. A mall
+/// that ships per delivery (`shipping_per_delivery`) takes such orders as they are.
+pub fn hold_reason(order: &Order, shipping_per_delivery: bool) -> Option<String> {
+    (order.flags.multiple_deliveries && !shipping_per_delivery).then(|| {
         format!(
             "複数配送: {} deliveries in one order; give each delivery its own tracking number \
              before export",
@@ -94,7 +95,7 @@ pub struct Prepared {
 
 /// Decides what becomes of mapped orders before anything is stored: test orders are dropped,
 /// the conversion tables applied, and each order given the shop's stored status or a hold.
-pub fn prepare(shop: &ShopConfig, mapped: Vec<Order>) -> Prepared {
+pub fn prepare(shop: &ShopConfig, shipping_per_delivery: bool, mapped: Vec<Order>) -> Prepared {
     let mut out = Prepared::default();
     for mut o in mapped {
         if o.flags.test_order {
@@ -102,7 +103,7 @@ pub fn prepare(shop: &ShopConfig, mapped: Vec<Order>) -> Prepared {
             continue;
         }
         out.unknown_labels.extend(convert(shop, &mut o));
-        let hold = hold_reason(&o);
+        let hold = hold_reason(&o, shipping_per_delivery);
         let status = if hold.is_some() {
             OrderStatus::OnHold
         } else {
@@ -282,9 +283,10 @@ mod tests {
                 delivery(2, "宅配便", "午前中"),
             ],
         );
-        assert_eq!(hold_reason(&one), None);
-        assert!(hold_reason(&two).is_some_and(|r| r.contains("2 deliveries")));
-        let p = prepare(&shop(), vec![one, two]);
+        assert_eq!(hold_reason(&one, false), None);
+        assert!(hold_reason(&two, false).is_some_and(|r| r.contains("2 deliveries")));
+        assert_eq!(hold_reason(&two, true), None, "the mall ships per delivery");
+        let p = prepare(&shop(), false, vec![one, two]);
         let statuses: Vec<_> = p
             .orders
             .iter()
@@ -305,7 +307,7 @@ mod tests {
         let mut t = order("TEST", vec![delivery(1, "宅配便", "午前中")]);
         t.flags.test_order = true;
         let real = order("REAL", vec![delivery(1, "宅配便", "午前中")]);
-        let p = prepare(&shop(), vec![t, real]);
+        let p = prepare(&shop(), false, vec![t, real]);
         assert_eq!(p.test_orders, vec!["TEST".to_string()]);
         assert_eq!(p.orders.len(), 1);
         assert_eq!(p.orders[0].0.mall_order_number, "REAL");

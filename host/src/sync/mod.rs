@@ -20,7 +20,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::config::{ShopConfig, SyncPolicy};
-use crate::connector::{SkipReason, TakeOutcome, Window};
+use crate::connector::{Fetched, RawOrder, SkipReason, TakeOutcome, Window};
 use crate::model::{OrderNote, OrderStatus, TakeState};
 use crate::runtime::{CallError, Runtime};
 use crate::store::{PushOutcome, PushRecord, Store, StoreError};
@@ -82,6 +82,8 @@ pub struct FetchReport {
     pub skipped_test: Vec<String>,
     /// Left out for now: too recent (fetched by a later run).
     pub skipped_too_recent: Vec<String>,
+    /// Left out for another reason the plugin gives (e.g. under the mall's review).
+    pub skipped_other: Vec<crate::model::OrderNote>,
     /// Could not be mapped, with the error naming the field; left on the mall untaken.
     pub invalid: Vec<crate::model::OrderNote>,
     /// The take that followed.
@@ -97,6 +99,8 @@ pub struct TakeReport {
     pub taken: Vec<String>,
     /// The mall had them taken already.
     pub already_taken: Vec<String>,
+    /// Cancelled on the mall (now キャンセル here), with the mall's words.
+    pub cancelled: Vec<crate::model::OrderNote>,
     /// Still pending, with the error.
     pub failed: Vec<crate::model::OrderNote>,
 }
@@ -120,8 +124,10 @@ pub struct ExportLine {
     pub mall_order_number: String,
     /// The carrier id sent.
     pub carrier_id: String,
-    /// The tracking number sent.
+    /// The tracking number sent (the first delivery's).
     pub tracking_number: String,
+    /// Deliveries sent (more than one when the mall ships per delivery).
+    pub deliveries: usize,
 }
 
 /// What an export did (or, in a dry run, would do).
@@ -248,6 +254,10 @@ impl<'a> Syncer<'a> {
             window: Some(window),
             ..FetchReport::default()
         };
+        let per_delivery = connector
+            .capabilities()
+            .map_err(call_err)?
+            .shipping_per_delivery;
         let mut cursor: Option<String> = None;
         loop {
             let page = retry::with_retry(&self.policy, async || {
@@ -261,26 +271,49 @@ impl<'a> Syncer<'a> {
                 match reason {
                     SkipReason::TestOrder => report.skipped_test.push(n),
                     SkipReason::TooRecent => report.skipped_too_recent.push(n),
+                    SkipReason::Other { code, message } => report
+                        .skipped_other
+                        .push(OrderNote::new(n, format!("{code}: {message}"))),
                 }
             }
-            let mapped = map_isolated(&connector, &page.orders).await;
+            // Records still to map (contracts that map in a second call) are mapped here.
+            let raws: Vec<RawOrder> = page
+                .orders
+                .iter()
+                .filter_map(|f| match f {
+                    Fetched::Raw(r) => Some(r.clone()),
+                    Fetched::Mapped { .. } => None,
+                })
+                .collect();
+            let mut mapped_raws = map_isolated(&connector, &raws).await.into_iter();
             let mut orders = Vec::with_capacity(page.orders.len());
-            for (raw, result) in page.orders.iter().zip(mapped) {
+            for fetched in page.orders {
+                let number = fetched.mall_order_number().to_string();
+                let result = match fetched {
+                    Fetched::Raw(_) => mapped_raws.next().unwrap_or_else(|| {
+                        Err(CallError::Fault {
+                            plugin: report.plugin.clone(),
+                            call: "map-orders",
+                            message: "no result".into(),
+                        })
+                    }),
+                    Fetched::Mapped { order, .. } => {
+                        order.map(|o| *o).map_err(|error| CallError::Connector {
+                            plugin: report.plugin.clone(),
+                            call: "fetch-orders",
+                            error,
+                        })
+                    }
+                };
                 match result {
                     Ok(o) => orders.push(o),
                     Err(e) => {
-                        tracing::warn!(
-                            "shop {}: order {} not stored: {e}",
-                            shop.id,
-                            raw.mall_order_number
-                        );
-                        report
-                            .invalid
-                            .push(OrderNote::new(raw.mall_order_number.clone(), e.to_string()));
+                        tracing::warn!("shop {}: order {number} not stored: {e}", shop.id);
+                        report.invalid.push(OrderNote::new(number, e.to_string()));
                     }
                 }
             }
-            let prepared = ingest::prepare(shop, orders);
+            let prepared = ingest::prepare(shop, per_delivery, orders);
             report
                 .skipped_test
                 .extend(prepared.test_orders.iter().cloned());
@@ -350,6 +383,13 @@ impl<'a> Syncer<'a> {
                 match r {
                     Ok(TakeOutcome::Taken) => report.taken.push(n),
                     Ok(TakeOutcome::AlreadyTaken) => report.already_taken.push(n),
+                    Ok(TakeOutcome::Cancelled(m)) => {
+                        tracing::warn!(
+                            "shop {}: order {n} was cancelled on the mall: {m}",
+                            shop.id
+                        );
+                        report.cancelled.push(OrderNote::new(n, m));
+                    }
                     Err(e) => {
                         tracing::warn!("shop {}: order {n} stays pending: {e}", shop.id);
                         report.failed.push(OrderNote::new(n, e));
@@ -387,6 +427,15 @@ impl<'a> Syncer<'a> {
         }
         let (start, end) = (jst_day_start(from), jst_day_end(to));
         let today = jst_date(self.clock.now());
+        let connector = self.runtime.connector(shop);
+        let capabilities = connector.capabilities().map_err(|source| SyncError::Call {
+            shop: shop.id.clone(),
+            source,
+        })?;
+        let rules = export::Rules {
+            retry_rejected,
+            shipping_per_delivery: capabilities.shipping_per_delivery,
+        };
         let candidates = self
             .store
             .export_candidates(&shop.id, start, end)
@@ -401,7 +450,7 @@ impl<'a> Syncer<'a> {
         };
         let mut eligible = Vec::new();
         for c in &candidates {
-            match export::judge(c, today, &shop.carrier_ids, retry_rejected) {
+            match export::judge(c, today, &shop.carrier_ids, rules) {
                 Ok(e) => eligible.push(e),
                 Err(x) => report.excluded.push(Excluded {
                     mall_order_number: c.mall_order_number.clone(),
@@ -410,16 +459,21 @@ impl<'a> Syncer<'a> {
                 }),
             }
         }
-        let line = |e: &Eligible| ExportLine {
-            mall_order_number: e.shipment.mall_order_number.clone(),
-            carrier_id: e.shipment.carrier_id.clone(),
-            tracking_number: e.shipment.tracking_number.clone(),
+        let line = |e: &Eligible| {
+            let parcel = e.shipment.first_parcel();
+            ExportLine {
+                mall_order_number: e.shipment.mall_order_number.clone(),
+                carrier_id: parcel.map(|p| p.carrier_id.clone()).unwrap_or_default(),
+                tracking_number: parcel
+                    .map(|p| p.tracking_number.clone())
+                    .unwrap_or_default(),
+                deliveries: e.shipment.deliveries.len(),
+            }
         };
         if dry_run {
             report.pushed = eligible.iter().map(line).collect();
             return Ok(report);
         }
-        let connector = self.runtime.connector(shop);
         for chunk in eligible.chunks(CALL_CHUNK) {
             let results = retry::batch_with_retry(
                 &self.policy,
@@ -444,11 +498,12 @@ impl<'a> Syncer<'a> {
                     Err(e) => (PushOutcome::Rejected, Some(e.to_string())),
                 };
                 let error = error.as_deref();
+                let parcel = e.shipment.first_parcel();
                 let record = PushRecord {
                     order_id: e.order_id,
                     carrier: &e.carrier,
-                    carrier_id: &e.shipment.carrier_id,
-                    tracking_number: &e.shipment.tracking_number,
+                    carrier_id: parcel.map_or("", |p| p.carrier_id.as_str()),
+                    tracking_number: parcel.map_or("", |p| p.tracking_number.as_str()),
                     ship_date: e.shipment.shipped_date,
                     outcome,
                     error,

@@ -35,13 +35,13 @@ impl<'a> Budget<'a> {
 
     fn next(&mut self, e: &ConnectorError) -> Next {
         match e {
-            ConnectorError::RateLimited { retry_after_secs } => {
+            ConnectorError::RateLimited { retry_after_ms } => {
                 if self.rate_waits >= self.policy.rate_limit_waits {
                     return Next::GiveUp;
                 }
                 self.rate_waits += 1;
                 Next::Wait(
-                    Duration::from_secs(u64::from(*retry_after_secs))
+                    Duration::from_millis(u64::from(*retry_after_ms))
                         .min(self.policy.max_retry_after),
                 )
             }
@@ -231,7 +231,7 @@ mod tests {
     async fn rate_limits_wait_and_carry_on() {
         let limited = || {
             Err(ConnectorError::RateLimited {
-                retry_after_secs: 1,
+                retry_after_ms: 1000,
             })
         };
         let (r, calls) = retried(vec![limited(), limited(), Ok(7)]).await;
@@ -257,8 +257,8 @@ mod tests {
             waits,
             vec![ms(100), ms(200), ms(400), ms(800), Next::GiveUp]
         );
-        let limited = |s| ConnectorError::RateLimited {
-            retry_after_secs: s,
+        let limited = |s: u32| ConnectorError::RateLimited {
+            retry_after_ms: s * 1000,
         };
         let mut b = Budget::new(&p);
         assert_eq!(b.next(&limited(2)), Next::Wait(Duration::from_secs(2)));
@@ -297,7 +297,7 @@ mod tests {
                     .map(|k| {
                         let r = match (k.as_str(), round) {
                             ("b", 1) => Err(ConnectorError::RateLimited {
-                                retry_after_secs: 1,
+                                retry_after_ms: 1000,
                             }),
                             ("c", _) => Err(ConnectorError::Remote {
                                 code: "X".into(),

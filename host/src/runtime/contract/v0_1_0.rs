@@ -29,6 +29,33 @@ use self::mallhost::connector::types as wit;
 /// The contract version this module implements.
 pub const VERSION: &str = "0.1.0";
 
+/// 0.1.0 had one credential, named `api` by the plugin, that the host sent as HTTP Basic from
+/// the shop's `partner_code` (user) and `api_password`: in later terms, two declared settings.
+pub(super) const LEGACY_CREDENTIAL: &str = "api";
+const LEGACY_USER: &str = "partner_code";
+const LEGACY_PASSWORD: &str = "api_password";
+
+fn legacy_settings() -> Vec<c::SettingSpec> {
+    vec![
+        c::SettingSpec {
+            name: LEGACY_USER.into(),
+            label: "partner code (user of the mall's API)".into(),
+            secret: false,
+            required: true,
+            expires: false,
+            help: "the mall's merchant screen".into(),
+        },
+        c::SettingSpec {
+            name: LEGACY_PASSWORD.into(),
+            label: "API password".into(),
+            secret: true,
+            required: true,
+            expires: false,
+            help: "the mall's merchant screen".into(),
+        },
+    ]
+}
+
 /// Adds this version's host interface to `linker`.
 pub(super) fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
     MallConnector::add_to_linker::<_, HasSelf<_>>(linker, |s| s)
@@ -40,12 +67,28 @@ pub(super) async fn info(
 ) -> wasmtime::Result<Result<c::PluginInfo, Returned>> {
     let i = pre.instantiate_async(&mut *store).await?;
     let info = i.mallhost_connector_connector().call_info(store).await?;
+    let file_import = info.csv_order_key.is_some();
     Ok(Ok(c::PluginInfo {
         mall_id: info.mall_id,
         mall_name: info.mall_name,
         plugin_version: info.plugin_version,
         contract_version: info.contract_version,
         csv_order_key: info.csv_order_key,
+        settings: legacy_settings(),
+        auth: c::AuthScheme::Basic {
+            user: LEGACY_USER.into(),
+            password: LEGACY_PASSWORD.into(),
+        },
+        pacing: None,
+        capabilities: c::Capabilities {
+            take: true,
+            push: true,
+            status_sync: false,
+            file_import,
+            shipping_per_delivery: false,
+            max_parcels: 1,
+            carriers: Vec::new(),
+        },
     }))
 }
 
@@ -143,6 +186,14 @@ impl wit_host::Host for PluginState {
         req: wit_host::Request,
     ) -> wasmtime::Result<Result<wit_host::Response, wit_host::HttpError>> {
         use capabilities::http::{HttpError as E, Method as M, Request};
+        // 0.1.0 named its one credential; any other name has nothing behind it.
+        if let Some(name) = req.credential.as_deref()
+            && name != LEGACY_CREDENTIAL
+        {
+            return Ok(Err(wit_host::HttpError::InvalidRequest(format!(
+                "the shop has no credential named {name:?}"
+            ))));
+        }
         let req = Request {
             method: match req.method {
                 wit_host::Method::Get => M::Get,
@@ -153,7 +204,7 @@ impl wit_host::Host for PluginState {
             url: req.url,
             headers: req.headers,
             body: req.body,
-            credential: req.credential,
+            authenticate: req.credential.is_some(),
         };
         let started = std::time::Instant::now();
         let result = self.http.send(req).await;
@@ -282,7 +333,11 @@ fn source_to(s: m::OrderSource) -> wit::OrderSource {
 
 fn fetch_page(p: wit::FetchPage) -> c::FetchPage {
     c::FetchPage {
-        orders: p.orders.into_iter().map(raw_from).collect(),
+        orders: p
+            .orders
+            .into_iter()
+            .map(|r| c::Fetched::Raw(raw_from(r)))
+            .collect(),
         skipped: p
             .skipped
             .into_iter()
@@ -317,9 +372,9 @@ fn raw_to(r: &c::RawOrder) -> wit::RawOrderParam<'_> {
 fn error(e: wit::ConnectorError) -> c::ConnectorError {
     match e {
         wit::ConnectorError::Auth(message) => c::ConnectorError::Auth { message },
-        wit::ConnectorError::RateLimited(retry_after_secs) => {
-            c::ConnectorError::RateLimited { retry_after_secs }
-        }
+        wit::ConnectorError::RateLimited(retry_after_secs) => c::ConnectorError::RateLimited {
+            retry_after_ms: retry_after_secs.saturating_mul(1000),
+        },
         wit::ConnectorError::Transient(message) => c::ConnectorError::Transient { message },
         wit::ConnectorError::InvalidInput(f) => c::ConnectorError::InvalidInput {
             field: f.field,
@@ -353,11 +408,14 @@ fn push_results(rs: Vec<wit::PushResult>) -> BatchResults<()> {
         .collect()
 }
 
+/// 0.1.0 ships per order with one number: the first delivery's first parcel (the export always
+/// gives one).
 fn shipment(s: &c::Shipment) -> wit::Shipment<'_> {
+    let parcel = s.first_parcel();
     wit::Shipment {
         mall_order_number: &s.mall_order_number,
-        carrier_id: &s.carrier_id,
-        tracking_number: &s.tracking_number,
+        carrier_id: parcel.map_or("", |p| p.carrier_id.as_str()),
+        tracking_number: parcel.map_or("", |p| p.tracking_number.as_str()),
         shipped_date: wit::Date {
             year: u16::try_from(s.shipped_date.year()).unwrap_or(0),
             month: s.shipped_date.month() as u8,

@@ -1,5 +1,6 @@
 //! Take bookkeeping: which orders still need acknowledging on the mall, and the results of
-//! each take attempt (successes become `taken`; failures stay `pending` with the error).
+//! each take attempt (successes become `taken`; failures stay `pending` with the error; an
+//! order the mall reports cancelled becomes キャンセル and needs no take).
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -29,16 +30,22 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         for (number, outcome) in results {
+            const TAKEN: &str = "UPDATE orders SET take_state = 'taken', take_error = NULL,
+                    take_attempts = take_attempts + 1
+                 WHERE shop_id = ? AND mall_order_number = ? AND take_state = 'pending' RETURNING id";
             let (sql, event, detail) = match outcome {
-                Ok(o) => (
-                    "UPDATE orders SET take_state = 'taken', take_error = NULL,
-                        take_attempts = take_attempts + 1
-                     WHERE shop_id = ? AND mall_order_number = ? AND take_state = 'pending' RETURNING id",
+                Ok(TakeOutcome::Taken) => (TAKEN, "taken", "taken on the mall".to_string()),
+                Ok(TakeOutcome::AlreadyTaken) => (
+                    TAKEN,
                     "taken",
-                    match o {
-                        TakeOutcome::Taken => "taken on the mall".to_string(),
-                        TakeOutcome::AlreadyTaken => "the mall had it taken already".to_string(),
-                    },
+                    "the mall had it taken already".to_string(),
+                ),
+                Ok(TakeOutcome::Cancelled(message)) => (
+                    "UPDATE orders SET take_state = 'not_needed', take_error = NULL,
+                        take_attempts = take_attempts + 1, status = 'cancelled', updated_at = ?3
+                     WHERE shop_id = ?1 AND mall_order_number = ?2 AND take_state = 'pending' RETURNING id",
+                    "cancelled",
+                    format!("cancelled on the mall: {message}"),
                 ),
                 Err(e) => (
                     "UPDATE orders SET take_error = ?3, take_attempts = take_attempts + 1
@@ -48,8 +55,10 @@ impl Store {
                 ),
             };
             let mut q = sqlx::query(sql).bind(shop_id).bind(number);
-            if let Err(e) = outcome {
-                q = q.bind(e);
+            match outcome {
+                Err(e) => q = q.bind(e),
+                Ok(TakeOutcome::Cancelled(_)) => q = q.bind(crate::time::to_db(now)),
+                Ok(_) => {}
             }
             if let Some(row) = q.fetch_optional(&mut *tx).await? {
                 let id: i64 = row.try_get("id")?;

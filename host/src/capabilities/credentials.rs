@@ -1,0 +1,429 @@
+//! Credentials: how a shop's secrets go on its plugin's requests. The plugin declares the
+//! settings it needs and its mall's auth scheme ([`AuthScheme`]); the host builds the header
+//! from the shop's configured values and puts it on a request the plugin marks
+//! `authenticate` — and only when that request goes to the shop's own API origin (the origin of
+//! its `base_url`), never to another allowed origin. The plugin never sees a secret.
+//!
+//! A secret may expire (a licence key): the host warns from [`WARN_DAYS`] days before and, once
+//! it has expired, refuses the shop's calls with an error that names the key, where to renew it
+//! and which config key to update ([`Credentials::refusal`]).
+//!
+//! ```
+//! use mallhost::capabilities::credentials::{CredentialState, state_of};
+//! use chrono::NaiveDate;
+//! let today = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+//! let soon = NaiveDate::from_ymd_opt(2026, 12, 9).unwrap();
+//! assert_eq!(state_of(Some(soon), today), CredentialState::ExpiresSoon { on: soon, days: 10 });
+//! ```
+
+use base64::Engine as _;
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::config::{Secret, ShopConfig};
+use crate::connector::{AuthScheme, SettingSpec, TokenPlacement};
+
+/// Days before an expiry from which the host warns.
+pub const WARN_DAYS: i64 = 14;
+
+/// The state of one credential of a shop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum CredentialState {
+    /// Given, and valid (or not expiring).
+    Valid,
+    /// Given; it expires within [`WARN_DAYS`] days.
+    ExpiresSoon {
+        /// The expiry date.
+        on: NaiveDate,
+        /// Days left.
+        days: i64,
+    },
+    /// Given, but expired.
+    Expired {
+        /// The expiry date.
+        on: NaiveDate,
+    },
+    /// Not given.
+    Missing,
+}
+
+/// The state of a secret with this expiry date (if it has one) on `today` (JST).
+pub fn state_of(expires: Option<NaiveDate>, today: NaiveDate) -> CredentialState {
+    match expires {
+        None => CredentialState::Valid,
+        Some(on) if on < today => CredentialState::Expired { on },
+        Some(on) => {
+            let days = (on - today).num_days();
+            if days <= WARN_DAYS {
+                CredentialState::ExpiresSoon { on, days }
+            } else {
+                CredentialState::Valid
+            }
+        }
+    }
+}
+
+/// One credential of a shop, for `mallhost shops` and the warnings at start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CredentialReport {
+    /// The setting's name.
+    pub name: String,
+    /// What staff call it.
+    pub label: String,
+    /// Its state.
+    #[serde(flatten)]
+    pub state: CredentialState,
+    /// Where to renew it.
+    pub help: String,
+}
+
+/// The states of every secret a shop's plugin declares.
+pub fn report(shop: &ShopConfig, specs: &[SettingSpec], today: NaiveDate) -> Vec<CredentialReport> {
+    specs
+        .iter()
+        .filter(|s| s.secret)
+        .map(|s| CredentialReport {
+            name: s.name.clone(),
+            label: s.label.clone(),
+            state: if shop.credentials.contains_key(&s.name) {
+                state_of(shop.expiries.get(&s.name).copied(), today)
+            } else {
+                CredentialState::Missing
+            },
+            help: s.help.clone(),
+        })
+        .collect()
+}
+
+/// What the host puts on a shop's authenticated requests.
+#[derive(Clone)]
+pub struct Credentials {
+    api_origin: String,
+    /// The header (lower-case name) and its value, or why there is none.
+    header: Result<(String, Secret), String>,
+    /// Why every call of the shop is refused (an expired secret), if it is.
+    refusal: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("api_origin", &self.api_origin)
+            .field("header", &self.header.as_ref().map(|(name, _)| name))
+            .field("refusal", &self.refusal)
+            .finish()
+    }
+}
+
+impl Credentials {
+    /// The credentials of `shop` by its plugin's `scheme`, on `today` (JST).
+    pub fn for_shop(shop: &ShopConfig, scheme: &AuthScheme, today: NaiveDate) -> Credentials {
+        let api_origin = url::Url::parse(&shop.base_url)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default();
+        let used = used_settings(scheme);
+        let refusal = used.iter().find_map(|name| {
+            let on = shop.expiries.get(*name)?;
+            (state_of(Some(*on), today) == CredentialState::Expired { on: *on }).then(|| {
+                format!(
+                    "shop {:?}: credential `{name}` expired on {on}; issue a new one, then update \
+                     `credentials.{name}_env` (or `{name}_file`) and `credentials.{name}_expires` \
+                     in the config file",
+                    shop.id
+                )
+            })
+        });
+        Credentials {
+            api_origin,
+            header: header(shop, scheme),
+            refusal,
+        }
+    }
+
+    /// Why the shop's calls must not run at all (an expired secret), if they must not.
+    pub fn refusal(&self) -> Option<&str> {
+        self.refusal.as_deref()
+    }
+
+    /// The header to put on a request to `origin`: only the shop's API origin gets it.
+    pub fn header_for(&self, origin: &str) -> Result<(&str, &Secret), String> {
+        if origin != self.api_origin {
+            return Err(format!(
+                "credentials go only to the shop's API origin {}, not to {origin}",
+                self.api_origin
+            ));
+        }
+        self.header
+            .as_ref()
+            .map(|(name, value)| (name.as_str(), value))
+            .map_err(Clone::clone)
+    }
+
+    /// Fixed credentials: `header: value` for `api_origin` (for tests of the capabilities).
+    #[cfg(test)]
+    pub(crate) fn fixed(api_origin: &str, header: &str, value: &str) -> Credentials {
+        Credentials {
+            api_origin: api_origin.into(),
+            header: Ok((header.into(), Secret::new(value))),
+            refusal: None,
+        }
+    }
+
+    /// The header the scheme sets, which a plugin may not set itself.
+    pub fn reserved_header(&self) -> Option<&str> {
+        self.header.as_ref().ok().map(|(name, _)| name.as_str())
+    }
+}
+
+/// The settings a scheme reads.
+fn used_settings(scheme: &AuthScheme) -> Vec<&str> {
+    match scheme {
+        AuthScheme::None => vec![],
+        AuthScheme::Basic { user, password } => vec![user, password],
+        AuthScheme::WordBase64 { first, second, .. } => vec![first, second],
+        AuthScheme::Bearer { token } => vec![token],
+        AuthScheme::Header { template, .. } => placeholders(template),
+        AuthScheme::OAuth2Refresh {
+            token_url,
+            client_id,
+            client_secret,
+            refresh_token,
+            ..
+        } => vec![token_url, client_id, client_secret, refresh_token],
+    }
+}
+
+/// The `{name}` placeholders of a template.
+fn placeholders(template: &str) -> Vec<&str> {
+    template
+        .split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+        .collect()
+}
+
+/// A setting's value: a secret, or a plain setting (a user name may be plain).
+fn value<'a>(shop: &'a ShopConfig, name: &str) -> Result<&'a str, String> {
+    shop.credentials
+        .get(name)
+        .map(Secret::expose)
+        .or_else(|| shop.settings.get(name).map(String::as_str))
+        .ok_or_else(|| {
+            format!(
+                "shop {:?} has no `{name}`: add it under [shops.credentials] (as {name}_env) or \
+                 [shops.settings]",
+                shop.id
+            )
+        })
+}
+
+fn b64(a: &str, b: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("{a}:{b}"))
+}
+
+/// The header a scheme puts on a request, built from the shop's values.
+fn header(shop: &ShopConfig, scheme: &AuthScheme) -> Result<(String, Secret), String> {
+    let authorization = |v: String| Ok(("authorization".to_string(), Secret::new(v)));
+    match scheme {
+        AuthScheme::None => Err("the plugin declares no way to authenticate".into()),
+        AuthScheme::Basic { user, password } => authorization(format!(
+            "Basic {}",
+            b64(value(shop, user)?, value(shop, password)?)
+        )),
+        AuthScheme::WordBase64 {
+            word,
+            first,
+            second,
+        } => authorization(format!(
+            "{word} {}",
+            b64(value(shop, first)?, value(shop, second)?)
+        )),
+        AuthScheme::Bearer { token } => authorization(format!("Bearer {}", value(shop, token)?)),
+        AuthScheme::Header { header, template } => {
+            let mut out = template.clone();
+            for name in placeholders(template) {
+                out = out.replace(&format!("{{{name}}}"), value(shop, name)?);
+            }
+            Ok((header.to_ascii_lowercase(), Secret::new(out)))
+        }
+        AuthScheme::OAuth2Refresh { placement, .. } => Err(format!(
+            "the OAuth 2 refresh grant ({}) is not run by this host yet",
+            match placement {
+                TokenPlacement::Bearer => "bearer token".to_string(),
+                TokenPlacement::Header(h) => format!("header {h}"),
+            }
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn shop() -> ShopConfig {
+        let toml = r#"
+            [[shops]]
+            id = "s"
+            mall = "m"
+            base_url = "https://api.mall.example/v2"
+            [shops.settings]
+            seller = "S1"
+            [shops.credentials]
+            secret = "sv"
+            key = "lk"
+            key_expires = "2026-12-31"
+            token = "tk"
+        "#;
+        Config::parse(toml, std::path::Path::new("/tmp"), &|_| None)
+            .expect("valid")
+            .shops[0]
+            .clone()
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()
+    }
+
+    fn header_of(scheme: AuthScheme) -> (String, String) {
+        let c = Credentials::for_shop(&shop(), &scheme, today());
+        let (name, value) = c.header_for("https://api.mall.example").expect("a header");
+        (name.to_string(), value.expose().to_string())
+    }
+
+    #[test]
+    fn each_scheme_builds_its_header() {
+        let b = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        assert_eq!(
+            header_of(AuthScheme::Basic {
+                user: "seller".into(),
+                password: "secret".into()
+            }),
+            ("authorization".into(), format!("Basic {}", b("S1:sv")))
+        );
+        assert_eq!(
+            header_of(AuthScheme::WordBase64 {
+                word: "ESA".into(),
+                first: "secret".into(),
+                second: "key".into()
+            }),
+            ("authorization".into(), format!("ESA {}", b("sv:lk")))
+        );
+        assert_eq!(
+            header_of(AuthScheme::Bearer {
+                token: "token".into()
+            }),
+            ("authorization".into(), "Bearer tk".into())
+        );
+        assert_eq!(
+            header_of(AuthScheme::Header {
+                header: "X-Api-Key".into(),
+                template: "{seller}/{token}".into()
+            }),
+            ("x-api-key".into(), "S1/tk".into())
+        );
+    }
+
+    #[test]
+    fn only_the_shops_api_origin_gets_them() {
+        let c = Credentials::for_shop(
+            &shop(),
+            &AuthScheme::Bearer {
+                token: "token".into(),
+            },
+            today(),
+        );
+        let e = c.header_for("https://other.example").unwrap_err();
+        assert!(
+            e.contains("only to the shop's API origin https://api.mall.example"),
+            "{e}"
+        );
+        assert!(
+            c.header_for("http://api.mall.example").is_err(),
+            "another scheme is another origin"
+        );
+    }
+
+    #[test]
+    fn a_missing_value_is_named_and_the_debug_form_shows_no_secret() {
+        let c = Credentials::for_shop(
+            &shop(),
+            &AuthScheme::Bearer {
+                token: "nope".into(),
+            },
+            today(),
+        );
+        let e = c.header_for("https://api.mall.example").unwrap_err();
+        assert!(
+            e.contains("`nope`") && e.contains("[shops.credentials]"),
+            "{e}"
+        );
+        let ok = Credentials::for_shop(
+            &shop(),
+            &AuthScheme::Bearer {
+                token: "token".into(),
+            },
+            today(),
+        );
+        let shown = format!("{ok:?}");
+        assert!(!shown.contains("tk"), "{shown}");
+    }
+
+    #[test]
+    fn an_expired_secret_refuses_the_shop_and_says_what_to_renew() {
+        let scheme = AuthScheme::WordBase64 {
+            word: "ESA".into(),
+            first: "secret".into(),
+            second: "key".into(),
+        };
+        let valid = Credentials::for_shop(&shop(), &scheme, today());
+        assert_eq!(valid.refusal(), None);
+        let later = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+        let expired = Credentials::for_shop(&shop(), &scheme, later);
+        let why = expired.refusal().expect("refused");
+        assert!(
+            why.contains("`key` expired on 2026-12-31")
+                && why.contains("credentials.key_env")
+                && why.contains("credentials.key_expires"),
+            "{why}"
+        );
+        // A scheme that does not use the expired secret is not refused.
+        let other = Credentials::for_shop(
+            &shop(),
+            &AuthScheme::Bearer {
+                token: "token".into(),
+            },
+            later,
+        );
+        assert_eq!(other.refusal(), None);
+    }
+
+    #[test]
+    fn states_warn_from_fourteen_days_before() {
+        let on = NaiveDate::from_ymd_opt(2026, 12, 13).unwrap();
+        assert_eq!(state_of(None, today()), CredentialState::Valid);
+        assert_eq!(
+            state_of(Some(on), today()),
+            CredentialState::ExpiresSoon { on, days: 14 }
+        );
+        assert_eq!(
+            state_of(Some(on), NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()),
+            CredentialState::Valid
+        );
+        assert_eq!(
+            state_of(Some(on), NaiveDate::from_ymd_opt(2026, 12, 14).unwrap()),
+            CredentialState::Expired { on }
+        );
+        let specs = vec![SettingSpec {
+            name: "key".into(),
+            label: "licence key".into(),
+            secret: true,
+            required: true,
+            expires: true,
+            help: "RMS".into(),
+        }];
+        let r = report(&shop(), &specs, today());
+        assert_eq!(r[0].state, CredentialState::Valid);
+    }
+}
