@@ -170,6 +170,14 @@ impl Credentials {
         }
     }
 
+    /// A fingerprint of the credential (not the secret): what its pace is shared by.
+    pub fn fingerprint(&self) -> Option<String> {
+        use sha2::{Digest, Sha256};
+        let (_, value) = self.header.as_ref().ok()?;
+        let digest = Sha256::digest(value.expose().as_bytes());
+        Some(digest.iter().take(8).map(|b| format!("{b:02x}")).collect())
+    }
+
     /// The header the scheme sets, which a plugin may not set itself.
     pub fn reserved_header(&self) -> Option<&str> {
         self.header.as_ref().ok().map(|(name, _)| name.as_str())

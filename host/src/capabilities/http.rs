@@ -15,6 +15,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::credentials::Credentials;
+use super::pace::Pacer;
 use crate::config::ShopConfig;
 
 /// Limits of the HTTP capability.
@@ -106,6 +107,7 @@ pub struct HttpGrant {
     allowed_origins: Vec<String>,
     credentials: Credentials,
     allow_private: bool,
+    pacer: Option<Arc<Pacer>>,
 }
 
 impl HttpGrant {
@@ -116,7 +118,19 @@ impl HttpGrant {
             allowed_origins: shop.allowed_origins.clone(),
             credentials,
             allow_private: shop.allow_private_network,
+            pacer: None,
         }
+    }
+
+    /// Holds every request to the pace of `pacer` (the mall's declared rate).
+    pub fn paced(mut self, pacer: Option<Arc<Pacer>>) -> HttpGrant {
+        self.pacer = pacer;
+        self
+    }
+
+    /// The shop's credentials.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
     }
 
     /// Checks a URL against the allowed origins.
@@ -343,6 +357,10 @@ impl HttpCapability {
         if !req.body.is_empty() {
             builder = builder.body(req.body);
         }
+        // The mall's pace: a refused request above never waits.
+        if let Some(pacer) = &grant.pacer {
+            pacer.wait().await;
+        }
         let mut resp = builder.send().await.map_err(|e| refused_or_transport(&e))?;
         let status = resp.status().as_u16();
         let headers = resp
@@ -439,6 +457,7 @@ mod tests {
             ],
             credentials,
             allow_private: true,
+            pacer: None,
         }
     }
 
@@ -723,6 +742,7 @@ mod tests {
             allowed_origins: vec![api.clone(), other.clone()],
             credentials: Credentials::fixed(&api, "authorization", "Basic UDE6cHc="),
             allow_private: true,
+            pacer: None,
         };
         let mut cap = HttpCapability::new(
             reqwest::Client::new(),

@@ -1,5 +1,5 @@
 //! What a plugin may use: each capability is its own module ([`http`], [`credentials`] (the
-//! shop's secrets on its requests), [`log`], [`clock`]) with its
+//! shop's secrets on its requests), [`pace`] (the mall's declared rate), [`log`], [`clock`]) with its
 //! configuration and its tests; [`PluginState`] bundles them as the store's data and is the one
 //! place they meet. WASI is linked (a `std` guest imports it) but grants nothing: no files, no
 //! environment, no sockets, and its clocks read the host's [`clock`].
@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod http;
 pub mod log;
 pub mod meter;
+pub mod pace;
 
 pub use http::HttpLimits;
 pub use meter::CallMeter;

@@ -214,6 +214,8 @@ pub struct Runtime {
     plugins: RwLock<BTreeMap<String, Vec<Arc<Plugin>>>>,
     /// One permit per instance slot: a call waits here when all slots are busy.
     slots: Semaphore,
+    /// The malls' paces, one limiter per credential.
+    paces: crate::capabilities::pace::Paces,
 }
 
 impl Runtime {
@@ -236,6 +238,7 @@ impl Runtime {
             cache: None,
             plugins: RwLock::default(),
             slots: Semaphore::new(engine::MAX_CONCURRENT_CALLS),
+            paces: Default::default(),
         })
     }
 

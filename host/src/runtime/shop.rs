@@ -83,6 +83,7 @@ impl<'a> ShopConnector<'a> {
         let ctx = CallContext {
             shop_id: &self.shop.id,
             base_url: &self.shop.base_url,
+            settings: &self.shop.settings,
         };
         let scope = if http {
             // The shop's credentials by the scheme of the plugin version that answers; a shop
@@ -96,7 +97,15 @@ impl<'a> ShopConnector<'a> {
                     message: why.to_string(),
                 });
             }
-            let grant = Arc::new(HttpGrant::for_shop(self.shop, credentials));
+            let pacer = plugin.info.pacing.map(|p| {
+                let who = credentials
+                    .fingerprint()
+                    .unwrap_or_else(|| format!("shop {}", self.shop.id));
+                self.runtime
+                    .paces
+                    .pacer(&format!("{}/{who}", plugin.info.mall_id), p)
+            });
+            let grant = Arc::new(HttpGrant::for_shop(self.shop, credentials).paced(pacer));
             Some((self.shop.id.as_str(), grant))
         } else {
             None
@@ -143,8 +152,8 @@ impl<'a> ShopConnector<'a> {
     ) -> Result<Vec<Result<Order, CallError>>, CallError> {
         let call = "map-orders";
         let (results, label) = self
-            .call(call, false, async |c, s, _, max| {
-                c.map_orders(s, raws, max).await
+            .call(call, false, async |c, s, ctx, max| {
+                c.map_orders(s, ctx, raws, max).await
             })
             .await?;
         Ok(results
@@ -160,6 +169,18 @@ impl<'a> ShopConnector<'a> {
     ) -> Result<BatchResults<TakeOutcome>, CallError> {
         self.call("take-orders", true, async |c, s, ctx, _| {
             c.take_orders(s, ctx, numbers).await
+        })
+        .await
+        .map(|(results, _)| results)
+    }
+
+    /// The mall's current state of orders; one result per order.
+    pub async fn order_states(
+        &self,
+        numbers: &[String],
+    ) -> Result<BatchResults<crate::connector::OrderState>, CallError> {
+        self.call("order-states", true, async |c, s, ctx, _| {
+            c.order_states(s, ctx, numbers).await
         })
         .await
         .map(|(results, _)| results)

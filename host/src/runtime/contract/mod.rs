@@ -10,18 +10,19 @@
 //! the older versions keep working, as in Zed's extension host.
 
 mod v0_1_0;
+mod v0_2_0;
 
 use wasmtime::Store;
 use wasmtime::component::{Component, Linker};
 
 use crate::capabilities::PluginState;
 use crate::connector::{
-    ConnectorError, FetchPage, PluginInfo, RawOrder, Shipment, TakeOutcome, Window,
+    ConnectorError, FetchPage, OrderState, PluginInfo, RawOrder, Shipment, TakeOutcome, Window,
 };
 use crate::model::Order;
 
 /// Contract versions this host implements, newest first.
-pub const SUPPORTED: &[&str] = &[v0_1_0::VERSION];
+pub const SUPPORTED: &[&str] = &[v0_2_0::VERSION, v0_1_0::VERSION];
 
 /// What a shop's call carries besides its arguments.
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +31,8 @@ pub(crate) struct CallContext<'a> {
     pub shop_id: &'a str,
     /// The shop's API base URL.
     pub base_url: &'a str,
+    /// The shop's plain settings (0.2.0 on).
+    pub settings: &'a std::collections::BTreeMap<String, String>,
 }
 
 /// Why a call's return cannot be used as it is.
@@ -48,11 +51,14 @@ pub type BatchResults<T> = Vec<(String, Result<T, ConnectorError>)>;
 pub(crate) enum Contract {
     /// `mallhost:connector@0.1.0`.
     V0_1_0(v0_1_0::MallConnectorPre<PluginState>),
+    /// `mallhost:connector@0.2.0`.
+    V0_2_0(v0_2_0::MallConnectorPre<PluginState>),
 }
 
 /// Adds the host side of every supported contract version to `linker`.
 pub(crate) fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
-    v0_1_0::add_to_linker(linker)
+    v0_1_0::add_to_linker(linker)?;
+    v0_2_0::add_to_linker(linker)
 }
 
 impl Contract {
@@ -64,15 +70,27 @@ impl Contract {
         let pre = linker
             .instantiate_pre(component)
             .map_err(|e| format!("{e:#}"))?;
+        let newest = match v0_2_0::MallConnectorPre::new(pre.clone()) {
+            Ok(p) => return Ok(Contract::V0_2_0(p)),
+            Err(e) => e,
+        };
         v0_1_0::MallConnectorPre::new(pre)
             .map(Contract::V0_1_0)
-            .map_err(|e| format!("{e:#}"))
+            .map_err(|older| {
+                format!(
+                    "it exports neither mallhost:connector/connector@{} ({newest:#}) nor @{} \
+                     ({older:#})",
+                    v0_2_0::VERSION,
+                    v0_1_0::VERSION
+                )
+            })
     }
 
     /// The version bound.
     pub(crate) fn version(&self) -> &'static str {
         match self {
             Contract::V0_1_0(_) => v0_1_0::VERSION,
+            Contract::V0_2_0(_) => v0_2_0::VERSION,
         }
     }
 
@@ -83,6 +101,7 @@ impl Contract {
     ) -> wasmtime::Result<Result<PluginInfo, Returned>> {
         match self {
             Contract::V0_1_0(pre) => v0_1_0::info(pre, store).await,
+            Contract::V0_2_0(pre) => v0_2_0::info(pre, store).await,
         }
     }
 
@@ -99,6 +118,9 @@ impl Contract {
             Contract::V0_1_0(pre) => {
                 v0_1_0::fetch_orders(pre, store, ctx, window, cursor, max_return).await
             }
+            Contract::V0_2_0(pre) => {
+                v0_2_0::fetch_orders(pre, store, ctx, window, cursor, max_return).await
+            }
         }
     }
 
@@ -106,11 +128,13 @@ impl Contract {
     pub(crate) async fn map_orders(
         &self,
         store: &mut Store<PluginState>,
+        ctx: CallContext<'_>,
         raws: &[RawOrder],
         max_return: usize,
     ) -> wasmtime::Result<Result<Vec<Result<Order, Returned>>, Returned>> {
         match self {
             Contract::V0_1_0(pre) => v0_1_0::map_orders(pre, store, raws, max_return).await,
+            Contract::V0_2_0(pre) => v0_2_0::map_orders(pre, store, ctx, raws, max_return).await,
         }
     }
 
@@ -123,6 +147,7 @@ impl Contract {
     ) -> wasmtime::Result<Result<BatchResults<TakeOutcome>, Returned>> {
         match self {
             Contract::V0_1_0(pre) => v0_1_0::take_orders(pre, store, ctx, numbers).await,
+            Contract::V0_2_0(pre) => v0_2_0::take_orders(pre, store, ctx, numbers).await,
         }
     }
 
@@ -135,6 +160,27 @@ impl Contract {
     ) -> wasmtime::Result<Result<BatchResults<()>, Returned>> {
         match self {
             Contract::V0_1_0(pre) => v0_1_0::push_shipments(pre, store, ctx, shipments).await,
+            Contract::V0_2_0(pre) => v0_2_0::push_shipments(pre, store, ctx, shipments).await,
+        }
+    }
+
+    /// `order-states`: the mall's state of orders; one result per order. 0.1.0 has no such
+    /// export: the mall's states are then unknown (`unsupported`).
+    pub(crate) async fn order_states(
+        &self,
+        store: &mut Store<PluginState>,
+        ctx: CallContext<'_>,
+        numbers: &[String],
+    ) -> wasmtime::Result<Result<BatchResults<OrderState>, Returned>> {
+        match self {
+            Contract::V0_1_0(_) => Ok(Err(Returned::Connector(ConnectorError::Unsupported {
+                message: format!(
+                    "contract {} has no status sync; a plugin on {} or later has",
+                    v0_1_0::VERSION,
+                    v0_2_0::VERSION
+                ),
+            }))),
+            Contract::V0_2_0(pre) => v0_2_0::order_states(pre, store, ctx, numbers).await,
         }
     }
 }
