@@ -167,6 +167,21 @@ pub struct ShopConfig {
     pub auto_fetch: Option<Duration>,
     /// Automatic export (自動書き出し) by `mallhost serve`: every this often, or off.
     pub auto_export: Option<Duration>,
+    /// How fast the host lets the shop's requests go: the mall's declared pace (default),
+    /// another one, or none.
+    pub pace: Pace,
+}
+
+/// A shop's pacing of its mall requests (`pace`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pace {
+    /// What the plugin declares for its mall.
+    #[default]
+    Mall,
+    /// This many requests a second (a quota the mall granted the shop).
+    PerSecond(u32),
+    /// No pacing by the host (a proxy paces, or a test mall).
+    Off,
 }
 
 #[derive(Deserialize)]
@@ -228,6 +243,7 @@ struct RawShop {
     #[serde(default)]
     auto_export: bool,
     auto_export_every: Option<String>,
+    pace: Option<String>,
 }
 
 /// Shortest interval of an automatic job.
@@ -753,7 +769,25 @@ fn validate_shop(
         &s.auto_export_every,
         Duration::from_secs(30 * 60),
     )?;
+    let pace = match s.pace.as_deref().map(str::trim) {
+        None | Some("mall") => Pace::Mall,
+        Some("off") => Pace::Off,
+        Some(text) => text
+            .strip_suffix("/s")
+            .and_then(|n| n.trim().parse::<u32>().ok())
+            .filter(|n| (1..=1000).contains(n))
+            .map(Pace::PerSecond)
+            .ok_or_else(|| {
+                err(
+                    "pace",
+                    format!("{text:?} is not a pace"),
+                    "write \"mall\" (the mall's declared pace, the default), \"N/s\" with N \
+                     from 1 to 1000, or \"off\"",
+                )
+            })?,
+    };
     Ok(ShopConfig {
+        pace,
         name: s.name.clone().unwrap_or_else(|| s.id.clone()),
         mall: s.mall.clone(),
         order_api: s.order_api,
@@ -999,6 +1033,22 @@ mod tests {
 
         let (_, key, _) = shop_error(&format!("{GOOD}{GOOD}"));
         assert_eq!(key, "id", "two shops with one id");
+    }
+
+    #[test]
+    fn the_pace_is_the_malls_unless_the_shop_says_otherwise() {
+        assert_eq!(parse(GOOD).unwrap().shops[0].pace, Pace::Mall);
+        let with = |p: &str| {
+            parse(&GOOD.replace(
+                "fetch_days = 14",
+                &format!("fetch_days = 14\npace = \"{p}\""),
+            ))
+        };
+        assert_eq!(with("off").unwrap().shops[0].pace, Pace::Off);
+        assert_eq!(with("20/s").unwrap().shops[0].pace, Pace::PerSecond(20));
+        let e = with("fast").unwrap_err().to_string();
+        assert!(e.contains("`pace`") && e.contains("N/s"), "{e}");
+        assert!(with("0/s").is_err());
     }
 
     #[test]

@@ -4,14 +4,11 @@
 
 use crate::bindings::mallhost::connector::host::{HttpError, Method, Request, Response};
 use crate::bindings::mallhost::connector::types::{
-    CallContext, ConnectorError, FetchPage, FetchRequest, FieldError, OrderSource, PushResult,
-    RawOrder, RemoteError, Shipment, SkipReason, SkippedOrder, TakeOutcome, TakeResult,
+    CallContext, ConnectorError, FetchPage, FetchRequest, FetchedOrder, FieldError, MallState,
+    OrderState, PushResult, RemoteError, Shipment, SkippedOrder, StateResult, TakeOutcome,
+    TakeResult,
 };
-use crate::{time, wire};
-
-/// The credential the host adds to every request: HTTP Basic from the partner code
-/// (パートナーコード) and API password (APIパスワード).
-pub const CREDENTIAL: &str = "api";
+use crate::{mapping, time, wire};
 /// Orders younger than this are held back: the buyer may still change or cancel them.
 pub const HOLD_SECONDS: i64 = 10 * 60;
 /// Page size asked of `GET /orders` (the API's maximum).
@@ -152,18 +149,29 @@ pub fn fetch_page(
         if head.test_order {
             skipped.push(SkippedOrder {
                 mall_order_number: head.order_number,
-                reason: SkipReason::TestOrder,
+                reason: "test-order".into(),
+                message: "placed in the verification environment (検証環境)".into(),
             });
         } else if ordered_at > hold_until {
             skipped.push(SkippedOrder {
                 mall_order_number: head.order_number,
-                reason: SkipReason::TooRecent,
+                reason: "too-recent".into(),
+                message: "placed less than 10 minutes ago: the buyer may still change it".into(),
             });
         } else {
-            orders.push(RawOrder {
+            // Mapped here: the record crosses into the host once, as the canonical order.
+            let order = serde_json::from_value::<wire::Order>(value)
+                .map_err(|e| {
+                    mapping::invalid(
+                        &head.order_number,
+                        "order",
+                        format!("not a d Shopping order record: {e}"),
+                    )
+                })
+                .and_then(mapping::map_wire);
+            orders.push(FetchedOrder {
                 mall_order_number: head.order_number,
-                source: OrderSource::Api,
-                body: value.to_string(),
+                order,
             });
         }
     }
@@ -269,14 +277,25 @@ pub fn push_shipments(
             }));
             continue;
         }
+        // d Shopping takes one carrier and number per order: the first delivery's first parcel.
+        let parcel = |s: &Shipment| {
+            s.deliveries
+                .first()
+                .and_then(|d| d.parcels.first())
+                .map(|p| (p.carrier_id.clone(), p.tracking_number.clone()))
+                .unwrap_or_default()
+        };
         let req = wire::ShipmentsRequest {
             shipments: batch
                 .iter()
-                .map(|s| wire::ShipmentEntry {
-                    order_number: s.mall_order_number.clone(),
-                    carrier_id: s.carrier_id.clone(),
-                    tracking_number: s.tracking_number.clone(),
-                    shipped_date: time::format_date(&s.shipped_date),
+                .map(|s| {
+                    let (carrier_id, tracking_number) = parcel(s);
+                    wire::ShipmentEntry {
+                        order_number: s.mall_order_number.clone(),
+                        carrier_id,
+                        tracking_number,
+                        shipped_date: time::format_date(&s.shipped_date),
+                    }
                 })
                 .collect(),
         };
@@ -309,6 +328,73 @@ pub fn push_shipments(
         }
     }
     out
+}
+
+/// How far back status sync looks for cancellations: longer than any order stays open.
+pub const CANCELLED_LOOKBACK_DAYS: i64 = 180;
+
+/// The mall's state of orders the host holds open. d Shopping has no look-up by number, so the
+/// cancelled orders of the last [`CANCELLED_LOOKBACK_DAYS`] days are paged through once; an
+/// order among them is cancelled, any other is still open.
+pub fn order_states(t: &impl Transport, ctx: &CallContext, numbers: &[String]) -> Vec<StateResult> {
+    let since = t.now() - CANCELLED_LOOKBACK_DAYS * 86_400;
+    let mut cancelled: Vec<String> = Vec::new();
+    let mut page_no = 1u32;
+    let failure = loop {
+        let url = format!(
+            "{}/orders?status={}&orderedFrom={}&page={page_no}&limit={PAGE_LIMIT}",
+            ctx.base_url,
+            wire::CANCELLED,
+            percent_encode(&time::format_instant(since)),
+        );
+        let page = call(t, Method::Get, url, Vec::new()).and_then(|resp| {
+            serde_json::from_slice::<wire::OrdersPage>(&resp.body).map_err(|e| {
+                ConnectorError::Remote(RemoteError {
+                    code: "BAD_RESPONSE".into(),
+                    message: format!("GET /orders answered JSON this plugin cannot read: {e}"),
+                })
+            })
+        });
+        match page {
+            Err(e) => break Some(e),
+            Ok(page) => {
+                for value in page.orders {
+                    if let Ok(head) = serde_json::from_value::<wire::OrderHead>(value) {
+                        cancelled.push(head.order_number);
+                    }
+                }
+                if page.page >= page.total_pages {
+                    break None;
+                }
+                page_no += 1;
+            }
+        }
+    };
+    numbers
+        .iter()
+        .map(|n| {
+            let state = match &failure {
+                Some(e) => Err(e.clone()),
+                None => Ok(if cancelled.contains(n) {
+                    OrderState {
+                        state: MallState::Cancelled,
+                        mall_status: wire::CANCELLED.into(),
+                        message: "cancelled on d Shopping (キャンセル)".into(),
+                    }
+                } else {
+                    OrderState {
+                        state: MallState::Open,
+                        mall_status: String::new(),
+                        message: "not cancelled on d Shopping".into(),
+                    }
+                }),
+            };
+            StateResult {
+                mall_order_number: n.clone(),
+                state,
+            }
+        })
+        .collect()
 }
 
 fn post_for_results(
@@ -346,7 +432,8 @@ fn call(
         url,
         headers,
         body,
-        credential: Some(CREDENTIAL.into()),
+        // The host adds HTTP Basic from the shop's partner code and API password.
+        authenticate: true,
     };
     let resp = t.send(&req).map_err(|e| match e {
         HttpError::Transport(m) => {
@@ -391,7 +478,7 @@ pub fn status_error(resp: &Response) -> ConnectorError {
                 .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
                 .and_then(|(_, v)| v.trim().parse::<u32>().ok())
                 .unwrap_or(1);
-            ConnectorError::RateLimited(secs.max(1))
+            ConnectorError::RateLimited(secs.max(1).saturating_mul(1000))
         }
         500..=599 => {
             ConnectorError::Transient(format!("d Shopping {} {code}: {message}", resp.status))

@@ -1,10 +1,13 @@
 //! The d Shopping (dショッピング) connector for mallhost, built as a WebAssembly component for
-//! `wasm32-wasip2`.
+//! `wasm32-wasip2`, on contract `mallhost:connector@0.2.0`.
 //!
 //! Layout: [`wire`] is the API's JSON, [`api`] the requests and responses (fetch pages, take,
-//! push), [`mapping`] the record → canonical order mapping, [`csv_orders`] the d払い mini-app
-//! CSV rows → canonical order, [`time`] the JST wire formats, [`arena`] the allocator. They are
-//! plain Rust, unit-tested natively. This file only binds them to the WIT contract.
+//! push, status sync), [`mapping`] the record → canonical order mapping, [`csv_orders`] the d払い
+//! mini-app CSV rows → canonical order, [`time`] the JST wire formats, [`arena`] the allocator.
+//! They are plain Rust, unit-tested natively. This file only binds them to the WIT contract and
+//! says what the plugin needs ([`info`](DShopping)): the shop's partner code and API password
+//! (HTTP Basic, applied by the host), 2 requests a second, one carrier and number per order, and
+//! the mall's carrier codes.
 
 pub mod api;
 pub mod arena;
@@ -13,10 +16,10 @@ pub mod mapping;
 pub mod time;
 pub mod wire;
 
-/// Bindings generated from `wit/` (contract `mallhost:connector@0.1.0`).
+/// Bindings generated from `wit/` (contract `mallhost:connector@0.2.0`).
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../wit/0.1.0",
+        path: "../wit/0.2.0",
         world: "mall-connector",
         generate_all,
     });
@@ -25,12 +28,28 @@ pub mod bindings {
 use bindings::exports::mallhost::connector::connector::Guest;
 use bindings::mallhost::connector::host;
 use bindings::mallhost::connector::types::{
-    CallContext, ConnectorError, FetchPage, FetchRequest, Order, PluginInfo, PushResult, RawOrder,
-    Shipment, TakeResult,
+    AuthScheme, BasicAuth, CallContext, Capabilities, Carrier, ConnectorError, FetchPage,
+    FetchRequest, Operations, Order, Pacing, PluginInfo, PushResult, RawOrder, SettingSpec,
+    Shipment, StateResult, TakeResult,
 };
 
 /// The contract version this plugin implements.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+pub const CONTRACT_VERSION: &str = "0.2.0";
+
+/// The shop setting holding the partner code (パートナーコード), the user of HTTP Basic.
+pub const PARTNER_CODE: &str = "partner_code";
+/// The shop secret holding the API password (APIパスワード).
+pub const API_PASSWORD: &str = "api_password";
+
+/// d Shopping's carrier ids (配送業者ID).
+pub const CARRIERS: [(&str, &str); 6] = [
+    ("01", "ヤマト運輸"),
+    ("02", "佐川急便"),
+    ("03", "日本郵便"),
+    ("04", "西濃運輸"),
+    ("05", "福山通運"),
+    ("99", "その他"),
+];
 
 /// The host's imports as the [`api::Transport`].
 struct HostTransport;
@@ -47,26 +66,63 @@ impl api::Transport for HostTransport {
 /// The component's export.
 pub struct DShopping;
 
+/// What this plugin is and needs.
+pub fn info() -> PluginInfo {
+    let setting = |name: &str, label: &str, secret: bool| SettingSpec {
+        name: name.into(),
+        label: label.into(),
+        secret,
+        required: true,
+        expires: false,
+        help: "issued with the order API (受注API) on the d Shopping merchant screen".into(),
+    };
+    PluginInfo {
+        mall_id: "dshopping".into(),
+        mall_name: "dショッピング".into(),
+        plugin_version: env!("CARGO_PKG_VERSION").into(),
+        contract_version: CONTRACT_VERSION.into(),
+        settings: vec![
+            setting(PARTNER_CODE, "パートナーコード (partner code)", false),
+            setting(API_PASSWORD, "APIパスワード (API password)", true),
+        ],
+        auth: AuthScheme::Basic(BasicAuth {
+            user: PARTNER_CODE.into(),
+            password: API_PASSWORD.into(),
+        }),
+        pacing: Some(Pacing {
+            requests: 2,
+            per_millis: 1000,
+            burst: 2,
+        }),
+        capabilities: Capabilities {
+            operations: Operations::TAKE
+                | Operations::PUSH
+                | Operations::STATUS_SYNC
+                | Operations::FILE_IMPORT,
+            shipping_per_delivery: false,
+            max_parcels: 1,
+            carriers: CARRIERS
+                .iter()
+                .map(|(id, name)| Carrier {
+                    id: (*id).into(),
+                    name: (*name).into(),
+                })
+                .collect(),
+        },
+        csv_order_key: Some(csv_orders::ORDER_KEY.into()),
+    }
+}
+
 impl Guest for DShopping {
     fn info() -> PluginInfo {
-        PluginInfo {
-            mall_id: "dshopping".into(),
-            mall_name: "dショッピング".into(),
-            plugin_version: env!("CARGO_PKG_VERSION").into(),
-            contract_version: CONTRACT_VERSION.into(),
-            csv_order_key: Some(csv_orders::ORDER_KEY.into()),
-        }
+        info()
     }
 
     fn fetch_orders(ctx: CallContext, req: FetchRequest) -> Result<FetchPage, ConnectorError> {
         api::fetch_page(&HostTransport, &ctx, &req)
     }
 
-    fn map_order(raw: RawOrder) -> Result<Order, ConnectorError> {
-        mapping::map_order(&raw)
-    }
-
-    fn map_orders(raws: Vec<RawOrder>) -> Vec<Result<Order, ConnectorError>> {
+    fn map_orders(_ctx: CallContext, raws: Vec<RawOrder>) -> Vec<Result<Order, ConnectorError>> {
         raws.iter().map(mapping::map_order).collect()
     }
 
@@ -76,6 +132,10 @@ impl Guest for DShopping {
 
     fn push_shipments(ctx: CallContext, shipments: Vec<Shipment>) -> Vec<PushResult> {
         api::push_shipments(&HostTransport, &ctx, &shipments)
+    }
+
+    fn order_states(ctx: CallContext, mall_order_numbers: Vec<String>) -> Vec<StateResult> {
+        api::order_states(&HostTransport, &ctx, &mall_order_numbers)
     }
 }
 

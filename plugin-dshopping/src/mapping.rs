@@ -3,16 +3,50 @@
 //! field of anything wrong.
 
 use crate::bindings::mallhost::connector::types::{
-    Address, Amounts, ConnectorError, Delivery, FieldError, Order, OrderFlags, OrderLine,
-    OrderSource, RawOrder,
+    Address, ConnectorError, Delivery, Discount, DiscountKind, Fee, FeeKind, FieldError, Order,
+    OrderFlag, OrderLine, OrderSource, RawOrder,
 };
 use crate::{time, wire};
+
+/// Flag codes the host acts on.
+pub const TEST_ORDER: &str = "test-order";
+/// An add-on service (付加サービス) is attached; the mall does not say which.
+pub const ADD_ON_SERVICE: &str = "add-on-service";
+
+/// d Shopping's money summary of an order, as the API and the CSV give it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Money {
+    /// Σ quantity × unit price.
+    pub items_total: i64,
+    /// 送料.
+    pub shipping_fee: i64,
+    /// 代引手数料.
+    pub cod_fee: i64,
+    /// ポイント利用額.
+    pub points_used: i64,
+    /// クーポン値引額.
+    pub coupon_discount: i64,
+    /// 請求金額.
+    pub billing_total: i64,
+}
 
 /// Maps one raw record to the canonical order.
 pub fn map_order(raw: &RawOrder) -> Result<Order, ConnectorError> {
     match raw.source {
         OrderSource::Api => map_api(&raw.mall_order_number, &raw.body),
         OrderSource::Csv => crate::csv_orders::map_csv(&raw.mall_order_number, &raw.body),
+    }
+}
+
+/// Whether an order carries a flag code.
+pub fn has_flag(order: &Order, code: &str) -> bool {
+    order.flags.iter().any(|f| f.code == code)
+}
+
+fn flag(code: &str, message: &str) -> OrderFlag {
+    OrderFlag {
+        code: code.into(),
+        message: message.into(),
     }
 }
 
@@ -32,6 +66,11 @@ fn map_api(number: &str, body: &str) -> Result<Order, ConnectorError> {
             format!("not a d Shopping order record: {e}"),
         )
     })?;
+    map_wire(o)
+}
+
+/// Maps an order record of the API (already parsed) to the canonical order.
+pub fn map_wire(o: wire::Order) -> Result<Order, ConnectorError> {
     let n = o.order_number.as_str();
     let ordered_at = time::parse_instant(&o.ordered_at).ok_or_else(|| {
         invalid(
@@ -65,6 +104,7 @@ fn map_api(number: &str, body: &str) -> Result<Order, ConnectorError> {
             };
             Ok(Delivery {
                 delivery_no: d.delivery_no,
+                mall_delivery_id: None,
                 recipient: address(d.recipient),
                 delivery_method: d.delivery_method,
                 desired_date,
@@ -80,37 +120,49 @@ fn map_api(number: &str, body: &str) -> Result<Order, ConnectorError> {
                         unit_price: it.unit_price,
                         tax_rate: it.tax_rate,
                         has_add_on_service: it.has_add_on_service,
+                        // Names come from the merchant's product master; options are not given.
+                        product_name: None,
+                        option_text: None,
                     })
                     .collect(),
             })
         })
         .collect::<Result<Vec<_>, ConnectorError>>()?;
     let a = o.amounts;
-    let order = Order {
+    let money = Money {
+        items_total: a.items_total,
+        shipping_fee: a.shipping_fee,
+        cod_fee: a.cod_fee,
+        points_used: a.points_used,
+        coupon_discount: a.coupon_discount,
+        billing_total: a.billing_total,
+    };
+    let mut order = Order {
         mall_order_number: o.order_number.clone(),
         ordered_at,
         updated_at,
         mall_status: o.status,
         payment_method: o.payment_method,
         buyer: address(o.orderer),
+        // d Shopping gives no buyer e-mail address.
+        buyer_email: None,
         deliveries,
-        amounts: Amounts {
-            items_total: a.items_total,
-            shipping_fee: a.shipping_fee,
-            cod_fee: a.cod_fee,
-            points_used: a.points_used,
-            coupon_discount: a.coupon_discount,
-            billing_total: a.billing_total,
-        },
+        prices_include_tax: true,
+        items_total: 0,
+        fees: Vec::new(),
+        discounts: Vec::new(),
+        billing_total: 0,
         buyer_note: o.buyer_note.unwrap_or_default(),
-        flags: OrderFlags::NO_BUYER_EMAIL,
+        flags: Vec::new(),
         source: OrderSource::Api,
     };
-    let mut order = order;
     if o.test_order {
-        order.flags.insert(OrderFlags::TEST_ORDER);
+        order.flags.push(flag(
+            TEST_ORDER,
+            "placed in the verification environment (検証環境)",
+        ));
     }
-    check(order)
+    check(order, money)
 }
 
 fn address(p: wire::Person) -> Address {
@@ -125,8 +177,8 @@ fn address(p: wire::Person) -> Address {
     }
 }
 
-/// Sets the derived flags and checks the invariants every source must meet.
-pub(crate) fn check(mut order: Order) -> Result<Order, ConnectorError> {
+/// Sets the derived flags and money lists, and checks the invariants every source must meet.
+pub(crate) fn check(mut order: Order, money: Money) -> Result<Order, ConnectorError> {
     let n = order.mall_order_number.clone();
     if n.is_empty() {
         return Err(invalid(
@@ -138,10 +190,8 @@ pub(crate) fn check(mut order: Order) -> Result<Order, ConnectorError> {
     if order.deliveries.is_empty() {
         return Err(invalid(&n, "deliveries", "the order has no delivery"));
     }
-    if order.deliveries.len() > 1 {
-        order.flags.insert(OrderFlags::MULTIPLE_DELIVERIES);
-    }
     let mut items_total: i64 = 0;
+    let mut add_on = false;
     for (i, d) in order.deliveries.iter().enumerate() {
         if d.lines.is_empty() {
             return Err(invalid(
@@ -176,14 +226,18 @@ pub(crate) fn check(mut order: Order) -> Result<Order, ConnectorError> {
             if l.item_code.is_empty() {
                 return Err(invalid(&n, &field("itemCode"), "the item code is empty"));
             }
-            if l.has_add_on_service {
-                order.flags.insert(OrderFlags::ADD_ON_SERVICE);
-            }
+            add_on |= l.has_add_on_service;
             items_total =
                 items_total.saturating_add(l.unit_price.saturating_mul(i64::from(l.quantity)));
         }
     }
-    let a = &order.amounts;
+    if add_on {
+        order.flags.push(flag(
+            ADD_ON_SERVICE,
+            "an add-on service (付加サービス) is attached; d Shopping does not say which",
+        ));
+    }
+    let a = &money;
     if a.items_total != items_total {
         return Err(invalid(
             &n,
@@ -206,6 +260,32 @@ pub(crate) fn check(mut order: Order) -> Result<Order, ConnectorError> {
             ),
         ));
     }
+    order.items_total = a.items_total;
+    order.billing_total = a.billing_total;
+    let fee = |kind, label: &str, amount: i64| Fee {
+        kind,
+        label: label.into(),
+        amount,
+    };
+    order.fees = [
+        fee(FeeKind::Shipping, "送料", a.shipping_fee),
+        fee(FeeKind::Cod, "代引手数料", a.cod_fee),
+    ]
+    .into_iter()
+    .filter(|f| f.amount != 0)
+    .collect();
+    let off = |kind, label: &str, amount: i64| Discount {
+        kind,
+        label: label.into(),
+        amount,
+    };
+    order.discounts = [
+        off(DiscountKind::Points, "ポイント利用", a.points_used),
+        off(DiscountKind::Coupon, "クーポン値引", a.coupon_discount),
+    ]
+    .into_iter()
+    .filter(|d| d.amount != 0)
+    .collect();
     Ok(order)
 }
 
@@ -269,9 +349,23 @@ mod tests {
         assert_eq!((date.year, date.month, date.day), (2026, 12, 1));
         assert_eq!(d.lines[0].sku_code, "tea-set-01-red");
         assert_eq!(d.lines[0].quantity, 2);
-        assert_eq!(o.amounts.billing_total, 7050);
+        assert_eq!(o.billing_total, 7050);
+        assert_eq!(o.items_total, 6600);
+        let fees: Vec<_> = o
+            .fees
+            .iter()
+            .map(|f| (f.label.as_str(), f.amount))
+            .collect();
+        assert_eq!(fees, vec![("送料", 550)], "no COD fee: none listed");
+        let off: Vec<_> = o
+            .discounts
+            .iter()
+            .map(|d| (d.label.as_str(), d.amount))
+            .collect();
+        assert_eq!(off, vec![("ポイント利用", 100)]);
+        assert!(o.buyer_email.is_none(), "d Shopping gives none");
         assert_eq!(o.buyer_note, "不在の場合は宅配ボックスへ");
-        assert_eq!(o.flags, OrderFlags::NO_BUYER_EMAIL);
+        assert!(o.flags.is_empty());
         assert_eq!(o.payment_method, "CREDIT_CARD");
     }
 
@@ -287,9 +381,13 @@ mod tests {
         v["amounts"]["billingTotal"] = 13650.into();
         v["testOrder"] = true.into();
         let o = map_order(&raw(&v)).unwrap();
-        assert!(o.flags.contains(OrderFlags::MULTIPLE_DELIVERIES));
-        assert!(o.flags.contains(OrderFlags::ADD_ON_SERVICE));
-        assert!(o.flags.contains(OrderFlags::TEST_ORDER));
+        assert_eq!(
+            o.deliveries.len(),
+            2,
+            "several deliveries: the host holds it"
+        );
+        assert!(has_flag(&o, ADD_ON_SERVICE));
+        assert!(has_flag(&o, TEST_ORDER));
         assert_eq!(o.deliveries.len(), 2);
     }
 

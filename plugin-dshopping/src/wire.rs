@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 pub const ORDER_CONFIRM_WAIT: &str = "ORDER_CONFIRM_WAIT";
 /// Status code of a taken order awaiting shipment (出荷指示待ち).
 pub const SHIP_INSTRUCTION_WAIT: &str = "SHIP_INSTRUCTION_WAIT";
+/// Status code of a cancelled order (キャンセル).
+pub const CANCELLED: &str = "CANCELLED";
 
 /// `GET /orders` response. Orders are kept as JSON values so a record is handed to `map-order`
 /// exactly as the mall sent it.

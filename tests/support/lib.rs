@@ -53,6 +53,8 @@ fn plugins_built() {
             "-p",
             "plugin-dshopping",
             "-p",
+            "plugin-dshopping-v0-1-0",
+            "-p",
             "hostile-plugin",
             "--target",
             "wasm32-wasip2",
@@ -80,6 +82,15 @@ pub fn plugin_path() -> PathBuf {
     artefact(
         "MALLHOST_TEST_PLUGIN",
         workspace().join("target/wasm32-wasip2/release/plugin_dshopping.wasm"),
+        plugins_built,
+    )
+}
+
+/// The d Shopping plugin as it was on contract 0.1.0 (`tests/plugins/dshopping-v0_1_0`, frozen).
+pub fn plugin_v0_1_0_path() -> PathBuf {
+    artefact(
+        "MALLHOST_TEST_PLUGIN_V0_1_0",
+        workspace().join("target/wasm32-wasip2/release/plugin_dshopping_v0_1_0.wasm"),
         plugins_built,
     )
 }
@@ -216,6 +227,9 @@ pub struct Options {
     pub password: String,
     /// Extra TOML lines for the shop.
     pub shop_toml: String,
+    /// The shop's `pace`: `off` unless a test is about pacing (the plugin's declared pace
+    /// would make every test wait for it).
+    pub pace: String,
     /// Retry policy.
     pub policy: SyncPolicy,
     /// The clock's start; default [`default_now`].
@@ -229,6 +243,7 @@ impl Default for Options {
             retry_after: None,
             password: "emulator-secret".into(),
             shop_toml: String::new(),
+            pace: "off".into(),
             policy: SyncPolicy {
                 transient_retries: 2,
                 backoff: Duration::from_millis(10),
@@ -287,6 +302,7 @@ impl TestEnv {
             stored_status = "awaiting_shipment"
             fetch_days = 7
             allow_private_network = true
+            pace = "{pace}"
             {extra}
             [shops.delivery_methods]
             "宅配便" = "yamato"
@@ -308,6 +324,7 @@ impl TestEnv {
             url = emu.url(),
             password = opts.password,
             extra = opts.shop_toml,
+            pace = opts.pace,
         );
         let mut config = Config::parse(&toml, dir.path(), &|_| None).expect("test config is valid");
         config.sync = opts.policy.clone();

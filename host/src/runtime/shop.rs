@@ -10,7 +10,7 @@ use super::{CallError, Plugin, Runtime};
 use crate::capabilities::PluginState;
 use crate::capabilities::credentials::Credentials;
 use crate::capabilities::http::HttpGrant;
-use crate::config::ShopConfig;
+use crate::config::{Pace, ShopConfig};
 use crate::connector::{FetchPage, RawOrder, Shipment, TakeOutcome, Window};
 use crate::model::Order;
 
@@ -97,7 +97,16 @@ impl<'a> ShopConnector<'a> {
                     message: why.to_string(),
                 });
             }
-            let pacer = plugin.info.pacing.map(|p| {
+            let pacing = match self.shop.pace {
+                Pace::Mall => plugin.info.pacing,
+                Pace::PerSecond(n) => Some(crate::connector::Pacing {
+                    requests: n,
+                    per_millis: 1000,
+                    burst: n,
+                }),
+                Pace::Off => None,
+            };
+            let pacer = pacing.map(|p| {
                 let who = credentials
                     .fingerprint()
                     .unwrap_or_else(|| format!("shop {}", self.shop.id));

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use super::*;
-use crate::bindings::mallhost::connector::types::{Date, Window};
+use crate::bindings::mallhost::connector::types::{Date, DeliveryShipment, Parcel, Window};
 
 const NOW: i64 = 1_795_836_000; // 2026-11-28T12:20:00+09:00
 
@@ -95,6 +95,7 @@ fn ctx() -> CallContext {
     CallContext {
         shop_id: "s1".into(),
         base_url: "https://api.example".into(),
+        settings: vec![("partner_code".into(), "P1".into())],
     }
 }
 
@@ -191,12 +192,7 @@ fn holds_back_orders_younger_than_ten_minutes_and_skips_test_orders() {
     );
     let reasons: Vec<(&str, bool)> = skipped
         .iter()
-        .map(|s| {
-            (
-                s.mall_order_number.as_str(),
-                matches!(s.reason, SkipReason::TestOrder),
-            )
-        })
+        .map(|s| (s.mall_order_number.as_str(), s.reason == "test-order"))
         .collect();
     assert_eq!(
         reasons,
@@ -211,9 +207,9 @@ fn holds_back_orders_younger_than_ten_minutes_and_skips_test_orders() {
         url.contains("%2B09%3A00"),
         "offset is percent-encoded: {url}"
     );
-    assert_eq!(
-        mall.requests.borrow()[0].credential.as_deref(),
-        Some(CREDENTIAL)
+    assert!(
+        mall.requests.borrow()[0].authenticate,
+        "the host adds the shop's credentials"
     );
 }
 
@@ -279,10 +275,10 @@ fn maps_http_statuses_to_connector_errors() {
             |e| matches!(e, ConnectorError::Auth(m) if m.contains("AUTH_FAILED")),
         ),
         (canned(429, vec![("Retry-After", "3")], "{}"), |e| {
-            matches!(e, ConnectorError::RateLimited(3))
+            matches!(e, ConnectorError::RateLimited(3000))
         }),
         (canned(429, vec![], "{}"), |e| {
-            matches!(e, ConnectorError::RateLimited(1))
+            matches!(e, ConnectorError::RateLimited(1000))
         }),
         (
             canned(
@@ -387,7 +383,7 @@ fn take_batches_by_100_and_a_failed_batch_fails_the_rest() {
     assert!(
         r[100..]
             .iter()
-            .all(|x| matches!(x.outcome, Err(ConnectorError::RateLimited(2))))
+            .all(|x| matches!(x.outcome, Err(ConnectorError::RateLimited(2000))))
     );
 }
 
@@ -397,13 +393,19 @@ fn push_sends_carrier_id_tracking_and_date_in_batches_of_50() {
     let shipments: Vec<Shipment> = (0..60)
         .map(|i| Shipment {
             mall_order_number: format!("N{i}"),
-            carrier_id: "01".into(),
-            tracking_number: "123456789013".into(),
             shipped_date: Date {
                 year: 2026,
                 month: 11,
                 day: 28,
             },
+            deliveries: vec![DeliveryShipment {
+                delivery_no: 1,
+                mall_delivery_id: None,
+                parcels: vec![Parcel {
+                    carrier_id: "01".into(),
+                    tracking_number: "123456789013".into(),
+                }],
+            }],
         })
         .collect();
     let mut first: Vec<serde_json::Value> = shipments[..50]
@@ -464,4 +466,94 @@ fn transport_failures_are_transient_and_denials_are_host_refusals() {
     )
     .unwrap_err();
     assert!(matches!(e, ConnectorError::HostRefused(m) if m.contains("evil.example")));
+}
+
+/// A whole order record as `GET /orders` gives it.
+fn full_record(number: &str, ordered_at: i64) -> serde_json::Value {
+    serde_json::json!({
+      "orderNumber": number, "orderedAt": time::format_instant(ordered_at),
+      "updatedAt": time::format_instant(ordered_at), "status": "ORDER_CONFIRM_WAIT",
+      "testOrder": false, "paymentMethod": "COD",
+      "orderer": { "name": "山田 太郎", "postalCode": "1000001", "prefecture": "東京都",
+                   "address1": "千代田区千代田1-1", "phone": "0312345678" },
+      "deliveries": [ { "deliveryNo": 1,
+          "recipient": { "name": "山田 太郎", "postalCode": "1000001", "prefecture": "東京都",
+                         "address1": "千代田区千代田1-1", "phone": "0312345678" },
+          "deliveryMethod": "宅配便", "desiredDate": null, "desiredTimeSlot": "指定なし",
+          "items": [ { "lineNo": 1, "itemCode": "tea", "skuCode": "tea", "quantity": 1,
+                       "unitPrice": 1000, "taxRate": 8, "hasAddOnService": false } ] } ],
+      "amounts": { "itemsTotal": 1000, "shippingFee": 0, "codFee": 330, "pointsUsed": 0,
+                   "couponDiscount": 0, "billingTotal": 1330 }
+    })
+}
+
+#[test]
+fn a_fetch_returns_each_order_mapped_or_with_its_own_error() {
+    let mall = FakeMall::new(vec![], 100);
+    let mut broken = full_record("DS2", NOW - 3600);
+    broken["deliveries"][0]["items"][0]["taxRate"] = 5.into();
+    let body = serde_json::json!({
+        "orders": [full_record("DS1", NOW - 7200), broken],
+        "page": 1, "totalPages": 1, "totalCount": 2
+    });
+    mall.canned
+        .borrow_mut()
+        .push_back(canned(200, vec![], &body.to_string()));
+    let page = fetch_page(
+        &mall,
+        &ctx(),
+        &FetchRequest {
+            window: day_window(),
+            cursor: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(page.orders.len(), 2);
+    let good = page.orders[0].order.as_ref().expect("mapped");
+    assert_eq!((good.billing_total, good.fees[0].amount), (1330, 330));
+    let e = page.orders[1].order.as_ref().unwrap_err();
+    assert!(
+        matches!(e, ConnectorError::InvalidInput(f) if f.field.ends_with("taxRate")),
+        "{e:?}"
+    );
+    assert_eq!(page.orders[1].mall_order_number, "DS2");
+}
+
+#[test]
+fn status_sync_reports_cancelled_orders_and_the_rest_open() {
+    let mall = FakeMall::new(vec![], 100);
+    let body = serde_json::json!({
+        "orders": [ { "orderNumber": "DS9", "orderedAt": time::format_instant(NOW - 86_400),
+                      "status": "CANCELLED" } ],
+        "page": 1, "totalPages": 1, "totalCount": 1
+    });
+    mall.canned
+        .borrow_mut()
+        .push_back(canned(200, vec![], &body.to_string()));
+    let states = order_states(&mall, &ctx(), &["DS9".to_string(), "DS1".to_string()]);
+    let url = &mall.requests.borrow()[0].url;
+    assert!(url.contains("status=CANCELLED"), "{url}");
+    let got: Vec<_> = states
+        .iter()
+        .map(|s| {
+            (
+                s.mall_order_number.as_str(),
+                s.state.as_ref().map(|x| x.state),
+            )
+        })
+        .collect();
+    assert!(
+        matches!(got[0], ("DS9", Ok(MallState::Cancelled))),
+        "{got:?}"
+    );
+    assert!(matches!(got[1], ("DS1", Ok(MallState::Open))), "{got:?}");
+    // A failed look-up is every order's error, not a guess.
+    let mall = FakeMall::new(vec![], 100);
+    mall.canned.borrow_mut().push_back(canned(
+        503,
+        vec![],
+        r#"{"errors":[{"code":"SERVICE_UNAVAILABLE","message":"down"}]}"#,
+    ));
+    let states = order_states(&mall, &ctx(), &["DS9".to_string()]);
+    assert!(matches!(states[0].state, Err(ConnectorError::Transient(_))));
 }

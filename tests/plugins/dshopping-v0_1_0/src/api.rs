@@ -1,0 +1,442 @@
+//! Requests to the d Shopping order API and their responses: fetching pages of new orders,
+//! acknowledging (taking) orders, registering shipments. Plain Rust over a [`Transport`], so it is
+//! unit-tested natively with a fake; in the component the transport is the host's `send` import.
+
+use crate::bindings::mallhost::connector::host::{HttpError, Method, Request, Response};
+use crate::bindings::mallhost::connector::types::{
+    CallContext, ConnectorError, FetchPage, FetchRequest, FieldError, OrderSource, PushResult,
+    RawOrder, RemoteError, Shipment, SkipReason, SkippedOrder, TakeOutcome, TakeResult,
+};
+use crate::{time, wire};
+
+/// The credential the host adds to every request: HTTP Basic from the partner code
+/// (パートナーコード) and API password (APIパスワード).
+pub const CREDENTIAL: &str = "api";
+/// Orders younger than this are held back: the buyer may still change or cancel them.
+pub const HOLD_SECONDS: i64 = 10 * 60;
+/// Page size asked of `GET /orders` (the API's maximum).
+pub const PAGE_LIMIT: u32 = 100;
+/// Most order numbers one `POST /orders/acknowledge` takes.
+pub const TAKE_BATCH: usize = 100;
+/// Most entries one `POST /shipments` takes.
+pub const PUSH_BATCH: usize = 50;
+
+/// What the API code needs from its environment.
+pub trait Transport {
+    /// Performs an HTTP request.
+    fn send(&self, req: &Request) -> Result<Response, HttpError>;
+    /// The current instant, UTC seconds.
+    fn now(&self) -> i64;
+}
+
+/// Where a fetch carries on: the last order returned (by the API's sort key, `orderedAt` then
+/// `orderNumber`) and which page of the query starting there to ask for.
+///
+/// Pages are computed when asked: an order taken between two requests shifts every later one,
+/// so page numbers alone would skip orders. The next query therefore starts at the last order
+/// seen (inclusive) and drops what it already returned; the page number only grows when a whole
+/// page sat at that one instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    /// `orderedAt` of the last order seen, UTC seconds.
+    pub ordered_at: i64,
+    /// Its order number.
+    pub order_number: String,
+    /// Page of the query from `ordered_at` to ask for next.
+    pub page: u32,
+}
+
+impl Cursor {
+    /// The cursor's text form, opaque to the host.
+    pub fn encode(&self) -> String {
+        format!("k1:{}:{}:{}", self.ordered_at, self.page, self.order_number)
+    }
+
+    /// Reads a cursor made by [`Cursor::encode`].
+    pub fn decode(s: &str) -> Option<Cursor> {
+        let mut parts = s.splitn(4, ':');
+        if parts.next()? != "k1" {
+            return None;
+        }
+        let ordered_at = parts.next()?.parse().ok()?;
+        let page = parts.next()?.parse().ok()?;
+        let order_number = parts.next()?.to_string();
+        Some(Cursor {
+            ordered_at,
+            order_number,
+            page,
+        })
+    }
+
+    fn key(&self) -> (i64, &str) {
+        (self.ordered_at, &self.order_number)
+    }
+}
+
+/// Fetches one page of orders awaiting confirmation (受注確認待ち) inside the window.
+pub fn fetch_page(
+    t: &impl Transport,
+    ctx: &CallContext,
+    req: &FetchRequest,
+) -> Result<FetchPage, ConnectorError> {
+    let cursor = match &req.cursor {
+        None => None,
+        Some(s) => Some(Cursor::decode(s).ok_or_else(|| {
+            ConnectorError::InvalidInput(FieldError {
+                field: "cursor".into(),
+                message: format!("not a cursor of this plugin: {s:?}"),
+            })
+        })?),
+    };
+    // The 10-minute rule: the API returns orders of any age, so younger ones are left out here
+    // (and reported, so the operator sees they wait for a later run).
+    let hold_until = t.now() - HOLD_SECONDS;
+    let end = req.window.end;
+    let start = cursor
+        .as_ref()
+        .map_or(req.window.start, |c| c.ordered_at.max(req.window.start));
+    if end < start {
+        return Ok(FetchPage {
+            orders: vec![],
+            skipped: vec![],
+            next_cursor: None,
+        });
+    }
+    let page_no = cursor.as_ref().map_or(1, |c| c.page);
+    let url = format!(
+        "{}/orders?status={}&orderedFrom={}&orderedTo={}&page={}&limit={}",
+        ctx.base_url,
+        wire::ORDER_CONFIRM_WAIT,
+        percent_encode(&time::format_instant(start)),
+        percent_encode(&time::format_instant(end)),
+        page_no,
+        PAGE_LIMIT
+    );
+    let resp = call(t, Method::Get, url, Vec::new())?;
+    let page: wire::OrdersPage = serde_json::from_slice(&resp.body).map_err(|e| {
+        ConnectorError::Remote(RemoteError {
+            code: "BAD_RESPONSE".into(),
+            message: format!("GET /orders answered JSON this plugin cannot read: {e}"),
+        })
+    })?;
+
+    let mut orders = Vec::new();
+    let mut skipped = Vec::new();
+    let mut last: Option<(i64, String)> = None;
+    for value in page.orders {
+        let head: wire::OrderHead = serde_json::from_value(value.clone()).map_err(|e| {
+            ConnectorError::Remote(RemoteError {
+                code: "BAD_RESPONSE".into(),
+                message: format!("an order in GET /orders lacks its key fields: {e}"),
+            })
+        })?;
+        let ordered_at = time::parse_instant(&head.ordered_at).ok_or_else(|| {
+            ConnectorError::Remote(RemoteError {
+                code: "BAD_RESPONSE".into(),
+                message: format!(
+                    "order {}: orderedAt {:?} is not an ISO 8601 instant",
+                    head.order_number, head.ordered_at
+                ),
+            })
+        })?;
+        let key = (ordered_at, head.order_number.clone());
+        if let Some(c) = &cursor
+            && (key.0, key.1.as_str()) <= c.key()
+        {
+            continue; // returned by an earlier page
+        }
+        last = Some(key);
+        if head.status != wire::ORDER_CONFIRM_WAIT {
+            continue; // changed status since the query; not new any more
+        }
+        if head.test_order {
+            skipped.push(SkippedOrder {
+                mall_order_number: head.order_number,
+                reason: SkipReason::TestOrder,
+            });
+        } else if ordered_at > hold_until {
+            skipped.push(SkippedOrder {
+                mall_order_number: head.order_number,
+                reason: SkipReason::TooRecent,
+            });
+        } else {
+            orders.push(RawOrder {
+                mall_order_number: head.order_number,
+                source: OrderSource::Api,
+                body: value.to_string(),
+            });
+        }
+    }
+
+    let next_cursor = if page.page >= page.total_pages {
+        None
+    } else {
+        Some(match (last, cursor) {
+            // Progress: start the next query at the last order seen.
+            (Some((ordered_at, order_number)), _) => Cursor {
+                ordered_at,
+                order_number,
+                page: 1,
+            },
+            // A whole page of orders already returned (they share one instant): next page.
+            (None, Some(c)) => Cursor {
+                page: c.page + 1,
+                ..c
+            },
+            // An empty page that claims more pages follow: ask the next one.
+            (None, None) => Cursor {
+                ordered_at: start,
+                order_number: String::new(),
+                page: page.page + 1,
+            },
+        })
+    };
+    Ok(FetchPage {
+        orders,
+        skipped,
+        next_cursor: next_cursor.map(|c| c.encode()),
+    })
+}
+
+/// Acknowledges orders (受注確認待ち → 出荷指示待ち) in batches of [`TAKE_BATCH`]. An order the
+/// mall already has in 出荷指示待ち counts as taken. When a whole request fails, that batch and
+/// every later one carry its error, so the host can retry them.
+pub fn take_orders(t: &impl Transport, ctx: &CallContext, numbers: &[String]) -> Vec<TakeResult> {
+    let mut out = Vec::with_capacity(numbers.len());
+    let mut failed: Option<ConnectorError> = None;
+    for batch in numbers.chunks(TAKE_BATCH) {
+        if let Some(e) = &failed {
+            out.extend(batch.iter().map(|n| TakeResult {
+                mall_order_number: n.clone(),
+                outcome: Err(e.clone()),
+            }));
+            continue;
+        }
+        let body = serde_json::to_vec(&wire::AcknowledgeRequest {
+            order_numbers: batch,
+        })
+        .unwrap_or_default();
+        match post_for_results(t, ctx, "/orders/acknowledge", body) {
+            Err(e) => {
+                out.extend(batch.iter().map(|n| TakeResult {
+                    mall_order_number: n.clone(),
+                    outcome: Err(e.clone()),
+                }));
+                failed = Some(e);
+            }
+            Ok(results) => {
+                for n in batch {
+                    let outcome = match results.iter().find(|r| &r.order_number == n) {
+                        None => Err(missing_result(n)),
+                        Some(r) if r.result == "OK" => Ok(TakeOutcome::Taken),
+                        Some(r) => match &r.error {
+                            Some(e)
+                                if e.code == "STATUS_MISMATCH"
+                                    && e.current_status.as_deref()
+                                        == Some(wire::SHIP_INSTRUCTION_WAIT) =>
+                            {
+                                Ok(TakeOutcome::AlreadyTaken)
+                            }
+                            Some(e) => Err(entry_error(e)),
+                            None => Err(missing_result(n)),
+                        },
+                    };
+                    out.push(TakeResult {
+                        mall_order_number: n.clone(),
+                        outcome,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Registers shipments (carrier id + tracking number; the order becomes 出荷完了) in batches of
+/// [`PUSH_BATCH`], one result per shipment.
+pub fn push_shipments(
+    t: &impl Transport,
+    ctx: &CallContext,
+    shipments: &[Shipment],
+) -> Vec<PushResult> {
+    let mut out = Vec::with_capacity(shipments.len());
+    let mut failed: Option<ConnectorError> = None;
+    for batch in shipments.chunks(PUSH_BATCH) {
+        if let Some(e) = &failed {
+            out.extend(batch.iter().map(|s| PushResult {
+                mall_order_number: s.mall_order_number.clone(),
+                outcome: Err(e.clone()),
+            }));
+            continue;
+        }
+        let req = wire::ShipmentsRequest {
+            shipments: batch
+                .iter()
+                .map(|s| wire::ShipmentEntry {
+                    order_number: s.mall_order_number.clone(),
+                    carrier_id: s.carrier_id.clone(),
+                    tracking_number: s.tracking_number.clone(),
+                    shipped_date: time::format_date(&s.shipped_date),
+                })
+                .collect(),
+        };
+        let body = serde_json::to_vec(&req).unwrap_or_default();
+        match post_for_results(t, ctx, "/shipments", body) {
+            Err(e) => {
+                out.extend(batch.iter().map(|s| PushResult {
+                    mall_order_number: s.mall_order_number.clone(),
+                    outcome: Err(e.clone()),
+                }));
+                failed = Some(e);
+            }
+            Ok(results) => {
+                for s in batch {
+                    let n = &s.mall_order_number;
+                    let outcome = match results.iter().find(|r| &r.order_number == n) {
+                        None => Err(missing_result(n)),
+                        Some(r) if r.result == "OK" => Ok(()),
+                        Some(r) => Err(r
+                            .error
+                            .as_ref()
+                            .map_or_else(|| missing_result(n), entry_error)),
+                    };
+                    out.push(PushResult {
+                        mall_order_number: n.clone(),
+                        outcome,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+fn post_for_results(
+    t: &impl Transport,
+    ctx: &CallContext,
+    path: &str,
+    body: Vec<u8>,
+) -> Result<Vec<wire::EntryResult>, ConnectorError> {
+    let resp = call(t, Method::Post, format!("{}{path}", ctx.base_url), body)?;
+    let parsed: wire::ResultsResponse = serde_json::from_slice(&resp.body).map_err(|e| {
+        ConnectorError::Remote(RemoteError {
+            code: "BAD_RESPONSE".into(),
+            message: format!("POST {path} answered JSON this plugin cannot read: {e}"),
+        })
+    })?;
+    Ok(parsed.results)
+}
+
+/// Sends a request with the shop's credential and turns non-2xx answers into errors.
+fn call(
+    t: &impl Transport,
+    method: Method,
+    url: String,
+    body: Vec<u8>,
+) -> Result<Response, ConnectorError> {
+    let mut headers = vec![("accept".to_string(), "application/json".to_string())];
+    if !body.is_empty() {
+        headers.push((
+            "content-type".into(),
+            "application/json; charset=utf-8".into(),
+        ));
+    }
+    let req = Request {
+        method,
+        url,
+        headers,
+        body,
+        credential: Some(CREDENTIAL.into()),
+    };
+    let resp = t.send(&req).map_err(|e| match e {
+        HttpError::Transport(m) => {
+            ConnectorError::Transient(format!("d Shopping unreachable: {m}"))
+        }
+        HttpError::Denied(m) => ConnectorError::HostRefused(m),
+        HttpError::InvalidRequest(m) => ConnectorError::HostRefused(m),
+        HttpError::TooLarge(n) => {
+            ConnectorError::HostRefused(format!("response larger than the host allows ({n} bytes)"))
+        }
+        HttpError::BudgetExhausted(n) => {
+            ConnectorError::HostRefused(format!("more than {n} requests in one call"))
+        }
+    })?;
+    if (200..300).contains(&resp.status) {
+        return Ok(resp);
+    }
+    Err(status_error(&resp))
+}
+
+/// Maps an error response to the connector-error the host acts on.
+pub fn status_error(resp: &Response) -> ConnectorError {
+    let first = serde_json::from_slice::<wire::ErrorBody>(&resp.body)
+        .ok()
+        .and_then(|b| b.errors.into_iter().next());
+    let (code, message, field) = match first {
+        Some(e) => (e.code, e.message, e.field),
+        None => (
+            format!("HTTP_{}", resp.status),
+            String::from_utf8_lossy(&resp.body).into_owned(),
+            None,
+        ),
+    };
+    match resp.status {
+        401 | 403 => ConnectorError::Auth(format!(
+            "d Shopping refused the partner code / API password ({code}): {message}"
+        )),
+        429 => {
+            let secs = resp
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
+                .and_then(|(_, v)| v.trim().parse::<u32>().ok())
+                .unwrap_or(1);
+            ConnectorError::RateLimited(secs.max(1))
+        }
+        500..=599 => {
+            ConnectorError::Transient(format!("d Shopping {} {code}: {message}", resp.status))
+        }
+        400 => ConnectorError::InvalidInput(FieldError {
+            field: field.unwrap_or_default(),
+            message: format!("{code}: {message}"),
+        }),
+        _ => ConnectorError::Remote(RemoteError { code, message }),
+    }
+}
+
+fn entry_error(e: &wire::EntryError) -> ConnectorError {
+    if e.code == "INVALID_PARAMETER" {
+        return ConnectorError::InvalidInput(FieldError {
+            field: e.field.clone().unwrap_or_default(),
+            message: e.message.clone(),
+        });
+    }
+    let message = match &e.current_status {
+        Some(s) => format!("{} (status on d Shopping: {s})", e.message),
+        None => e.message.clone(),
+    };
+    ConnectorError::Remote(RemoteError {
+        code: e.code.clone(),
+        message,
+    })
+}
+
+fn missing_result(n: &str) -> ConnectorError {
+    ConnectorError::Remote(RemoteError {
+        code: "NO_RESULT".into(),
+        message: format!("d Shopping returned no result for order {n}"),
+    })
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters pass).
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
