@@ -109,8 +109,9 @@ async fn run() -> anyhow::Result<()> {
     emu.seed_bulk(now, 1, ORDERS);
     let toml = format!(
         "database_url = \"sqlite://{}\"\n[[shops]]\nid = \"bench\"\nmall = \"dshopping\"\nbase_url = \"{}\"\n\
-         partner_code = \"P0001234\"\napi_password = \"emulator-secret\"\nallow_private_network = true\n\
-         [shops.delivery_methods]\n\"宅配便\" = \"yamato\"\n[shops.carrier_ids]\nyamato = \"01\"\n",
+         allow_private_network = true\npace = \"off\"\n\
+         [shops.delivery_methods]\n\"宅配便\" = \"yamato\"\n[shops.carrier_ids]\nyamato = \"01\"\n\
+         [shops.settings]\npartner_code = \"P0001234\"\n[shops.credentials]\napi_password = \"emulator-secret\"\n",
         tmp.path().join("bench.db").display(),
         emu.url()
     );

@@ -17,7 +17,7 @@ async fn a_bad_component_is_refused_and_the_running_version_stays() {
         "good",
         &bytes,
         "dshopping",
-        "0.1.0",
+        "0.2.0",
         None,
         "",
     );
@@ -30,7 +30,7 @@ async fn a_bad_component_is_refused_and_the_running_version_stays() {
         "tampered",
         &other,
         "dshopping",
-        "0.1.0",
+        "0.2.0",
         Some(&mallhost::runtime::sha256_hex(&bytes)),
         "",
     );
@@ -47,13 +47,15 @@ async fn a_bad_component_is_refused_and_the_running_version_stays() {
         "empty",
         &empty,
         "dshopping",
-        "0.1.0",
+        "0.2.0",
         None,
         "",
     );
     let e = dir.install(&env.runtime, &none, None).await.unwrap_err();
     assert!(
-        matches!(&e, RuntimeError::Incompatible { message, .. } if message.contains("mallhost:connector/connector@0.1.0")),
+        matches!(&e, RuntimeError::Incompatible { message, .. }
+            if message.contains("mallhost:connector/connector@0.2.0")
+                && message.contains("@0.1.0")),
         "{e}"
     );
 
@@ -143,7 +145,7 @@ async fn swapping_the_plugin_during_a_sync_drops_and_doubles_nothing() {
                 &format!("v{i}"),
                 &variant(&bytes, i),
                 "dshopping",
-                "0.1.0",
+                "0.2.0",
                 None,
                 "",
             )

@@ -3,6 +3,7 @@
 
 mod calendar;
 mod cli;
+mod contract;
 mod cycle;
 mod export;
 mod faults;

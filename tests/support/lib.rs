@@ -152,7 +152,7 @@ pub fn write_plugin(
 /// `dir/name.wasm`; returns the file and its sha256.
 pub fn dshopping_variant(dir: &std::path::Path, name: &str, tag: u32) -> (PathBuf, String) {
     let bytes = variant(&std::fs::read(plugin_path()).expect("plugin built"), tag);
-    let path = write_plugin(dir, name, &bytes, "dshopping", "0.1.0", None, "");
+    let path = write_plugin(dir, name, &bytes, "dshopping", "0.2.0", None, "");
     (path, mallhost::runtime::sha256_hex(&bytes))
 }
 
@@ -297,8 +297,6 @@ impl TestEnv {
             name = "テスト雑貨店"
             mall = "dshopping"
             base_url = "{url}"
-            partner_code = "P0001234"
-            api_password = "{password}"
             stored_status = "awaiting_shipment"
             fetch_days = 7
             allow_private_network = true
@@ -318,6 +316,10 @@ impl TestEnv {
             [shops.carrier_ids]
             yamato = "01"
             japanpost = "03"
+            [shops.settings]
+            partner_code = "P0001234"
+            [shops.credentials]
+            api_password = "{password}"
             "#,
             db = dir.path().join("orders.db").display(),
             cache = shared_cache_dir().display(),

@@ -3,7 +3,9 @@
 //! limiter lets it through, so a conforming plugin never meets the mall's 429 in normal work.
 //! The wait is the host's time: it is not counted against the plugin's CPU limit. One limiter
 //! serves every shop and call that uses the same credential of the same mall ([`Paces`]).
-//! The limiter is `governor`'s (GCRA).
+//! The limiter is `governor`'s (GCRA). The host keeps [`MARGIN_PERCENT`] below the declared
+//! rate: a request let go exactly on time can reach the mall a little early (scheduling, the
+//! network), and a mall that counts to the millisecond would refuse it.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -13,6 +15,9 @@ use std::time::Duration;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use crate::connector::Pacing;
+
+/// How far below a declared rate the host keeps, in percent.
+pub const MARGIN_PERCENT: u32 = 10;
 
 /// One credential's limiter.
 #[derive(Debug)]
@@ -26,7 +31,9 @@ impl Pacer {
     /// once.
     pub fn new(pacing: Pacing) -> Pacer {
         let requests = pacing.requests.max(1);
-        let period = Duration::from_millis(u64::from(pacing.per_millis.max(1))) / requests;
+        let period = Duration::from_millis(u64::from(pacing.per_millis.max(1))) / requests
+            * (100 + MARGIN_PERCENT)
+            / 100;
         let burst = NonZeroU32::new(pacing.burst.max(1)).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::with_period(period.max(Duration::from_nanos(1)))
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))

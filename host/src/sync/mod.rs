@@ -20,7 +20,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::config::{ShopConfig, SyncPolicy};
-use crate::connector::{Fetched, RawOrder, SkipReason, TakeOutcome, Window};
+use crate::connector::{Fetched, MallState, RawOrder, SkipReason, TakeOutcome, Window};
 use crate::model::{OrderNote, OrderStatus, TakeState};
 use crate::runtime::{CallError, Runtime};
 use crate::store::{PushOutcome, PushRecord, Store, StoreError};
@@ -88,6 +88,23 @@ pub struct FetchReport {
     pub invalid: Vec<crate::model::OrderNote>,
     /// The take that followed.
     pub take: TakeReport,
+    /// The status sync that followed.
+    pub states: StatesReport,
+}
+
+/// What a status sync did: the mall's word on the orders the host holds open.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StatesReport {
+    /// Orders asked about.
+    pub checked: usize,
+    /// Cancelled on the mall: now キャンセル here, never pushed.
+    pub cancelled: Vec<crate::model::OrderNote>,
+    /// Shipped on the mall (elsewhere): now 出荷済み here.
+    pub shipped_elsewhere: Vec<crate::model::OrderNote>,
+    /// Why the mall could not be asked (the orders stay as they are; the next run asks again).
+    pub error: Option<String>,
+    /// Orders the mall gave no state for, with the error.
+    pub failed: Vec<crate::model::OrderNote>,
 }
 
 /// What a take did.
@@ -340,6 +357,81 @@ impl<'a> Syncer<'a> {
             }
         }
         report.take = self.take_pending(shop).await?;
+        report.states = self.sync_states(shop).await?;
+        Ok(report)
+    }
+
+    /// Asks the mall for the state of every order the host holds open (taken, not shipped, not
+    /// cancelled): one cancelled there becomes キャンセル here, with a history row, and is never
+    /// pushed; one shipped there (elsewhere) becomes 出荷済み. A mall without status sync is not
+    /// asked. A failed question is reported and asked again next run.
+    pub async fn sync_states(&self, shop: &ShopConfig) -> Result<StatesReport, SyncError> {
+        let store_err = |source| SyncError::Store {
+            shop: shop.id.clone(),
+            source,
+        };
+        let connector = self.runtime.connector(shop);
+        let mut report = StatesReport::default();
+        let supported = connector
+            .capabilities()
+            .map_err(|source| SyncError::Call {
+                shop: shop.id.clone(),
+                source,
+            })?
+            .status_sync;
+        if !supported {
+            return Ok(report);
+        }
+        let open = self.store.open_orders(&shop.id).await.map_err(store_err)?;
+        report.checked = open.len();
+        for chunk in open.chunks(CALL_CHUNK) {
+            let results =
+                match retry::with_retry(&self.policy, async || connector.order_states(chunk).await)
+                    .await
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::warn!(
+                            "shop {}: status sync failed (asked again next run): {e}",
+                            shop.id
+                        );
+                        report.error = Some(e.to_string());
+                        break;
+                    }
+                };
+            let now = self.clock.now();
+            for (n, state) in results {
+                let (status, event, list) = match state {
+                    Err(e) => {
+                        report.failed.push(OrderNote::new(n, e.to_string()));
+                        continue;
+                    }
+                    Ok(s) => match s.state {
+                        MallState::Cancelled => (
+                            OrderStatus::Cancelled,
+                            "cancelled_on_mall",
+                            (&mut report.cancelled, s.message),
+                        ),
+                        MallState::Shipped => (
+                            OrderStatus::Shipped,
+                            "shipped_on_mall",
+                            (&mut report.shipped_elsewhere, s.message),
+                        ),
+                        MallState::New | MallState::Open => continue,
+                    },
+                };
+                let detail = format!("the mall says: {}", list.1);
+                if self
+                    .store
+                    .record_mall_state(&shop.id, &n, status, event, &detail, now)
+                    .await
+                    .map_err(store_err)?
+                {
+                    tracing::warn!("shop {}: order {n}: {detail}", shop.id);
+                    list.0.push(OrderNote::new(n, list.1));
+                }
+            }
+        }
         Ok(report)
     }
 

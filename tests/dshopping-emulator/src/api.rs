@@ -176,8 +176,12 @@ async fn search_orders(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    shared.pass_door(Endpoint::SearchOrders).await;
-    if let Err(r) = gate(&shared, &headers, Endpoint::SearchOrders) {
+    let endpoint = match q.get("status").map(String::as_str) {
+        None | Some("ORDER_CONFIRM_WAIT") => Endpoint::SearchOrders,
+        Some(_) => Endpoint::SearchOtherStatus,
+    };
+    shared.pass_door(endpoint).await;
+    if let Err(r) = gate(&shared, &headers, endpoint) {
         return r;
     }
     let Some(status) = q.get("status").and_then(|s| Status::from_code(s)) else {

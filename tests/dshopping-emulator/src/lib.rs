@@ -64,8 +64,10 @@ impl Default for EmulatorConfig {
 /// An endpoint of the API, for fault injection and request counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Endpoint {
-    /// `GET /orders`
+    /// `GET /orders` for new orders (`status=ORDER_CONFIRM_WAIT`): the fetch.
     SearchOrders,
+    /// `GET /orders` for any other status (status sync asks for cancelled ones).
+    SearchOtherStatus,
     /// `POST /orders/acknowledge`
     Acknowledge,
     /// `POST /shipments`
@@ -284,6 +286,18 @@ impl Emulator {
     /// the mall did the work.
     pub fn lose_next_answers(&self, endpoint: Endpoint, count: u32, how: LostAnswer) {
         self.shared.lock().lose.insert(endpoint, (count, how));
+    }
+
+    /// The buyer (or the shop on the mall's screen) cancels an order: it becomes キャンセル.
+    pub fn cancel(&self, number: &str) -> bool {
+        let mut st = self.shared.lock();
+        match st.orders.get_mut(number) {
+            Some(o) => {
+                o.status = Status::Cancelled;
+                true
+            }
+            None => false,
+        }
     }
 
     /// How many requests wait at a held `endpoint` now.

@@ -84,8 +84,6 @@ id = "dshop"
 name = "デモ雑貨店"
 mall = "dshopping"
 base_url = "{url}"
-partner_code = "{partner}"
-api_password = "emulator-secret"   # a real shop: api_password_env = "DSHOP_API_PASSWORD"
 stored_status = "awaiting_shipment"
 fetch_days = 7
 allow_private_network = true   # the emulator listens on 127.0.0.1
@@ -106,6 +104,12 @@ allow_private_network = true   # the emulator listens on 127.0.0.1
 [shops.carrier_ids]        # 配送業者ID設定: your carrier -> d Shopping's id
 yamato = "01"
 japanpost = "03"
+
+[shops.settings]           # what the plugin asks for (`mallhost shops` lists it)
+partner_code = "{partner}"
+
+[shops.credentials]        # a real shop: api_password_env = "DSHOP_API_PASSWORD"
+api_password = "emulator-secret"
 "#,
         db = dir.join("mallhost.db").display(),
         url = emu.url(),

@@ -130,8 +130,52 @@ pub fn fetch_text(r: &FetchReport) -> String {
             u.mall_order_number, u.kind, u.label, u.kind
         ));
     }
+    for n in &r.skipped_other {
+        s.push_str(&format!(
+            "  left out {}: {}\n",
+            n.mall_order_number, n.message
+        ));
+    }
     s.push_str("  ");
     s.push_str(&take_text(&r.take));
+    for n in &r.take.cancelled {
+        s.push_str(&format!(
+            "  cancelled on the mall (キャンセル) {}: {}\n",
+            n.mall_order_number, n.message
+        ));
+    }
+    let st = &r.states;
+    if st.checked > 0 || st.error.is_some() {
+        s.push_str(&format!(
+            "  status sync: {} open order(s) checked, {} cancelled on the mall, {} shipped elsewhere\n",
+            st.checked,
+            st.cancelled.len(),
+            st.shipped_elsewhere.len()
+        ));
+    }
+    for n in &st.cancelled {
+        s.push_str(&format!(
+            "  ! cancelled on the mall, now キャンセル here (never pushed) {}: {}\n",
+            n.mall_order_number, n.message
+        ));
+    }
+    for n in &st.shipped_elsewhere {
+        s.push_str(&format!(
+            "  shipped on the mall, now 出荷済み here {}: {}\n",
+            n.mall_order_number, n.message
+        ));
+    }
+    if let Some(e) = &st.error {
+        s.push_str(&format!(
+            "  ! status sync failed (asked again next run): {e}\n"
+        ));
+    }
+    for n in &st.failed {
+        s.push_str(&format!(
+            "  ! no state from the mall for {}: {}\n",
+            n.mall_order_number, n.message
+        ));
+    }
     s
 }
 

@@ -68,4 +68,48 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+
+    /// Order numbers of a shop the host still holds open: taken on the mall, neither shipped nor
+    /// cancelled here — what status sync asks the mall about.
+    pub async fn open_orders(&self, shop_id: &str) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT mall_order_number FROM orders
+             WHERE shop_id = ? AND take_state = 'taken' AND status NOT IN ('shipped', 'cancelled')
+             ORDER BY ordered_at, mall_order_number",
+        )
+        .bind(shop_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Records what the mall says happened to an open order: it moves to `status` with a
+    /// history row `event` carrying the mall's words. An order already shipped or cancelled
+    /// here is left as it is; returns whether it moved.
+    pub async fn record_mall_state(
+        &self,
+        shop_id: &str,
+        number: &str,
+        status: crate::model::OrderStatus,
+        event: &str,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "UPDATE orders SET status = ?, hold_reason = NULL, updated_at = ?
+             WHERE shop_id = ? AND mall_order_number = ? AND status NOT IN ('shipped', 'cancelled')
+             RETURNING id",
+        )
+        .bind(status.id())
+        .bind(crate::time::to_db(now))
+        .bind(shop_id)
+        .bind(number)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = id {
+            history(&mut tx, id, now, event, detail).await?;
+        }
+        tx.commit().await?;
+        Ok(id.is_some())
+    }
 }
