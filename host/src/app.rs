@@ -93,6 +93,28 @@ fn check_shops(config: &Config, runtime: &Runtime, today: NaiveDate) -> Result<(
     Ok(())
 }
 
+/// One shop as `mallhost shops` shows it: its plugin, what the plugin asks for and in what state
+/// the shop's answers are.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ShopReport {
+    /// The shop's id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its mall id.
+    pub mall: String,
+    /// The plugin serving it (`mall@version`), if one is loaded.
+    pub plugin: Option<String>,
+    /// The contract version of that plugin.
+    pub contract: Option<String>,
+    /// The plain settings the plugin declares: (name, label, given).
+    pub settings: Vec<(String, String, bool)>,
+    /// The secrets the plugin declares, with their states.
+    pub credentials: Vec<credentials::CredentialReport>,
+    /// What is wrong with the shop's configuration for this plugin, if anything.
+    pub problem: Option<String>,
+}
+
 /// The database, the runtime, the plugins folder and the clock of one host process.
 pub struct App {
     /// The configuration it was opened with.
@@ -193,6 +215,62 @@ impl App {
             dir: self.plugins.clone(),
             scheduler,
         }
+    }
+
+    /// Every shop with its plugin and the state of its settings and credentials (plugins must be
+    /// loaded for the declarations to be known).
+    pub fn shop_reports(&self) -> Vec<ShopReport> {
+        let today = self.today();
+        self.config
+            .shops
+            .iter()
+            .map(|shop| {
+                let plugin = self.runtime.plugin(&shop.mall).ok();
+                let info = plugin.as_ref().map(|p| p.info());
+                let (settings, creds, problem) = match info {
+                    None => (
+                        Vec::new(),
+                        Vec::new(),
+                        Some(format!(
+                            "no plugin is loaded for mall {:?}; install one with `mallhost plugins \
+                             install`",
+                            shop.mall
+                        )),
+                    ),
+                    Some(info) => (
+                        info.settings
+                            .iter()
+                            .filter(|s| !s.secret)
+                            .map(|s| {
+                                (
+                                    s.name.clone(),
+                                    s.label.clone(),
+                                    shop.settings.contains_key(&s.name),
+                                )
+                            })
+                            .collect(),
+                        credentials::report(shop, &info.settings, today),
+                        shop.check_against(
+                            &info.label(),
+                            &info.settings,
+                            &info.capabilities.carriers,
+                        )
+                        .err()
+                        .map(|e| e.to_string()),
+                    ),
+                };
+                ShopReport {
+                    id: shop.id.clone(),
+                    name: shop.name.clone(),
+                    mall: shop.mall.clone(),
+                    plugin: info.map(|i| i.label()),
+                    contract: info.map(|i| i.contract_version.clone()),
+                    settings,
+                    credentials: creds,
+                    problem,
+                }
+            })
+            .collect()
     }
 
     /// Today's date in JST, by this app's clock.

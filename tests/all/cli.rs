@@ -473,3 +473,40 @@ async fn the_demo_runs_a_whole_cycle_against_the_bundled_emulator() {
     assert!(!s["fetch"]["stored"].as_array().unwrap().is_empty(), "{s}");
     assert!(demo_dir.join("mallhost.toml").exists());
 }
+
+#[tokio::test]
+async fn shops_lists_each_shops_plugin_settings_and_credential_states() {
+    let env = env_now().await;
+    let (ok, out, err) = env.cli(&["shops"]).await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(
+            "shop dshop (テスト雑貨店) — mall dshopping, plugin dshopping@0.2.0 (contract 0.2.0)"
+        ) && out.contains("setting partner_code (パートナーコード (partner code)): set")
+            && out.contains("credential api_password (APIパスワード (API password)): valid"),
+        "{out}"
+    );
+    assert!(!out.contains("emulator-secret"), "no secret shown: {out}");
+    // Without the password, the shop shows what is missing and how to fix it — and `fetch`
+    // refuses to start.
+    let path = env.dir.path().join("mallhost.toml");
+    let good = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        good.replace("api_password = \"emulator-secret\"", ""),
+    )
+    .unwrap();
+    let (ok, out, err) = env.cli(&["--json", "shops"]).await;
+    assert!(ok, "{err}");
+    let list = json(&out);
+    assert_eq!(list[0]["credentials"][0]["state"], "missing", "{out}");
+    assert!(
+        list[0]["problem"]
+            .as_str()
+            .unwrap_or("")
+            .contains("credentials.api_password"),
+        "{out}"
+    );
+    let (ok, _, err) = env.cli(&["fetch", "--shop", "dshop"]).await;
+    assert!(!ok && err.contains("api_password_env"), "{err}");
+}

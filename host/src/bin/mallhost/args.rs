@@ -89,6 +89,9 @@ pub enum Command {
     /// Work with stored orders.
     #[command(subcommand)]
     Orders(OrdersCommand),
+    /// Every shop: its plugin, the settings and credentials the plugin asks for, and their state
+    /// (a secret that expires soon or has expired is shown with its date).
+    Shops,
     /// Connector plugins: list (default), install, roll back.
     Plugins {
         #[command(subcommand)]

@@ -315,6 +315,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 .await?;
             output::export(&report, format)
         }
+        Command::Shops => {
+            // Loaded without the checks that stop other commands: this one shows what is wrong.
+            let cx = open(&args.config, &clock, false).await?;
+            cx.plugin_dir().load(&cx.runtime).await.with_context(|| {
+                format!("loading plugins from {}", cx.config.plugins_dir.display())
+            })?;
+            output::shops(&cx.shop_reports(), format)
+        }
         Command::Import(cmd) => import(&args.config, &clock, cmd, format, args.quiet).await,
         Command::Serve { admin } => serve(&args.config, &clock, admin, format).await,
         Command::Orders(cmd) => {

@@ -608,3 +608,47 @@ mod tests {
         assert_eq!(yen(-100), "-¥100");
     }
 }
+
+pub fn shops(list: &[mallhost::app::ShopReport], f: Format) -> anyhow::Result<()> {
+    print_or_json(&list, f, || shops_text(list))
+}
+
+pub fn shops_text(list: &[mallhost::app::ShopReport]) -> String {
+    use mallhost::capabilities::credentials::CredentialState as S;
+    if list.is_empty() {
+        return "no shops in the config file\n".into();
+    }
+    let mut s = String::new();
+    for r in list {
+        s.push_str(&format!(
+            "shop {} ({}) — mall {}, plugin {}{}\n",
+            r.id,
+            r.name,
+            r.mall,
+            r.plugin.as_deref().unwrap_or("none"),
+            r.contract
+                .as_deref()
+                .map(|c| format!(" (contract {c})"))
+                .unwrap_or_default()
+        ));
+        for (name, label, given) in &r.settings {
+            let state = if *given { "set" } else { "MISSING" };
+            s.push_str(&format!("  setting {name} ({label}): {state}\n"));
+        }
+        for c in &r.credentials {
+            let state = match c.state {
+                S::Valid => "valid".to_string(),
+                S::ExpiresSoon { on, days } => {
+                    format!("EXPIRES on {on} (in {days} day(s)): renew it ({})", c.help)
+                }
+                S::Expired { on } => format!("EXPIRED on {on}: renew it ({})", c.help),
+                S::Missing => "MISSING".to_string(),
+            };
+            s.push_str(&format!("  credential {} ({}): {state}\n", c.name, c.label));
+        }
+        if let Some(p) = &r.problem {
+            s.push_str(&format!("  ! {p}\n"));
+        }
+    }
+    s
+}
