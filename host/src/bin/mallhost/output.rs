@@ -588,27 +588,6 @@ pub fn plugins(list: &[Arc<Plugin>], f: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wide_characters_count_twice() {
-        assert_eq!(width("abc"), 3);
-        assert_eq!(width("出荷待ち"), 8);
-        assert_eq!(width(pad("保留", 6).as_str()), 6);
-        assert_eq!(pad("toolong", 3), "toolong");
-    }
-
-    #[test]
-    fn yen_has_thousands_separators() {
-        assert_eq!(yen(0), "¥0");
-        assert_eq!(yen(7050), "¥7,050");
-        assert_eq!(yen(1234567), "¥1,234,567");
-        assert_eq!(yen(-100), "-¥100");
-    }
-}
-
 pub fn shops(list: &[mallhost::app::ShopReport], f: Format) -> anyhow::Result<()> {
     print_or_json(&list, f, || shops_text(list))
 }
@@ -651,4 +630,25 @@ pub fn shops_text(list: &[mallhost::app::ShopReport]) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wide_characters_count_twice() {
+        assert_eq!(width("abc"), 3);
+        assert_eq!(width("出荷待ち"), 8);
+        assert_eq!(width(pad("保留", 6).as_str()), 6);
+        assert_eq!(pad("toolong", 3), "toolong");
+    }
+
+    #[test]
+    fn yen_has_thousands_separators() {
+        assert_eq!(yen(0), "¥0");
+        assert_eq!(yen(7050), "¥7,050");
+        assert_eq!(yen(1234567), "¥1,234,567");
+        assert_eq!(yen(-100), "-¥100");
+    }
 }
