@@ -25,6 +25,8 @@ pub struct PluginInfo {
     pub auth: AuthScheme,
     /// How fast its mall lets one credential go, if it limits.
     pub pacing: Option<Pacing>,
+    /// The secret holding the shop's signing key, for malls that want signed headers.
+    pub signing_key: Option<String>,
     /// What its mall supports.
     pub capabilities: Capabilities,
 }
@@ -159,6 +161,7 @@ impl PluginInfo {
             settings: Vec::new(),
             auth: AuthScheme::None,
             pacing: None,
+            signing_key: None,
             capabilities: Capabilities {
                 take: false,
                 push: false,

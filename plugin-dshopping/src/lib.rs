@@ -94,6 +94,7 @@ pub fn info() -> PluginInfo {
             per_millis: 1000,
             burst: 2,
         }),
+        signing_key: None,
         capabilities: Capabilities {
             operations: Operations::TAKE
                 | Operations::PUSH

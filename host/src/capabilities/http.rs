@@ -717,6 +717,87 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn each_auth_scheme_passes_a_server_that_checks_it() {
+        use crate::connector::AuthScheme;
+        use base64::Engine as _;
+        // The server accepts one exact header per path, and refuses anything else with 401.
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let expected: Vec<(&str, &str, String)> = vec![
+            ("/basic", "authorization", format!("Basic {}", b64("S1:sv"))),
+            ("/esa", "authorization", format!("ESA {}", b64("sv:lk"))),
+            ("/bearer", "authorization", "Bearer tk".to_string()),
+            ("/header", "x-api-key", "S1.tk".to_string()),
+        ];
+        let table = Arc::new(expected.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let app =
+            axum::Router::new().fallback(move |uri: axum::http::Uri, h: axum::http::HeaderMap| {
+                let table = table.clone();
+                async move {
+                    let ok = table.iter().any(|(path, name, value)| {
+                        uri.path() == *path
+                            && h.get(*name).and_then(|v| v.to_str().ok()) == Some(value.as_str())
+                    });
+                    if ok {
+                        axum::http::StatusCode::OK
+                    } else {
+                        axum::http::StatusCode::UNAUTHORIZED
+                    }
+                }
+            });
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let toml = format!(
+            "[[shops]]\nid = \"s\"\nmall = \"m\"\nbase_url = \"{origin}/\"\n\
+             allow_private_network = true\n[shops.settings]\nseller = \"S1\"\n\
+             [shops.credentials]\nsecret = \"sv\"\nkey = \"lk\"\ntoken = \"tk\"\n"
+        );
+        let shop = crate::config::Config::parse(&toml, std::path::Path::new("/tmp"), &|_| None)
+            .unwrap()
+            .shops[0]
+            .clone();
+        let schemes = [
+            AuthScheme::Basic {
+                user: "seller".into(),
+                password: "secret".into(),
+            },
+            AuthScheme::WordBase64 {
+                word: "ESA".into(),
+                first: "secret".into(),
+                second: "key".into(),
+            },
+            AuthScheme::Bearer {
+                token: "token".into(),
+            },
+            AuthScheme::Header {
+                header: "X-Api-Key".into(),
+                template: "{seller}.{token}".into(),
+            },
+        ];
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        for (scheme, (path, _, _)) in schemes.iter().zip(&expected) {
+            let credentials = Credentials::for_shop(&shop, scheme, today);
+            let grant = HttpGrant::for_shop(&shop, credentials);
+            let mut cap = HttpCapability::new(
+                reqwest::Client::new(),
+                Some(Arc::new(grant)),
+                HttpLimits::default(),
+            );
+            let mut r = req(&format!("{origin}{path}"));
+            r.authenticate = true;
+            assert_eq!(cap.send(r).await.unwrap().status, 200, "{scheme:?}");
+            // Without `authenticate`, the same server refuses: it was the host's header.
+            assert_eq!(
+                cap.send(req(&format!("{origin}{path}")))
+                    .await
+                    .unwrap()
+                    .status,
+                401
+            );
+        }
+    }
+
+    #[tokio::test]
     async fn credentials_go_to_the_api_origin_and_nowhere_else() {
         // Two allowed origins on loopback, both echoing the authorization header back: the
         // shop's API origin gets the credentials; the other origin's request is refused before

@@ -1,5 +1,6 @@
 //! What a plugin may use: each capability is its own module ([`http`], [`credentials`] (the
-//! shop's secrets on its requests), [`pace`] (the mall's declared rate), [`log`], [`clock`]) with its
+//! shop's secrets on its requests), [`signing`] (a shop's key signing a header), [`pace`] (the
+//! mall's declared rate), [`log`], [`clock`]) with its
 //! configuration and its tests; [`PluginState`] bundles them as the store's data and is the one
 //! place they meet. WASI is linked (a `std` guest imports it) but grants nothing: no files, no
 //! environment, no sockets, and its clocks read the host's [`clock`].
@@ -10,6 +11,7 @@ pub mod http;
 pub mod log;
 pub mod meter;
 pub mod pace;
+pub mod signing;
 
 pub use http::HttpLimits;
 pub use meter::CallMeter;
@@ -29,6 +31,7 @@ pub struct PluginState {
     pub(crate) log: log::LogCapability,
     pub(crate) clock: SharedClock,
     pub(crate) meter: CallMeter,
+    pub(crate) signer: Option<std::sync::Arc<signing::Signer>>,
 }
 
 impl PluginState {
@@ -39,6 +42,7 @@ impl PluginState {
         http: http::HttpCapability,
         log: log::LogCapability,
         meter: CallMeter,
+        signer: Option<std::sync::Arc<signing::Signer>>,
     ) -> PluginState {
         let wasi = wasmtime_wasi::WasiCtxBuilder::new()
             .allow_tcp(false)
@@ -55,6 +59,7 @@ impl PluginState {
             log,
             clock,
             meter,
+            signer,
         }
     }
 }

@@ -203,6 +203,16 @@ fn start_epoch_ticker(engine: &Engine) -> Result<(), RuntimeError> {
         .map_err(|e| RuntimeError::Engine(format!("cannot start the epoch ticker: {e}")))
 }
 
+/// What a call made for a shop may use: the shop's HTTP grant and its signing key.
+pub(crate) struct ShopScope<'a> {
+    /// The shop's id (for logs).
+    pub shop_id: &'a str,
+    /// Where it may send requests, with which credentials and pace.
+    pub grant: Arc<HttpGrant>,
+    /// Its signing key, when the plugin declares one.
+    pub signer: Option<Arc<crate::capabilities::signing::Signer>>,
+}
+
 /// The engine, the linker and the loaded plugins.
 pub struct Runtime {
     engine: Engine,
@@ -437,12 +447,12 @@ impl Runtime {
         ShopConnector::new(self, shop)
     }
 
-    /// A store for one call of `plugin`, scoped to a shop's grant (or to none).
+    /// A store for one call of `plugin`, scoped to a shop (or to none).
     fn store(
         &self,
         plugin: &Plugin,
         label: &str,
-        shop: Option<(&str, Arc<HttpGrant>)>,
+        shop: Option<ShopScope<'_>>,
     ) -> Store<PluginState> {
         let l = plugin.limits;
         let limits = StoreLimitsBuilder::new()
@@ -452,17 +462,18 @@ impl Runtime {
             .memories(4)
             .trap_on_grow_failure(true)
             .build();
-        let grant = shop.as_ref().map(|s| s.1.clone());
+        let grant = shop.as_ref().map(|s| s.grant.clone());
         let client = self.clients.for_grant(grant.as_deref());
         let http = HttpCapability::new(client, grant, l.http)
             .with_plugin_hosts(plugin.allowed_hosts.clone());
-        let log = LogCapability::new(label, shop.map(|s| s.0).unwrap_or(""));
+        let log = LogCapability::new(label, shop.as_ref().map_or("", |s| s.shop_id));
         let state = PluginState::new(
             self.clock.clone(),
             limits,
             http,
             log,
             CallMeter::new(l.cpu_time),
+            shop.and_then(|s| s.signer),
         );
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -484,7 +495,7 @@ impl Runtime {
         plugin: &Plugin,
         label: &str,
         call: &'static str,
-        shop: Option<(&str, Arc<HttpGrant>)>,
+        shop: Option<ShopScope<'_>>,
         f: impl AsyncFnOnce(&Contract, &mut Store<PluginState>) -> wasmtime::Result<R>,
     ) -> Result<R, CallError> {
         let fault = |message: String| CallError::Fault {

@@ -6,10 +6,11 @@
 use std::sync::Arc;
 
 use super::contract::{CallContext, Contract, Returned};
-use super::{CallError, Plugin, Runtime};
+use super::{CallError, Plugin, Runtime, ShopScope};
 use crate::capabilities::PluginState;
 use crate::capabilities::credentials::Credentials;
 use crate::capabilities::http::HttpGrant;
+use crate::capabilities::signing::Signer;
 use crate::config::{Pace, ShopConfig};
 use crate::connector::{FetchPage, RawOrder, Shipment, TakeOutcome, Window};
 use crate::model::Order;
@@ -115,7 +116,16 @@ impl<'a> ShopConnector<'a> {
                     .pacer(&format!("{}/{who}", plugin.info.mall_id), p)
             });
             let grant = Arc::new(HttpGrant::for_shop(self.shop, credentials).paced(pacer));
-            Some((self.shop.id.as_str(), grant))
+            let signer = plugin
+                .info
+                .signing_key
+                .as_deref()
+                .map(|key| Arc::new(Signer::for_shop(self.shop, key)));
+            Some(ShopScope {
+                shop_id: self.shop.id.as_str(),
+                grant,
+                signer,
+            })
         } else {
             None
         };

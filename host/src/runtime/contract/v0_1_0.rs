@@ -80,6 +80,7 @@ pub(super) async fn info(
             password: LEGACY_PASSWORD.into(),
         },
         pacing: None,
+        signing_key: None,
         capabilities: c::Capabilities {
             take: true,
             push: true,

@@ -68,6 +68,15 @@ impl wit_host::Host for PluginState {
         })
     }
 
+    async fn sign(&mut self, message: String) -> wasmtime::Result<Result<String, String>> {
+        Ok(match &self.signer {
+            Some(s) => s.sign(&message),
+            None => Err(
+                "this call is not made for a shop, or the plugin declares no signing key".into(),
+            ),
+        })
+    }
+
     async fn log(&mut self, level: wit_host::Level, message: String) -> wasmtime::Result<()> {
         use capabilities::log::Level as L;
         let level = match level {
@@ -423,6 +432,17 @@ fn plugin_info(i: wit::PluginInfo) -> Result<c::PluginInfo, String> {
             burst: p.burst.max(1),
         }),
     };
+    let signing_key = match i.signing_key {
+        None => None,
+        Some(name) => match settings.iter().find(|s| s.name == name) {
+            Some(s) if s.secret => Some(name),
+            _ => {
+                return Err(format!(
+                    "its signing key {name:?} is not one of the secrets it declares"
+                ));
+            }
+        },
+    };
     let ops = i.capabilities.operations;
     Ok(c::PluginInfo {
         mall_id: i.mall_id,
@@ -433,6 +453,7 @@ fn plugin_info(i: wit::PluginInfo) -> Result<c::PluginInfo, String> {
         settings,
         auth,
         pacing,
+        signing_key,
         capabilities: c::Capabilities {
             take: ops.contains(wit::Operations::TAKE),
             push: ops.contains(wit::Operations::PUSH),
