@@ -4,6 +4,7 @@
 mod calendar;
 mod cli;
 mod contract;
+mod credentials;
 mod cycle;
 mod export;
 mod faults;

@@ -56,6 +56,8 @@ fn plugins_built() {
             "plugin-dshopping-v0-1-0",
             "-p",
             "hostile-plugin",
+            "-p",
+            "probe-plugin",
             "--target",
             "wasm32-wasip2",
             "--release",
@@ -91,6 +93,15 @@ pub fn plugin_v0_1_0_path() -> PathBuf {
     artefact(
         "MALLHOST_TEST_PLUGIN_V0_1_0",
         workspace().join("target/wasm32-wasip2/release/plugin_dshopping_v0_1_0.wasm"),
+        plugins_built,
+    )
+}
+
+/// The compiled probe plugin (`tests/plugins/probe`, contract 0.2.0).
+pub fn probe_plugin_path() -> PathBuf {
+    artefact(
+        "MALLHOST_TEST_PROBE_PLUGIN",
+        workspace().join("target/wasm32-wasip2/release/probe_plugin.wasm"),
         plugins_built,
     )
 }

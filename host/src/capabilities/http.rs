@@ -143,6 +143,14 @@ impl HttpGrant {
                 parsed.scheme()
             )));
         }
+        // Credentials in the URL would become an Authorization header the host did not build.
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(HttpError::InvalidRequest(
+                "a URL with user information (user:password@) is refused; mark the request \
+                 `authenticate` and the host adds the shop's credentials"
+                    .into(),
+            ));
+        }
         let origin = parsed.origin().ascii_serialization();
         if !self.allowed_origins.contains(&origin) {
             return Err(HttpError::Denied(format!(
@@ -653,6 +661,19 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(e, HttpError::TooLarge(1024));
+    }
+
+    #[test]
+    fn a_url_with_user_information_is_refused_without_echoing_it() {
+        let g = grant();
+        let e = g
+            .check("https://user:hunter2@api.mall.example/x")
+            .unwrap_err();
+        assert!(
+            matches!(&e, HttpError::InvalidRequest(m) if m.contains("user information") && !m.contains("hunter2")),
+            "{e:?}"
+        );
+        assert!(g.check("https://user@api.mall.example/x").is_err());
     }
 
     #[tokio::test]

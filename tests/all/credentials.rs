@@ -1,0 +1,209 @@
+//! Secrets end to end, through a contract 0.2.0 plugin that tries what a plugin can try
+//! (`tests/plugins/probe`): the host signs for it with a key it never sees; its credentials go
+//! to the shop's API origin and to no other, not through URL user information, not in its own
+//! header, and never into an error text; a secret 10 days from expiry warns, an expired one
+//! refuses the shop's calls with the renewal message before any request.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::Duration;
+use mallhost::capabilities::credentials::{self, CredentialState};
+use mallhost::config::{Config, ShopConfig};
+use mallhost::connector::Window;
+use mallhost::time::{Clock as _, jst_date};
+use mallhost_tests::{Options, TestEnv, probe_plugin_path, write_plugin};
+use rsa::pkcs1v15::{Signature, VerifyingKey};
+use rsa::pkcs8::DecodePublicKey;
+use rsa::signature::Verifier as _;
+
+const TOKEN: &str = "tk-very-secret-0042";
+
+/// A mall for the probe: `/verify` checks a signature with the public key, `/echo` answers
+/// whether the bearer token is right (never the token itself). Counts its requests.
+async fn probe_mall() -> (String, Arc<AtomicU32>) {
+    use base64::Engine as _;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(AtomicU32::new(0));
+    let count = seen.clone();
+    let app =
+        axum::Router::new().fallback(move |uri: axum::http::Uri, h: axum::http::HeaderMap| {
+            let count = count.clone();
+            async move {
+                count.fetch_add(1, Ordering::SeqCst);
+                let header = |n: &str| h.get(n).and_then(|v| v.to_str().ok()).unwrap_or("");
+                match uri.path() {
+                    "/verify" => {
+                        let public = rsa::RsaPublicKey::from_public_key_pem(include_str!(
+                            "../support/signing-key.pub.pem"
+                        ))
+                        .unwrap();
+                        let sig = base64::engine::general_purpose::STANDARD
+                            .decode(header("x-signature"))
+                            .ok()
+                            .and_then(|b| Signature::try_from(b.as_slice()).ok());
+                        let ok = sig.is_some_and(|s| {
+                            VerifyingKey::<sha2::Sha256>::new(public)
+                                .verify(header("x-message").as_bytes(), &s)
+                                .is_ok()
+                        });
+                        if ok { "verified" } else { "bad signature" }.to_string()
+                    }
+                    _ if header("authorization") == format!("Bearer {TOKEN}") => "token ok".into(),
+                    _ => format!("no token ({})", header("authorization").len()),
+                }
+            }
+        });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (origin, seen)
+}
+
+struct Probe {
+    env: TestEnv,
+    mall: String,
+    other: String,
+    other_seen: Arc<AtomicU32>,
+    key_file: tempfile::NamedTempFile,
+}
+
+impl Probe {
+    async fn start() -> Probe {
+        let env = TestEnv::start(Options::default()).await;
+        let bytes = std::fs::read(probe_plugin_path()).unwrap();
+        let wasm = write_plugin(env.dir.path(), "probe", &bytes, "probe", "0.2.0", None, "");
+        env.runtime.load_file(&wasm).await.unwrap();
+        let (mall, _) = probe_mall().await;
+        let (other, other_seen) = probe_mall().await;
+        let key_file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(key_file.path(), include_str!("../support/signing-key.pem")).unwrap();
+        Probe {
+            env,
+            mall,
+            other,
+            other_seen,
+            key_file,
+        }
+    }
+
+    /// A probe shop doing `what`, its token expiring on `expires`.
+    fn shop(&self, what: &str, expires: chrono::NaiveDate) -> ShopConfig {
+        let toml = format!(
+            r#"[[shops]]
+            id = "{what}"
+            mall = "probe"
+            base_url = "{mall}"
+            allowed_origins = ["{mall}", "{other}"]
+            allow_private_network = true
+            pace = "off"
+            [shops.settings]
+            seller = "seller-7"
+            other = "{other}"
+            [shops.credentials]
+            token = "{TOKEN}"
+            token_expires = "{expires}"
+            signing_key_file = "{key}"
+            "#,
+            mall = self.mall,
+            other = self.other,
+            key = self.key_file.path().display(),
+        );
+        let c = Config::parse(&toml, self.env.dir.path(), &|_| None).unwrap();
+        c.shops[0].clone()
+    }
+
+    fn today(&self) -> chrono::NaiveDate {
+        jst_date(self.env.clock.now())
+    }
+
+    /// What the probe reports for `what` (its fetch always ends in a `PROBE` report).
+    async fn run(&self, what: &str) -> String {
+        let shop = self.shop(what, self.today() + Duration::days(60));
+        let now = self.env.clock.now();
+        let window = Window {
+            start: now - Duration::days(1),
+            end: now,
+        };
+        let e = self
+            .env
+            .runtime
+            .connector(&shop)
+            .fetch_orders(window, None)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains(TOKEN), "a secret in an error text: {e}");
+        e
+    }
+}
+
+#[tokio::test]
+async fn the_host_signs_with_a_key_the_plugin_never_sees() {
+    let p = Probe::start().await;
+    let got = p.run("sign").await;
+    assert!(got.contains("status 200 body verified"), "{got}");
+}
+
+#[tokio::test]
+async fn credentials_reach_the_api_origin_and_no_other_way_out() {
+    let p = Probe::start().await;
+    let got = p.run("api").await;
+    assert!(got.contains("status 200 body token ok"), "{got}");
+
+    // Another allowed origin: refused before it is sent.
+    let got = p.run("other").await;
+    assert!(
+        got.contains("Denied") && got.contains("only to the shop's API origin"),
+        "{got}"
+    );
+    assert_eq!(p.other_seen.load(Ordering::SeqCst), 0, "nothing reached it");
+    // User information in the URL, and the plugin's own auth header: refused.
+    let got = p.run("userinfo").await;
+    assert!(got.contains("user information"), "{got}");
+    let got = p.run("own-header").await;
+    assert!(got.contains("set by the host"), "{got}");
+}
+
+#[tokio::test]
+async fn a_secret_near_expiry_warns_and_an_expired_one_refuses_before_any_request() {
+    let p = Probe::start().await;
+    let info = p.env.runtime.plugin("probe").unwrap().info().clone();
+    let today = p.today();
+    let soon = p.shop("api", today + Duration::days(10));
+    let report = credentials::report(&soon, &info.settings, today);
+    let token = report.iter().find(|c| c.name == "token").unwrap();
+    assert_eq!(
+        token.state,
+        CredentialState::ExpiresSoon {
+            on: today + Duration::days(10),
+            days: 10
+        }
+    );
+
+    let (mall, seen) = probe_mall().await;
+    let mut expired = p.shop("api", today - Duration::days(1));
+    expired.base_url = mall.clone();
+    expired.allowed_origins = vec![mall];
+    let now = p.env.clock.now();
+    let e = p
+        .env
+        .runtime
+        .connector(&expired)
+        .fetch_orders(
+            Window {
+                start: now - Duration::days(1),
+                end: now,
+            },
+            None,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("`token` expired on")
+            && e.contains("credentials.token_env")
+            && e.contains("credentials.token_expires"),
+        "{e}"
+    );
+    assert_eq!(seen.load(Ordering::SeqCst), 0, "no request went out");
+}
