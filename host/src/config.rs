@@ -136,7 +136,7 @@ pub struct ShopConfig {
     pub id: String,
     /// A human name.
     pub name: String,
-    /// The mall id of the plugin that serves it (e.g. `dshopping`).
+    /// The mall id of the plugin that serves it (e.g. `mymall`).
     pub mall: String,
     /// Order API on/off (受注API 利用する).
     pub order_api: bool,
@@ -815,8 +815,8 @@ mod tests {
     const GOOD: &str = r#"
         [[shops]]
         id = "dshop"
-        mall = "dshopping"
-        base_url = "https://api.dshopping.example/v1/"
+        mall = "mymall"
+        base_url = "https://api.mymall.example/v1/"
         partner_code = "P1"
         api_password_env = "DSHOP_PW"
         stored_status = "awaiting_shipment"
@@ -841,8 +841,8 @@ mod tests {
         assert_eq!(c.database_url, "sqlite:///srv/mh/mallhost.db");
         assert_eq!(c.plugins_dir, Path::new("/srv/mh/plugins"));
         let s = &c.shops[0];
-        assert_eq!(s.base_url, "https://api.dshopping.example/v1");
-        assert_eq!(s.allowed_origins, vec!["https://api.dshopping.example"]);
+        assert_eq!(s.base_url, "https://api.mymall.example/v1");
+        assert_eq!(s.allowed_origins, vec!["https://api.mymall.example"]);
         assert_eq!(s.stored_status, OrderStatus::AwaitingShipment);
         assert_eq!(s.credentials["api_password"].expose(), "s3cret");
         assert_eq!(s.settings["partner_code"], "P1");
@@ -859,7 +859,7 @@ mod tests {
     const DECLARED: &str = r#"
         [[shops]]
         id = "rshop"
-        mall = "rakuten"
+        mall = "othermall"
         base_url = "https://api.mall.example"
         [shops.settings]
         seller = "S1"
@@ -899,7 +899,7 @@ mod tests {
         assert_eq!(s.credentials["license_key"].expose(), "lk-123");
         assert_eq!(s.expiries["license_key"].to_string(), "2027-02-26");
         assert!(c.warnings.is_empty());
-        s.check_against("rakuten@1.0.0", &specs(), &[]).unwrap();
+        s.check_against("othermall@1.0.0", &specs(), &[]).unwrap();
 
         let shop_err = |e: ConfigError| match e {
             ConfigError::Shop {
@@ -911,7 +911,7 @@ mod tests {
         let mut bad = s.clone();
         bad.settings.insert("license_key".into(), "x".into());
         let (key, text) = shop_err(
-            bad.check_against("rakuten@1.0.0", &specs(), &[])
+            bad.check_against("othermall@1.0.0", &specs(), &[])
                 .unwrap_err(),
         );
         assert_eq!(key, "settings.license_key");
@@ -922,7 +922,7 @@ mod tests {
         let mut bad = s.clone();
         bad.settings.insert("colour".into(), "red".into());
         let (key, text) = shop_err(
-            bad.check_against("rakuten@1.0.0", &specs(), &[])
+            bad.check_against("othermall@1.0.0", &specs(), &[])
                 .unwrap_err(),
         );
         assert_eq!(key, "settings.colour");
@@ -930,14 +930,14 @@ mod tests {
         let mut bad = s.clone();
         bad.settings.remove("seller");
         let (key, _) = shop_err(
-            bad.check_against("rakuten@1.0.0", &specs(), &[])
+            bad.check_against("othermall@1.0.0", &specs(), &[])
                 .unwrap_err(),
         );
         assert_eq!(key, "settings.seller");
         let mut bad = s.clone();
         bad.expiries.clear();
         let (key, _) = shop_err(
-            bad.check_against("rakuten@1.0.0", &specs(), &[])
+            bad.check_against("othermall@1.0.0", &specs(), &[])
                 .unwrap_err(),
         );
         assert_eq!(key, "credentials.license_key_expires");
@@ -1028,7 +1028,7 @@ mod tests {
         assert_eq!(key, "carrier_ids");
 
         let (_, key, _) =
-            shop_error(&GOOD.replace("https://api.dshopping.example/v1/", "ftp:nothing"));
+            shop_error(&GOOD.replace("https://api.mymall.example/v1/", "ftp:nothing"));
         assert_eq!(key, "base_url");
 
         let (_, key, _) = shop_error(&format!("{GOOD}{GOOD}"));

@@ -9,9 +9,9 @@ use crate::model::{Order, OrderSource};
 /// What a plugin says it is and needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PluginInfo {
-    /// Mall id, e.g. `dshopping`.
+    /// Mall id, e.g. `mymall`.
     pub mall_id: String,
-    /// Mall name, e.g. `dショッピング`.
+    /// Mall name, e.g. `マイモール`.
     pub mall_name: String,
     /// The plugin's version.
     pub plugin_version: String,

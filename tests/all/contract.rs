@@ -192,3 +192,52 @@ async fn a_carrier_id_the_mall_does_not_know_is_refused_when_the_plugins_load() 
         "{err}"
     );
 }
+
+/// Every file below `dir`, recursively.
+fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn no_mall_is_named_in_the_host_library_or_the_contract() {
+    // Mall knowledge lives in its plugin and its emulator. The host's binary may name the
+    // bundled demo's mall; the library and the WIT may not.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut all = Vec::new();
+    files(&root.join("host/src"), &mut all);
+    files(&root.join("wit"), &mut all);
+    let bin = root.join("host/src/bin");
+    let names = [
+        "dshopping",
+        "d shopping",
+        "rakuten",
+        "楽天",
+        "dショッピング",
+        "yahoo",
+        "amazon",
+    ];
+    let mut found = Vec::new();
+    for path in all.iter().filter(|p| !p.starts_with(&bin)) {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let lower = text.to_lowercase();
+        for (i, line) in lower.lines().enumerate() {
+            if let Some(name) = names.iter().find(|n| line.contains(*n)) {
+                found.push(format!("{}:{}: {name}", path.display(), i + 1));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "mall names in the host or the contract:\n{}",
+        found.join("\n")
+    );
+}

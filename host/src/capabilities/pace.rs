@@ -105,12 +105,12 @@ mod tests {
             per_millis: 1000,
             burst: 1,
         };
-        let a = paces.pacer("rakuten/abc", p);
-        let b = paces.pacer("rakuten/abc", p);
-        let other = paces.pacer("rakuten/def", p);
+        let a = paces.pacer("mall-a/abc", p);
+        let b = paces.pacer("mall-a/abc", p);
+        let other = paces.pacer("mall-a/def", p);
         assert!(Arc::ptr_eq(&a, &b));
         assert!(!Arc::ptr_eq(&a, &other));
-        let faster = paces.pacer("rakuten/abc", Pacing { requests: 2, ..p });
+        let faster = paces.pacer("mall-a/abc", Pacing { requests: 2, ..p });
         assert!(!Arc::ptr_eq(&a, &faster), "a new pacing, a new limiter");
     }
 }

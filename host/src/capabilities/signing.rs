@@ -1,5 +1,5 @@
-//! Signing: some malls want a header signed with a key of the shop's (Yahoo!ショッピング's
-//! `X-sws-signature` over `"<seller>:<unixtime>"`). The plugin declares which secret holds the
+//! Signing: some malls want a header signed with a key of the shop's (e.g. over
+//! `"<seller>:<unixtime>"`). The plugin declares which secret holds the
 //! key (`signing-key` in its info) and builds the message; the host signs it — RSA PKCS#1 v1.5
 //! over SHA-256, base64 — and returns the signature. The key stays in the host: the plugin never
 //! sees it. The RSA work is RustCrypto's `rsa` crate.

@@ -1,5 +1,5 @@
 //! The product master (商品データ取込): item code, SKU code, product name, and optionally price
-//! and JAN code. d Shopping returns no product names, so orders take them from here; lines
+//! and JAN code. a mall may return no product names, so orders take them from here; lines
 //! already stored without a name get it as soon as the master has it.
 
 use serde::Serialize;

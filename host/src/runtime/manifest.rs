@@ -90,7 +90,7 @@ mod tests {
     #[test]
     fn manifests_parse_with_limits() {
         let m: Manifest = toml::from_str(
-            "mall = \"dshopping\"\nversion = \"0.1.0\"\nsha256 = \"ab\"\nallowed_hosts = [\"*\"]\n[limits]\nmemory_mib = 32\n",
+            "mall = \"mymall\"\nversion = \"0.1.0\"\nsha256 = \"ab\"\nallowed_hosts = [\"*\"]\n[limits]\nmemory_mib = 32\n",
         )
         .unwrap();
         assert_eq!(m.limits.memory_mib, Some(32));

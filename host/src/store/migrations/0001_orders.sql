@@ -65,7 +65,7 @@ CREATE TABLE order_lines (
 );
 CREATE INDEX order_lines_codes ON order_lines (item_code, sku_code);
 
--- The product master (商品データ): d Shopping returns no product names.
+-- The product master (商品データ): names for malls that return none.
 CREATE TABLE products (
     item_code  TEXT    NOT NULL,
     sku_code   TEXT    NOT NULL,
