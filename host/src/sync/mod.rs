@@ -293,34 +293,38 @@ impl<'a> Syncer<'a> {
                         .push(OrderNote::new(n, format!("{code}: {message}"))),
                 }
             }
-            // Records still to map (contracts that map in a second call) are mapped here.
-            let raws: Vec<RawOrder> = page
-                .orders
-                .iter()
-                .filter_map(|f| match f {
-                    Fetched::Raw(r) => Some(r.clone()),
-                    Fetched::Mapped { .. } => None,
-                })
-                .collect();
-            let mut mapped_raws = map_isolated(&connector, &raws).await.into_iter();
-            let mut orders = Vec::with_capacity(page.orders.len());
+            // Records still to map (contracts that map in a second call) are mapped here, moved
+            // out of the page; mapped orders keep their place.
+            let mut raws: Vec<RawOrder> = Vec::new();
+            let mut slots = Vec::with_capacity(page.orders.len());
             for fetched in page.orders {
-                let number = fetched.mall_order_number().to_string();
-                let result = match fetched {
-                    Fetched::Raw(_) => mapped_raws.next().unwrap_or_else(|| {
+                match fetched {
+                    Fetched::Raw(r) => {
+                        slots.push((r.mall_order_number.clone(), None));
+                        raws.push(r);
+                    }
+                    Fetched::Mapped {
+                        mall_order_number,
+                        order,
+                    } => slots.push((mall_order_number, Some(order))),
+                }
+            }
+            let mut mapped_raws = map_isolated(&connector, &raws).await.into_iter();
+            let mut orders = Vec::with_capacity(slots.len());
+            for (number, mapped) in slots {
+                let result = match mapped {
+                    None => mapped_raws.next().unwrap_or_else(|| {
                         Err(CallError::Fault {
                             plugin: report.plugin.clone(),
                             call: "map-orders",
                             message: "no result".into(),
                         })
                     }),
-                    Fetched::Mapped { order, .. } => {
-                        order.map(|o| *o).map_err(|error| CallError::Connector {
-                            plugin: report.plugin.clone(),
-                            call: "fetch-orders",
-                            error,
-                        })
-                    }
+                    Some(order) => order.map(|o| *o).map_err(|error| CallError::Connector {
+                        plugin: report.plugin.clone(),
+                        call: "fetch-orders",
+                        error,
+                    }),
                 };
                 match result {
                     Ok(o) => orders.push(o),
@@ -629,6 +633,9 @@ async fn map_isolated(
     connector: &crate::runtime::ShopConnector<'_>,
     raws: &[crate::connector::RawOrder],
 ) -> Vec<Result<crate::model::Order, CallError>> {
+    if raws.is_empty() {
+        return Vec::new();
+    }
     match connector.map_orders(raws).await {
         Ok(mapped) => mapped,
         Err(batch) => {
