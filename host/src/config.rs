@@ -97,6 +97,9 @@ pub struct Config {
     /// Where compiled plugins are kept (default `<plugins_dir>/.cache`); keyed on each
     /// component's sha256 and the engine, so several hosts of one build may share it.
     pub compiled_cache_dir: PathBuf,
+    /// The host's key file sealing the secrets it must store (rotated OAuth refresh tokens);
+    /// default `mallhost.key` beside the config file, created (mode 0600) on first need.
+    pub secrets_key_file: PathBuf,
     /// Retry policy towards malls.
     pub sync: SyncPolicy,
     /// Shops.
@@ -190,6 +193,7 @@ struct RawConfig {
     database_url: Option<String>,
     plugins_dir: Option<PathBuf>,
     compiled_cache_dir: Option<PathBuf>,
+    secrets_key_file: Option<PathBuf>,
     #[serde(default)]
     sync: RawSync,
     #[serde(default)]
@@ -320,6 +324,11 @@ impl Config {
             Some(p) => p,
             None => base.join("plugins"),
         };
+        let secrets_key_file = match raw.secrets_key_file {
+            Some(p) if p.is_relative() => base.join(p),
+            Some(p) => p,
+            None => base.join("mallhost.key"),
+        };
         let compiled_cache_dir = match raw.compiled_cache_dir {
             Some(p) if p.is_relative() => base.join(p),
             Some(p) => p,
@@ -361,6 +370,7 @@ impl Config {
             database_url,
             plugins_dir,
             compiled_cache_dir,
+            secrets_key_file,
             sync,
             shops,
             warnings,

@@ -207,3 +207,205 @@ async fn a_secret_near_expiry_warns_and_an_expired_one_refuses_before_any_reques
     );
     assert_eq!(seen.load(Ordering::SeqCst), 0, "no request went out");
 }
+
+/// A token endpoint that rotates refresh tokens: each refresh gives `at-N` (600 s) and `rt-N`;
+/// the refresh token it came from stays valid until `at-N` is used at `/api`. Counts refreshes.
+#[derive(Default)]
+struct TokenServer {
+    valid: std::sync::Mutex<Vec<String>>,
+    issued: std::sync::Mutex<Vec<(String, String)>>,
+    refreshes: AtomicU32,
+}
+
+async fn token_server() -> (String, Arc<TokenServer>) {
+    let state = Arc::new(TokenServer::default());
+    state.valid.lock().unwrap().push("rt-0".into());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let (s1, s2) = (state.clone(), state.clone());
+    let app = axum::Router::new()
+        .route(
+            "/token",
+            axum::routing::post(move |body: String| {
+                let s = s1.clone();
+                async move {
+                    let form: std::collections::HashMap<String, String> =
+                        url::form_urlencoded::parse(body.as_bytes())
+                            .into_owned()
+                            .collect();
+                    let rt = form.get("refresh_token").cloned().unwrap_or_default();
+                    let client_ok = form.get("client_id").map(String::as_str) == Some("cid")
+                        && form.get("client_secret").map(String::as_str) == Some("csec")
+                        && form.get("grant_type").map(String::as_str) == Some("refresh_token");
+                    if !client_ok || !s.valid.lock().unwrap().contains(&rt) {
+                        return (
+                            axum::http::StatusCode::BAD_REQUEST,
+                            "invalid_grant".to_string(),
+                        );
+                    }
+                    let n = s.refreshes.fetch_add(1, Ordering::SeqCst) + 1;
+                    let (at, next) = (format!("at-{n}"), format!("rt-{n}"));
+                    s.valid.lock().unwrap().push(next.clone());
+                    s.issued.lock().unwrap().push((at.clone(), rt));
+                    let body = serde_json::json!({
+                        "access_token": at, "expires_in": 600, "refresh_token": next
+                    });
+                    (axum::http::StatusCode::OK, body.to_string())
+                }
+            }),
+        )
+        .route(
+            "/api",
+            axum::routing::get(move |h: axum::http::HeaderMap| {
+                let s = s2.clone();
+                async move {
+                    let bearer = h
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.strip_prefix("Bearer "))
+                        .unwrap_or("")
+                        .to_string();
+                    let from = s
+                        .issued
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .find(|(at, _)| *at == bearer)
+                        .map(|(_, rt)| rt.clone());
+                    match from {
+                        // The new access token is used: the refresh token it came from retires.
+                        Some(rt) => {
+                            s.valid.lock().unwrap().retain(|v| *v != rt);
+                            axum::http::StatusCode::OK
+                        }
+                        None => axum::http::StatusCode::UNAUTHORIZED,
+                    }
+                }
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (origin, state)
+}
+
+fn oauth_shop(env: &TestEnv, server: &str) -> ShopConfig {
+    let toml = format!(
+        r#"[[shops]]
+        id = "ya"
+        mall = "oauth-mall"
+        base_url = "{server}"
+        allow_private_network = true
+        [shops.settings]
+        token_url = "{server}/token"
+        client_id = "cid"
+        [shops.credentials]
+        client_secret = "csec"
+        refresh_token = "rt-0"
+        "#
+    );
+    Config::parse(&toml, env.dir.path(), &|_| None)
+        .unwrap()
+        .shops[0]
+        .clone()
+}
+
+const GRANT: mallhost::capabilities::oauth::Grant<'static> = mallhost::capabilities::oauth::Grant {
+    token_url: "token_url",
+    client_id: "client_id",
+    client_secret: "client_secret",
+    refresh_token: "refresh_token",
+    scope: None,
+};
+
+/// Uses an access token at the server's API (as a plugin's authenticated request would).
+async fn use_token(server: &str, token: &mallhost::config::Secret) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{server}/api"))
+        .bearer_auth(token.expose())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn an_oauth_grant_refreshes_before_expiry_and_keeps_rotated_tokens_sealed() {
+    use mallhost::capabilities::oauth::OAuth;
+    let env = TestEnv::start(Options::default()).await;
+    let (server, state) = token_server().await;
+    let shop = oauth_shop(&env, &server);
+    let key = env.dir.path().join("mallhost.key");
+    let oauth = OAuth::default().with_vault(env.store.clone(), key.clone());
+    let t0 = env.clock.now();
+
+    let at = oauth.access_token(&shop, GRANT, t0).await.unwrap();
+    assert_eq!(at.expose(), "at-1");
+    assert_eq!(use_token(&server, &at).await, 200);
+    // Kept sealed: the database holds no token in clear.
+    let (sealed, _) = env.store.sealed_refresh_token("ya").await.unwrap().unwrap();
+    assert!(!String::from_utf8_lossy(&sealed).contains("rt-1"));
+
+    // Good for a while: no refresh. Within a minute of expiry: refreshed, with the kept token
+    // (the configured rt-0 retired when at-1 was used).
+    let again = oauth
+        .access_token(&shop, GRANT, t0 + Duration::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!(again.expose(), "at-1");
+    assert_eq!(state.refreshes.load(Ordering::SeqCst), 1);
+    let next = oauth
+        .access_token(&shop, GRANT, t0 + Duration::seconds(570))
+        .await
+        .unwrap();
+    assert_eq!(next.expose(), "at-2");
+    assert_eq!(use_token(&server, &next).await, 200);
+
+    // A restart: a new host reads the kept token and goes on.
+    let restarted = OAuth::default().with_vault(env.store.clone(), key);
+    let after = restarted
+        .access_token(&shop, GRANT, t0 + Duration::minutes(11))
+        .await
+        .unwrap();
+    assert_eq!(after.expose(), "at-3");
+    assert_eq!(use_token(&server, &after).await, 200);
+}
+
+#[tokio::test]
+async fn a_host_that_dies_between_refresh_and_persist_still_authenticates_on_restart() {
+    use mallhost::capabilities::oauth::OAuth;
+    let env = TestEnv::start(Options::default()).await;
+    let (server, state) = token_server().await;
+    let shop = oauth_shop(&env, &server);
+    let key = env.dir.path().join("mallhost.key");
+    // The database fails to keep the rotated token, as a host killed at that moment would.
+    sqlx::query(
+        "CREATE TRIGGER gone BEFORE INSERT ON oauth_tokens BEGIN SELECT RAISE(FAIL, 'power cut'); END",
+    )
+    .execute(env.store.pool())
+    .await
+    .unwrap();
+    let oauth = OAuth::default().with_vault(env.store.clone(), key.clone());
+    let e = oauth
+        .access_token(&shop, GRANT, env.clock.now())
+        .await
+        .unwrap_err();
+    assert!(e.contains("not used") && !e.contains("rt-1"), "{e}");
+    assert_eq!(
+        state.refreshes.load(Ordering::SeqCst),
+        1,
+        "the endpoint did rotate"
+    );
+
+    // The restart: the new access token was never used, so the old refresh token still works.
+    sqlx::query("DROP TRIGGER gone")
+        .execute(env.store.pool())
+        .await
+        .unwrap();
+    let restarted = OAuth::default().with_vault(env.store.clone(), key);
+    let at = restarted
+        .access_token(&shop, GRANT, env.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(at.expose(), "at-2");
+    assert_eq!(use_token(&server, &at).await, 200);
+}

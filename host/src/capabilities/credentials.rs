@@ -117,8 +117,14 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl Credentials {
-    /// The credentials of `shop` by its plugin's `scheme`, on `today` (JST).
-    pub fn for_shop(shop: &ShopConfig, scheme: &AuthScheme, today: NaiveDate) -> Credentials {
+    /// The credentials of `shop` by its plugin's `scheme`, on `today` (JST); `access` is the
+    /// access token of an OAuth 2 scheme (from [`super::oauth`]).
+    pub fn for_shop(
+        shop: &ShopConfig,
+        scheme: &AuthScheme,
+        today: NaiveDate,
+        access: Option<&Secret>,
+    ) -> Credentials {
         let api_origin = url::Url::parse(&shop.base_url)
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_default();
@@ -136,7 +142,7 @@ impl Credentials {
         });
         Credentials {
             api_origin,
-            header: header(shop, scheme),
+            header: header(shop, scheme, access),
             refusal,
         }
     }
@@ -231,7 +237,11 @@ fn b64(a: &str, b: &str) -> String {
 }
 
 /// The header a scheme puts on a request, built from the shop's values.
-fn header(shop: &ShopConfig, scheme: &AuthScheme) -> Result<(String, Secret), String> {
+fn header(
+    shop: &ShopConfig,
+    scheme: &AuthScheme,
+    access: Option<&Secret>,
+) -> Result<(String, Secret), String> {
     let authorization = |v: String| Ok(("authorization".to_string(), Secret::new(v)));
     match scheme {
         AuthScheme::None => Err("the plugin declares no way to authenticate".into()),
@@ -255,13 +265,16 @@ fn header(shop: &ShopConfig, scheme: &AuthScheme) -> Result<(String, Secret), St
             }
             Ok((header.to_ascii_lowercase(), Secret::new(out)))
         }
-        AuthScheme::OAuth2Refresh { placement, .. } => Err(format!(
-            "the OAuth 2 refresh grant ({}) is not run by this host yet",
-            match placement {
-                TokenPlacement::Bearer => "bearer token".to_string(),
-                TokenPlacement::Header(h) => format!("header {h}"),
-            }
-        )),
+        AuthScheme::OAuth2Refresh { placement, .. } => {
+            let token = access.ok_or("no access token from the OAuth 2 grant")?;
+            Ok(match placement {
+                TokenPlacement::Bearer => (
+                    "authorization".to_string(),
+                    Secret::new(format!("Bearer {}", token.expose())),
+                ),
+                TokenPlacement::Header(h) => (h.to_ascii_lowercase(), token.clone()),
+            })
+        }
     }
 }
 
@@ -295,7 +308,7 @@ mod tests {
     }
 
     fn header_of(scheme: AuthScheme) -> (String, String) {
-        let c = Credentials::for_shop(&shop(), &scheme, today());
+        let c = Credentials::for_shop(&shop(), &scheme, today(), None);
         let (name, value) = c.header_for("https://api.mall.example").expect("a header");
         (name.to_string(), value.expose().to_string())
     }
@@ -341,6 +354,7 @@ mod tests {
                 token: "token".into(),
             },
             today(),
+            None,
         );
         let e = c.header_for("https://other.example").unwrap_err();
         assert!(
@@ -361,6 +375,7 @@ mod tests {
                 token: "nope".into(),
             },
             today(),
+            None,
         );
         let e = c.header_for("https://api.mall.example").unwrap_err();
         assert!(
@@ -373,6 +388,7 @@ mod tests {
                 token: "token".into(),
             },
             today(),
+            None,
         );
         let shown = format!("{ok:?}");
         assert!(!shown.contains("tk"), "{shown}");
@@ -385,10 +401,10 @@ mod tests {
             first: "secret".into(),
             second: "key".into(),
         };
-        let valid = Credentials::for_shop(&shop(), &scheme, today());
+        let valid = Credentials::for_shop(&shop(), &scheme, today(), None);
         assert_eq!(valid.refusal(), None);
         let later = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
-        let expired = Credentials::for_shop(&shop(), &scheme, later);
+        let expired = Credentials::for_shop(&shop(), &scheme, later, None);
         let why = expired.refusal().expect("refused");
         assert!(
             why.contains("`key` expired on 2026-12-31")
@@ -403,6 +419,7 @@ mod tests {
                 token: "token".into(),
             },
             later,
+            None,
         );
         assert_eq!(other.refusal(), None);
     }

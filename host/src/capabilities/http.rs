@@ -797,7 +797,7 @@ mod tests {
         ];
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
         for (scheme, (path, _, _)) in schemes.iter().zip(&expected) {
-            let credentials = Credentials::for_shop(&shop, scheme, today);
+            let credentials = Credentials::for_shop(&shop, scheme, today, None);
             let grant = HttpGrant::for_shop(&shop, credentials);
             let mut cap = HttpCapability::new(
                 reqwest::Client::new(),

@@ -1,5 +1,5 @@
 //! What a plugin may use: each capability is its own module ([`http`], [`credentials`] (the
-//! shop's secrets on its requests), [`signing`] (a shop's key signing a header), [`pace`] (the
+//! shop's secrets on its requests), [`oauth`] (a host-run refresh grant), [`signing`] (a shop's key signing a header), [`pace`] (the
 //! mall's declared rate), [`log`], [`clock`]) with its
 //! configuration and its tests; [`PluginState`] bundles them as the store's data and is the one
 //! place they meet. WASI is linked (a `std` guest imports it) but grants nothing: no files, no
@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod http;
 pub mod log;
 pub mod meter;
+pub mod oauth;
 pub mod pace;
 pub mod signing;
 

@@ -226,6 +226,8 @@ pub struct Runtime {
     slots: Semaphore,
     /// The malls' paces, one limiter per credential.
     paces: crate::capabilities::pace::Paces,
+    /// OAuth 2 grants run for plugins that declare one.
+    oauth: crate::capabilities::oauth::OAuth,
 }
 
 impl Runtime {
@@ -249,7 +251,15 @@ impl Runtime {
             plugins: RwLock::default(),
             slots: Semaphore::new(engine::MAX_CONCURRENT_CALLS),
             paces: Default::default(),
+            oauth: Default::default(),
         })
+    }
+
+    /// Keeps the refresh tokens OAuth 2 grants rotate in `store`, sealed with the key at
+    /// `key_file` (created on first need).
+    pub fn with_token_vault(mut self, store: crate::store::Store, key_file: PathBuf) -> Runtime {
+        self.oauth = self.oauth.with_vault(store, key_file);
+        self
     }
 
     /// Keeps compiled components in `cache`.

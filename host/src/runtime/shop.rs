@@ -10,8 +10,10 @@ use super::{CallError, Plugin, Runtime, ShopScope};
 use crate::capabilities::PluginState;
 use crate::capabilities::credentials::Credentials;
 use crate::capabilities::http::HttpGrant;
+use crate::capabilities::oauth::Grant;
 use crate::capabilities::signing::Signer;
 use crate::config::{Pace, ShopConfig};
+use crate::connector::AuthScheme;
 use crate::connector::{FetchPage, RawOrder, Shipment, TakeOutcome, Window};
 use crate::model::Order;
 
@@ -89,14 +91,46 @@ impl<'a> ShopConnector<'a> {
         let scope = if http {
             // The shop's credentials by the scheme of the plugin version that answers; a shop
             // whose secret has expired is refused before the plugin runs.
-            let today = crate::time::jst_date(self.runtime.clock.now());
-            let credentials = Credentials::for_shop(self.shop, &plugin.info.auth, today);
+            let now = self.runtime.clock.now();
+            let today = crate::time::jst_date(now);
+            let refused = |message: String| CallError::Fault {
+                plugin: label.clone(),
+                call,
+                message,
+            };
+            let access = match &plugin.info.auth {
+                AuthScheme::OAuth2Refresh {
+                    token_url,
+                    client_id,
+                    client_secret,
+                    refresh_token,
+                    scope,
+                    ..
+                } if Credentials::for_shop(self.shop, &AuthScheme::None, today, None)
+                    .refusal()
+                    .is_none() =>
+                {
+                    let grant = Grant {
+                        token_url,
+                        client_id,
+                        client_secret,
+                        refresh_token,
+                        scope: scope.as_deref(),
+                    };
+                    Some(
+                        self.runtime
+                            .oauth
+                            .access_token(self.shop, grant, now)
+                            .await
+                            .map_err(refused)?,
+                    )
+                }
+                _ => None,
+            };
+            let credentials =
+                Credentials::for_shop(self.shop, &plugin.info.auth, today, access.as_ref());
             if let Some(why) = credentials.refusal() {
-                return Err(CallError::Fault {
-                    plugin: label,
-                    call,
-                    message: why.to_string(),
-                });
+                return Err(refused(why.to_string()));
             }
             let pacing = match self.shop.pace {
                 Pace::Mall => plugin.info.pacing,

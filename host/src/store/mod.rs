@@ -4,6 +4,7 @@
 
 mod orders;
 mod pushes;
+mod tokens;
 
 pub use orders::{
     NewOrder, OrderDetail, OrderFilter, OrderSummary, ShippingUpdate, StoreOutcome, WhenStored,

@@ -410,13 +410,17 @@ fn plugin_info(i: wit::PluginInfo) -> Result<c::PluginInfo, String> {
                 template: h.template,
             }
         }
-        wit::AuthScheme::Oauth2Refresh(o) => {
-            return Err(format!(
-                "it authenticates with an OAuth 2 refresh grant (token URL setting {:?}), which \
-                 this host does not run yet",
-                o.token_url
-            ));
-        }
+        wit::AuthScheme::Oauth2Refresh(o) => c::AuthScheme::OAuth2Refresh {
+            token_url: declared(&o.token_url)?,
+            client_id: declared(&o.client_id)?,
+            client_secret: declared(&o.client_secret)?,
+            refresh_token: declared(&o.refresh_token)?,
+            scope: o.scope,
+            placement: match o.placement {
+                wit::TokenPlacement::Bearer => c::TokenPlacement::Bearer,
+                wit::TokenPlacement::Header(h) => c::TokenPlacement::Header(h),
+            },
+        },
     };
     let pacing = match i.pacing {
         None => None,

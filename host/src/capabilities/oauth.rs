@@ -1,0 +1,322 @@
+//! The OAuth 2 refresh-token grant, run by the host for plugins that declare it: the host asks
+//! the token endpoint for an access token, keeps it in memory until shortly before it expires
+//! ([`REFRESH_MARGIN_SECS`]), and puts it on the plugin's authenticated requests like any other
+//! credential. The plugin never sees a token.
+//!
+//! **Rotation without loss.** A token endpoint may answer with a new refresh token and retire
+//! the old one once the new access token is used. The host therefore seals the new refresh token
+//! (XChaCha20-Poly1305, with a key file of the host's own, created with mode 0600) and commits
+//! it to the database **before** it uses the access token. A host killed between the answer and
+//! that commit never used the new access token, so the old refresh token still works on restart;
+//! a host killed after it reads the new one from the database. Tokens are never stored or logged
+//! in clear.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
+use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::{Secret, ShopConfig};
+use crate::store::Store;
+
+/// Seconds before an access token's expiry at which the host refreshes it.
+pub const REFRESH_MARGIN_SECS: i64 = 60;
+
+/// What an OAuth 2 grant of a shop reads: setting names (from the plugin's declaration).
+#[derive(Debug, Clone, Copy)]
+pub struct Grant<'a> {
+    /// The token endpoint's URL setting.
+    pub token_url: &'a str,
+    /// The client id setting.
+    pub client_id: &'a str,
+    /// The client secret setting.
+    pub client_secret: &'a str,
+    /// The configured (first) refresh token's setting.
+    pub refresh_token: &'a str,
+    /// The scope to ask for.
+    pub scope: Option<&'a str>,
+}
+
+/// Seals and opens small secrets with the host's key file.
+struct Sealer {
+    cipher: XChaCha20Poly1305,
+}
+
+impl Sealer {
+    /// The sealer of the key at `path`, creating the key (mode 0600) if there is none.
+    fn open_or_create(path: &std::path::Path) -> Result<Sealer, String> {
+        let shown = path.display();
+        let key = match std::fs::read(path) {
+            Ok(bytes) if bytes.len() == 32 => *Key::from_slice(&bytes),
+            Ok(_) => return Err(format!("the key file {shown} is not a 32-byte key")),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = XChaCha20Poly1305::generate_key(&mut OsRng);
+                write_private(path, key.as_slice())
+                    .map_err(|e| format!("cannot create the key file {shown}: {e}"))?;
+                key
+            }
+            Err(e) => return Err(format!("cannot read the key file {shown}: {e}")),
+        };
+        Ok(Sealer {
+            cipher: XChaCha20Poly1305::new(&key),
+        })
+    }
+
+    fn seal(&self, plain: &str) -> Result<Vec<u8>, String> {
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let mut out = nonce.to_vec();
+        out.extend(
+            self.cipher
+                .encrypt(&nonce, plain.as_bytes())
+                .map_err(|_| "sealing failed".to_string())?,
+        );
+        Ok(out)
+    }
+
+    fn open(&self, sealed: &[u8]) -> Result<String, String> {
+        if sealed.len() < 24 {
+            return Err("a stored token is too short to be sealed".into());
+        }
+        let (nonce, body) = sealed.split_at(24);
+        let plain = self
+            .cipher
+            .decrypt(XNonce::from_slice(nonce), body)
+            .map_err(|_| "a stored token does not open with this host's key file".to_string())?;
+        String::from_utf8(plain).map_err(|_| "a stored token is not text".to_string())
+    }
+}
+
+/// Writes a file only its owner may read.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(bytes)
+}
+
+/// The token endpoint's answer.
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    expires_in: Option<i64>,
+    refresh_token: Option<String>,
+}
+
+struct Cached {
+    access: Secret,
+    expires_at: DateTime<Utc>,
+}
+
+/// The host's OAuth 2 grants: access tokens in memory, rotated refresh tokens sealed in the
+/// database.
+pub struct OAuth {
+    http: reqwest::Client,
+    /// The database and the key file, once the app wires them.
+    vault: Option<(Store, PathBuf)>,
+    sealer: std::sync::OnceLock<Result<Sealer, String>>,
+    /// Access tokens by shop. The lock also serialises refreshes.
+    cache: tokio::sync::Mutex<HashMap<String, Cached>>,
+}
+
+impl std::fmt::Debug for OAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuth").finish_non_exhaustive()
+    }
+}
+
+impl Default for OAuth {
+    fn default() -> Self {
+        OAuth {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
+            vault: None,
+            sealer: std::sync::OnceLock::new(),
+            cache: tokio::sync::Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// A fingerprint of a token (not the token): what a stored chain started from.
+fn fingerprint(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl OAuth {
+    /// Keeps rotated refresh tokens in `store`, sealed with the key at `key_file`.
+    pub fn with_vault(mut self, store: Store, key_file: PathBuf) -> OAuth {
+        self.vault = Some((store, key_file));
+        self
+    }
+
+    fn sealer(&self) -> Result<&Sealer, String> {
+        let Some((_, path)) = &self.vault else {
+            return Err("no database to keep rotated refresh tokens in".into());
+        };
+        self.sealer
+            .get_or_init(|| Sealer::open_or_create(path))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The access token of `shop` at `now`: the one in memory while it is good for more than
+    /// [`REFRESH_MARGIN_SECS`], else a fresh one from the token endpoint.
+    pub async fn access_token(
+        &self,
+        shop: &ShopConfig,
+        grant: Grant<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Secret, String> {
+        let mut cache = self.cache.lock().await;
+        if let Some(c) = cache.get(&shop.id)
+            && (c.expires_at - now).num_seconds() > REFRESH_MARGIN_SECS
+        {
+            return Ok(c.access.clone());
+        }
+        let value = |name: &str| -> Result<String, String> {
+            shop.credentials
+                .get(name)
+                .map(|s| s.expose().to_string())
+                .or_else(|| shop.settings.get(name).cloned())
+                .ok_or_else(|| format!("shop {:?} has no `{name}` for its OAuth 2 grant", shop.id))
+        };
+        let configured = value(grant.refresh_token)?;
+        let origin = fingerprint(&configured);
+        // The latest rotated token of this chain, if the database keeps one.
+        let refresh = match &self.vault {
+            Some((store, _)) => match store
+                .sealed_refresh_token(&shop.id)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                Some((sealed, from)) if from == origin => self.sealer()?.open(&sealed)?,
+                _ => configured,
+            },
+            None => configured,
+        };
+        let token_url = value(grant.token_url)?;
+        let url = url::Url::parse(&token_url)
+            .map_err(|e| format!("shop {:?}: the token URL is not a URL ({e})", shop.id))?;
+        if url.scheme() != "https" && !shop.allow_private_network {
+            return Err(format!(
+                "shop {:?}: the token URL must be https (got {})",
+                shop.id,
+                url.scheme()
+            ));
+        }
+        let mut form = vec![
+            ("grant_type", "refresh_token".to_string()),
+            ("refresh_token", refresh.clone()),
+            ("client_id", value(grant.client_id)?),
+            ("client_secret", value(grant.client_secret)?),
+        ];
+        if let Some(scope) = grant.scope {
+            form.push(("scope", scope.to_string()));
+        }
+        let answer = self.http.post(url).form(&form).send().await.map_err(|e| {
+            format!(
+                "shop {:?}: the token endpoint cannot be reached ({})",
+                shop.id,
+                if e.is_timeout() {
+                    "timed out"
+                } else {
+                    "failed"
+                }
+            )
+        })?;
+        let status = answer.status();
+        if !status.is_success() {
+            return Err(format!(
+                "shop {:?}: the token endpoint refused the refresh token ({status}); \
+                 authorise the app again and update `credentials.{}`",
+                shop.id, grant.refresh_token
+            ));
+        }
+        let not_a_token = || {
+            format!(
+                "shop {:?}: the token endpoint's answer is not a token",
+                shop.id
+            )
+        };
+        let body = answer.bytes().await.map_err(|_| not_a_token())?;
+        let token: TokenAnswer = serde_json::from_slice(&body).map_err(|_| not_a_token())?;
+        // A rotated refresh token is sealed and committed before the new access token is used.
+        if let Some(next) = token.refresh_token.filter(|t| t != &refresh) {
+            let Some((store, _)) = &self.vault else {
+                return Err(format!(
+                    "shop {:?}: the token endpoint rotated the refresh token, and this host has \
+                     no database to keep it in",
+                    shop.id
+                ));
+            };
+            let sealed = self.sealer()?.seal(&next)?;
+            store
+                .keep_sealed_refresh_token(&shop.id, &sealed, &origin, now)
+                .await
+                .map_err(|e| {
+                    format!(
+                        "shop {:?}: the rotated refresh token could not be kept ({e}); the new \
+                         access token is not used",
+                        shop.id
+                    )
+                })?;
+        }
+        let access = Secret::new(token.access_token);
+        cache.insert(
+            shop.id.clone(),
+            Cached {
+                access: access.clone(),
+                expires_at: now + chrono::Duration::seconds(token.expires_in.unwrap_or(3600)),
+            },
+        );
+        Ok(access)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_token_opens_with_its_key_only_and_the_key_file_is_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mallhost.key");
+        let s = Sealer::open_or_create(&path).unwrap();
+        let sealed = s.seal("rt-secret-1").unwrap();
+        assert!(
+            !sealed.windows(11).any(|w| w == b"rt-secret-1"),
+            "not in clear"
+        );
+        assert_eq!(s.open(&sealed).unwrap(), "rt-secret-1");
+        // The same key file again opens it; another key does not.
+        assert_eq!(
+            Sealer::open_or_create(&path)
+                .unwrap()
+                .open(&sealed)
+                .unwrap(),
+            "rt-secret-1"
+        );
+        let other = Sealer::open_or_create(&dir.path().join("other.key")).unwrap();
+        assert!(other.open(&sealed).is_err());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{mode:o}");
+        }
+    }
+}
