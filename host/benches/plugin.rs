@@ -226,6 +226,19 @@ async fn run() -> anyhow::Result<()> {
         "throughput".into(),
         format!("{:.0} orders/s", f64::from(ORDERS) / took.as_secs_f64()),
     ));
+    let t = report.timings;
+    for (phase, ms) in [
+        (
+            "fetch-orders calls (HTTP, paging, mapping, crossing)",
+            t.fetch_ms,
+        ),
+        ("map-orders calls (0.1.0 plugins only)", t.map_ms),
+        ("store (tables, holds, database writes)", t.store_ms),
+        ("take (calls and bookkeeping)", t.take_ms),
+        ("status sync", t.states_ms),
+    ] {
+        rows.push((format!("  phase: {phase}"), format!("{ms} ms")));
+    }
 
     print_rows(&rows);
     Ok(())

@@ -90,6 +90,28 @@ pub struct FetchReport {
     pub take: TakeReport,
     /// The status sync that followed.
     pub states: StatesReport,
+    /// Where the time went.
+    pub timings: Timings,
+}
+
+/// Where a fetch's time went, in milliseconds (wall time of each phase, waits included).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Timings {
+    /// `fetch-orders` calls: the mall's answers (HTTP), the plugin's paging and mapping, and
+    /// the results crossing into the host; retries and rate-limit waits included.
+    pub fetch_ms: u64,
+    /// Records mapped in a second call (0.1.0 plugins).
+    pub map_ms: u64,
+    /// Conversion tables, holds and the database writes.
+    pub store_ms: u64,
+    /// Takes on the mall and their bookkeeping.
+    pub take_ms: u64,
+    /// Status sync.
+    pub states_ms: u64,
+}
+
+fn ms(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// What a status sync did: the mall's word on the orders the host holds open.
@@ -277,11 +299,13 @@ impl<'a> Syncer<'a> {
             .shipping_per_delivery;
         let mut cursor: Option<String> = None;
         loop {
+            let started = std::time::Instant::now();
             let page = retry::with_retry(&self.policy, async || {
                 connector.fetch_orders(window, cursor.clone()).await
             })
             .await
             .map_err(call_err)?;
+            report.timings.fetch_ms += ms(started.elapsed());
             report.pages += 1;
             report.fetched += page.orders.len();
             for (n, reason) in page.skipped {
@@ -309,7 +333,10 @@ impl<'a> Syncer<'a> {
                     } => slots.push((mall_order_number, Some(order))),
                 }
             }
+            let started = std::time::Instant::now();
             let mut mapped_raws = map_isolated(&connector, &raws).await.into_iter();
+            report.timings.map_ms += ms(started.elapsed());
+            let started = std::time::Instant::now();
             let mut orders = Vec::with_capacity(slots.len());
             for (number, mapped) in slots {
                 let result = match mapped {
@@ -355,13 +382,18 @@ impl<'a> Syncer<'a> {
                 done.already_stored.len()
             );
             report.ingested.extend(done);
+            report.timings.store_ms += ms(started.elapsed());
             cursor = page.next_cursor;
             if cursor.is_none() {
                 break;
             }
         }
+        let started = std::time::Instant::now();
         report.take = self.take_pending(shop).await?;
+        report.timings.take_ms = ms(started.elapsed());
+        let started = std::time::Instant::now();
         report.states = self.sync_states(shop).await?;
+        report.timings.states_ms = ms(started.elapsed());
         Ok(report)
     }
 

@@ -2,18 +2,26 @@
 //! transaction per batch, unique by (shop, mall order number). What status an order gets, and
 //! whether it is held, is decided by the caller (`sync::ingest`); this only writes it down.
 
-use chrono::{DateTime, Utc};
-use sqlx::Row;
+use std::collections::HashMap;
 
-use super::{NewOrder, StoreOutcome, WhenStored, history, json};
+use chrono::{DateTime, Utc};
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+
+use super::{NewOrder, StoreOutcome, WhenStored, json};
 use crate::model::TakeState;
 use crate::store::{Store, StoreError};
 use crate::time::to_db;
+
+/// Rows per multi-row statement (SQLite allows 32,766 bound values; an order row binds 31).
+const ROWS: usize = 500;
 
 impl Store {
     /// Stores orders in one transaction, each in the status the caller chose, with take state
     /// `take_state`; ones already stored are left as they are, or — with
     /// [`WhenStored::TakeAgain`] — a taken one is marked for taking again, with a history row.
+    ///
+    /// A batch is written with a few multi-row statements (orders, deliveries, lines, history),
+    /// not a statement per row: each statement is a round trip to the database's worker.
     pub async fn store_orders(
         &self,
         shop_id: &str,
@@ -25,137 +33,187 @@ impl Store {
     ) -> Result<StoreOutcome, StoreError> {
         let mut out = StoreOutcome::default();
         let mut tx = self.pool.begin().await?;
-        for new in orders {
-            let (o, order_status, hold_reason) = (new.order, new.status, new.hold_reason);
-            let first = o.deliveries.first();
-            let id: Option<i64> = sqlx::query_scalar(
+        let stamp = to_db(now);
+        // Orders: the new ones come back with their ids.
+        let mut ids: HashMap<String, i64> = HashMap::new();
+        for chunk in orders.chunks(ROWS) {
+            let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO orders (shop_id, mall_id, mall_order_number, source, status, hold_reason,
                     mall_status, ordered_at, mall_updated_at, payment_method, buyer_json, buyer_note,
                     items_total, shipping_fee, cod_fee, points_used, coupon_discount, billing_total,
                     multiple_deliveries, add_on_service, no_buyer_email, take_state, carrier,
                     created_at, updated_at, buyer_email, buyer_email_relay, prices_include_tax,
-                    fees_json, discounts_json, marks_json)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                    ?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (shop_id, mall_order_number) DO NOTHING
-                 RETURNING id",
-            )
-            .bind(shop_id)
-            .bind(mall_id)
-            .bind(&o.mall_order_number)
-            .bind(o.source.as_str())
-            .bind(order_status.id())
-            .bind(hold_reason)
-            .bind(&o.mall_status)
-            .bind(to_db(o.ordered_at))
-            .bind(to_db(o.mall_updated_at))
-            .bind(&o.payment_method)
-            .bind(json(&o.buyer))
-            .bind(&o.buyer_note)
-            .bind(o.amounts.items_total)
-            .bind(o.amounts.shipping_fee)
-            .bind(o.amounts.cod_fee)
-            .bind(o.amounts.points_used)
-            .bind(o.amounts.coupon_discount)
-            .bind(o.amounts.billing_total)
-            .bind(o.flags.multiple_deliveries)
-            .bind(o.flags.add_on_service)
-            .bind(o.flags.no_buyer_email)
-            .bind(take_state.id())
-            .bind(first.and_then(|d| d.carrier.clone()))
-            .bind(to_db(now))
-            .bind(to_db(now))
-            .bind(o.buyer_email.as_ref().map(|e| e.address.as_str()))
-            .bind(o.buyer_email.as_ref().is_some_and(|e| e.relay))
-            .bind(o.prices_include_tax)
-            .bind(json(&o.fees))
-            .bind(json(&o.discounts))
-            .bind(json(&o.marks))
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some(id) = id else {
-                if when_stored == WhenStored::Leave {
-                    out.existing.push(o.mall_order_number.clone());
-                    continue;
+                    fees_json, discounts_json, marks_json) ",
+            );
+            q.push_values(chunk, |mut b, new| {
+                let o = new.order;
+                b.push_bind(shop_id)
+                    .push_bind(mall_id)
+                    .push_bind(o.mall_order_number.as_str())
+                    .push_bind(o.source.as_str())
+                    .push_bind(new.status.id())
+                    .push_bind(new.hold_reason)
+                    .push_bind(o.mall_status.as_str())
+                    .push_bind(to_db(o.ordered_at))
+                    .push_bind(to_db(o.mall_updated_at))
+                    .push_bind(o.payment_method.as_str())
+                    .push_bind(json(&o.buyer))
+                    .push_bind(o.buyer_note.as_str())
+                    .push_bind(o.amounts.items_total)
+                    .push_bind(o.amounts.shipping_fee)
+                    .push_bind(o.amounts.cod_fee)
+                    .push_bind(o.amounts.points_used)
+                    .push_bind(o.amounts.coupon_discount)
+                    .push_bind(o.amounts.billing_total)
+                    .push_bind(o.flags.multiple_deliveries)
+                    .push_bind(o.flags.add_on_service)
+                    .push_bind(o.flags.no_buyer_email)
+                    .push_bind(take_state.id())
+                    .push_bind(o.deliveries.first().and_then(|d| d.carrier.as_deref()))
+                    .push_bind(stamp.as_str())
+                    .push_bind(stamp.as_str())
+                    .push_bind(o.buyer_email.as_ref().map(|e| e.address.as_str()))
+                    .push_bind(o.buyer_email.as_ref().is_some_and(|e| e.relay))
+                    .push_bind(o.prices_include_tax)
+                    .push_bind(json(&o.fees))
+                    .push_bind(json(&o.discounts))
+                    .push_bind(json(&o.marks));
+            });
+            q.push(
+                " ON CONFLICT (shop_id, mall_order_number) DO NOTHING RETURNING id, mall_order_number",
+            );
+            for row in q.build().fetch_all(&mut *tx).await? {
+                ids.insert(row.try_get("mall_order_number")?, row.try_get("id")?);
+            }
+        }
+        // In the input's order: new ones (the first of a number twice in a batch) and the rest.
+        let mut new_orders = Vec::new();
+        for new in orders {
+            let number = &new.order.mall_order_number;
+            match ids.remove(number) {
+                Some(id) => {
+                    out.inserted.push(number.clone());
+                    new_orders.push((id, new));
                 }
-                let again = sqlx::query(
-                    "UPDATE orders SET take_state = 'pending'
-                     WHERE shop_id = ? AND mall_order_number = ? AND take_state = 'taken'
-                     RETURNING id",
+                None => out.existing.push(number.clone()),
+            }
+        }
+        let deliveries: Vec<_> = new_orders
+            .iter()
+            .flat_map(|(id, new)| new.order.deliveries.iter().map(move |d| (*id, d)))
+            .collect();
+        for chunk in deliveries.chunks(ROWS) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO order_deliveries (order_id, delivery_no, recipient_json, delivery_method,
+                    carrier, desired_date, desired_time_slot, time_slot, mall_delivery_id) ",
+            );
+            q.push_values(chunk, |mut b, (id, d)| {
+                b.push_bind(*id)
+                    .push_bind(d.delivery_no)
+                    .push_bind(json(&d.recipient))
+                    .push_bind(d.delivery_method.as_str())
+                    .push_bind(d.carrier.as_deref())
+                    .push_bind(d.desired_date.map(|x| x.to_string()))
+                    .push_bind(d.desired_time_slot.as_str())
+                    .push_bind(d.time_slot.as_deref())
+                    .push_bind(d.mall_delivery_id.as_deref());
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        let lines: Vec<_> = deliveries
+            .iter()
+            .flat_map(|(id, d)| d.lines.iter().map(move |l| (*id, d.delivery_no, l)))
+            .collect();
+        for chunk in lines.chunks(ROWS) {
+            // A name from the mall wins; else the product master's, by SKU then by item.
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO order_lines (order_id, delivery_no, line_no, item_code, sku_code,
+                    quantity, unit_price, tax_rate, has_add_on_service, option_text,
+                    name_from_mall, product_name) ",
+            );
+            q.push_values(chunk, |mut b, (id, delivery_no, l)| {
+                b.push_bind(*id)
+                    .push_bind(*delivery_no)
+                    .push_bind(l.line_no)
+                    .push_bind(l.item_code.as_str())
+                    .push_bind(l.sku_code.as_str())
+                    .push_bind(l.quantity)
+                    .push_bind(l.unit_price)
+                    .push_bind(i64::from(l.tax_rate))
+                    .push_bind(l.has_add_on_service)
+                    .push_bind(l.option_text.as_deref())
+                    .push_bind(l.product_name.is_some());
+                b.push("COALESCE(")
+                    .push_bind_unseparated(l.product_name.as_deref())
+                    .push_unseparated(", (SELECT name FROM products WHERE item_code = ")
+                    .push_bind_unseparated(l.item_code.as_str())
+                    .push_unseparated(" AND sku_code = ")
+                    .push_bind_unseparated(l.sku_code.as_str())
+                    .push_unseparated("), (SELECT name FROM products WHERE item_code = ")
+                    .push_bind_unseparated(l.item_code.as_str())
+                    .push_unseparated(" AND sku_code = ''))");
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        let stored: Vec<(i64, String)> = new_orders
+            .iter()
+            .map(|(id, new)| {
+                (
+                    *id,
+                    format!(
+                        "stored from {} as {} ({})",
+                        new.order.source.as_str(),
+                        new.status.id(),
+                        new.status.label()
+                    ),
                 )
-                .bind(shop_id)
-                .bind(&o.mall_order_number)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some(row) = again {
+            })
+            .collect();
+        histories(&mut tx, &stored, "stored", &stamp).await?;
+        if when_stored == WhenStored::TakeAgain && !out.existing.is_empty() {
+            let mut again = Vec::new();
+            for chunk in out.existing.chunks(ROWS) {
+                let mut q = QueryBuilder::<Sqlite>::new(
+                    "UPDATE orders SET take_state = 'pending' WHERE take_state = 'taken' AND shop_id = ",
+                );
+                q.push_bind(shop_id).push(" AND mall_order_number IN (");
+                let mut list = q.separated(", ");
+                for n in chunk {
+                    list.push_bind(n.as_str());
+                }
+                q.push(") RETURNING id");
+                for row in q.build().fetch_all(&mut *tx).await? {
                     let id: i64 = row.try_get("id")?;
-                    history(
-                        &mut tx,
+                    again.push((
                         id,
-                        now,
-                        "take_again",
-                        "the mall lists it as new again; it will be taken again",
-                    )
-                    .await?;
-                }
-                out.existing.push(o.mall_order_number.clone());
-                continue;
-            };
-            for d in &o.deliveries {
-                sqlx::query(
-                    "INSERT INTO order_deliveries (order_id, delivery_no, recipient_json, delivery_method,
-                        carrier, desired_date, desired_time_slot, time_slot, mall_delivery_id)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(id)
-                .bind(d.delivery_no)
-                .bind(json(&d.recipient))
-                .bind(&d.delivery_method)
-                .bind(&d.carrier)
-                .bind(d.desired_date.map(|x| x.to_string()))
-                .bind(&d.desired_time_slot)
-                .bind(&d.time_slot)
-                .bind(&d.mall_delivery_id)
-                .execute(&mut *tx)
-                .await?;
-                for l in &d.lines {
-                    sqlx::query(
-                        "INSERT INTO order_lines (order_id, delivery_no, line_no, item_code, sku_code,
-                            quantity, unit_price, tax_rate, has_add_on_service, option_text,
-                            name_from_mall, product_name)
-                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, COALESCE(?,
-                            (SELECT name FROM products WHERE item_code = ? AND sku_code = ?),
-                            (SELECT name FROM products WHERE item_code = ? AND sku_code = '')))",
-                    )
-                    .bind(id)
-                    .bind(d.delivery_no)
-                    .bind(l.line_no)
-                    .bind(&l.item_code)
-                    .bind(&l.sku_code)
-                    .bind(l.quantity)
-                    .bind(l.unit_price)
-                    .bind(i64::from(l.tax_rate))
-                    .bind(l.has_add_on_service)
-                    .bind(&l.option_text)
-                    .bind(l.product_name.is_some())
-                    .bind(&l.product_name)
-                    .bind(&l.item_code)
-                    .bind(&l.sku_code)
-                    .bind(&l.item_code)
-                    .execute(&mut *tx)
-                    .await?;
+                        "the mall lists it as new again; it will be taken again".to_string(),
+                    ));
                 }
             }
-            let detail = format!(
-                "stored from {} as {} ({})",
-                o.source.as_str(),
-                order_status.id(),
-                order_status.label()
-            );
-            history(&mut tx, id, now, "stored", &detail).await?;
-            out.inserted.push(o.mall_order_number.clone());
+            histories(&mut tx, &again, "take_again", &stamp).await?;
         }
         tx.commit().await?;
         Ok(out)
     }
+}
+
+/// History rows `event` for many orders: (order id, detail).
+async fn histories(
+    tx: &mut Transaction<'_, Sqlite>,
+    rows: &[(i64, String)],
+    event: &str,
+    at: &str,
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(ROWS) {
+        let mut q =
+            QueryBuilder::<Sqlite>::new("INSERT INTO order_history (order_id, at, event, detail) ");
+        q.push_values(chunk, |mut b, (id, detail)| {
+            b.push_bind(*id)
+                .push_bind(at)
+                .push_bind(event)
+                .push_bind(detail.as_str());
+        });
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
 }

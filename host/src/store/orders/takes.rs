@@ -3,7 +3,7 @@
 //! order the mall reports cancelled becomes キャンセル and needs no take).
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::history;
 use crate::connector::TakeOutcome;
@@ -29,17 +29,60 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        for (number, outcome) in results {
-            const TAKEN: &str = "UPDATE orders SET take_state = 'taken', take_error = NULL,
+        // Successes, the common case, in a few multi-row statements.
+        let taken: Vec<(&str, &'static str)> = results
+            .iter()
+            .filter_map(|(n, o)| match o {
+                Ok(TakeOutcome::Taken) => Some((n.as_str(), "taken on the mall")),
+                Ok(TakeOutcome::AlreadyTaken) => {
+                    Some((n.as_str(), "the mall had it taken already"))
+                }
+                _ => None,
+            })
+            .collect();
+        for chunk in taken.chunks(500) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "UPDATE orders SET take_state = 'taken', take_error = NULL,
                     take_attempts = take_attempts + 1
-                 WHERE shop_id = ? AND mall_order_number = ? AND take_state = 'pending' RETURNING id";
+                 WHERE take_state = 'pending' AND shop_id = ",
+            );
+            q.push_bind(shop_id).push(" AND mall_order_number IN (");
+            let mut list = q.separated(", ");
+            for (n, _) in chunk {
+                list.push_bind(*n);
+            }
+            q.push(") RETURNING id, mall_order_number");
+            let rows = q.build().fetch_all(&mut *tx).await?;
+            if rows.is_empty() {
+                continue;
+            }
+            let at = crate::time::to_db(now);
+            let mut h = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO order_history (order_id, at, event, detail) ",
+            );
+            let details: std::collections::HashMap<&str, &str> = chunk.iter().copied().collect();
+            let mut entries = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let id: i64 = r.try_get("id")?;
+                let number: String = r.try_get("mall_order_number")?;
+                let detail = details
+                    .get(number.as_str())
+                    .copied()
+                    .unwrap_or("taken on the mall");
+                entries.push((id, detail));
+            }
+            h.push_values(&entries, |mut b, (id, detail)| {
+                b.push_bind(*id)
+                    .push_bind(at.as_str())
+                    .push_bind("taken")
+                    .push_bind(*detail);
+            });
+            h.build().execute(&mut *tx).await?;
+        }
+        for (number, outcome) in results {
             let (sql, event, detail) = match outcome {
-                Ok(TakeOutcome::Taken) => (TAKEN, "taken", "taken on the mall".to_string()),
-                Ok(TakeOutcome::AlreadyTaken) => (
-                    TAKEN,
-                    "taken",
-                    "the mall had it taken already".to_string(),
-                ),
+                // Done above, together.
+                Ok(TakeOutcome::Taken | TakeOutcome::AlreadyTaken) => continue,
                 Ok(TakeOutcome::Cancelled(message)) => (
                     "UPDATE orders SET take_state = 'not_needed', take_error = NULL,
                         take_attempts = take_attempts + 1, status = 'cancelled', updated_at = ?3
