@@ -342,3 +342,88 @@ async fn retry_rejected_sends_a_refused_shipment_again_with_unchanged_data() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn a_further_parcel_is_kept_and_a_mall_taking_one_leaves_the_order_out_saying_why() {
+    let env = TestEnv::start(Options::default()).await;
+    let n = taken_order_numbers(&env).await;
+    // A further parcel needs the first.
+    let (ok, _, err) = env
+        .cli(&[
+            "orders",
+            "ship",
+            "--shop",
+            "dshop",
+            &n,
+            "--carrier",
+            "yamato",
+            "--tracking",
+            GOOD_TRACKING,
+            "--more",
+        ])
+        .await;
+    assert!(!ok && err.contains("set the first parcel"), "{err}");
+    let (ok, _, err) = env
+        .cli(&[
+            "orders",
+            "ship",
+            "--shop",
+            "dshop",
+            &n,
+            "--carrier",
+            "yamato",
+            "--tracking",
+            GOOD_TRACKING,
+        ])
+        .await;
+    assert!(ok, "{err}");
+    let (ok, _, err) = env
+        .cli(&[
+            "orders",
+            "ship",
+            "--shop",
+            "dshop",
+            &n,
+            "--carrier",
+            "japanpost",
+            "--tracking",
+            "123456789024",
+            "--more",
+        ])
+        .await;
+    assert!(ok, "{err}");
+    let d = env.store.order_detail("dshop", &n).await.unwrap();
+    assert!(
+        d.history
+            .iter()
+            .any(|(_, e, detail)| e == "parcel_added" && detail.contains("parcel 2")),
+        "{:?}",
+        d.history
+    );
+    // d Shopping takes one carrier and number per order: the export leaves it out and says why.
+    let today = jst_date(env.clock.now());
+    let r = env
+        .syncer()
+        .export(env.shop(), today, today, ExportOptions::SEND)
+        .await
+        .unwrap();
+    assert!(r.pushed.is_empty(), "{r:?}");
+    assert_eq!(
+        r.excluded[0].reason,
+        Exclusion::TooManyParcels {
+            delivery: 1,
+            parcels: 2,
+            max: 1
+        }
+    );
+    assert!(
+        r.excluded[0].message.contains("at most 1"),
+        "{}",
+        r.excluded[0].message
+    );
+}
+
+/// Stores and takes one order; returns its number.
+async fn taken_order_numbers(env: &TestEnv) -> String {
+    taken_orders(env, 1).await.remove(0)
+}

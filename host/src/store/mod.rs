@@ -57,6 +57,19 @@ pub enum StoreError {
         /// Delivery number.
         delivery: u32,
     },
+    /// A further parcel for a delivery without a first one.
+    #[error(
+        "order {number:?} of shop {shop:?}: delivery {delivery} has no tracking number yet; set \
+         the first parcel with `orders ship` before adding more with `--more`"
+    )]
+    NoFirstParcel {
+        /// Shop.
+        shop: String,
+        /// Number.
+        number: String,
+        /// Delivery number.
+        delivery: u32,
+    },
     /// No such order.
     #[error("shop {shop:?} has no order {number:?} (see `mallhost orders list --shop {shop}`)")]
     NoSuchOrder {

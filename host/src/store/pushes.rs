@@ -78,6 +78,8 @@ pub struct CandidateDelivery {
     pub carrier: Option<String>,
     /// Its tracking number.
     pub tracking_number: Option<String>,
+    /// Its further parcels (2 on): (merchant carrier, tracking number), in order.
+    pub more_parcels: Vec<(String, String)>,
 }
 
 /// The last push attempt of an order: what was sent and how it ended.
@@ -231,7 +233,30 @@ impl Store {
                     mall_delivery_id: r.try_get("mall_delivery_id")?,
                     carrier: r.try_get("ship_carrier")?,
                     tracking_number: r.try_get("tracking_number")?,
+                    more_parcels: Vec::new(),
                 });
+        }
+        let parcels = sqlx::query(
+            "SELECT p.order_id, p.delivery_no, p.carrier, p.tracking_number
+             FROM delivery_parcels p JOIN orders o ON o.id = p.order_id
+             WHERE o.shop_id = ? AND o.updated_at >= ? AND o.updated_at <= ?
+             ORDER BY p.order_id, p.delivery_no, p.parcel_no",
+        )
+        .bind(shop_id)
+        .bind(to_db(from))
+        .bind(to_db(to))
+        .fetch_all(&self.pool)
+        .await?;
+        for r in parcels {
+            let order_id: i64 = r.try_get("order_id")?;
+            let no: u32 = r.try_get("delivery_no")?;
+            if let Some(d) = out
+                .get_mut(&order_id)
+                .and_then(|ds| ds.iter_mut().find(|d| d.delivery_no == no))
+            {
+                d.more_parcels
+                    .push((r.try_get("carrier")?, r.try_get("tracking_number")?));
+            }
         }
         Ok(out)
     }

@@ -61,6 +61,19 @@ pub enum Exclusion {
         /// The deliveries without one.
         deliveries: Vec<u32>,
     },
+    /// A delivery has more parcels than the mall takes.
+    #[error(
+        "delivery {delivery} has {parcels} parcels; this mall takes at most {max} per delivery \
+         (remove the extra tracking numbers, or ship them as one)"
+    )]
+    TooManyParcels {
+        /// The delivery.
+        delivery: u32,
+        /// Its parcels.
+        parcels: usize,
+        /// The mall's maximum.
+        max: u32,
+    },
     /// Already accepted by the mall with this data.
     #[error("already exported with this carrier and tracking number")]
     AlreadyExported,
@@ -81,6 +94,9 @@ pub struct Rules {
     pub retry_rejected: bool,
     /// The mall registers shipping per delivery: every delivery's parcels are sent.
     pub shipping_per_delivery: bool,
+    /// Most parcels the mall takes per delivery (per order when not per delivery); 0 counts
+    /// as 1.
+    pub max_parcels: u32,
 }
 
 /// What an eligible order sends.
@@ -104,6 +120,7 @@ pub fn judge(
     let Rules {
         retry_rejected,
         shipping_per_delivery,
+        max_parcels,
     } = rules;
     if !c.status.exportable() {
         return Err(Exclusion::Status {
@@ -153,18 +170,53 @@ pub fn judge(
             _ => {}
         }
     }
+    // The mall's id of a merchant carrier, or the exclusion naming it.
+    let id_of = |carrier: &str| -> Result<String, Exclusion> {
+        carrier_ids
+            .get(carrier)
+            .filter(|id| !id.trim().is_empty())
+            .cloned()
+            .ok_or_else(|| Exclusion::NoCarrierId {
+                carrier: carrier.to_string(),
+            })
+    };
+    // A delivery's further parcels (`orders ship --more`), within what the mall takes.
+    let with_more = |delivery_no: u32,
+                     first: Parcel,
+                     more: &[(String, String)]|
+     -> Result<Vec<Parcel>, Exclusion> {
+        let mut parcels = vec![first];
+        for (carrier, number) in more {
+            parcels.push(Parcel {
+                carrier_id: id_of(carrier)?,
+                tracking_number: number.clone(),
+            });
+        }
+        let max = max_parcels.max(1);
+        if parcels.len() > max as usize {
+            return Err(Exclusion::TooManyParcels {
+                delivery: delivery_no,
+                parcels: parcels.len(),
+                max,
+            });
+        }
+        Ok(parcels)
+    };
     // The order's carrier and number go on its first delivery; a mall that ships per delivery
     // gets each further delivery's own (set with `orders ship --delivery N`).
+    let head = c.deliveries.first();
+    let first_no = head.map_or(1, |d| d.delivery_no);
     let first = DeliveryShipment {
-        delivery_no: c.deliveries.first().map_or(1, |d| d.delivery_no),
-        mall_delivery_id: c
-            .deliveries
-            .first()
-            .and_then(|d| d.mall_delivery_id.clone()),
-        parcels: vec![Parcel {
-            carrier_id: carrier_id.clone(),
-            tracking_number: tracking.to_string(),
-        }],
+        delivery_no: first_no,
+        mall_delivery_id: head.and_then(|d| d.mall_delivery_id.clone()),
+        parcels: with_more(
+            first_no,
+            Parcel {
+                carrier_id: carrier_id.clone(),
+                tracking_number: tracking.to_string(),
+            },
+            head.map_or(&[][..], |d| d.more_parcels.as_slice()),
+        )?,
     };
     let mut deliveries = vec![first];
     if shipping_per_delivery {
@@ -179,20 +231,14 @@ pub fn judge(
                 });
             };
             let own = d.carrier.as_deref().filter(|c| !c.trim().is_empty());
-            let carrier = own.unwrap_or(carrier);
-            let id = carrier_ids
-                .get(carrier)
-                .filter(|id| !id.trim().is_empty())
-                .ok_or_else(|| Exclusion::NoCarrierId {
-                    carrier: carrier.to_string(),
-                })?;
+            let first = Parcel {
+                carrier_id: id_of(own.unwrap_or(carrier))?,
+                tracking_number: number.to_string(),
+            };
             deliveries.push(DeliveryShipment {
                 delivery_no: d.delivery_no,
                 mall_delivery_id: d.mall_delivery_id.clone(),
-                parcels: vec![Parcel {
-                    carrier_id: id.clone(),
-                    tracking_number: number.to_string(),
-                }],
+                parcels: with_more(d.delivery_no, first, &d.more_parcels)?,
             });
         }
     }
@@ -214,6 +260,7 @@ mod tests {
     const RETRY: Rules = Rules {
         retry_rejected: true,
         shipping_per_delivery: false,
+        max_parcels: 1,
     };
     use crate::store::{CandidateDelivery, LastPush};
 
@@ -244,6 +291,7 @@ mod tests {
             mall_delivery_id: Some(format!("B{no}")),
             carrier: carrier.map(str::to_string),
             tracking_number: tracking.map(str::to_string),
+            more_parcels: vec![],
         }
     }
 
@@ -445,6 +493,46 @@ mod tests {
                 deliveries: vec![2]
             })
         );
+    }
+
+    #[test]
+    fn further_parcels_go_with_their_delivery_within_the_malls_maximum() {
+        let ids: BTreeMap<String, String> = [
+            ("yamato".to_string(), "1001".to_string()),
+            ("sagawa".to_string(), "1002".to_string()),
+        ]
+        .into();
+        let mut c = ready();
+        c.deliveries[0]
+            .more_parcels
+            .push(("sagawa".into(), "SG-22".into()));
+        let two = Rules {
+            shipping_per_delivery: true,
+            max_parcels: 2,
+            ..Rules::default()
+        };
+        let e = judge(&c, today(), &ids, two).unwrap();
+        let parcels: Vec<_> = e.shipment.deliveries[0]
+            .parcels
+            .iter()
+            .map(|p| (p.carrier_id.as_str(), p.tracking_number.as_str()))
+            .collect();
+        assert_eq!(parcels, vec![("1001", "123456789013"), ("1002", "SG-22")]);
+        // A mall taking one: left out, saying why.
+        assert_eq!(
+            judge(&c, today(), &ids, Rules::default()),
+            Err(Exclusion::TooManyParcels {
+                delivery: 1,
+                parcels: 2,
+                max: 1
+            })
+        );
+        // A further parcel's carrier needs the mall's id too.
+        c.deliveries[0].more_parcels[0].0 = "seino".into();
+        assert!(matches!(
+            judge(&c, today(), &ids, two),
+            Err(Exclusion::NoCarrierId { carrier }) if carrier == "seino"
+        ));
     }
 
     #[test]

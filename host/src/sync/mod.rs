@@ -563,6 +563,7 @@ impl<'a> Syncer<'a> {
         let rules = export::Rules {
             retry_rejected,
             shipping_per_delivery: capabilities.shipping_per_delivery,
+            max_parcels: capabilities.max_parcels,
         };
         let candidates = self
             .store

@@ -223,6 +223,10 @@ pub enum OrdersCommand {
         /// For a multi-delivery order (複数配送): the delivery this tracking number is for.
         #[arg(long)]
         delivery: Option<u32>,
+        /// Another parcel of the delivery (a mall that takes several tracking numbers per
+        /// delivery): added beside the first, which stays.
+        #[arg(long)]
+        more: bool,
     },
     /// Product codes on orders that the product master lacks ("name missing").
     MissingNames,

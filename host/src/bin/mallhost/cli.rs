@@ -375,6 +375,7 @@ async fn orders(cx: &App, cmd: OrdersCommand, format: Format) -> anyhow::Result<
             dummy,
             date,
             delivery,
+            more,
         } => {
             let s = cx.shop(&shop)?;
             let date = date.unwrap_or_else(|| cx.today());
@@ -388,7 +389,11 @@ async fn orders(cx: &App, cmd: OrdersCommand, format: Format) -> anyhow::Result<
                 delivery,
             )
             .with_context(|| format!("order {number}"))?;
-            cx.store.set_shipping(&shop, &number, &update, now).await?;
+            if more {
+                cx.store.add_parcel(&shop, &number, &update, now).await?;
+            } else {
+                cx.store.set_shipping(&shop, &number, &update, now).await?;
+            }
             let d = cx.store.order_detail(&shop, &number).await?;
             output::order_detail(&d, format)
         }

@@ -81,6 +81,71 @@ impl Store {
         Ok(())
     }
 
+    /// Adds another parcel (carrier and tracking number) to a delivery whose first parcel is
+    /// set, for a mall that takes several per delivery; returns its parcel number (2 on).
+    /// Bumps the order's last-updated time, which the export period looks at.
+    pub async fn add_parcel(
+        &self,
+        shop_id: &str,
+        number: &str,
+        s: &ShippingUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let delivery = s.delivery.unwrap_or(1);
+        let row: Option<(i64, Option<String>)> = sqlx::query_as(
+            "SELECT o.id, d.tracking_number FROM orders o
+             JOIN order_deliveries d ON d.order_id = o.id AND d.delivery_no = ?
+             WHERE o.shop_id = ? AND o.mall_order_number = ?",
+        )
+        .bind(delivery)
+        .bind(shop_id)
+        .bind(number)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((id, first)) = row else {
+            return Err(StoreError::NoSuchDelivery {
+                shop: shop_id.into(),
+                number: number.into(),
+                delivery,
+            });
+        };
+        if first.as_deref().is_none_or(str::is_empty) {
+            return Err(StoreError::NoFirstParcel {
+                shop: shop_id.into(),
+                number: number.into(),
+                delivery,
+            });
+        }
+        let parcel: u32 = sqlx::query_scalar(
+            "INSERT INTO delivery_parcels (order_id, delivery_no, parcel_no, carrier, tracking_number, dummy)
+             VALUES (?1, ?2, (SELECT COALESCE(MAX(parcel_no), 1) + 1 FROM delivery_parcels
+                              WHERE order_id = ?1 AND delivery_no = ?2), ?3, ?4, ?5)
+             RETURNING parcel_no",
+        )
+        .bind(id)
+        .bind(delivery)
+        .bind(&s.carrier)
+        .bind(&s.tracking)
+        .bind(s.dummy)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE orders SET updated_at = ? WHERE id = ?")
+            .bind(to_db(now))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let detail = format!(
+            "delivery {delivery}: parcel {parcel} added, carrier {}, tracking number {}{}",
+            s.carrier,
+            s.tracking,
+            if s.dummy { " (dummy)" } else { "" }
+        );
+        history(&mut tx, id, now, "parcel_added", &detail).await?;
+        tx.commit().await?;
+        Ok(parcel)
+    }
+
     /// Changes an order's status (e.g. releases it from hold), with a history row.
     pub async fn set_status(
         &self,
