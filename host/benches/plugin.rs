@@ -211,9 +211,11 @@ async fn run() -> anyhow::Result<()> {
         .await
         .context("bench database")?;
     let syncer = Syncer::new(&store, &runtime, clock.clone(), config.sync.clone());
+    let before = runtime.usage();
     let t = Instant::now();
     let report = syncer.fetch(&shop, syncer.days_window(&shop)).await?;
     let took = t.elapsed();
+    let after = runtime.usage();
     anyhow::ensure!(
         report.ingested.stored.len() == ORDERS as usize
             && report.take.taken.len() == ORDERS as usize
@@ -225,6 +227,20 @@ async fn run() -> anyhow::Result<()> {
     rows.push((
         "throughput".into(),
         format!("{:.0} orders/s", f64::from(ORDERS) / took.as_secs_f64()),
+    ));
+    let wasm = after.guest_and_boundary() - before.guest_and_boundary();
+    let http = after.host - before.host;
+    rows.push((
+        "  plugin calls' HTTP (host calls) in the cycle".into(),
+        format!("{:.0} ms", http.as_secs_f64() * 1e3),
+    ));
+    rows.push((
+        "  guest + boundary in the cycle (the WASM share)".into(),
+        format!(
+            "{:.0} ms, {:.1} % of the cycle",
+            wasm.as_secs_f64() * 1e3,
+            100.0 * wasm.as_secs_f64() / took.as_secs_f64()
+        ),
     ));
     let t = report.timings;
     for (phase, ms) in [

@@ -253,3 +253,17 @@ async fn an_order_the_mall_lists_as_new_again_is_taken_again_not_stored_again() 
         d.history
     );
 }
+
+#[tokio::test]
+async fn the_runtime_says_where_plugin_time_went() {
+    let env = TestEnv::start(Options::default()).await;
+    env.order_placed(1, 60);
+    let before = env.runtime.usage();
+    env.fetch().await;
+    let after = env.runtime.usage();
+    // fetch-orders, take-orders and order-states at least, each with HTTP inside.
+    assert!(after.calls >= before.calls + 3, "{before:?} → {after:?}");
+    assert!(after.host > before.host, "the mall's answers are host time");
+    assert!(after.wall >= after.host);
+    assert!(after.guest_and_boundary() > before.guest_and_boundary());
+}

@@ -29,6 +29,11 @@ impl CallMeter {
         self.in_host += d;
     }
 
+    /// Time spent in host calls (HTTP, logging, signing; pacing waits included).
+    pub fn host_time(&self) -> Duration {
+        self.in_host
+    }
+
     /// Time spent outside host calls.
     pub fn guest_time(&self) -> Duration {
         self.started.elapsed().saturating_sub(self.in_host)

@@ -228,6 +228,35 @@ pub struct Runtime {
     paces: crate::capabilities::pace::Paces,
     /// OAuth 2 grants run for plugins that declare one.
     oauth: crate::capabilities::oauth::OAuth,
+    /// Where the plugin calls' time went, since the runtime started.
+    usage: UsageCounters,
+}
+
+#[derive(Debug, Default)]
+struct UsageCounters {
+    calls: std::sync::atomic::AtomicU64,
+    wall_ns: std::sync::atomic::AtomicU64,
+    host_ns: std::sync::atomic::AtomicU64,
+}
+
+/// Where the plugin calls' time went: in all, and in host calls (HTTP and the like). The rest
+/// is the plugin's own work and the crossing of the boundary (instantiation, lowering and lifting
+/// values, converting them to the host's types).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Usage {
+    /// Calls finished.
+    pub calls: u64,
+    /// Their wall time, from a free instance slot to the converted result.
+    pub wall: std::time::Duration,
+    /// The part spent in host calls.
+    pub host: std::time::Duration,
+}
+
+impl Usage {
+    /// Guest work and the boundary: the wall time outside host calls.
+    pub fn guest_and_boundary(&self) -> std::time::Duration {
+        self.wall.saturating_sub(self.host)
+    }
 }
 
 impl Runtime {
@@ -252,7 +281,18 @@ impl Runtime {
             slots: Semaphore::new(engine::MAX_CONCURRENT_CALLS),
             paces: Default::default(),
             oauth: Default::default(),
+            usage: Default::default(),
         })
+    }
+
+    /// Where the plugin calls' time went since the runtime started.
+    pub fn usage(&self) -> Usage {
+        use std::sync::atomic::Ordering::Relaxed;
+        Usage {
+            calls: self.usage.calls.load(Relaxed),
+            wall: std::time::Duration::from_nanos(self.usage.wall_ns.load(Relaxed)),
+            host: std::time::Duration::from_nanos(self.usage.host_ns.load(Relaxed)),
+        }
     }
 
     /// Keeps the refresh tokens OAuth 2 grants rotate in `store`, sealed with the key at
@@ -524,8 +564,15 @@ impl Runtime {
             .calls
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut store = self.store(plugin, label, shop);
+        let slot_at = Instant::now();
         let work = f(&plugin.contract, &mut store);
         let result = tokio::time::timeout(plugin.limits.call_timeout, work).await;
+        let (wall, host) = (slot_at.elapsed(), store.data().meter.host_time());
+        let ns = |d: std::time::Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        use std::sync::atomic::Ordering::Relaxed;
+        self.usage.calls.fetch_add(1, Relaxed);
+        self.usage.wall_ns.fetch_add(ns(wall), Relaxed);
+        self.usage.host_ns.fetch_add(ns(host), Relaxed);
         tracing::debug!("plugin {label} {call} took {:?}", started.elapsed());
         match result {
             Err(_) => Err(fault(
