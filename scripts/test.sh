@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
-cargo build -p plugin-dshopping -p plugin-dshopping-v0-1-0 -p hostile-plugin -p probe-plugin --target wasm32-wasip2 --release
+cargo build -p plugin-dshopping -p plugin-dshopping-v0-1-0 -p hostile-plugin -p probe-plugin -p probe-oauth-plugin --target wasm32-wasip2 --release
 cargo build -p mallhost --features demo   # the CLI tests run the binary (with `demo`)
 cargo test --workspace "$@"

@@ -146,7 +146,8 @@ impl App {
             })?
             .with_cache(crate::runtime::CompiledCache::new(
                 &config.compiled_cache_dir,
-            ));
+            ))
+            .with_token_vault(store.clone(), config.secrets_key_file.clone());
         for w in &config.warnings {
             tracing::warn!("{w}");
         }

@@ -150,6 +150,29 @@ async fn requests_keep_to_the_malls_declared_pace_without_a_single_429() {
 }
 
 #[tokio::test]
+async fn fifty_requests_under_the_declared_two_a_second_meet_no_429() {
+    // The plugin declares d Shopping's 2 requests a second; the mall enforces exactly that.
+    // Fifty fetches in a row: about 25 seconds, none refused.
+    let env = TestEnv::start(Options {
+        rate: Some(2),
+        pace: "mall".into(),
+        ..Options::default()
+    })
+    .await;
+    let connector = env.runtime.connector(env.shop());
+    let window = env.syncer().days_window(env.shop());
+    for _ in 0..50 {
+        connector.fetch_orders(window, None).await.unwrap();
+    }
+    assert_eq!(env.emu.rate_limited_count(), 0);
+    assert_eq!(
+        env.emu
+            .request_count(dshopping_emulator::Endpoint::SearchOrders),
+        50
+    );
+}
+
+#[tokio::test]
 async fn fifty_requests_at_a_granted_pace_meet_no_429() {
     // A shop granted 20 requests a second (`pace = "20/s"`) against a mall enforcing 20: fifty
     // fetches in a row, none refused.

@@ -409,3 +409,66 @@ async fn a_host_that_dies_between_refresh_and_persist_still_authenticates_on_res
     assert_eq!(at.expose(), "at-2");
     assert_eq!(use_token(&server, &at).await, 200);
 }
+
+#[tokio::test]
+async fn a_plugin_declaring_oauth_gets_the_hosts_access_token_and_never_the_refresh_token() {
+    // The probe built with an OAuth 2 scheme, through the runtime as a shop's calls go: the
+    // host runs the grant, keeps the rotated refresh token sealed, and the API sees the token.
+    let env = TestEnv::start(Options::default()).await;
+    let bytes = std::fs::read(mallhost_tests::probe_oauth_plugin_path()).unwrap();
+    let wasm = write_plugin(
+        env.dir.path(),
+        "probe-oauth",
+        &bytes,
+        "probe-oauth",
+        "0.2.0",
+        None,
+        "",
+    );
+    let p = env.runtime.load_file(&wasm).await.unwrap();
+    assert!(matches!(
+        p.info().auth,
+        mallhost::connector::AuthScheme::OAuth2Refresh { .. }
+    ));
+    let (server, state) = token_server().await;
+    let mut shop = oauth_shop(&env, &server);
+    shop.id = "api-oauth".into();
+    shop.mall = "probe-oauth".into();
+    shop.check_against(&p.info().label(), &p.info().settings, &[])
+        .expect("the shop gives what the plugin declares");
+    let now = env.clock.now();
+    let window = Window {
+        start: now - Duration::days(1),
+        end: now,
+    };
+    let got = env
+        .runtime
+        .connector(&shop)
+        .fetch_orders(window, None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        got.contains("status 200"),
+        "the API took the host's token: {got}"
+    );
+    assert!(
+        !got.contains("rt-") && !got.contains("at-"),
+        "no token reached the plugin: {got}"
+    );
+    assert_eq!(state.refreshes.load(Ordering::SeqCst), 1);
+    let (sealed, _) = env
+        .store
+        .sealed_refresh_token("api-oauth")
+        .await
+        .unwrap()
+        .expect("the rotated refresh token is kept");
+    assert!(!String::from_utf8_lossy(&sealed).contains("rt-1"));
+    // The next call reuses the access token: no second refresh.
+    env.runtime
+        .connector(&shop)
+        .fetch_orders(window, None)
+        .await
+        .unwrap_err();
+    assert_eq!(state.refreshes.load(Ordering::SeqCst), 1);
+}

@@ -58,6 +58,8 @@ fn plugins_built() {
             "hostile-plugin",
             "-p",
             "probe-plugin",
+            "-p",
+            "probe-oauth-plugin",
             "--target",
             "wasm32-wasip2",
             "--release",
@@ -102,6 +104,15 @@ pub fn probe_plugin_path() -> PathBuf {
     artefact(
         "MALLHOST_TEST_PROBE_PLUGIN",
         workspace().join("target/wasm32-wasip2/release/probe_plugin.wasm"),
+        plugins_built,
+    )
+}
+
+/// The compiled probe plugin declaring an OAuth 2 grant (`tests/plugins/probe-oauth`).
+pub fn probe_oauth_plugin_path() -> PathBuf {
+    artefact(
+        "MALLHOST_TEST_PROBE_OAUTH_PLUGIN",
+        workspace().join("target/wasm32-wasip2/release/probe_oauth_plugin.wasm"),
         plugins_built,
     )
 }
