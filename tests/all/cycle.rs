@@ -26,7 +26,7 @@ async fn a_full_fetch_stores_converts_and_takes() {
     assert!(report.invalid.is_empty(), "{:?}", report.invalid);
     assert_eq!(report.take.taken.len(), 26);
     assert!(report.take.failed.is_empty());
-    assert_eq!(report.plugin, "dshopping@0.2.0");
+    assert_eq!(report.plugin, mallhost_tests::dshopping_label());
 
     // Every stored order moved to 出荷指示待ち on the mall.
     for n in &report.ingested.stored {

@@ -83,7 +83,7 @@ async fn wrong_credentials_say_so_and_store_nothing() {
         .to_string();
     assert!(err.contains("authentication failed"), "{err}");
     assert!(
-        err.contains("dshop") && err.contains("dshopping@0.2.0"),
+        err.contains("dshop") && err.contains(&mallhost_tests::dshopping_label()),
         "names shop and plugin: {err}"
     );
     assert!(err.contains("API password"), "says what to check: {err}");

@@ -17,7 +17,7 @@ async fn a_bad_component_is_refused_and_the_running_version_stays() {
         "good",
         &bytes,
         "dshopping",
-        "0.2.0",
+        &mallhost_tests::dshopping_version(),
         None,
         "",
     );
@@ -30,7 +30,7 @@ async fn a_bad_component_is_refused_and_the_running_version_stays() {
         "tampered",
         &other,
         "dshopping",
-        "0.2.0",
+        &mallhost_tests::dshopping_version(),
         Some(&mallhost::runtime::sha256_hex(&bytes)),
         "",
     );
@@ -47,7 +47,7 @@ async fn a_bad_component_is_refused_and_the_running_version_stays() {
         "empty",
         &empty,
         "dshopping",
-        "0.2.0",
+        &mallhost_tests::dshopping_version(),
         None,
         "",
     );
@@ -145,7 +145,7 @@ async fn swapping_the_plugin_during_a_sync_drops_and_doubles_nothing() {
                 &format!("v{i}"),
                 &variant(&bytes, i),
                 "dshopping",
-                "0.2.0",
+                &mallhost_tests::dshopping_version(),
                 None,
                 "",
             )

@@ -99,6 +99,36 @@ pub fn plugin_v0_1_0_path() -> PathBuf {
     )
 }
 
+/// The d Shopping plugin under test (`plugin_path`): its version and contract, known once a
+/// [`TestEnv`] has loaded it. The suite runs against the shipped plugin, and again against the
+/// frozen 0.1.0 build (`MALLHOST_TEST_PLUGIN`), which must keep passing it.
+static UNDER_TEST: OnceLock<(String, String)> = OnceLock::new();
+
+/// The version of the d Shopping plugin under test (for its manifests).
+pub fn dshopping_version() -> String {
+    UNDER_TEST
+        .get()
+        .map(|(v, _)| v.clone())
+        .expect("a TestEnv has loaded the plugin")
+}
+
+/// `mall@version` of the d Shopping plugin under test, as errors and reports name it.
+pub fn dshopping_label() -> String {
+    format!("dshopping@{}", dshopping_version())
+}
+
+/// Whether the plugin under test is on contract 0.2.0 or later; tests of 0.2.0 features
+/// return early (and say so) when the suite runs against the 0.1.0 build.
+pub fn on_contract_0_2() -> bool {
+    let on = UNDER_TEST
+        .get()
+        .is_some_and(|(_, contract)| contract.as_str() != "0.1.0");
+    if !on {
+        eprintln!("skipped: this test is about contract 0.2.0 features");
+    }
+    on
+}
+
 /// The compiled probe plugin (`tests/plugins/probe`, contract 0.2.0).
 pub fn probe_plugin_path() -> PathBuf {
     artefact(
@@ -174,7 +204,15 @@ pub fn write_plugin(
 /// `dir/name.wasm`; returns the file and its sha256.
 pub fn dshopping_variant(dir: &std::path::Path, name: &str, tag: u32) -> (PathBuf, String) {
     let bytes = variant(&std::fs::read(plugin_path()).expect("plugin built"), tag);
-    let path = write_plugin(dir, name, &bytes, "dshopping", "0.2.0", None, "");
+    let path = write_plugin(
+        dir,
+        name,
+        &bytes,
+        "dshopping",
+        &dshopping_version(),
+        None,
+        "",
+    );
     (path, mallhost::runtime::sha256_hex(&bytes))
 }
 
@@ -370,10 +408,15 @@ impl TestEnv {
         let app = App::open(config.clone(), shared, false)
             .await
             .expect("app opens");
-        app.runtime
+        let loaded = app
+            .runtime
             .load_file(&plugin_path())
             .await
             .expect("plugin loads");
+        let _ = UNDER_TEST.set((
+            loaded.info().plugin_version.clone(),
+            loaded.info().contract_version.clone(),
+        ));
         let (store, runtime) = (app.store.clone(), app.runtime.clone());
         TestEnv {
             emu,
