@@ -185,6 +185,27 @@ impl Contract {
     }
 }
 
+/// Why a value from the plugin cannot be used (the plugin's fault, not the mall's).
+#[derive(Debug, thiserror::Error)]
+#[error("`{field}`: {message}")]
+struct Malformed {
+    field: String,
+    message: String,
+}
+
+fn malformed(field: impl Into<String>, message: impl Into<String>) -> Malformed {
+    Malformed {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// An instant from the plugin's UTC seconds, or the field naming why not.
+fn instant(field: &str, secs: i64) -> Result<chrono::DateTime<chrono::Utc>, Malformed> {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .ok_or_else(|| malformed(field, format!("{secs} is out of range")))
+}
+
 /// A batch result list that answers more entries than were asked for is malformed.
 fn check_count(what: &str, got: usize, asked: usize) -> Result<(), Returned> {
     if got > asked {

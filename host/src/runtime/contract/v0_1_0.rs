@@ -4,11 +4,13 @@
 //! contract version gets a sibling module; this one stays, so plugins built against it keep
 //! working.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use wasmtime::Store;
 use wasmtime::component::{HasSelf, Linker};
 
-use super::{BatchResults, CallContext, Returned, check_count, check_size};
+use super::{
+    BatchResults, CallContext, Malformed, Returned, check_count, check_size, instant, malformed,
+};
 use crate::capabilities::{self, PluginState};
 use crate::connector as c;
 use crate::model as m;
@@ -243,21 +245,6 @@ impl wit_host::Host for PluginState {
     }
 }
 
-/// Why a value from the plugin cannot be used (the plugin's fault, not the mall's).
-#[derive(Debug, thiserror::Error)]
-#[error("`{field}`: {message}")]
-pub struct Malformed {
-    field: String,
-    message: String,
-}
-
-fn malformed(field: impl Into<String>, message: impl Into<String>) -> Malformed {
-    Malformed {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
 /// Approximate bytes of a fetched page (strings counted), for the return-size limit.
 fn page_size(p: &wit::FetchPage) -> usize {
     p.orders
@@ -423,11 +410,6 @@ fn shipment(s: &c::Shipment) -> wit::Shipment<'_> {
             day: s.shipped_date.day() as u8,
         },
     }
-}
-
-fn instant(field: &str, secs: i64) -> Result<DateTime<Utc>, Malformed> {
-    DateTime::from_timestamp(secs, 0)
-        .ok_or_else(|| malformed(field, format!("{secs} is out of range")))
 }
 
 /// The calendar date, or why it is not one.

@@ -5,11 +5,13 @@
 //! pacing), and every order it returns is checked (dates, instants, the billing total against
 //! items, fees and discounts).
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use wasmtime::Store;
 use wasmtime::component::{HasSelf, Linker};
 
-use super::{BatchResults, CallContext, Returned, check_count, check_size};
+use super::{
+    BatchResults, CallContext, Malformed, Returned, check_count, check_size, instant, malformed,
+};
 use crate::capabilities::{self, PluginState};
 use crate::connector as c;
 use crate::model as m;
@@ -621,26 +623,6 @@ fn date_to(d: NaiveDate) -> wit::Date {
         month: d.month() as u8,
         day: d.day() as u8,
     }
-}
-
-/// Why a value from the plugin cannot be used (the plugin's fault, not the mall's).
-#[derive(Debug, thiserror::Error)]
-#[error("`{field}`: {message}")]
-struct Malformed {
-    field: String,
-    message: String,
-}
-
-fn malformed(field: impl Into<String>, message: impl Into<String>) -> Malformed {
-    Malformed {
-        field: field.into(),
-        message: message.into(),
-    }
-}
-
-fn instant(field: &str, secs: i64) -> Result<DateTime<Utc>, Malformed> {
-    DateTime::from_timestamp(secs, 0)
-        .ok_or_else(|| malformed(field, format!("{secs} is out of range")))
 }
 
 fn address(a: wit::Address) -> m::Address {
