@@ -128,22 +128,10 @@ impl Credentials {
         let api_origin = url::Url::parse(&shop.base_url)
             .map(|u| u.origin().ascii_serialization())
             .unwrap_or_default();
-        let used = used_settings(scheme);
-        let refusal = used.iter().find_map(|name| {
-            let on = shop.expiries.get(*name)?;
-            (state_of(Some(*on), today) == CredentialState::Expired { on: *on }).then(|| {
-                format!(
-                    "shop {:?}: credential `{name}` expired on {on}; issue a new one, then update \
-                     `credentials.{name}_env` (or `{name}_file`) and `credentials.{name}_expires` \
-                     in the config file",
-                    shop.id
-                )
-            })
-        });
         Credentials {
             api_origin,
             header: header(shop, scheme, access),
-            refusal,
+            refusal: refusal(shop, scheme, today),
         }
     }
 
@@ -188,6 +176,21 @@ impl Credentials {
     pub fn reserved_header(&self) -> Option<&str> {
         self.header.as_ref().ok().map(|(name, _)| name.as_str())
     }
+}
+
+/// Why every call of `shop` is refused on `today`: a secret its `scheme` reads has expired.
+pub fn refusal(shop: &ShopConfig, scheme: &AuthScheme, today: NaiveDate) -> Option<String> {
+    used_settings(scheme).iter().find_map(|name| {
+        let on = shop.expiries.get(*name)?;
+        (state_of(Some(*on), today) == CredentialState::Expired { on: *on }).then(|| {
+            format!(
+                "shop {:?}: credential `{name}` expired on {on}; issue a new one, then update \
+                 `credentials.{name}_env` (or `{name}_file`) and `credentials.{name}_expires` in \
+                 the config file",
+                shop.id
+            )
+        })
+    })
 }
 
 /// The settings a scheme reads.
@@ -422,6 +425,28 @@ mod tests {
             None,
         );
         assert_eq!(other.refusal(), None);
+    }
+
+    #[test]
+    fn an_expired_refresh_token_refuses_an_oauth_shop_before_any_grant() {
+        let mut s = shop();
+        s.credentials
+            .insert("refresh".into(), crate::config::Secret::new("rt"));
+        s.expiries.insert(
+            "refresh".into(),
+            NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        );
+        let scheme = AuthScheme::OAuth2Refresh {
+            token_url: "token_url".into(),
+            client_id: "client_id".into(),
+            client_secret: "secret".into(),
+            refresh_token: "refresh".into(),
+            scope: None,
+            placement: TokenPlacement::Bearer,
+        };
+        let why = refusal(&s, &scheme, today()).expect("refused");
+        assert!(why.contains("`refresh` expired on 2026-11-01"), "{why}");
+        assert_eq!(refusal(&s, &AuthScheme::None, today()), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::contract::{CallContext, Contract, Returned};
 use super::{CallError, Plugin, Runtime, ShopScope};
 use crate::capabilities::PluginState;
-use crate::capabilities::credentials::Credentials;
+use crate::capabilities::credentials::{self, Credentials};
 use crate::capabilities::http::HttpGrant;
 use crate::capabilities::oauth::Grant;
 use crate::capabilities::signing::Signer;
@@ -98,6 +98,9 @@ impl<'a> ShopConnector<'a> {
                 call,
                 message,
             };
+            if let Some(why) = credentials::refusal(self.shop, &plugin.info.auth, today) {
+                return Err(refused(why));
+            }
             let access = match &plugin.info.auth {
                 AuthScheme::OAuth2Refresh {
                     token_url,
@@ -106,10 +109,7 @@ impl<'a> ShopConnector<'a> {
                     refresh_token,
                     scope,
                     ..
-                } if Credentials::for_shop(self.shop, &AuthScheme::None, today, None)
-                    .refusal()
-                    .is_none() =>
-                {
+                } => {
                     let grant = Grant {
                         token_url,
                         client_id,
@@ -129,9 +129,6 @@ impl<'a> ShopConnector<'a> {
             };
             let credentials =
                 Credentials::for_shop(self.shop, &plugin.info.auth, today, access.as_ref());
-            if let Some(why) = credentials.refusal() {
-                return Err(refused(why.to_string()));
-            }
             let pacing = match self.shop.pace {
                 Pace::Mall => plugin.info.pacing,
                 Pace::PerSecond(n) => Some(crate::connector::Pacing {
