@@ -1,8 +1,9 @@
 //! Plugin benchmarks (a bench binary, no harness): per-call instantiation; `map-order` over
 //! 10,000 orders through WASM against the same mapping code run natively; start-up with and
-//! without the compiled cache; a full fetch + store + take of 10,000 orders from the emulator.
+//! without the compiled cache; a full fetch + store + take of 10,000 orders from the d Shopping
+//! emulator, and the same through the Rakuten plugin from the Rakuten emulator.
 //!
-//! Run: `cargo build -p plugin-dshopping --target wasm32-wasip2 --release` then
+//! Run: `cargo build -p plugin-dshopping -p plugin-rakuten --target wasm32-wasip2 --release` then
 //! `cargo bench -p mallhost --bench plugin`. Results go to standard output as a Markdown table
 //! (copied into `docs/benchmarks.md`).
 
@@ -210,32 +211,92 @@ async fn run() -> anyhow::Result<()> {
     let store = Store::open(&config.database_url)
         .await
         .context("bench database")?;
-    let syncer = Syncer::new(&store, &runtime, clock.clone(), config.sync.clone());
+    cycle(&mut rows, "", &store, &runtime, &shop, &clock, &config).await?;
+
+    // The same through the Rakuten plugin, on its emulator without rate limit.
+    let rakuten_wasm = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/wasm32-wasip2/release/plugin_rakuten.wasm");
+    anyhow::ensure!(
+        rakuten_wasm.exists(),
+        "build the Rakuten plugin first: {} is missing",
+        rakuten_wasm.display()
+    );
+    let remu = rakuten_emulator::Emulator::start(rakuten_emulator::EmulatorConfig {
+        rate_per_second: None,
+        ..rakuten_emulator::EmulatorConfig::default()
+    })
+    .await?;
+    remu.seed_bulk(now, 1, ORDERS);
+    let toml = format!(
+        "database_url = \"sqlite://{}\"\n[[shops]]\nid = \"rbench\"\nmall = \"rakuten\"\nbase_url = \"{}\"\n\
+         allow_private_network = true\npace = \"off\"\n\
+         [shops.delivery_methods]\n\"宅配便\" = \"yamato\"\n[shops.carrier_ids]\nyamato = \"1001\"\n\
+         [shops.credentials]\nservice_secret = \"{}\"\nlicense_key = \"{}\"\n",
+        tmp.path().join("rakuten.db").display(),
+        remu.url(),
+        remu.service_secret(),
+        remu.license_key(),
+    );
+    let rconfig = Config::parse(&toml, tmp.path(), &|_| None)?;
+    let rshop = rconfig.shops[0].clone();
+    runtime.load_file(&rakuten_wasm).await?;
+    let rstore = Store::open(&rconfig.database_url)
+        .await
+        .context("Rakuten bench database")?;
+    cycle(
+        &mut rows,
+        "Rakuten: ",
+        &rstore,
+        &runtime,
+        &rshop,
+        &clock,
+        &rconfig,
+    )
+    .await?;
+
+    print_rows(&rows);
+    Ok(())
+}
+
+/// A full fetch + store + take (+ status sync) of [`ORDERS`] orders, with the per-phase rows.
+async fn cycle(
+    rows: &mut Vec<(String, String)>,
+    prefix: &str,
+    store: &Store,
+    runtime: &Runtime,
+    shop: &mallhost::config::ShopConfig,
+    clock: &SharedClock,
+    config: &Config,
+) -> anyhow::Result<()> {
+    let syncer = Syncer::new(store, runtime, clock.clone(), config.sync.clone());
     let before = runtime.usage();
     let t = Instant::now();
-    let report = syncer.fetch(&shop, syncer.days_window(&shop)).await?;
+    let report = syncer.fetch(shop, syncer.days_window(shop)).await?;
     let took = t.elapsed();
     let after = runtime.usage();
     anyhow::ensure!(
         report.ingested.stored.len() == ORDERS as usize
-            && report.take.taken.len() == ORDERS as usize
+            && report.take.taken.len() == ORDERS as usize,
+        "{prefix}stored {}, taken {}",
+        report.ingested.stored.len(),
+        report.take.taken.len()
     );
     rows.push((
-        "fetch + store + take of 10,000 orders (emulator, no rate limit)".into(),
+        format!("{prefix}fetch + store + take of 10,000 orders (emulator, no rate limit)"),
         format!("{:.2} s", took.as_secs_f64()),
     ));
     rows.push((
-        "throughput".into(),
+        format!("{prefix}throughput"),
         format!("{:.0} orders/s", f64::from(ORDERS) / took.as_secs_f64()),
     ));
     let wasm = after.guest_and_boundary() - before.guest_and_boundary();
     let http = after.host - before.host;
     rows.push((
-        "  plugin calls' HTTP (host calls) in the cycle".into(),
+        format!("{prefix}  plugin calls' HTTP (host calls) in the cycle"),
         format!("{:.0} ms", http.as_secs_f64() * 1e3),
     ));
     rows.push((
-        "  guest + boundary in the cycle (the WASM share)".into(),
+        format!("{prefix}  guest + boundary in the cycle (the WASM share)"),
         format!(
             "{:.0} ms, {:.1} % of the cycle",
             wasm.as_secs_f64() * 1e3,
@@ -253,10 +314,8 @@ async fn run() -> anyhow::Result<()> {
         ("take (calls and bookkeeping)", t.take_ms),
         ("status sync", t.states_ms),
     ] {
-        rows.push((format!("  phase: {phase}"), format!("{ms} ms")));
+        rows.push((format!("{prefix}  phase: {phase}"), format!("{ms} ms")));
     }
-
-    print_rows(&rows);
     Ok(())
 }
 

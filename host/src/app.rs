@@ -107,12 +107,25 @@ pub struct ShopReport {
     pub plugin: Option<String>,
     /// The contract version of that plugin.
     pub contract: Option<String>,
-    /// The plain settings the plugin declares: (name, label, given).
-    pub settings: Vec<(String, String, bool)>,
+    /// The plain settings the plugin declares, with whether the shop gives them.
+    pub settings: Vec<SettingReport>,
     /// The secrets the plugin declares, with their states.
     pub credentials: Vec<credentials::CredentialReport>,
     /// What is wrong with the shop's configuration for this plugin, if anything.
     pub problem: Option<String>,
+}
+
+/// A plain setting a plugin declares, as one shop answers it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SettingReport {
+    /// The setting's key.
+    pub name: String,
+    /// What staff call it.
+    pub label: String,
+    /// The shop gives it.
+    pub given: bool,
+    /// The shop cannot run without it.
+    pub required: bool,
 }
 
 /// The database, the runtime, the plugins folder and the clock of one host process.
@@ -242,12 +255,11 @@ impl App {
                         info.settings
                             .iter()
                             .filter(|s| !s.secret)
-                            .map(|s| {
-                                (
-                                    s.name.clone(),
-                                    s.label.clone(),
-                                    shop.settings.contains_key(&s.name),
-                                )
+                            .map(|s| SettingReport {
+                                name: s.name.clone(),
+                                label: s.label.clone(),
+                                given: shop.settings.contains_key(&s.name),
+                                required: s.required,
                             })
                             .collect(),
                         credentials::report(shop, &info.settings, today),

@@ -994,10 +994,15 @@ mod tests {
     #[test]
     fn the_documented_example_is_valid() {
         let text = include_str!("../../mallhost.example.toml");
-        let env = |k: &str| (k == "DSHOP_API_PASSWORD").then(|| "pw".to_string());
+        // Every secret the example names by an environment variable.
+        let env =
+            |k: &str| k.ends_with("_PASSWORD") || k.ends_with("_SECRET") || k.ends_with("_KEY");
+        let env = |k: &str| env(k).then(|| "pw".to_string());
         let c = Config::parse(text, Path::new("/etc/mallhost"), &env).unwrap();
         assert_eq!(c.shops[0].stored_status, OrderStatus::Confirmed);
         assert_eq!(c.shops[0].carrier_ids["japanpost"], "03");
+        assert_eq!(c.shops.len(), 2, "a shop of each bundled connector");
+        assert_eq!(c.shops[1].carrier_ids["yamato"], "1001");
         assert_eq!(
             c.sync,
             SyncPolicy::default(),

@@ -435,10 +435,11 @@ async fn missing_names_and_unconverted_labels_are_listed() {
 }
 
 #[tokio::test]
-async fn the_demo_runs_a_whole_cycle_against_the_bundled_emulator() {
+async fn the_demo_runs_both_malls_in_one_host_against_the_bundled_emulators() {
     let env = env_now().await;
     let demo_dir = env.dir.path().join("demo");
     let plugin = mallhost_tests::plugin_path();
+    let rakuten = mallhost_tests::rakuten_plugin_path();
     let (ok, out, err) = env
         .cli(&[
             "--json",
@@ -447,6 +448,8 @@ async fn the_demo_runs_a_whole_cycle_against_the_bundled_emulator() {
             &demo_dir.display().to_string(),
             "--plugin",
             &plugin.display().to_string(),
+            "--rakuten-plugin",
+            &rakuten.display().to_string(),
         ])
         .await;
     assert!(
@@ -454,23 +457,39 @@ async fn the_demo_runs_a_whole_cycle_against_the_bundled_emulator() {
         "the demo runs (a binary built with --features demo): {err}"
     );
     let s = json(&out);
-    let count = |side: &str, status: &str| s[side][status].as_u64().unwrap_or(0);
-    // Orders went from 受注確認待ち to 出荷指示待ち (taken) and on to 出荷完了 (exported).
-    assert!(
-        count("mall_after", "受注確認待ち") < count("mall_before", "受注確認待ち"),
-        "{s}"
-    );
-    assert!(
-        count("mall_after", "出荷完了") > count("mall_before", "出荷完了"),
-        "{s}"
-    );
-    let pushed = s["export"]["pushed"].as_array().map_or(0, Vec::len) as u64;
+    let malls = s["malls"].as_array().expect("a summary per mall");
+    let mall = |id: &str| {
+        malls
+            .iter()
+            .find(|m| m["mall"] == id)
+            .unwrap_or_else(|| panic!("{id} in {s}"))
+    };
+    // Each mall: orders went from new to taken and on to shipped, as many as the export sent.
+    for (id, new, shipped) in [
+        ("dshopping", "受注確認待ち", "出荷完了"),
+        ("rakuten", "注文確認待ち", "発送済"),
+    ] {
+        let m = mall(id);
+        let count = |side: &str, status: &str| m[side][status].as_u64().unwrap_or(0);
+        assert!(
+            count("mall_after", new) < count("mall_before", new),
+            "{id}: {m}"
+        );
+        let pushed = m["export"]["pushed"].as_array().map_or(0, Vec::len) as u64;
+        assert!(pushed > 0, "{id}: {m}");
+        assert_eq!(
+            count("mall_after", shipped) - count("mall_before", shipped),
+            pushed,
+            "{id}: every shipment the export sent shows on the mall: {m}"
+        );
+        assert!(!m["fetch"]["stored"].as_array().unwrap().is_empty(), "{m}");
+        assert!(m["export"]["failed"].as_array().unwrap().is_empty(), "{m}");
+    }
     assert_eq!(
-        count("mall_after", "出荷完了") - count("mall_before", "出荷完了"),
-        pushed,
-        "every shipment the export sent shows on the mall: {s}"
+        s["database"].as_str().map(|d| d.starts_with("sqlite://")),
+        Some(true),
+        "one database for both: {s}"
     );
-    assert!(!s["fetch"]["stored"].as_array().unwrap().is_empty(), "{s}");
     assert!(demo_dir.join("mallhost.toml").exists());
 }
 

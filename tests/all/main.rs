@@ -9,5 +9,6 @@ mod cycle;
 mod export;
 mod faults;
 mod lifecycle;
+mod rakuten;
 mod rules;
 mod sandbox;

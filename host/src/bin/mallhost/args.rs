@@ -97,7 +97,8 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<PluginsCommand>,
     },
-    /// Run a full cycle against the bundled d Shopping emulator on a fresh SQLite database.
+    /// Run a full cycle of two malls in one host (the bundled d Shopping and Rakuten
+    /// emulators) on a fresh SQLite database.
     #[cfg(feature = "demo")]
     Demo {
         /// Folder for the demo's config file and database (replaced if it exists).
@@ -109,6 +110,12 @@ pub enum Command {
             default_value = "target/wasm32-wasip2/release/plugin_dshopping.wasm"
         )]
         plugin: PathBuf,
+        /// The compiled Rakuten plugin.
+        #[arg(
+            long,
+            default_value = "target/wasm32-wasip2/release/plugin_rakuten.wasm"
+        )]
+        rakuten_plugin: PathBuf,
     },
 }
 

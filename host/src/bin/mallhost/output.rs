@@ -202,8 +202,12 @@ pub fn export_text(r: &ExportReport) -> String {
     }
     s.push_str(&format!(", {} left out\n", r.excluded.len()));
     for l in &r.pushed {
+        let more = match l.deliveries {
+            0 | 1 => String::new(),
+            n => format!(" (+{} more deliveries, each its own parcels)", n - 1),
+        };
         s.push_str(&format!(
-            "  ✓ {} carrier id {} tracking {}\n",
+            "  ✓ {} carrier id {} tracking {}{more}\n",
             l.mall_order_number, l.carrier_id, l.tracking_number
         ));
     }
@@ -258,7 +262,7 @@ fn width(s: &str) -> usize {
 }
 
 /// Pads to `w` columns (left-aligned), counting wide characters as two.
-fn pad(s: &str, w: usize) -> String {
+pub fn pad(s: &str, w: usize) -> String {
     format!("{s}{}", " ".repeat(w.saturating_sub(width(s))))
 }
 
@@ -610,9 +614,13 @@ pub fn shops_text(list: &[mallhost::app::ShopReport]) -> String {
                 .map(|c| format!(" (contract {c})"))
                 .unwrap_or_default()
         ));
-        for (name, label, given) in &r.settings {
-            let state = if *given { "set" } else { "MISSING" };
-            s.push_str(&format!("  setting {name} ({label}): {state}\n"));
+        for st in &r.settings {
+            let state = match (st.given, st.required) {
+                (true, _) => "set",
+                (false, true) => "MISSING",
+                (false, false) => "not set (optional)",
+            };
+            s.push_str(&format!("  setting {} ({}): {state}\n", st.name, st.label));
         }
         for c in &r.credentials {
             let state = match c.state {
