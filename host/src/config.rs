@@ -119,6 +119,11 @@ pub struct SyncPolicy {
     pub rate_limit_waits: u32,
     /// Longest single wait a mall's `Retry-After` may impose.
     pub max_retry_after: Duration,
+    /// Most time one operation may spend waiting (rate limits and backoff together).
+    pub max_wait_per_run: Duration,
+    /// How long a job's lease lasts before another process may take the job over; the holder
+    /// renews it every third of that while it works.
+    pub lease: Duration,
 }
 
 impl Default for SyncPolicy {
@@ -128,8 +133,129 @@ impl Default for SyncPolicy {
             backoff: Duration::from_millis(500),
             rate_limit_waits: 200,
             max_retry_after: Duration::from_secs(120),
+            max_wait_per_run: Duration::from_secs(900),
+            lease: Duration::from_secs(60),
         }
     }
+}
+
+/// A TOML error as line, column and message, without the source line: the line may hold a
+/// secret (e.g. an inline `api_password`), and config errors are printed and logged.
+fn parse_message(text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {}", e.message())
+        }
+        None => e.message().to_string(),
+    }
+}
+
+/// Refuses database URLs that would lose orders: an in-memory SQLite database (gone when the
+/// process ends, after orders were taken on the mall) or one without a file.
+fn check_database_url(url: &str) -> Result<(), ConfigError> {
+    let refuse = |problem: String| ConfigError::Global {
+        key: "database_url",
+        problem,
+        fix: "use sqlite://PATH/TO/mallhost.db (a file that outlives the process)".into(),
+    };
+    let Some(rest) = url.strip_prefix("sqlite:") else {
+        return Err(ConfigError::Global {
+            key: "database_url",
+            problem: format!("{url:?} is not a SQLite URL"),
+            fix: "use sqlite://FILE (PostgreSQL support is planned)".into(),
+        });
+    };
+    let path = rest.trim_start_matches("//");
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    if path.is_empty() || path == ":memory:" || rest.starts_with(":memory:") {
+        return Err(refuse(format!(
+            "{url:?} names no database file: orders taken on the mall would be lost when the \
+             process ends"
+        )));
+    }
+    if query.split('&').any(|kv| kv == "mode=memory") {
+        return Err(refuse(format!(
+            "{url:?} keeps the database in memory: orders taken on the mall would be lost"
+        )));
+    }
+    Ok(())
+}
+
+/// `[sync]` with every value inside its range, the range named in the error.
+fn sync_policy(raw: &RawSync) -> Result<SyncPolicy, ConfigError> {
+    fn ranged<T: PartialOrd + Copy + std::fmt::Display>(
+        key: &'static str,
+        value: Option<T>,
+        default: T,
+        min: T,
+        max: T,
+        unit: &str,
+    ) -> Result<T, ConfigError> {
+        match value {
+            None => Ok(default),
+            Some(v) if v >= min && v <= max => Ok(v),
+            Some(v) => Err(ConfigError::Global {
+                key,
+                problem: format!("is {v}{unit}, outside {min}..={max}{unit}"),
+                fix: format!("give a value from {min} to {max} (default {default})"),
+            }),
+        }
+    }
+    let d = SyncPolicy::default();
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    Ok(SyncPolicy {
+        transient_retries: ranged(
+            "sync.transient_retries",
+            raw.transient_retries,
+            d.transient_retries,
+            0,
+            20,
+            "",
+        )?,
+        backoff: Duration::from_millis(ranged(
+            "sync.backoff_ms",
+            raw.backoff_ms,
+            ms(d.backoff),
+            1,
+            60_000,
+            " ms",
+        )?),
+        rate_limit_waits: ranged(
+            "sync.rate_limit_waits",
+            raw.rate_limit_waits,
+            d.rate_limit_waits,
+            0,
+            10_000,
+            "",
+        )?,
+        max_retry_after: Duration::from_secs(ranged(
+            "sync.max_retry_after_secs",
+            raw.max_retry_after_secs,
+            d.max_retry_after.as_secs(),
+            1,
+            600,
+            " s",
+        )?),
+        max_wait_per_run: Duration::from_secs(ranged(
+            "sync.max_wait_per_run_secs",
+            raw.max_wait_per_run_secs,
+            d.max_wait_per_run.as_secs(),
+            1,
+            86_400,
+            " s",
+        )?),
+        lease: Duration::from_secs(ranged(
+            "sync.lease_secs",
+            raw.lease_secs,
+            d.lease.as_secs(),
+            2,
+            3_600,
+            " s",
+        )?),
+    })
 }
 
 /// One shop on one mall (モール詳細設定).
@@ -207,6 +333,8 @@ struct RawSync {
     backoff_ms: Option<u64>,
     rate_limit_waits: Option<u32>,
     max_retry_after_secs: Option<u64>,
+    max_wait_per_run_secs: Option<u64>,
+    lease_secs: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -306,19 +434,13 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: PathBuf::new(),
-            message: e.to_string(),
+            message: parse_message(text, &e),
         })?;
         let database_url = match raw.database_url {
             Some(u) => u,
             None => format!("sqlite://{}", base.join("mallhost.db").display()),
         };
-        if !database_url.starts_with("sqlite:") {
-            return Err(ConfigError::Global {
-                key: "database_url",
-                problem: format!("{database_url:?} is not a SQLite URL"),
-                fix: "use sqlite://FILE (PostgreSQL support is planned)".into(),
-            });
-        }
+        check_database_url(&database_url)?;
         let plugins_dir = match raw.plugins_dir {
             Some(p) if p.is_relative() => base.join(p),
             Some(p) => p,
@@ -334,25 +456,7 @@ impl Config {
             Some(p) => p,
             None => plugins_dir.join(".cache"),
         };
-        let defaults = SyncPolicy::default();
-        let sync = SyncPolicy {
-            transient_retries: raw
-                .sync
-                .transient_retries
-                .unwrap_or(defaults.transient_retries),
-            backoff: raw
-                .sync
-                .backoff_ms
-                .map_or(defaults.backoff, Duration::from_millis),
-            rate_limit_waits: raw
-                .sync
-                .rate_limit_waits
-                .unwrap_or(defaults.rate_limit_waits),
-            max_retry_after: raw
-                .sync
-                .max_retry_after_secs
-                .map_or(defaults.max_retry_after, Duration::from_secs),
-        };
+        let sync = sync_policy(&raw.sync)?;
         let mut shops: Vec<ShopConfig> = Vec::new();
         let mut warnings = Vec::new();
         for s in raw.shops {
@@ -1015,6 +1119,93 @@ mod tests {
         let c = parse(GOOD).unwrap();
         let shown = format!("{:?} {}", c, c.shops[0].credentials["api_password"]);
         assert!(!shown.contains("s3cret"), "{shown}");
+    }
+
+    #[test]
+    fn a_database_that_would_lose_orders_is_refused() {
+        for url in [
+            "sqlite::memory:",
+            "sqlite://",
+            "sqlite:",
+            "sqlite://:memory:",
+            "sqlite://orders.db?mode=memory",
+            "sqlite://?mode=rwc",
+        ] {
+            let text = format!("database_url = {url:?}\n{GOOD}");
+            match parse(&text) {
+                Err(ConfigError::Global { key, problem, .. }) => {
+                    assert_eq!(key, "database_url");
+                    assert!(
+                        problem.contains("lost") || problem.contains("no database"),
+                        "{url}: {problem}"
+                    );
+                }
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+        assert!(
+            parse(&format!(
+                "database_url = \"sqlite:///var/lib/mh.db?mode=rwc\"\n{GOOD}"
+            ))
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn sync_values_outside_their_range_are_refused_naming_the_range() {
+        for (line, key) in [
+            ("backoff_ms = 18446744073709551615", "sync.backoff_ms"),
+            ("backoff_ms = 0", "sync.backoff_ms"),
+            (
+                "max_retry_after_secs = 9223372036854775807",
+                "sync.max_retry_after_secs",
+            ),
+            ("rate_limit_waits = 1000000", "sync.rate_limit_waits"),
+            ("transient_retries = 1000", "sync.transient_retries"),
+            ("max_wait_per_run_secs = 0", "sync.max_wait_per_run_secs"),
+            ("lease_secs = 1", "sync.lease_secs"),
+        ] {
+            match parse(&format!("[sync]\n{line}\n{GOOD}")) {
+                Err(ConfigError::Global {
+                    key: k,
+                    problem,
+                    fix,
+                }) => {
+                    assert_eq!(k, key);
+                    assert!(
+                        problem.contains("outside") && fix.contains("from"),
+                        "{problem}; {fix}"
+                    );
+                }
+                other => panic!("{line}: {other:?}"),
+            }
+        }
+        let c = parse(&format!(
+            "[sync]\nlease_secs = 30\nmax_wait_per_run_secs = 60\n{GOOD}"
+        ))
+        .unwrap();
+        assert_eq!(c.sync.lease, Duration::from_secs(30));
+        assert_eq!(c.sync.max_wait_per_run, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn a_syntax_error_never_echoes_the_line_with_a_secret() {
+        // Seven ways to break the line that holds an inline secret, or the one next to it.
+        let secret = "pw-9f8e7d6c";
+        for broken in [
+            format!("api_password = \"{secret}"),
+            format!("api_password = {secret}"),
+            format!("api_password = \"{secret}\" x"),
+            format!("api_password = \"{secret}\"\napi_password = \"{secret}\""),
+            format!("api_password = \"{secret}\"]"),
+            format!("api_password = '{secret}"),
+            format!("api_password = \"{secret}\"\n= 1"),
+        ] {
+            let text = format!("[[shops]]\nid = \"s\"\n[shops.credentials]\n{broken}\n");
+            let e = parse(&text).unwrap_err().to_string();
+            assert!(!e.contains(secret), "{e}");
+            assert!(e.contains("line "), "the error still says where: {e}");
+        }
     }
 
     fn shop_error(text: &str) -> (String, String, String) {

@@ -286,6 +286,23 @@ pub struct Shipment {
 }
 
 impl Shipment {
+    /// The shipment's data as one key: the date and every delivery's parcels. Two pushes with
+    /// the same key sent the same thing; a changed number, an added parcel or another date is a
+    /// new version to send.
+    pub fn data_key(&self) -> String {
+        let mut key = self.shipped_date.to_string();
+        for d in &self.deliveries {
+            key.push_str(&format!("|{}:", d.delivery_no));
+            for (i, p) in d.parcels.iter().enumerate() {
+                if i > 0 {
+                    key.push(',');
+                }
+                key.push_str(&format!("{}/{}", p.carrier_id, p.tracking_number));
+            }
+        }
+        key
+    }
+
     /// The first parcel (what a mall that ships per order with one number gets).
     pub fn first_parcel(&self) -> Option<&Parcel> {
         self.deliveries.first().and_then(|d| d.parcels.first())

@@ -120,22 +120,38 @@ pub fn fetch_page(
     let mut orders = Vec::new();
     let mut skipped = Vec::new();
     let mut last: Option<(i64, String)> = None;
-    for value in page.orders {
-        let head: wire::OrderHead = serde_json::from_value(value.clone()).map_err(|e| {
-            ConnectorError::Remote(RemoteError {
-                code: "BAD_RESPONSE".into(),
-                message: format!("an order in GET /orders lacks its key fields: {e}"),
-            })
-        })?;
-        let ordered_at = time::parse_instant(&head.ordered_at).ok_or_else(|| {
-            ConnectorError::Remote(RemoteError {
-                code: "BAD_RESPONSE".into(),
-                message: format!(
-                    "order {}: orderedAt {:?} is not an ISO 8601 instant",
-                    head.order_number, head.ordered_at
-                ),
-            })
-        })?;
+    for (pos, value) in page.orders.into_iter().enumerate() {
+        // A record that cannot be read fails alone, named by its number (or its position when
+        // even that is unreadable): left untaken, fetched again next run.
+        let head: wire::OrderHead = match serde_json::from_value(value.clone()) {
+            Ok(h) => h,
+            Err(e) => {
+                let number = value
+                    .get("orderNumber")
+                    .and_then(|v| v.as_str())
+                    .map_or_else(|| format!("#{}", pos + 1), str::to_string);
+                orders.push(FetchedOrder {
+                    order: Err(mapping::invalid(
+                        &number,
+                        "order",
+                        format!("record {} of page {page_no}: {e}", pos + 1),
+                    )),
+                    mall_order_number: number,
+                });
+                continue;
+            }
+        };
+        let Some(ordered_at) = time::parse_instant(&head.ordered_at) else {
+            orders.push(FetchedOrder {
+                order: Err(mapping::invalid(
+                    &head.order_number,
+                    "orderedAt",
+                    format!("{:?} is not an ISO 8601 instant", head.ordered_at),
+                )),
+                mall_order_number: head.order_number,
+            });
+            continue;
+        };
         let key = (ordered_at, head.order_number.clone());
         if let Some(c) = &cursor
             && (key.0, key.1.as_str()) <= c.key()
@@ -238,12 +254,25 @@ pub fn take_orders(t: &impl Transport, ctx: &CallContext, numbers: &[String]) ->
                         None => Err(missing_result(n)),
                         Some(r) if r.result == "OK" => Ok(TakeOutcome::Taken),
                         Some(r) => match &r.error {
+                            // Already beyond new: taken (by an earlier take, or shipped since);
+                            // cancelled: reported, never taken.
                             Some(e)
                                 if e.code == "STATUS_MISMATCH"
-                                    && e.current_status.as_deref()
-                                        == Some(wire::SHIP_INSTRUCTION_WAIT) =>
+                                    && matches!(
+                                        e.current_status.as_deref(),
+                                        Some(wire::SHIP_INSTRUCTION_WAIT | wire::SHIPPED)
+                                    ) =>
                             {
                                 Ok(TakeOutcome::AlreadyTaken)
+                            }
+                            Some(e)
+                                if e.code == "STATUS_MISMATCH"
+                                    && e.current_status.as_deref() == Some(wire::CANCELLED) =>
+                            {
+                                Ok(TakeOutcome::Cancelled(format!(
+                                    "cancelled on d Shopping (キャンセル): {}",
+                                    e.message
+                                )))
                             }
                             Some(e) => Err(entry_error(e)),
                             None => Err(missing_result(n)),
@@ -404,11 +433,13 @@ fn post_for_results(
     body: Vec<u8>,
 ) -> Result<Vec<wire::EntryResult>, ConnectorError> {
     let resp = call(t, Method::Post, format!("{}{path}", ctx.base_url), body)?;
+    // The mall may have applied the request: an unreadable answer is no verdict. Transient:
+    // the host records the outcome as unknown and sends again (takes and pushes are
+    // idempotent on d Shopping).
     let parsed: wire::ResultsResponse = serde_json::from_slice(&resp.body).map_err(|e| {
-        ConnectorError::Remote(RemoteError {
-            code: "BAD_RESPONSE".into(),
-            message: format!("POST {path} answered JSON this plugin cannot read: {e}"),
-        })
+        ConnectorError::Transient(format!(
+            "POST {path} answered what this plugin cannot read ({e}); the outcome is unknown"
+        ))
     })?;
     Ok(parsed.results)
 }

@@ -9,6 +9,8 @@ pub const ORDER_CONFIRM_WAIT: &str = "ORDER_CONFIRM_WAIT";
 pub const SHIP_INSTRUCTION_WAIT: &str = "SHIP_INSTRUCTION_WAIT";
 /// Status code of a cancelled order (キャンセル).
 pub const CANCELLED: &str = "CANCELLED";
+/// Status code of a shipped order (出荷完了).
+pub const SHIPPED: &str = "SHIPPED";
 
 /// `GET /orders` response. Orders are kept as JSON values so a record is handed to `map-order`
 /// exactly as the mall sent it.
@@ -33,9 +35,10 @@ pub struct OrderHead {
     pub test_order: bool,
 }
 
-/// One order, as `map-order` reads it.
+/// One order, as `map-order` reads it. Fields the mall adds later are ignored: an API addition
+/// must not stop imports.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct Order {
     pub order_number: String,
     pub ordered_at: String,
@@ -52,7 +55,7 @@ pub struct Order {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct Person {
     pub name: String,
     #[serde(default)]
@@ -66,7 +69,7 @@ pub struct Person {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct Delivery {
     pub delivery_no: u32,
     pub recipient: Person,
@@ -77,7 +80,7 @@ pub struct Delivery {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct Item {
     pub line_no: u32,
     pub item_code: String,
@@ -90,7 +93,7 @@ pub struct Item {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct Amounts {
     pub items_total: i64,
     pub shipping_fee: i64,

@@ -6,6 +6,7 @@ mod cli;
 mod contract;
 mod credentials;
 mod cycle;
+mod exactly_once;
 mod export;
 mod faults;
 mod lifecycle;

@@ -117,6 +117,10 @@ async fn a_memory_bomb_hits_the_memory_limit() {
         e.to_string().contains("memory limit of 16 MiB exceeded"),
         "{e}"
     );
+    assert!(
+        !e.to_string().contains("wasm backtrace") && e.to_string().len() < 800,
+        "the operator gets the cause, not the plugin's frames: {e}"
+    );
 }
 
 #[tokio::test]

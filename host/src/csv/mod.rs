@@ -86,6 +86,29 @@ pub enum CsvError {
         /// The file.
         path: String,
     },
+    /// A quoted value never closes: everything after it would be read as one value.
+    #[error(
+        "{path}: the quote (\") opened on line {line} is never closed, so every line after it \
+         would be read into one value; close it (a quote inside a quoted value is written \"\"); \
+         nothing was imported"
+    )]
+    UnclosedQuote {
+        /// The file.
+        path: String,
+        /// Where the quote opens.
+        line: usize,
+    },
+    /// UTF-8 with some lines in another encoding (e.g. rows pasted from a Shift_JIS file).
+    #[error(
+        "{path} is UTF-8 except line(s) {lines}, which are in another encoding (Shift_JIS?); \
+         save the whole file in one encoding; nothing was imported"
+    )]
+    MixedEncoding {
+        /// The file.
+        path: String,
+        /// The lines that are not UTF-8 (the first ten).
+        lines: String,
+    },
 }
 
 /// Why an import failed as a whole (nothing, or only what the report says, was imported).
@@ -123,8 +146,92 @@ pub struct Decoded {
     pub encoding: &'static str,
 }
 
+/// The line where a quoted value opens and never closes (RFC 4180: a quote opens a value only
+/// at its start; `""` inside is a quote), if one does.
+pub fn unclosed_quote(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let (mut quoted, mut field_start, mut line, mut opened) = (false, true, 1, 0);
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if quoted {
+            if c == b'"' {
+                if b.get(i + 1) == Some(&b'"') {
+                    i += 2;
+                    continue;
+                }
+                quoted = false;
+            } else if c == b'\n' {
+                line += 1;
+            }
+        } else {
+            match c {
+                b'"' if field_start => {
+                    quoted = true;
+                    opened = line;
+                }
+                b',' => {
+                    field_start = true;
+                    i += 1;
+                    continue;
+                }
+                b'\n' => {
+                    line += 1;
+                    field_start = true;
+                    i += 1;
+                    continue;
+                }
+                b'\r' => {
+                    i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            field_start = false;
+        }
+        i += 1;
+    }
+    quoted.then_some(opened)
+}
+
+/// UTF-16 with a byte-order mark (what some spreadsheet exports write), decoded.
+fn utf16(bytes: &[u8]) -> Option<Decoded> {
+    let (enc, label) = match bytes {
+        [0xFF, 0xFE, ..] => (encoding_rs::UTF_16LE, "UTF-16LE"),
+        [0xFE, 0xFF, ..] => (encoding_rs::UTF_16BE, "UTF-16BE"),
+        _ => return None,
+    };
+    let (text, _, had_errors) = enc.decode(bytes);
+    (!had_errors).then(|| Decoded {
+        text: text.into_owned(),
+        encoding: label,
+    })
+}
+
+/// Lines that are not valid UTF-8 in a file whose other non-ASCII lines are: a mixed file.
+fn mixed_lines(bytes: &[u8]) -> Option<Vec<usize>> {
+    let mut utf8_lines = 0;
+    let mut bad = Vec::new();
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        if line.is_ascii() {
+            continue;
+        }
+        if std::str::from_utf8(line).is_ok() {
+            utf8_lines += 1;
+        } else {
+            bad.push(i + 1);
+        }
+    }
+    (utf8_lines > 0 && !bad.is_empty()).then_some(bad)
+}
+
 /// Decodes a file's bytes.
 pub fn decode(path: &str, bytes: &[u8], encoding: Encoding) -> Result<Decoded, CsvError> {
+    if encoding == Encoding::Auto
+        && let Some(d) = utf16(bytes)
+    {
+        return Ok(d);
+    }
     if bytes.contains(&0) {
         return Err(CsvError::NotText { path: path.into() });
     }
@@ -165,6 +272,13 @@ pub fn decode(path: &str, bytes: &[u8], encoding: Encoding) -> Result<Decoded, C
                 utf8(rest, "UTF-8 (BOM)")
             } else if std::str::from_utf8(bytes).is_ok() {
                 utf8(bytes, "UTF-8")
+            } else if let Some(lines) = mixed_lines(bytes) {
+                // Decided on the whole file: mostly UTF-8 is not Shift_JIS with mojibake.
+                let shown: Vec<String> = lines.iter().take(10).map(usize::to_string).collect();
+                Err(CsvError::MixedEncoding {
+                    path: path.into(),
+                    lines: shown.join(", "),
+                })
             } else {
                 sjis(bytes)
             }
@@ -193,8 +307,14 @@ pub struct Table {
 }
 
 impl Table {
-    /// Parses CSV text (first line the header).
+    /// Parses CSV text (first line the header); an unclosed quote refuses the whole file.
     pub fn parse(path: &str, text: &str) -> Result<Table, CsvError> {
+        if let Some(line) = unclosed_quote(text) {
+            return Err(CsvError::UnclosedQuote {
+                path: path.into(),
+                line,
+            });
+        }
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
@@ -314,6 +434,50 @@ pub fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unclosed_quote_refuses_the_file_naming_its_line() {
+        let mut text = String::from("item_code,name\nA,\"good, quoted\"\nB,\"say \"\"hi\"\"\"\n");
+        text.push_str("C,\"multi\nline\"\nD,\"never closed\n");
+        for i in 0..1000 {
+            text.push_str(&format!("X{i},name {i}\n"));
+        }
+        match Table::parse("p.csv", &text) {
+            Err(CsvError::UnclosedQuote { line, .. }) => assert_eq!(line, 6),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(unclosed_quote("a,b\n1,\"x\"\"\"\n"), None);
+        assert_eq!(
+            unclosed_quote("a,b\n1,x\"y\n"),
+            None,
+            "a quote inside a value is text"
+        );
+    }
+
+    #[test]
+    fn a_utf8_file_with_shift_jis_rows_is_refused_naming_them() {
+        let mut bytes = "item_code,name\nA,緑茶\n".as_bytes().to_vec();
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("B,紅茶\n");
+        bytes.extend_from_slice(&sjis);
+        bytes.extend_from_slice("C,ほうじ茶\n".as_bytes());
+        match decode("p.csv", &bytes, Encoding::Auto) {
+            Err(CsvError::MixedEncoding { lines, .. }) => assert_eq!(lines, "3"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn utf16_with_a_bom_is_read() {
+        let mut bytes = vec![0xFF, 0xFE];
+        for u in "item_code,name\nA,緑茶\n".encode_utf16() {
+            bytes.extend_from_slice(&u.to_le_bytes());
+        }
+        let d = decode("p.csv", &bytes, Encoding::Auto).unwrap();
+        assert_eq!(
+            (d.text.as_str(), d.encoding),
+            ("item_code,name\nA,緑茶\n", "UTF-16LE")
+        );
+    }
 
     #[test]
     fn detects_utf8_bom_and_shift_jis() {

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{Encoding, ImportError, Progress, RowError, parse_date, read};
 use crate::config::ShopConfig;
-use crate::store::{Store, StoreError};
+use crate::store::{ShippingUpdate, Store};
 use crate::tracking::shipping_update;
 
 const ORDER: &[&str] = &["order_number", "注文番号"];
@@ -68,6 +68,7 @@ pub async fn import(
         ..ShipmentImport::default()
     };
     let total = table.rows.len();
+    let mut checked: Vec<(usize, String, ShippingUpdate)> = Vec::with_capacity(total);
     for (i, row) in table.rows.iter().enumerate() {
         progress(i, total);
         let cell = |c: Option<usize>| {
@@ -131,12 +132,22 @@ pub async fn import(
                 continue;
             }
         };
-        match store.set_shipping(&shop.id, &number, &update, now).await {
+        checked.push((row.line, number, update));
+    }
+    // One transaction for the file: a killed import applies all of it or nothing.
+    let rows: Vec<(String, ShippingUpdate)> = checked
+        .iter()
+        .map(|(_, n, u)| (n.clone(), u.clone()))
+        .collect();
+    let results = store.set_shipping_all(&shop.id, &rows, now).await?;
+    for ((line, number, _), r) in checked.into_iter().zip(results) {
+        match r {
             Ok(()) => report.updated += 1,
-            Err(e @ (StoreError::NoSuchOrder { .. } | StoreError::NoSuchDelivery { .. })) => {
-                report.errors.push(err(e.to_string()));
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) => report.errors.push(RowError {
+                line,
+                key: Some(number),
+                reason: e.to_string(),
+            }),
         }
     }
     progress(total, total);

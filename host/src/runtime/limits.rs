@@ -130,7 +130,24 @@ pub(crate) fn describe(e: &wasmtime::Error, limits: &PluginLimits) -> String {
     if let Some(l) = e.downcast_ref::<LimitExceeded>() {
         return l.to_string();
     }
-    let text = format!("{e:#}");
+    // The cause chain on one line, without wasmtime's wasm backtrace (frames of the plugin's
+    // code, noise to an operator), at most 500 characters.
+    let full = e
+        .chain()
+        .map(|c| c.to_string())
+        .filter(|c| !c.contains("wasm backtrace:"))
+        .collect::<Vec<_>>()
+        .join(": ");
+    let text: String = full
+        .split("wasm backtrace:")
+        .next()
+        .unwrap_or(&full)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(500)
+        .collect();
     if text.contains("forcing trap when growing memory") || text.contains("memory maximum size") {
         return format!("{}: {text}", LimitExceeded::Memory(limits.memory_bytes));
     }

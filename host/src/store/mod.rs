@@ -2,14 +2,18 @@
 //! product master, a history row for every change, and every shipment push with its result.
 //! sqlx on SQLite (WAL), schema by migrations in `store/migrations/`.
 
+mod leases;
 mod orders;
 mod pushes;
 mod tokens;
 
+pub use leases::{Holder, JobRun, RunOutcome};
 pub use orders::{
     NewOrder, OrderDetail, OrderFilter, OrderSummary, ShippingUpdate, StoreOutcome, WhenStored,
 };
-pub use pushes::{CandidateDelivery, ExportCandidate, LastPush, PushOutcome, PushRecord};
+pub use pushes::{
+    CandidateDelivery, ExportCandidate, LastPush, PushClaim, PushOutcome, PushRecord,
+};
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -18,23 +18,39 @@ pub enum PushOutcome {
     Ok,
     /// The mall refused this order's data; not retried until the data changes.
     Rejected,
-    /// It could not be delivered (network, rate limit, mall fault); retried next export.
+    /// It was not sent (rate limit, host refusal, plugin failure before sending); retried
+    /// next export.
     Failed,
+    /// It was sent but its answer was lost (timeout, broken or unreadable answer) or its export
+    /// stopped before recording it: the mall may have applied it. The next export sends it
+    /// again (an identical push is harmless).
+    Unknown,
+    /// Claimed and being sent by an export (`holder`, until `lease_until`).
+    Sending,
 }
 
 impl PushOutcome {
-    fn id(self) -> &'static str {
+    /// The stored id.
+    pub fn id(self) -> &'static str {
         match self {
             PushOutcome::Ok => "ok",
             PushOutcome::Rejected => "rejected",
             PushOutcome::Failed => "failed",
+            PushOutcome::Unknown => "unknown",
+            PushOutcome::Sending => "sending",
         }
     }
 
     fn from_id(s: &str) -> Option<PushOutcome> {
-        [PushOutcome::Ok, PushOutcome::Rejected, PushOutcome::Failed]
-            .into_iter()
-            .find(|o| o.id() == s)
+        [
+            PushOutcome::Ok,
+            PushOutcome::Rejected,
+            PushOutcome::Failed,
+            PushOutcome::Unknown,
+            PushOutcome::Sending,
+        ]
+        .into_iter()
+        .find(|o| o.id() == s)
     }
 }
 
@@ -95,6 +111,26 @@ pub struct LastPush {
     pub ship_date: NaiveDate,
     /// The mall's or the network's error, if it did not end well.
     pub error: Option<String>,
+    /// The shipment's data key ([`crate::connector::Shipment::data_key`]); none for pushes
+    /// recorded before keys were kept.
+    pub data_key: Option<String>,
+}
+
+/// A shipment to claim for sending ([`Store::claim_pushes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushClaim<'a> {
+    /// The order's row id.
+    pub order_id: i64,
+    /// The merchant's carrier.
+    pub carrier: &'a str,
+    /// The mall's carrier id of the first parcel.
+    pub carrier_id: &'a str,
+    /// The first parcel's tracking number.
+    pub tracking_number: &'a str,
+    /// The ship date.
+    pub ship_date: NaiveDate,
+    /// The shipment's data key.
+    pub data_key: &'a str,
 }
 
 /// One push attempt to record, and what it changes on the order.
@@ -119,7 +155,8 @@ pub struct PushRecord<'a> {
 }
 
 impl Store {
-    /// Orders of a shop last updated inside `[from, to]`, oldest update first.
+    /// Orders of a shop last updated inside `[from, to]`, and those whose last push was not
+    /// delivered or has no known outcome (due whatever their update time), oldest update first.
     pub async fn export_candidates(
         &self,
         shop_id: &str,
@@ -130,7 +167,7 @@ impl Store {
             "SELECT o.id, o.mall_order_number, o.status, o.hold_reason, o.take_state, o.carrier,
                 o.tracking_number, o.ship_date, o.updated_at,
                 p.outcome AS p_outcome, p.carrier AS p_carrier, p.tracking_number AS p_tracking,
-                p.ship_date AS p_date, p.error AS p_error,
+                p.ship_date AS p_date, p.error AS p_error, p.data_key AS p_key,
                 CASE WHEN o.multiple_deliveries THEN
                     (SELECT GROUP_CONCAT(d.delivery_no) FROM order_deliveries d WHERE d.order_id = o.id
                        AND (d.tracking_number IS NULL OR d.tracking_number = ''))
@@ -138,7 +175,10 @@ impl Store {
              FROM orders o
              LEFT JOIN shipment_pushes p
                ON p.id = (SELECT MAX(id) FROM shipment_pushes WHERE order_id = o.id)
-             WHERE o.shop_id = ? AND o.updated_at >= ? AND o.updated_at <= ?
+             WHERE o.shop_id = ? AND ((o.updated_at >= ? AND o.updated_at <= ?)
+                OR (SELECT outcome FROM shipment_pushes
+                    WHERE id = (SELECT MAX(id) FROM shipment_pushes WHERE order_id = o.id))
+                   IN ('failed', 'unknown', 'sending'))
              ORDER BY o.updated_at, o.id",
         )
         .bind(shop_id)
@@ -171,6 +211,7 @@ impl Store {
                         tracking_number: r.try_get("p_tracking")?,
                         ship_date: date("ship_date", r.try_get("p_date")?)?.unwrap_or_default(),
                         error: r.try_get("p_error")?,
+                        data_key: r.try_get("p_key")?,
                     }),
                 };
                 let untracked: Option<String> = r.try_get("untracked")?;
@@ -215,7 +256,10 @@ impl Store {
         let rows = sqlx::query(
             "SELECT d.order_id, d.delivery_no, d.mall_delivery_id, d.ship_carrier, d.tracking_number
              FROM order_deliveries d JOIN orders o ON o.id = d.order_id
-             WHERE o.shop_id = ? AND o.updated_at >= ? AND o.updated_at <= ?
+             WHERE o.shop_id = ? AND ((o.updated_at >= ? AND o.updated_at <= ?)
+                OR (SELECT outcome FROM shipment_pushes
+                    WHERE id = (SELECT MAX(id) FROM shipment_pushes WHERE order_id = o.id))
+                   IN ('failed', 'unknown', 'sending'))
              ORDER BY d.order_id, d.delivery_no",
         )
         .bind(shop_id)
@@ -239,7 +283,10 @@ impl Store {
         let parcels = sqlx::query(
             "SELECT p.order_id, p.delivery_no, p.carrier, p.tracking_number
              FROM delivery_parcels p JOIN orders o ON o.id = p.order_id
-             WHERE o.shop_id = ? AND o.updated_at >= ? AND o.updated_at <= ?
+             WHERE o.shop_id = ? AND ((o.updated_at >= ? AND o.updated_at <= ?)
+                OR (SELECT outcome FROM shipment_pushes
+                    WHERE id = (SELECT MAX(id) FROM shipment_pushes WHERE order_id = o.id))
+                   IN ('failed', 'unknown', 'sending'))
              ORDER BY p.order_id, p.delivery_no, p.parcel_no",
         )
         .bind(shop_id)
@@ -259,6 +306,142 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Claims shipments for sending (the push outbox): for each (order, data key) a
+    /// `shipment_pushes` row in state `sending`, held by `holder` until `until`, committed
+    /// before any request goes out. An order whose last push already carried this data and was
+    /// accepted, or which another live export is sending, is not claimed. Returns the claimed
+    /// rows' ids, by position (`None`: not claimed).
+    pub async fn claim_pushes(
+        &self,
+        items: &[PushClaim<'_>],
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<Option<i64>>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut out = Vec::with_capacity(items.len());
+        for c in items {
+            let last = sqlx::query(
+                "SELECT outcome, data_key, holder, lease_until FROM shipment_pushes
+                 WHERE order_id = ? ORDER BY id DESC LIMIT 1",
+            )
+            .bind(c.order_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(r) = last {
+                let outcome: String = r.try_get("outcome")?;
+                let key: Option<String> = r.try_get("data_key")?;
+                let other: Option<String> = r.try_get("holder")?;
+                let lease: Option<String> = r.try_get("lease_until")?;
+                let same = key.as_deref() == Some(c.data_key);
+                let live = lease.as_deref().and_then(from_db).is_some_and(|t| t > now);
+                if (outcome == "ok" && same)
+                    || (outcome == "sending" && live && other.as_deref() != Some(holder))
+                {
+                    out.push(None);
+                    continue;
+                }
+            }
+            let attempt: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) + 1 FROM shipment_pushes WHERE order_id = ? AND data_key = ?",
+            )
+            .bind(c.order_id)
+            .bind(c.data_key)
+            .fetch_one(&mut *tx)
+            .await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO shipment_pushes (order_id, carrier, carrier_id, tracking_number,
+                    ship_date, attempted_at, outcome, holder, lease_until, attempt, data_key)
+                 VALUES (?, ?, ?, ?, ?, ?, 'sending', ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(c.order_id)
+            .bind(c.carrier)
+            .bind(c.carrier_id)
+            .bind(c.tracking_number)
+            .bind(c.ship_date.to_string())
+            .bind(to_db(now))
+            .bind(holder)
+            .bind(to_db(until))
+            .bind(attempt)
+            .bind(c.data_key)
+            .fetch_one(&mut *tx)
+            .await?;
+            out.push(Some(id));
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Settles a claimed push with its outcome, a history row and the order's new status, in
+    /// one transaction.
+    pub async fn settle_push(
+        &self,
+        push_id: i64,
+        r: &PushRecord<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE shipment_pushes SET outcome = ?, error = ?, attempted_at = ?, holder = NULL,
+                lease_until = NULL WHERE id = ?",
+        )
+        .bind(r.outcome.id())
+        .bind(r.error)
+        .bind(to_db(now))
+        .bind(push_id)
+        .execute(&mut *tx)
+        .await?;
+        push_effects(&mut tx, r, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Pushes of `shop` left `sending` by an export that is gone (another holder, or a lease
+    /// past its end): their outcome is unknown — the mall may have applied them. Marks them so,
+    /// with a history row, and returns their order numbers. The caller holds the shop's export
+    /// lease, so no live export owns them.
+    pub async fn settle_stale_pushes(
+        &self,
+        shop: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(
+            "SELECT p.id, p.order_id, o.mall_order_number, p.holder FROM shipment_pushes p
+             JOIN orders o ON o.id = p.order_id
+             WHERE o.shop_id = ? AND p.outcome = 'sending' AND (p.holder <> ? OR p.lease_until < ?)",
+        )
+        .bind(shop)
+        .bind(holder)
+        .bind(to_db(now))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut numbers = Vec::with_capacity(rows.len());
+        for r in rows {
+            let id: i64 = r.try_get("id")?;
+            let order_id: i64 = r.try_get("order_id")?;
+            let by: Option<String> = r.try_get("holder")?;
+            let message = format!(
+                "the export that sent it ({}) stopped before recording the answer; the mall may \
+                 have applied it: sent again",
+                by.unwrap_or_default()
+            );
+            sqlx::query(
+                "UPDATE shipment_pushes SET outcome = 'unknown', error = ?, holder = NULL,
+                    lease_until = NULL WHERE id = ?",
+            )
+            .bind(&message)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            history(&mut tx, order_id, now, "push_unknown", &message).await?;
+            numbers.push(r.try_get("mall_order_number")?);
+        }
+        tx.commit().await?;
+        Ok(numbers)
     }
 
     /// Records a push attempt with a history row, and moves the order to the record's
@@ -283,6 +466,19 @@ impl Store {
         .bind(r.error)
         .execute(&mut *tx)
         .await?;
+        push_effects(&mut tx, r, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// A push's history row and the order's new status.
+async fn push_effects(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    r: &PushRecord<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    {
         let detail = match (r.outcome, r.error) {
             (PushOutcome::Ok, _) => format!(
                 "shipment sent to the mall: carrier id {}, tracking {}",
@@ -295,18 +491,17 @@ impl Store {
                 .bind(status.id())
                 .bind(to_db(now))
                 .bind(r.order_id)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
         history(
-            &mut tx,
+            tx,
             r.order_id,
             now,
             &format!("push_{}", r.outcome.id()),
             &detail,
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 }

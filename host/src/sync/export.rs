@@ -106,6 +106,8 @@ pub struct Eligible {
     pub order_id: i64,
     /// The merchant's carrier.
     pub carrier: String,
+    /// The shipment's data as one key ([`Shipment::data_key`]).
+    pub data_key: String,
     /// The shipment for the mall.
     pub shipment: Shipment,
 }
@@ -156,7 +158,8 @@ pub fn judge(
     if c.take_state == TakeState::Pending {
         return Err(Exclusion::NotTaken);
     }
-    if let Some(p) = &c.last_push {
+    // Pushes recorded before shipments had a data key are compared by their first parcel.
+    if let Some(p) = c.last_push.as_ref().filter(|p| p.data_key.is_none()) {
         let same_number = p.carrier == carrier && p.tracking_number == tracking;
         match p.outcome {
             PushOutcome::Ok if same_number => {
@@ -242,14 +245,32 @@ pub fn judge(
             });
         }
     }
+    let shipment = Shipment {
+        mall_order_number: c.mall_order_number.clone(),
+        shipped_date: ship_date,
+        deliveries,
+    };
+    let data_key = shipment.data_key();
+    if let Some(p) = &c.last_push
+        && p.data_key.as_deref() == Some(data_key.as_str())
+    {
+        match p.outcome {
+            // Accepted: this version is on the mall. (A further parcel or a changed number is
+            // another version, and is sent.)
+            PushOutcome::Ok => return Err(Exclusion::AlreadyExported),
+            PushOutcome::Rejected if !retry_rejected => {
+                return Err(Exclusion::RejectedBefore {
+                    message: p.error.clone().unwrap_or_default(),
+                });
+            }
+            _ => {}
+        }
+    }
     Ok(Eligible {
         order_id: c.id,
         carrier: carrier.to_string(),
-        shipment: Shipment {
-            mall_order_number: c.mall_order_number.clone(),
-            shipped_date: ship_date,
-            deliveries,
-        },
+        data_key,
+        shipment,
     })
 }
 
@@ -410,6 +431,7 @@ mod tests {
                 tracking_number: "123456789013".to_string(),
                 ship_date: today(),
                 error: Some("bad".to_string()),
+                data_key: None, // recorded before data keys: compared by the first parcel
             })
         };
         let c = ExportCandidate {
@@ -444,6 +466,52 @@ mod tests {
             ..ready()
         };
         assert!(judge(&c, today(), &ids(), Rules::default()).is_ok());
+    }
+
+    #[test]
+    fn a_push_is_repeated_only_for_new_data_or_an_unknown_outcome() {
+        let rules = Rules {
+            max_parcels: 2,
+            ..Rules::default()
+        };
+        let sent = judge(&ready(), today(), &ids(), rules).unwrap();
+        let last = |outcome, key: &str| {
+            Some(LastPush {
+                outcome,
+                carrier: "yamato".to_string(),
+                tracking_number: "123456789013".to_string(),
+                ship_date: today(),
+                error: None,
+                data_key: Some(key.to_string()),
+            })
+        };
+        let with = |p| ExportCandidate {
+            last_push: p,
+            ..ready()
+        };
+        let key = sent.data_key.as_str();
+        assert_eq!(
+            judge(&with(last(PushOutcome::Ok, key)), today(), &ids(), rules),
+            Err(Exclusion::AlreadyExported)
+        );
+        // Sent, answer lost: sent again (an identical push is harmless).
+        assert!(
+            judge(
+                &with(last(PushOutcome::Unknown, key)),
+                today(),
+                &ids(),
+                rules
+            )
+            .is_ok()
+        );
+        // A parcel added after the accepted push is a new version: sent, with both parcels.
+        let mut more = with(last(PushOutcome::Ok, key));
+        more.deliveries[0]
+            .more_parcels
+            .push(("yamato".into(), "123456789020".into()));
+        let e = judge(&more, today(), &ids(), rules).expect("the new parcel goes out");
+        assert_eq!(e.shipment.deliveries[0].parcels.len(), 2);
+        assert_ne!(e.data_key, key);
     }
 
     #[test]

@@ -41,6 +41,9 @@ pub struct Ingested {
     pub held: Vec<OrderNote>,
     /// Labels the conversion tables lack (stored with the raw label).
     pub unknown_labels: Vec<UnknownLabel>,
+    /// Orders the database refused (e.g. a duplicate line number), each with the reason; the
+    /// rest of the page is stored. Left untaken on the mall, tried again next run.
+    pub store_failed: Vec<OrderNote>,
 }
 
 /// Applies the shop's conversion tables (配送業者・配送時間帯変換) to an order's deliveries;
@@ -142,9 +145,49 @@ pub async fn ingest(
     } else {
         WhenStored::Leave
     };
-    let outcome = store
+    let mut store_failed = Vec::new();
+    let outcome = match store
         .store_orders(&shop.id, &shop.mall, &new, take_state, when_stored, now)
-        .await?;
+        .await
+    {
+        Ok(o) => o,
+        // One bad order must not stop the page: store each alone, naming the one refused.
+        Err(StoreError::Query(batch)) => {
+            tracing::warn!(
+                "shop {}: storing {} orders together failed ({batch}); storing them one by one",
+                shop.id,
+                new.len()
+            );
+            let mut all = crate::store::StoreOutcome::default();
+            for one in &new {
+                match store
+                    .store_orders(
+                        &shop.id,
+                        &shop.mall,
+                        std::slice::from_ref(one),
+                        take_state,
+                        when_stored,
+                        now,
+                    )
+                    .await
+                {
+                    Ok(o) => {
+                        all.inserted.extend(o.inserted);
+                        all.existing.extend(o.existing);
+                    }
+                    Err(e) => store_failed.push(OrderNote::new(
+                        one.order.mall_order_number.clone(),
+                        format!(
+                            "the database refused order {}: {e}",
+                            one.order.mall_order_number
+                        ),
+                    )),
+                }
+            }
+            all
+        }
+        Err(e) => return Err(e),
+    };
     let inserted: std::collections::HashSet<&str> =
         outcome.inserted.iter().map(String::as_str).collect();
     let held = prepared
@@ -161,6 +204,7 @@ pub async fn ingest(
         already_stored: outcome.existing,
         held,
         unknown_labels: prepared.unknown_labels,
+        store_failed,
     })
 }
 
@@ -171,6 +215,7 @@ impl Ingested {
         self.already_stored.extend(other.already_stored);
         self.held.extend(other.held);
         self.unknown_labels.extend(other.unknown_labels);
+        self.store_failed.extend(other.store_failed);
     }
 }
 

@@ -13,6 +13,7 @@
 
 pub mod export;
 pub mod ingest;
+mod lease;
 mod retry;
 pub mod scheduler;
 
@@ -23,11 +24,13 @@ use crate::config::{ShopConfig, SyncPolicy};
 use crate::connector::{Fetched, MallState, RawOrder, SkipReason, TakeOutcome, Window};
 use crate::model::{OrderNote, OrderStatus, TakeState};
 use crate::runtime::{CallError, Runtime};
-use crate::store::{PushOutcome, PushRecord, Store, StoreError};
+use crate::store::{PushClaim, PushOutcome, PushRecord, RunOutcome, Store, StoreError};
 use crate::time::{SharedClock, jst_date, jst_day_end, jst_day_start};
+use lease::JobLease;
 
 pub use export::{Eligible, Exclusion};
 pub use ingest::{Ingested, UnknownLabel, convert};
+pub use lease::holder_id;
 
 /// How many orders one take or push call carries (the plugin batches further for its mall).
 const CALL_CHUNK: usize = 500;
@@ -59,6 +62,32 @@ pub enum SyncError {
         shop: String,
         /// What is wrong and how to fix it.
         message: String,
+    },
+    /// Another process runs this shop's job now.
+    #[error(
+        "shop {shop:?}: a {job} is running in another process ({holder}) until {until} at the \
+         latest; run again when it has ended"
+    )]
+    Busy {
+        /// Shop.
+        shop: String,
+        /// The job (`fetch`, `export`).
+        job: &'static str,
+        /// The process holding it.
+        holder: String,
+        /// Its lease's end, unless renewed.
+        until: chrono::DateTime<chrono::Utc>,
+    },
+    /// This run's lease was taken over by another process (this one stalled past its lease).
+    #[error(
+        "shop {shop:?}: the {job} lease was taken over by another process after this one \
+         stalled; this run stopped, the other carries on"
+    )]
+    LeaseLost {
+        /// Shop.
+        shop: String,
+        /// The job.
+        job: &'static str,
     },
 }
 
@@ -144,6 +173,83 @@ pub struct TakeReport {
     pub failed: Vec<crate::model::OrderNote>,
 }
 
+impl TakeReport {
+    /// Adds another take's results (a later page's, the pending ones').
+    pub fn absorb(&mut self, other: TakeReport) {
+        self.attempted += other.attempted;
+        self.taken.extend(other.taken);
+        self.already_taken.extend(other.already_taken);
+        self.cancelled.extend(other.cancelled);
+        self.failed.extend(other.failed);
+    }
+
+    /// Whether some orders stayed pending.
+    pub fn has_failures(&self) -> bool {
+        !self.failed.is_empty()
+    }
+
+    /// The run's outcome and counts, for `job_runs`.
+    pub fn outcome(&self) -> (RunOutcome, String) {
+        (
+            RunOutcome::done(self.has_failures()),
+            format!(
+                "{} taken, {} already taken, {} cancelled, {} still pending",
+                self.taken.len(),
+                self.already_taken.len(),
+                self.cancelled.len(),
+                self.failed.len()
+            ),
+        )
+    }
+}
+
+impl FetchReport {
+    /// Whether some orders could not be stored or taken, or statuses not synced.
+    pub fn has_failures(&self) -> bool {
+        !self.invalid.is_empty()
+            || !self.ingested.store_failed.is_empty()
+            || self.take.has_failures()
+            || self.states.error.is_some()
+            || !self.states.failed.is_empty()
+    }
+
+    /// The run's outcome and counts, for `job_runs`.
+    pub fn outcome(&self) -> (RunOutcome, String) {
+        (
+            RunOutcome::done(self.has_failures()),
+            format!(
+                "{} page(s), {} stored, {} invalid; {}",
+                self.pages,
+                self.ingested.stored.len(),
+                self.invalid.len(),
+                self.take.outcome().1
+            ),
+        )
+    }
+}
+
+impl ExportReport {
+    /// Whether some shipments were refused, not delivered, or of unknown outcome.
+    pub fn has_failures(&self) -> bool {
+        !self.rejected.is_empty() || !self.failed.is_empty() || !self.unknown.is_empty()
+    }
+
+    /// The run's outcome and counts, for `job_runs`.
+    pub fn outcome(&self) -> (RunOutcome, String) {
+        (
+            RunOutcome::done(self.has_failures()),
+            format!(
+                "{} sent, {} refused, {} not delivered, {} outcome unknown, {} left out",
+                self.pushed.len(),
+                self.rejected.len(),
+                self.failed.len(),
+                self.unknown.len(),
+                self.excluded.len()
+            ),
+        )
+    }
+}
+
 /// An order an export left out, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Excluded {
@@ -186,6 +292,9 @@ pub struct ExportReport {
     pub rejected: Vec<crate::model::OrderNote>,
     /// Not delivered (retried next time), with the error.
     pub failed: Vec<crate::model::OrderNote>,
+    /// Sent, but the answer was lost (timeout, broken or unreadable answer): the mall may have
+    /// applied it. The next export sends it again (an identical push is harmless).
+    pub unknown: Vec<crate::model::OrderNote>,
     /// Left out by the rules, with the reason.
     pub excluded: Vec<Excluded>,
 }
@@ -276,8 +385,22 @@ impl<'a> Syncer<'a> {
         })
     }
 
-    /// Fetches new orders in `window`, stores them, then takes them (and any still pending).
+    /// Fetches new orders in `window`, stores each page and takes its orders right after the
+    /// page's commit, then takes any still pending and syncs statuses. Runs under the shop's
+    /// `fetch` lease: refused, naming the holder, while another process fetches or takes.
     pub async fn fetch(&self, shop: &ShopConfig, window: Window) -> Result<FetchReport, SyncError> {
+        let lease = JobLease::acquire(self.store, &shop.id, "fetch", self.policy.lease).await?;
+        let result = self.fetch_held(shop, window, &lease).await;
+        lease.finish(&result, FetchReport::outcome).await;
+        result
+    }
+
+    async fn fetch_held(
+        &self,
+        shop: &ShopConfig,
+        window: Window,
+        lease: &JobLease,
+    ) -> Result<FetchReport, SyncError> {
         let call_err = |source| SyncError::Call {
             shop: shop.id.clone(),
             source,
@@ -298,7 +421,9 @@ impl<'a> Syncer<'a> {
             .map_err(call_err)?
             .shipping_per_delivery;
         let mut cursor: Option<String> = None;
+        let mut attempted: std::collections::HashSet<String> = std::collections::HashSet::new();
         loop {
+            lease.check()?;
             let started = std::time::Instant::now();
             let page = retry::with_retry(&self.policy, async || {
                 connector.fetch_orders(window, cursor.clone()).await
@@ -381,16 +506,34 @@ impl<'a> Syncer<'a> {
                 done.stored.len(),
                 done.already_stored.len()
             );
-            report.ingested.extend(done);
             report.timings.store_ms += ms(started.elapsed());
+            // Take as you go: this page's new orders, right after their commit, so an
+            // interrupted fetch leaves nothing untaken that it stored.
+            let started = std::time::Instant::now();
+            let page_take = self.take_list(shop, &done.stored).await?;
+            attempted.extend(done.stored.iter().cloned());
+            report.take.absorb(page_take);
+            report.timings.take_ms += ms(started.elapsed());
+            report.ingested.extend(done);
             cursor = page.next_cursor;
             if cursor.is_none() {
                 break;
             }
         }
+        // Then what is still pending from earlier runs (or re-listed by the mall).
+        lease.check()?;
         let started = std::time::Instant::now();
-        report.take = self.take_pending(shop).await?;
-        report.timings.take_ms = ms(started.elapsed());
+        let pending: Vec<String> = self
+            .store
+            .pending_takes(&shop.id)
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .filter(|n| !attempted.contains(n))
+            .collect();
+        let rest = self.take_list(shop, &pending).await?;
+        report.take.absorb(rest);
+        report.timings.take_ms += ms(started.elapsed());
         let started = std::time::Instant::now();
         report.states = self.sync_states(shop).await?;
         report.timings.states_ms = ms(started.elapsed());
@@ -471,17 +614,34 @@ impl<'a> Syncer<'a> {
         Ok(report)
     }
 
-    /// Takes every order of the shop still pending on the mall.
+    /// Takes every order of the shop still pending on the mall, under the shop's `fetch` lease.
     pub async fn take_pending(&self, shop: &ShopConfig) -> Result<TakeReport, SyncError> {
+        let lease = JobLease::acquire(self.store, &shop.id, "fetch", self.policy.lease).await?;
+        let result =
+            async {
+                let pending = self.store.pending_takes(&shop.id).await.map_err(|source| {
+                    SyncError::Store {
+                        shop: shop.id.clone(),
+                        source,
+                    }
+                })?;
+                self.take_list(shop, &pending).await
+            }
+            .await;
+        lease.finish(&result, TakeReport::outcome).await;
+        result
+    }
+
+    /// Takes these orders on the mall and records each outcome.
+    async fn take_list(
+        &self,
+        shop: &ShopConfig,
+        pending: &[String],
+    ) -> Result<TakeReport, SyncError> {
         let store_err = |source| SyncError::Store {
             shop: shop.id.clone(),
             source,
         };
-        let pending = self
-            .store
-            .pending_takes(&shop.id)
-            .await
-            .map_err(store_err)?;
         let mut report = TakeReport {
             attempted: pending.len(),
             ..TakeReport::default()
@@ -529,13 +689,34 @@ impl<'a> Syncer<'a> {
     }
 
     /// Exports shipments of orders last updated inside `[from, to]` (JST dates, both included)
-    /// that meet the export rules; a dry run only reports what it would send.
+    /// that meet the export rules, and every shipment not delivered before or whose outcome is
+    /// unknown; a dry run only reports what it would send. Runs under the shop's `export`
+    /// lease (a dry run needs none), each push claimed in the outbox before it is sent.
     pub async fn export(
         &self,
         shop: &ShopConfig,
         from: NaiveDate,
         to: NaiveDate,
         options: ExportOptions,
+    ) -> Result<ExportReport, SyncError> {
+        if options.dry_run {
+            return self.export_held(shop, from, to, options, None).await;
+        }
+        let lease = JobLease::acquire(self.store, &shop.id, "export", self.policy.lease).await?;
+        let result = self
+            .export_held(shop, from, to, options, Some(&lease))
+            .await;
+        lease.finish(&result, ExportReport::outcome).await;
+        result
+    }
+
+    async fn export_held(
+        &self,
+        shop: &ShopConfig,
+        from: NaiveDate,
+        to: NaiveDate,
+        options: ExportOptions,
+        lease: Option<&JobLease>,
     ) -> Result<ExportReport, SyncError> {
         let ExportOptions {
             dry_run,
@@ -560,6 +741,23 @@ impl<'a> Syncer<'a> {
             shop: shop.id.clone(),
             source,
         })?;
+        if !dry_run {
+            // Pushes a stopped export left in flight: their outcome is unknown; sent again.
+            let stale = self
+                .store
+                .settle_stale_pushes(&shop.id, lease::holder_id(), chrono::Utc::now())
+                .await
+                .map_err(store_err)?;
+            if !stale.is_empty() {
+                tracing::warn!(
+                    "shop {}: {} push(es) of a stopped export have an unknown outcome; sending \
+                     them again: {}",
+                    shop.id,
+                    stale.len(),
+                    stale.join(", ")
+                );
+            }
+        }
         let rules = export::Rules {
             retry_rejected,
             shipping_per_delivery: capabilities.shipping_per_delivery,
@@ -604,9 +802,52 @@ impl<'a> Syncer<'a> {
             return Ok(report);
         }
         for chunk in eligible.chunks(CALL_CHUNK) {
+            if let Some(l) = lease {
+                l.check()?;
+            }
+            // The outbox: claim, commit, then send; an order another export sends now, or whose
+            // data was accepted meanwhile, is not claimed.
+            let claims: Vec<PushClaim<'_>> = chunk
+                .iter()
+                .map(|e| {
+                    let parcel = e.shipment.first_parcel();
+                    PushClaim {
+                        order_id: e.order_id,
+                        carrier: &e.carrier,
+                        carrier_id: parcel.map_or("", |p| p.carrier_id.as_str()),
+                        tracking_number: parcel.map_or("", |p| p.tracking_number.as_str()),
+                        ship_date: e.shipment.shipped_date,
+                        data_key: &e.data_key,
+                    }
+                })
+                .collect();
+            let now = chrono::Utc::now();
+            let until = now
+                + chrono::TimeDelta::from_std(self.policy.lease)
+                    .unwrap_or(chrono::TimeDelta::seconds(60));
+            let ids = self
+                .store
+                .claim_pushes(&claims, lease::holder_id(), now, until)
+                .await
+                .map_err(store_err)?;
+            let mut claimed: Vec<(Eligible, i64)> = Vec::with_capacity(chunk.len());
+            for (e, id) in chunk.iter().zip(ids) {
+                match id {
+                    Some(id) => claimed.push((e.clone(), id)),
+                    None => report.excluded.push(Excluded {
+                        mall_order_number: e.shipment.mall_order_number.clone(),
+                        message: Exclusion::AlreadyExported.to_string(),
+                        reason: Exclusion::AlreadyExported,
+                    }),
+                }
+            }
+            let push_ids: std::collections::HashMap<String, i64> = claimed
+                .iter()
+                .map(|(e, id)| (e.shipment.mall_order_number.clone(), *id))
+                .collect();
             let results = retry::batch_with_retry(
                 &self.policy,
-                chunk.to_vec(),
+                claimed.into_iter().map(|(e, _)| e).collect(),
                 |e: &Eligible| e.shipment.mall_order_number.as_str(),
                 |batch: Vec<Eligible>| {
                     let c = &connector;
@@ -619,10 +860,12 @@ impl<'a> Syncer<'a> {
             .await;
             for (e, r) in results {
                 let n = e.shipment.mall_order_number.clone();
-                // An error that outlived the retries is either the mall's verdict on this order
-                // (kept until its data changes) or a delivery failure (tried again next time).
+                // Refused is only what the mall said of this order in a well-formed answer; not
+                // sent (rate limit, refusal by the host) is failed; sent without a readable
+                // answer is unknown. Failed and unknown are sent again by the next export.
                 let (outcome, error) = match &r {
                     Ok(()) => (PushOutcome::Ok, None),
+                    Err(e) if e.outcome_unknown() => (PushOutcome::Unknown, Some(e.to_string())),
                     Err(e) if e.undelivered() => (PushOutcome::Failed, Some(e.to_string())),
                     Err(e) => (PushOutcome::Rejected, Some(e.to_string())),
                 };
@@ -639,18 +882,19 @@ impl<'a> Syncer<'a> {
                     // An accepted shipment is shipped (出荷済み) here as on the mall.
                     status_after: (outcome == PushOutcome::Ok).then_some(OrderStatus::Shipped),
                 };
+                let Some(&push_id) = push_ids.get(&n) else {
+                    continue;
+                };
                 self.store
-                    .record_push(&record, self.clock.now())
+                    .settle_push(push_id, &record, self.clock.now())
                     .await
                     .map_err(store_err)?;
+                let note = || OrderNote::new(n.clone(), error.unwrap_or_default());
                 match outcome {
                     PushOutcome::Ok => report.pushed.push(line(&e)),
-                    PushOutcome::Rejected => report
-                        .rejected
-                        .push(OrderNote::new(n, error.unwrap_or_default())),
-                    PushOutcome::Failed => report
-                        .failed
-                        .push(OrderNote::new(n, error.unwrap_or_default())),
+                    PushOutcome::Rejected => report.rejected.push(note()),
+                    PushOutcome::Failed | PushOutcome::Sending => report.failed.push(note()),
+                    PushOutcome::Unknown => report.unknown.push(note()),
                 }
             }
         }

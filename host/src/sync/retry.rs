@@ -22,6 +22,7 @@ pub(crate) struct Budget<'a> {
     policy: &'a SyncPolicy,
     rate_waits: u32,
     transient: u32,
+    waited: Duration,
 }
 
 impl<'a> Budget<'a> {
@@ -30,6 +31,7 @@ impl<'a> Budget<'a> {
             policy,
             rate_waits: 0,
             transient: 0,
+            waited: Duration::ZERO,
         }
     }
 
@@ -64,7 +66,17 @@ impl<'a> Budget<'a> {
     pub(crate) async fn wait_for(&mut self, e: &ConnectorError) -> bool {
         match self.next(e) {
             Next::GiveUp => false,
+            Next::Wait(d) if self.waited + d > self.policy.max_wait_per_run => {
+                tracing::warn!(
+                    "{e}; giving up: waiting {:.1} s more would pass the {} s this run may wait \
+                     (sync.max_wait_per_run_secs)",
+                    d.as_secs_f64(),
+                    self.policy.max_wait_per_run.as_secs()
+                );
+                false
+            }
             Next::Wait(d) => {
+                self.waited += d;
                 tracing::info!("{e}; retrying in {:.1} s", d.as_secs_f64());
                 tokio::time::sleep(d).await;
                 true
@@ -106,6 +118,16 @@ pub enum ItemError {
 }
 
 impl ItemError {
+    /// Whether the item may have reached the mall without its answer reaching the host: a
+    /// transient fault (timeout, broken or unreadable answer, 5xx), a plugin call that failed
+    /// as a whole, or no result for it. Not a rate limit or a host refusal (nothing was sent).
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            ItemError::Connector(e) => matches!(e, ConnectorError::Transient { .. }),
+            ItemError::Call(_) | ItemError::NoResult => true,
+        }
+    }
+
     /// Whether the item was not delivered to the mall (as opposed to refused by it).
     pub fn undelivered(&self) -> bool {
         match self {
@@ -191,6 +213,7 @@ mod tests {
             backoff: Duration::from_millis(1),
             rate_limit_waits: 3,
             max_retry_after: Duration::from_millis(5),
+            ..SyncPolicy::default()
         }
     }
 
@@ -246,6 +269,7 @@ mod tests {
             backoff: Duration::from_millis(100),
             rate_limit_waits: 3,
             max_retry_after: Duration::from_secs(5),
+            ..SyncPolicy::default()
         };
         let mut b = Budget::new(&p);
         let down = ConnectorError::Transient {

@@ -206,14 +206,10 @@ async fn run_job(shared: &Shared, shop: &ShopConfig, job: Job) -> bool {
         shared.policy.clone(),
     );
     let result = match job {
-        Job::Fetch => syncer.fetch(shop, syncer.days_window(shop)).await.map(|r| {
-            format!(
-                "{} stored, {} taken, {} take(s) pending",
-                r.ingested.stored.len(),
-                r.take.taken.len(),
-                r.take.failed.len()
-            )
-        }),
+        Job::Fetch => syncer
+            .fetch(shop, syncer.days_window(shop))
+            .await
+            .map(|r| r.outcome().1),
         Job::Export => {
             // Yesterday and today (JST), so a run just after midnight misses nothing.
             let today = jst_date(shared.clock.now());
@@ -221,17 +217,16 @@ async fn run_job(shared: &Shared, shop: &ShopConfig, job: Job) -> bool {
             syncer
                 .export(shop, from, today, ExportOptions::SEND)
                 .await
-                .map(|r| {
-                    format!(
-                        "{} sent, {} refused, {} not delivered",
-                        r.pushed.len(),
-                        r.rejected.len(),
-                        r.failed.len()
-                    )
-                })
+                .map(|r| r.outcome().1)
         }
     };
     stats.in_flight.fetch_sub(1, Ordering::SeqCst);
+    if let Err(e @ super::SyncError::Busy { .. }) = &result {
+        // Another process (or a manual run) has it: not a failure, and not a run here.
+        stats.skipped_busy.fetch_add(1, Ordering::SeqCst);
+        tracing::info!("shop {}: {job} skipped: {e}", shop.id);
+        return false;
+    }
     stats.runs.fetch_add(1, Ordering::SeqCst);
     match result {
         Ok(summary) => tracing::info!("shop {}: {job}: {summary}", shop.id),

@@ -15,7 +15,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::model::{EmuShipment, Status};
+use crate::model::{EmuOrder, EmuShipment, Status};
 use crate::{Endpoint, LostAnswer, Shared};
 
 /// The answer to an applied request, or its loss when the test asked for one.
@@ -150,7 +150,10 @@ fn gate(shared: &Shared, headers: &HeaderMap, endpoint: Endpoint) -> Result<(), 
         b.tokens -= 1.0;
     }
     *st.requests.entry(endpoint).or_insert(0) += 1;
-    if let Some((left, status)) = st.faults.get_mut(&endpoint)
+    let skip = st.fault_skip.get(&endpoint).copied().unwrap_or(0);
+    if skip > 0 {
+        st.fault_skip.insert(endpoint, skip - 1);
+    } else if let Some((left, status)) = st.faults.get_mut(&endpoint)
         && *left > 0
     {
         *left -= 1;
@@ -211,23 +214,45 @@ async fn search_orders(
         _ => return bad_param("limit", "limit must be 1..100"),
     };
     let mut st = shared.lock();
+    let stale = &st.stale_listing;
+    let listed = |o: &EmuOrder| {
+        o.status == status
+            || (status == Status::OrderConfirmWait && stale.contains(&o.order_number))
+    };
     let mut matching: Vec<_> = st
         .orders
         .values()
-        .filter(|o| o.status == status && o.ordered_at_secs >= from && o.ordered_at_secs <= to)
+        .filter(|o| listed(o) && o.ordered_at_secs >= from && o.ordered_at_secs <= to)
         .collect();
     matching.sort_by(|a, b| {
         (a.ordered_at_secs, &a.order_number).cmp(&(b.ordered_at_secs, &b.order_number))
     });
     let total = matching.len();
     let total_pages = total.div_ceil(limit).max(1);
-    let orders: Vec<_> = matching
+    let orders: Vec<EmuOrder> = matching
         .into_iter()
         .skip((page - 1) * limit)
         .take(limit)
+        .map(|o| {
+            let mut o = o.clone();
+            if st.stale_listing.contains(&o.order_number) {
+                o.status = Status::OrderConfirmWait; // what the lagging index shows
+            }
+            o
+        })
+        .collect();
+    let listed: Vec<serde_json::Value> = orders
+        .iter()
+        .map(|o| {
+            let mut v = serde_json::to_value(o).unwrap_or_default();
+            for (field, value) in st.overrides.get(&o.order_number).into_iter().flatten() {
+                v[field.as_str()] = value.clone();
+            }
+            v
+        })
         .collect();
     let body = json!({
-        "orders": orders, "page": page, "totalPages": total_pages, "totalCount": total
+        "orders": listed, "page": page, "totalPages": total_pages, "totalCount": total
     });
     let others: Vec<String> = orders
         .iter()
@@ -281,33 +306,39 @@ async fn acknowledge(
         return bad_param("orderNumbers", "orderNumbers must hold 1..100 numbers");
     }
     let now = (shared.config.clock)();
-    let mut st = shared.lock();
-    let mut ok_count = 0;
-    let results: Vec<_> = req
-        .order_numbers
-        .iter()
-        .map(|n| match st.orders.get_mut(n) {
-            None => entry_error(n, "ORDER_NOT_FOUND", "no such order", json!({})),
-            Some(o) if o.status == Status::OrderConfirmWait => {
-                o.status = Status::ShipInstructionWait;
-                ok_count += 1;
-                o.updated_at = crate::model::jst_instant(now);
-                ok(n)
-            }
-            Some(o) => entry_error(
-                n,
-                "STATUS_MISMATCH",
-                "the order is not awaiting confirmation",
-                json!({"currentStatus": o.status.code()}),
-            ),
-        })
-        .collect();
-    st.acknowledged_ok += ok_count;
-    answer(
-        &mut st,
-        Endpoint::Acknowledge,
-        json!({ "results": results }),
-    )
+    let (resp, delay) = {
+        let mut st = shared.lock();
+        let mut ok_count = 0;
+        let results: Vec<_> = req
+            .order_numbers
+            .iter()
+            .map(|n| match st.orders.get_mut(n) {
+                None => entry_error(n, "ORDER_NOT_FOUND", "no such order", json!({})),
+                Some(o) if o.status == Status::OrderConfirmWait => {
+                    o.status = Status::ShipInstructionWait;
+                    ok_count += 1;
+                    o.updated_at = crate::model::jst_instant(now);
+                    ok(n)
+                }
+                Some(o) => entry_error(
+                    n,
+                    "STATUS_MISMATCH",
+                    "the order is not awaiting confirmation",
+                    json!({"currentStatus": o.status.code()}),
+                ),
+            })
+            .collect();
+        st.acknowledged_ok += ok_count;
+        let resp = answer(
+            &mut st,
+            Endpoint::Acknowledge,
+            json!({ "results": results }),
+        );
+        (resp, st.answer_delay)
+    };
+    // Applied; the answer takes a while (a client killed now never learns it).
+    tokio::time::sleep(delay).await;
+    resp
 }
 
 #[derive(Deserialize)]
@@ -398,48 +429,60 @@ async fn shipments(
     let today = chrono::DateTime::from_timestamp(now, 0)
         .map(|t| t.with_timezone(&jst).date_naive())
         .unwrap_or_default();
-    let mut st = shared.lock();
-    let results: Vec<_> = req
-        .shipments
-        .iter()
-        .map(|e| {
-            let n = &e.order_number;
-            let Some(o) = st.orders.get_mut(n) else {
-                return entry_error(n, "ORDER_NOT_FOUND", "no such order", json!({}));
-            };
-            if let Err(err) = validate_entry(e, today) {
-                return err;
-            }
-            let shipment = EmuShipment {
-                carrier_id: e.carrier_id.clone(),
-                tracking_number: e.tracking_number.clone(),
-                shipped_date: e.shipped_date.clone(),
-            };
-            match o.status {
-                Status::ShipInstructionWait => {
-                    o.status = Status::Shipped;
-                    o.updated_at = crate::model::jst_instant(now);
-                    o.shipment = Some(shipment);
-                    ok(n)
+    let (resp, delay) = {
+        let mut st = shared.lock();
+        let mut applied = std::mem::take(&mut st.shipments_applied);
+        let mut repeat_count = 0;
+        let repeats = &mut repeat_count;
+        let results: Vec<_> = req
+            .shipments
+            .iter()
+            .map(|e| {
+                let n = &e.order_number;
+                let Some(o) = st.orders.get_mut(n) else {
+                    return entry_error(n, "ORDER_NOT_FOUND", "no such order", json!({}));
+                };
+                if let Err(err) = validate_entry(e, today) {
+                    return err;
                 }
-                Status::Shipped
-                    if o.shipment.as_ref().is_some_and(|s| {
-                        s.carrier_id == shipment.carrier_id
-                            && s.tracking_number == shipment.tracking_number
-                    }) =>
-                {
-                    ok(n)
+                let shipment = EmuShipment {
+                    carrier_id: e.carrier_id.clone(),
+                    tracking_number: e.tracking_number.clone(),
+                    shipped_date: e.shipped_date.clone(),
+                };
+                match o.status {
+                    Status::ShipInstructionWait => {
+                        o.status = Status::Shipped;
+                        o.updated_at = crate::model::jst_instant(now);
+                        o.shipment = Some(shipment);
+                        *applied.entry(n.clone()).or_insert(0) += 1;
+                        ok(n)
+                    }
+                    Status::Shipped
+                        if o.shipment.as_ref().is_some_and(|s| {
+                            s.carrier_id == shipment.carrier_id
+                                && s.tracking_number == shipment.tracking_number
+                        }) =>
+                    {
+                        *repeats += 1;
+                        ok(n)
+                    }
+                    other => entry_error(
+                        n,
+                        "STATUS_MISMATCH",
+                        "the order is not awaiting shipment",
+                        json!({"currentStatus": other.code()}),
+                    ),
                 }
-                other => entry_error(
-                    n,
-                    "STATUS_MISMATCH",
-                    "the order is not awaiting shipment",
-                    json!({"currentStatus": other.code()}),
-                ),
-            }
-        })
-        .collect();
-    answer(&mut st, Endpoint::Shipments, json!({ "results": results }))
+            })
+            .collect();
+        st.shipments_applied = applied;
+        st.shipment_repeats += repeat_count;
+        let resp = answer(&mut st, Endpoint::Shipments, json!({ "results": results }));
+        (resp, st.answer_delay)
+    };
+    tokio::time::sleep(delay).await;
+    resp
 }
 
 #[cfg(test)]

@@ -102,6 +102,18 @@ pub(crate) struct State {
     pub taken_by_others_per_page: usize,
     /// Requests to apply and then answer badly: how many left, and how.
     pub lose: BTreeMap<Endpoint, (u32, LostAnswer)>,
+    /// How long an applied acknowledgement or shipment waits before its answer.
+    pub answer_delay: std::time::Duration,
+    /// Shipments that moved an order to 出荷完了, per order (more than 1 would be a double).
+    pub shipments_applied: BTreeMap<String, u32>,
+    /// Identical re-pushes of a shipped order (answered OK, changing nothing).
+    pub shipment_repeats: u32,
+    /// Orders the search still lists as new whatever their status (a lagging index).
+    pub stale_listing: std::collections::BTreeSet<String>,
+    /// Fields of an order's JSON replaced in search answers (malformed records), by order.
+    pub overrides: BTreeMap<String, Vec<(String, serde_json::Value)>>,
+    /// Requests of an endpoint still answered normally before its fault (`fail_after`).
+    pub fault_skip: BTreeMap<Endpoint, u32>,
 }
 
 pub(crate) struct Shared {
@@ -247,6 +259,25 @@ impl Emulator {
         out
     }
 
+    /// The search answers order `number` with `field` set to `value` (e.g. an impossible date,
+    /// a number where text belongs): a malformed record among good ones.
+    pub fn corrupt(&self, number: &str, field: &str, value: serde_json::Value) {
+        self.shared
+            .lock()
+            .overrides
+            .entry(number.to_string())
+            .or_default()
+            .push((field.to_string(), value));
+    }
+
+    /// The next `ok` requests to `endpoint` are answered normally, the `count` after them with
+    /// `status`.
+    pub fn fail_after(&self, endpoint: Endpoint, ok: u32, count: u32, status: u16) {
+        let mut st = self.shared.lock();
+        st.fault_skip.insert(endpoint, ok);
+        st.faults.insert(endpoint, (count, status));
+    }
+
     /// Makes the next `count` requests to `endpoint` answer `status` (e.g. 500, 503).
     pub fn fail_next(&self, endpoint: Endpoint, count: u32, status: u16) {
         self.shared.lock().faults.insert(endpoint, (count, status));
@@ -313,6 +344,27 @@ impl Emulator {
     /// How many acknowledgements succeeded (an order taken twice would count twice).
     pub fn acknowledged_ok(&self) -> u32 {
         self.shared.lock().acknowledged_ok
+    }
+
+    /// Applied acknowledgements and shipments wait this long before they answer: a client
+    /// killed meanwhile never learns that the mall did the work.
+    pub fn delay_answers(&self, delay: std::time::Duration) {
+        self.shared.lock().answer_delay = delay;
+    }
+
+    /// Shipments that moved each order to 出荷完了 (1 per order when nothing was doubled).
+    pub fn shipments_applied(&self) -> BTreeMap<String, u32> {
+        self.shared.lock().shipments_applied.clone()
+    }
+
+    /// Identical re-pushes of already shipped orders (harmless, counted).
+    pub fn shipment_repeats(&self) -> u32 {
+        self.shared.lock().shipment_repeats
+    }
+
+    /// The search keeps listing `number` as 受注確認待ち whatever its status (a lagging index).
+    pub fn list_stale(&self, number: &str) {
+        self.shared.lock().stale_listing.insert(number.to_string());
     }
 
     /// How many requests were refused with 429.

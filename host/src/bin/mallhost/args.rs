@@ -92,6 +92,16 @@ pub enum Command {
     /// Every shop: its plugin, the settings and credentials the plugin asks for, and their state
     /// (a secret that expires soon or has expired is shown with its date).
     Shops,
+    /// Recent runs of fetches and exports (from every process on the database): when, by whom,
+    /// how they ended. A run with no end was killed or is still going.
+    Runs {
+        /// Only this shop's runs.
+        #[arg(long)]
+        shop: Option<String>,
+        /// How many, newest first.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
     /// Connector plugins: list (default), install, roll back.
     Plugins {
         #[command(subcommand)]

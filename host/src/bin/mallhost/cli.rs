@@ -59,6 +59,21 @@ async fn stop_signal() -> anyhow::Result<()> {
     }
 }
 
+/// Set when a command did its work but some orders or shipments failed (exit code 2).
+static PARTIAL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Marks the command's outcome as partial when `failed`.
+fn partial_if(failed: bool) {
+    if failed {
+        PARTIAL.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Whether the command that ran left some orders or shipments failed.
+pub fn partial() -> bool {
+    PARTIAL.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 fn show_progress(bar: &indicatif::ProgressBar, done: usize, total: usize) {
     bar.set_length(total as u64);
     bar.set_position(done as u64);
@@ -295,6 +310,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 _ => syncer.days_window(shop),
             };
             let report = syncer.fetch(shop, window).await?;
+            partial_if(report.has_failures());
             output::fetch(&report, format)
         }
         Command::Take { shop } => {
@@ -302,6 +318,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             let shop = cx.shop(&shop)?;
             require_api(shop)?;
             let report = cx.syncer().take_pending(shop).await?;
+            partial_if(report.has_failures());
             output::take(&report, format)
         }
         Command::Export {
@@ -323,7 +340,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 .syncer()
                 .export(shop, from.unwrap_or(today), to.unwrap_or(today), options)
                 .await?;
+            partial_if(report.has_failures());
             output::export(&report, format)
+        }
+        Command::Runs { shop, limit } => {
+            let cx = open(&args.config, &clock, false).await?;
+            let runs = cx.store.job_runs(shop.as_deref(), limit).await?;
+            output::runs(&runs, format)
         }
         Command::Shops => {
             // Loaded without the checks that stop other commands: this one shows what is wrong.

@@ -43,11 +43,31 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Exit codes: 0 all done; 2 done, but some orders or shipments failed (listed in the
+    // output; the next run retries them); 1 the command failed.
     match runtime.block_on(cli::run(args)) {
+        Ok(()) if cli::partial() => ExitCode::from(2),
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_text(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes on one line, each said once: an error that already quotes its
+/// source (`shop "x": <source>`) is not followed by that source again.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }

@@ -120,9 +120,11 @@ pub fn fetch_text(r: &FetchReport) -> String {
     for mallhost::model::OrderNote {
         mall_order_number: n,
         message: e,
-    } in &r.invalid
+    } in r.invalid.iter().chain(&r.ingested.store_failed)
     {
-        s.push_str(&format!("  ! not stored {n}: {e}\n"));
+        s.push_str(&format!(
+            "  ! not stored {n}: {e} (left untaken on the mall; fetched again next run)\n"
+        ));
     }
     for u in &r.ingested.unknown_labels {
         s.push_str(&format!(
@@ -199,6 +201,9 @@ pub fn export_text(r: &ExportReport) -> String {
             r.rejected.len(),
             r.failed.len()
         ));
+        if !r.unknown.is_empty() {
+            s.push_str(&format!(", {} with no answer", r.unknown.len()));
+        }
     }
     s.push_str(&format!(", {} left out\n", r.excluded.len()));
     for l in &r.pushed {
@@ -224,6 +229,16 @@ pub fn export_text(r: &ExportReport) -> String {
     } in &r.failed
     {
         s.push_str(&format!("  ! {n}: {e} (sent again by the next export)\n"));
+    }
+    for mallhost::model::OrderNote {
+        mall_order_number: n,
+        message: e,
+    } in &r.unknown
+    {
+        s.push_str(&format!(
+            "  ? {n}: sent, but no answer came back ({e}); the next export sends it again \
+             (an identical push is harmless)\n"
+        ));
     }
     // Left-out orders grouped by reason, so a long list stays readable.
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
@@ -590,6 +605,32 @@ pub fn plugins(list: &[Arc<Plugin>], f: Format) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+pub fn runs(list: &[mallhost::store::JobRun], f: Format) -> anyhow::Result<()> {
+    print_or_json(&list, f, || {
+        if list.is_empty() {
+            return "no runs recorded yet\n".into();
+        }
+        let mut s = String::new();
+        for r in list {
+            let end = match (&r.ended_at, &r.outcome) {
+                (Some(at), Some(o)) => format!("ended {at}: {o}"),
+                _ => "no end (killed, or still going)".into(),
+            };
+            s.push_str(&format!(
+                "#{} {} {} started {} by {} — {end}\n",
+                r.id, r.shop, r.job, r.started_at, r.holder
+            ));
+            if let Some(summary) = r.summary.as_deref().filter(|x| !x.is_empty()) {
+                s.push_str(&format!("    {summary}\n"));
+            }
+            if let Some(e) = &r.error {
+                s.push_str(&format!("    error: {e}\n"));
+            }
+        }
+        s
+    })
 }
 
 pub fn shops(list: &[mallhost::app::ShopReport], f: Format) -> anyhow::Result<()> {

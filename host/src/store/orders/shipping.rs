@@ -21,6 +21,51 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        set_shipping_in(&mut tx, shop_id, number, s, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// [`Store::set_shipping`] for many orders in one transaction (a file import): all are
+    /// applied or none. A row refused for its order or delivery (no such order, no such
+    /// delivery) is left out with its error, inside a savepoint; any other failure rolls the
+    /// whole import back.
+    pub async fn set_shipping_all(
+        &self,
+        shop_id: &str,
+        rows: &[(String, ShippingUpdate)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (number, s) in rows {
+            let mut sp = sqlx::Acquire::begin(&mut *tx).await?;
+            match set_shipping_in(&mut sp, shop_id, number, s, now).await {
+                Ok(()) => {
+                    sp.commit().await?;
+                    out.push(Ok(()));
+                }
+                Err(e @ (StoreError::NoSuchOrder { .. } | StoreError::NoSuchDelivery { .. })) => {
+                    sp.rollback().await?;
+                    out.push(Err(e));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+}
+
+/// The writes of [`Store::set_shipping`], inside the caller's transaction.
+async fn set_shipping_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    shop_id: &str,
+    number: &str,
+    s: &ShippingUpdate,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    {
         let no_such = || StoreError::NoSuchOrder {
             shop: shop_id.into(),
             number: number.into(),
@@ -29,7 +74,7 @@ impl Store {
             sqlx::query_scalar("SELECT id FROM orders WHERE shop_id = ? AND mall_order_number = ?")
                 .bind(shop_id)
                 .bind(number)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut **tx)
                 .await?
                 .ok_or_else(no_such)?;
         let delivery = s.delivery.unwrap_or(1);
@@ -41,7 +86,7 @@ impl Store {
         .bind(&s.tracking)
         .bind(id)
         .bind(delivery)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?
         .rows_affected();
         if updated == 0 && s.delivery.is_some() {
@@ -57,14 +102,14 @@ impl Store {
                 .bind(&s.tracking)
                 .bind(s.dummy)
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
         sqlx::query("UPDATE orders SET ship_date = ?, updated_at = ? WHERE id = ?")
             .bind(s.ship_date.to_string())
             .bind(to_db(now))
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         let detail = format!(
             "{}carrier {}, tracking number {}{}, ship date {}",
@@ -76,11 +121,12 @@ impl Store {
             if s.dummy { " (dummy)" } else { "" },
             s.ship_date
         );
-        history(&mut tx, id, now, "shipping_set", &detail).await?;
-        tx.commit().await?;
+        history(tx, id, now, "shipping_set", &detail).await?;
         Ok(())
     }
+}
 
+impl Store {
     /// Adds another parcel (carrier and tracking number) to a delivery whose first parcel is
     /// set, for a mall that takes several per delivery; returns its parcel number (2 on).
     /// Bumps the order's last-updated time, which the export period looks at.

@@ -1,0 +1,319 @@
+//! Job leases: a (shop, job) run is claimed in the database before it starts, so a CLI command
+//! and any number of `serve` processes on one database never run the same shop's job at once.
+//! A lease lasts a short while and the holder renews it while it works; a process that dies
+//! leaves a lease that expires, and the next process takes the job over. Every run is recorded
+//! in `job_runs`. Lease times are wall-clock UTC (the machine's, not a test's manual clock).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::Row;
+
+use super::{Store, StoreError};
+use crate::time::{from_db, to_db};
+
+/// Who holds a job now, when another process asks for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Holder {
+    /// The holding process (`host:pid:nonce`).
+    pub holder: String,
+    /// Its lease's end, unless renewed.
+    pub until: DateTime<Utc>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcome {
+    /// Everything done.
+    Ok,
+    /// Done, but some orders or shipments failed.
+    Partial,
+    /// The run failed.
+    Failed,
+}
+
+impl RunOutcome {
+    /// A run that did its work: `Partial` when some of it failed, else `Ok`.
+    pub fn done(some_failed: bool) -> RunOutcome {
+        if some_failed {
+            RunOutcome::Partial
+        } else {
+            RunOutcome::Ok
+        }
+    }
+
+    fn id(self) -> &'static str {
+        match self {
+            RunOutcome::Ok => "ok",
+            RunOutcome::Partial => "partial",
+            RunOutcome::Failed => "failed",
+        }
+    }
+}
+
+/// A recorded run (`job_runs`).
+#[derive(Debug, Clone, Serialize)]
+pub struct JobRun {
+    /// Row id.
+    pub id: i64,
+    /// Shop.
+    pub shop: String,
+    /// Job (`fetch`, `export`).
+    pub job: String,
+    /// The process that ran it.
+    pub holder: String,
+    /// Start.
+    pub started_at: String,
+    /// End, if it ended (a crashed run has none).
+    pub ended_at: Option<String>,
+    /// `ok`, `partial`, `failed`.
+    pub outcome: Option<String>,
+    /// Counts, in words.
+    pub summary: Option<String>,
+    /// The error, if it failed.
+    pub error: Option<String>,
+}
+
+impl Store {
+    /// Claims `(shop, job)` for `holder` until `until`, and records the run's start: the run's
+    /// id, or who holds the job now. A lease past its end is taken over.
+    pub async fn acquire_job(
+        &self,
+        shop: &str,
+        job: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Result<i64, Holder>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let run_id: i64 = sqlx::query_scalar(
+            "INSERT INTO job_runs (shop_id, job, holder, started_at) VALUES (?, ?, ?, ?)
+             RETURNING id",
+        )
+        .bind(shop)
+        .bind(job)
+        .bind(holder)
+        .bind(to_db(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        let claimed = sqlx::query(
+            "INSERT INTO job_leases (shop_id, job, holder, run_id, lease_until)
+             VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (shop_id, job) DO UPDATE
+                SET holder = excluded.holder, run_id = excluded.run_id,
+                    lease_until = excluded.lease_until
+                WHERE job_leases.lease_until < ? OR job_leases.holder = excluded.holder",
+        )
+        .bind(shop)
+        .bind(job)
+        .bind(holder)
+        .bind(run_id)
+        .bind(to_db(until))
+        .bind(to_db(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed == 1 {
+            tx.commit().await?;
+            return Ok(Ok(run_id));
+        }
+        let row =
+            sqlx::query("SELECT holder, lease_until FROM job_leases WHERE shop_id = ? AND job = ?")
+                .bind(shop)
+                .bind(job)
+                .fetch_one(&mut *tx)
+                .await?;
+        tx.rollback().await?;
+        let until_s: String = row.try_get("lease_until")?;
+        Ok(Err(Holder {
+            holder: row.try_get("holder")?,
+            until: from_db(&until_s).unwrap_or(now),
+        }))
+    }
+
+    /// Ends `holder`'s lease on `(shop, job)` now (its process is known to be gone), so the
+    /// next claim takes the job over at once; `false` when it no longer holds it.
+    pub async fn expire_job(
+        &self,
+        shop: &str,
+        job: &str,
+        holder: &str,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(
+            "UPDATE job_leases SET lease_until = '' WHERE shop_id = ? AND job = ? AND holder = ?",
+        )
+        .bind(shop)
+        .bind(job)
+        .bind(holder)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    /// Extends a lease `holder` holds; `false` when it no longer holds it.
+    pub async fn renew_job(
+        &self,
+        shop: &str,
+        job: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(
+            "UPDATE job_leases SET lease_until = ? WHERE shop_id = ? AND job = ? AND holder = ?",
+        )
+        .bind(to_db(until))
+        .bind(shop)
+        .bind(job)
+        .bind(holder)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    /// Ends a run: records its outcome and releases the lease (if `holder` still holds it).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn finish_job(
+        &self,
+        run_id: i64,
+        shop: &str,
+        job: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        outcome: RunOutcome,
+        summary: &str,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE job_runs SET ended_at = ?, outcome = ?, summary = ?, error = ? WHERE id = ?",
+        )
+        .bind(to_db(now))
+        .bind(outcome.id())
+        .bind(summary)
+        .bind(error)
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM job_leases WHERE shop_id = ? AND job = ? AND holder = ?")
+            .bind(shop)
+            .bind(job)
+            .bind(holder)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The last `limit` runs of a shop's jobs (all shops when `shop` is `None`), newest first.
+    pub async fn job_runs(
+        &self,
+        shop: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<JobRun>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, shop_id, job, holder, started_at, ended_at, outcome, summary, error
+             FROM job_runs WHERE (? IS NULL OR shop_id = ?) ORDER BY id DESC LIMIT ?",
+        )
+        .bind(shop)
+        .bind(shop)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(JobRun {
+                    id: r.try_get("id")?,
+                    shop: r.try_get("shop_id")?,
+                    job: r.try_get("job")?,
+                    holder: r.try_get("holder")?,
+                    started_at: r.try_get("started_at")?,
+                    ended_at: r.try_get("ended_at")?,
+                    outcome: r.try_get("outcome")?,
+                    summary: r.try_get("summary")?,
+                    error: r.try_get("error")?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeDelta;
+
+    async fn store() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        (Store::open(&url).await.unwrap(), dir)
+    }
+
+    #[tokio::test]
+    async fn a_held_job_is_refused_naming_the_holder_and_taken_over_once_expired() {
+        let (s, _d) = store().await;
+        let t0 = Utc::now();
+        let lease = |t: DateTime<Utc>| t + TimeDelta::seconds(30);
+        let a = s
+            .acquire_job("shop", "export", "A", t0, lease(t0))
+            .await
+            .unwrap();
+        let run_a = a.expect("A gets it");
+        let b = s
+            .acquire_job("shop", "export", "B", t0, lease(t0))
+            .await
+            .unwrap();
+        assert_eq!(b.unwrap_err().holder, "A");
+        // Another job of the shop, or the same job of another shop, is free.
+        assert!(
+            s.acquire_job("shop", "fetch", "B", t0, lease(t0))
+                .await
+                .unwrap()
+                .is_ok()
+        );
+        assert!(
+            s.acquire_job("other", "export", "B", t0, lease(t0))
+                .await
+                .unwrap()
+                .is_ok()
+        );
+        // A renews; B is still refused until the lease has passed.
+        assert!(
+            s.renew_job("shop", "export", "A", lease(t0 + TimeDelta::seconds(20)))
+                .await
+                .unwrap()
+        );
+        let t1 = t0 + TimeDelta::seconds(40);
+        assert!(
+            s.acquire_job("shop", "export", "B", t1, lease(t1))
+                .await
+                .unwrap()
+                .is_err()
+        );
+        // A dies: after its lease, B takes over, and A can no longer renew.
+        let t2 = t0 + TimeDelta::seconds(60);
+        assert!(
+            s.acquire_job("shop", "export", "B", t2, lease(t2))
+                .await
+                .unwrap()
+                .is_ok()
+        );
+        assert!(!s.renew_job("shop", "export", "A", lease(t2)).await.unwrap());
+        // A's late finish records its run but does not release B's lease.
+        s.finish_job(run_a, "shop", "export", "A", t2, RunOutcome::Ok, "", None)
+            .await
+            .unwrap();
+        assert!(
+            s.acquire_job("shop", "export", "C", t2, lease(t2))
+                .await
+                .unwrap()
+                .is_err()
+        );
+        let runs = s.job_runs(Some("shop"), 10).await.unwrap();
+        assert!(
+            runs.iter()
+                .any(|r| r.id == run_a && r.outcome.as_deref() == Some("ok"))
+        );
+    }
+}
