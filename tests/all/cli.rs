@@ -36,8 +36,8 @@ async fn products_import_from_utf8_bom_and_shift_jis_reporting_bad_rows() {
     ]);
     let bom = [b"\xEF\xBB\xBF".as_slice(), utf8.as_bytes()].concat();
     let path = env.write("products-utf8.csv", &bom);
-    let (ok, out, err) = env.cli(&["--json", "import", "products", &path]).await;
-    assert!(ok, "{err}");
+    let (code, out, err) = env.cli_code(&["--json", "import", "products", &path]).await;
+    assert_eq!(code, 2, "imported, with rows refused: {err}");
     let r = json(&out);
     assert_eq!(r["encoding"], "UTF-8 (BOM)");
     assert_eq!(r["imported"], 2);
@@ -142,10 +142,10 @@ async fn mini_app_orders_import_from_shift_jis_through_the_plugin() {
     ];
     let refs: Vec<&str> = rows.iter().map(String::as_str).collect();
     let path = env.write("miniapp.csv", &sjis(&crlf(&refs)));
-    let (ok, out, err) = env
-        .cli(&["--json", "import", "orders", "--shop", "dshop", &path])
+    let (code, out, err) = env
+        .cli_code(&["--json", "import", "orders", "--shop", "dshop", &path])
         .await;
-    assert!(ok, "{err}");
+    assert_eq!(code, 2, "imported, with orders refused: {err}");
     let r = json(&out);
     assert_eq!(r["encoding"], "Shift_JIS");
     assert_eq!(r["orders"], 3);
@@ -180,13 +180,61 @@ async fn mini_app_orders_import_from_shift_jis_through_the_plugin() {
         .unwrap();
     assert_eq!(lines, 2);
 
-    // The same file again stores nothing twice.
-    let (ok, out, _) = env
-        .cli(&["--json", "import", "orders", "--shop", "dshop", &path])
+    // The same file again stores nothing twice (its two bad orders are refused again).
+    let (code, out, _) = env
+        .cli_code(&["--json", "import", "orders", "--shop", "dshop", &path])
         .await;
-    assert!(ok);
+    assert_eq!(code, 2);
     assert_eq!(json(&out)["already_stored"], serde_json::json!(["MA0001"]));
     assert_eq!(env.stored_count().await, 1);
+}
+
+#[tokio::test]
+async fn a_mini_app_order_too_big_for_the_plugin_is_that_orders_error() {
+    let env = env_now().await;
+    // A 10 MB note: more than the plugin's memory holds once parsed and mapped.
+    let note = "あ".repeat(10 * 1024 * 1024 / 3);
+    let rows = [
+        ORDER_HEADER.to_string(),
+        order_row(
+            "MA0100",
+            ("matcha-100g", "matcha-100g", 1, 1620, 8),
+            2170,
+            &note,
+        ),
+        order_row(
+            "MA0101",
+            ("matcha-100g", "matcha-100g", 1, 1620, 8),
+            2170,
+            "ok",
+        ),
+    ];
+    let refs: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let path = env.write("big-note.csv", crlf(&refs).as_bytes());
+    let (code, out, err) = env
+        .cli_code(&["--json", "import", "orders", "--shop", "dshop", &path])
+        .await;
+    assert_eq!(code, 2, "the other order is imported: {err}");
+    let r = json(&out);
+    assert_eq!(
+        r["stored"],
+        serde_json::json!(["MA0101"]),
+        "{}",
+        &out[..out.len().min(2000)]
+    );
+    let errors = r["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["key"], "MA0100");
+    let reason = errors[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("memory") && !reason.contains("wasm backtrace"),
+        "{reason}"
+    );
+    assert!(
+        reason.len() < 1000,
+        "a reason, not a dump: {} bytes",
+        reason.len()
+    );
 }
 
 #[tokio::test]
@@ -266,10 +314,10 @@ async fn staff_enter_shipping_by_hand_and_in_bulk_then_export() {
         numbers[1], numbers[2], numbers[3], numbers[3]
     );
     let path = env.write("shipments.csv", csv.as_bytes());
-    let (ok, out, err) = env
-        .cli(&["--json", "import", "shipments", "--shop", "dshop", &path])
+    let (code, out, err) = env
+        .cli_code(&["--json", "import", "shipments", "--shop", "dshop", &path])
         .await;
-    assert!(ok, "{err}");
+    assert_eq!(code, 2, "imported, with rows refused: {err}");
     let r = json(&out);
     assert_eq!(r["updated"], 2, "{out}");
     let reasons: Vec<String> = r["errors"]

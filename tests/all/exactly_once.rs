@@ -99,6 +99,13 @@ async fn answers_lost_after_the_mall_applied_a_push_are_never_refusals_and_conve
                 "applied on the mall"
             );
         }
+        if how == LostAnswer::Truncated {
+            let m = &first.unknown[0].message;
+            assert!(
+                (m.contains("broke off") || m.contains("closed")) && m.contains(&env.emu.url()),
+                "says where and what: {m}"
+            );
+        }
         env.emu.lose_next_answers(Endpoint::Shipments, 0, how);
         // The next export sends them again; the mall answers OK without shipping twice.
         let second = env
@@ -197,9 +204,9 @@ impl Lcg {
     }
 }
 
-/// Runs the CLI with `args` and SIGKILLs it after `after`.
-async fn killed(env: &TestEnv, args: &[&str], after: Duration) {
-    let mut child = tokio::process::Command::new(mallhost_tests::mallhost_bin())
+/// Starts the CLI with `args` in the background (killed when dropped).
+fn spawn_cli(env: &TestEnv, args: &[&str]) -> tokio::process::Child {
+    tokio::process::Command::new(mallhost_tests::mallhost_bin())
         .arg("--config")
         .arg(env.dir.path().join("mallhost.toml"))
         .arg("--now")
@@ -211,7 +218,12 @@ async fn killed(env: &TestEnv, args: &[&str], after: Duration) {
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .expect("mallhost runs");
+        .expect("mallhost runs")
+}
+
+/// Runs the CLI with `args` and SIGKILLs it after `after`.
+async fn killed(env: &TestEnv, args: &[&str], after: Duration) {
+    let mut child = spawn_cli(env, args);
     tokio::time::sleep(after).await;
     let _ = child.start_kill(); // SIGKILL; it may have finished already
     let _ = child.wait().await;
@@ -531,4 +543,56 @@ async fn exit_codes_and_errors_say_each_thing_once() {
         .find(|l| l.starts_with("error:"))
         .unwrap_or_default();
     assert_eq!(line.matches("AUTH_FAILED").count(), 1, "{err}");
+}
+
+#[tokio::test]
+async fn serve_and_manual_exports_at_once_send_each_shipment_once() {
+    if !mallhost_tests::first_pass("the serve trial") {
+        return;
+    }
+    let env = TestEnv::start(Options {
+        shop_toml: "auto_fetch = false\nauto_export = true\nauto_export_every = \"1s\"".into(),
+        ..Options::default()
+    })
+    .await;
+    let numbers = taken(&env, 0, 20).await;
+    ship_all(&env, &numbers).await;
+    // serve's automatic export reaches the mall and waits there.
+    env.emu.hold(Endpoint::Shipments);
+    let mut serve = spawn_cli(&env, &["serve"]);
+    for _ in 0..250 {
+        if env.emu.waiting(Endpoint::Shipments) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        env.emu.waiting(Endpoint::Shipments),
+        1,
+        "serve's export is at the mall"
+    );
+    // Staff run an export by hand meanwhile: refused, naming serve's run.
+    let (code, _, err) = env.cli_code(&["export", "--shop", "dshop"]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("running in another process"), "{err}");
+    env.emu.release(Endpoint::Shipments);
+    for _ in 0..250 {
+        if numbers
+            .iter()
+            .all(|n| env.emu.status_of(n) == Some(Status::Shipped))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // And again, with serve still ticking: nothing left to send, nothing sent twice.
+    let (code, _, err) = env.cli_code(&["export", "--shop", "dshop"]).await;
+    assert!(
+        code == 0 || err.contains("running in another process"),
+        "{code}: {err}"
+    );
+    let _ = serve.start_kill();
+    let _ = serve.wait().await;
+    each_applied_once(&env, &numbers);
+    assert_eq!(env.emu.shipment_repeats(), 0, "no shipment pushed twice");
 }

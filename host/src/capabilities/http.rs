@@ -369,7 +369,10 @@ impl HttpCapability {
         if let Some(pacer) = &grant.pacer {
             pacer.wait().await;
         }
-        let mut resp = builder.send().await.map_err(|e| refused_or_transport(&e))?;
+        let mut resp = builder
+            .send()
+            .await
+            .map_err(|e| refused_or_transport(&e, &origin))?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -386,11 +389,13 @@ impl HttpCapability {
             return Err(HttpError::TooLarge(max));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| HttpError::Transport(describe(&e)))?
-        {
+        while let Some(chunk) = resp.chunk().await.map_err(|e| {
+            HttpError::Transport(format!(
+                "the answer from {origin} (status {status}) broke off after {} bytes: {}",
+                body.len(),
+                root_cause(&e)
+            ))
+        })? {
             if body.len() as u64 + chunk.len() as u64 > max {
                 return Err(HttpError::TooLarge(max));
             }
@@ -406,7 +411,7 @@ impl HttpCapability {
 
 /// A failed send: the resolver's refusal of an internal name is a denial, with its reason;
 /// anything else a transport failure.
-fn refused_or_transport(e: &reqwest::Error) -> HttpError {
+fn refused_or_transport(e: &reqwest::Error, origin: &str) -> HttpError {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = source {
         if let Some(refusal) = s.downcast_ref::<InternalName>() {
@@ -414,11 +419,21 @@ fn refused_or_transport(e: &reqwest::Error) -> HttpError {
         }
         source = s.source();
     }
-    HttpError::Transport(describe(e))
+    HttpError::Transport(describe(e, origin))
 }
 
-/// A reqwest error without the URL's query (kept short, and free of anything sensitive).
-fn describe(e: &reqwest::Error) -> String {
+/// The innermost cause's words (e.g. "connection reset by peer").
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut last: &(dyn std::error::Error + 'static) = e;
+    while let Some(s) = last.source() {
+        last = s;
+    }
+    last.to_string()
+}
+
+/// A reqwest error without the URL's query (kept short, and free of anything sensitive):
+/// where it went (the error's URL, else the request's origin), what failed, and the cause.
+fn describe(e: &reqwest::Error, origin: &str) -> String {
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -428,9 +443,8 @@ fn describe(e: &reqwest::Error) -> String {
     };
     let target = e
         .url()
-        .map(|u| u.origin().ascii_serialization())
-        .unwrap_or_default();
-    format!("request to {target} {kind}")
+        .map_or_else(|| origin.to_string(), |u| u.origin().ascii_serialization());
+    format!("request to {target} {kind}: {}", root_cause(e))
 }
 
 /// Whether `host` matches one of the patterns (`*`, `*.domain`, or exact), case-insensitively.

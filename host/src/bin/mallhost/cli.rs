@@ -96,6 +96,7 @@ async fn import(
                 .await
                 .with_context(|| format!("importing products from {}", file.display()))?;
             bar.finish_and_clear();
+            partial_if(!report.errors.is_empty());
             output::product_import(&report, format)
         }
         ImportCommand::Shipments {
@@ -119,6 +120,7 @@ async fn import(
             .await
             .with_context(|| format!("importing shipping data from {}", file.display()))?;
             bar.finish_and_clear();
+            partial_if(!report.errors.is_empty());
             output::shipment_import(&report, format)
         }
         ImportCommand::Orders {
@@ -142,6 +144,7 @@ async fn import(
             .await
             .with_context(|| format!("importing orders from {}", file.display()))?;
             bar.finish_and_clear();
+            partial_if(!report.errors.is_empty());
             output::order_import(&report, format)
         }
     }
