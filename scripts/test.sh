@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
-cargo build -p plugin-dshopping -p plugin-dshopping-v0-1-0 -p hostile-plugin -p probe-plugin -p probe-oauth-plugin -p plugin-rakuten --target wasm32-wasip2 --release
+cargo build -p plugin-dshopping -p plugin-dshopping-v0-1-0 -p hostile-plugin -p hostile-traversal-plugin -p probe-plugin -p probe-oauth-plugin -p plugin-rakuten --target wasm32-wasip2 --release
 cargo build -p mallhost --features demo   # the CLI tests run the binary (with `demo`)
 cargo test --workspace "$@"
 # The end-to-end suite again against the d Shopping plugin as it was on contract 0.1.0 (frozen in

@@ -151,7 +151,8 @@ impl App {
         load_plugins: bool,
     ) -> Result<App, AppError> {
         let store = Store::open(&config.database_url).await?;
-        let plugins = PluginDir::new(&config.plugins_dir);
+        let plugins =
+            PluginDir::new(&config.plugins_dir).with_loose_files(config.dev_loose_plugins);
         let runtime = Runtime::new(clock.clone(), PluginLimits::default())
             .map_err(|source| AppError::Runtime {
                 context: "starting the plugin runtime".into(),

@@ -100,6 +100,9 @@ pub struct Config {
     /// The host's key file sealing the secrets it must store (rotated OAuth refresh tokens);
     /// default `mallhost.key` beside the config file, created (mode 0600) on first need.
     pub secrets_key_file: PathBuf,
+    /// Load loose `*.wasm` files at the top of the plugins folder (development only: no
+    /// manifest, no digest check; never over an installed plugin).
+    pub dev_loose_plugins: bool,
     /// Retry policy towards malls.
     pub sync: SyncPolicy,
     /// Shops.
@@ -321,6 +324,8 @@ struct RawConfig {
     compiled_cache_dir: Option<PathBuf>,
     secrets_key_file: Option<PathBuf>,
     #[serde(default)]
+    dev_loose_plugins: bool,
+    #[serde(default)]
     sync: RawSync,
     #[serde(default)]
     shops: Vec<RawShop>,
@@ -441,6 +446,14 @@ impl Config {
             None => format!("sqlite://{}", base.join("mallhost.db").display()),
         };
         check_database_url(&database_url)?;
+        // A relative file is relative to the config file, like every other path here (not to
+        // wherever the command runs).
+        let database_url = match database_url.strip_prefix("sqlite://") {
+            Some(rest) if !rest.starts_with('/') => {
+                format!("sqlite://{}", base.join(rest).display())
+            }
+            _ => database_url,
+        };
         let plugins_dir = match raw.plugins_dir {
             Some(p) if p.is_relative() => base.join(p),
             Some(p) => p,
@@ -475,10 +488,19 @@ impl Config {
             plugins_dir,
             compiled_cache_dir,
             secrets_key_file,
+            dev_loose_plugins: raw.dev_loose_plugins,
             sync,
             shops,
             warnings,
         })
+    }
+
+    /// The SQLite database file the URL names, if it is one.
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        let rest = self.database_url.strip_prefix("sqlite:")?;
+        let path = rest.trim_start_matches("//");
+        let path = path.split('?').next().unwrap_or(path);
+        (!path.is_empty()).then(|| PathBuf::from(path))
     }
 
     /// The shop with this id.
@@ -1119,6 +1141,18 @@ mod tests {
         let c = parse(GOOD).unwrap();
         let shown = format!("{:?} {}", c, c.shops[0].credentials["api_password"]);
         assert!(!shown.contains("s3cret"), "{shown}");
+    }
+
+    #[test]
+    fn a_relative_database_is_relative_to_the_config_file() {
+        let c = parse(&format!("database_url = \"sqlite://data/mh.db\"\n{GOOD}")).unwrap();
+        assert_eq!(c.database_url, "sqlite:///srv/mh/data/mh.db");
+        assert_eq!(c.sqlite_file(), Some(PathBuf::from("/srv/mh/data/mh.db")));
+        let c = parse(&format!(
+            "database_url = \"sqlite:///var/mh.db?mode=rwc\"\n{GOOD}"
+        ))
+        .unwrap();
+        assert_eq!(c.sqlite_file(), Some(PathBuf::from("/var/mh.db")));
     }
 
     #[test]

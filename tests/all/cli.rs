@@ -580,3 +580,32 @@ async fn shops_lists_each_shops_plugin_settings_and_credential_states() {
     let (ok, _, err) = env.cli(&["fetch", "--shop", "dshop"]).await;
     assert!(!ok && err.contains("api_password_env"), "{err}");
 }
+
+#[tokio::test]
+async fn a_relative_database_is_beside_the_config_and_reading_never_creates_one() {
+    let env = env_now().await;
+    let config = std::fs::read_to_string(env.dir.path().join("mallhost.toml")).unwrap();
+    let db = env.dir.path().join("orders.db").display().to_string();
+    std::fs::write(
+        env.dir.path().join("mallhost.toml"),
+        config.replace(&format!("sqlite://{db}"), "sqlite://relative/here.db"),
+    )
+    .unwrap();
+    // A command that only reads: refused, and nothing created.
+    let (code, _, err) = env.cli_code(&["orders", "list"]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("no database at") && err.contains("relative/here.db"),
+        "{err}"
+    );
+    assert!(!env.dir.path().join("relative/here.db").exists());
+    // A fetch creates it beside the config file, wherever the command runs from.
+    std::fs::create_dir_all(env.dir.path().join("relative")).unwrap();
+    env.order_placed(1, 60);
+    let (code, _, err) = env.cli_code(&["fetch", "--shop", "dshop"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(env.dir.path().join("relative/here.db").exists());
+    let (code, out, _) = env.cli_code(&["orders", "list"]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("DS"), "{out}");
+}

@@ -75,6 +75,24 @@ async fn a_bad_component_is_refused_and_the_running_version_stays() {
         "{e}"
     );
 
+    // Limits above the host's ceilings (2 GiB of memory, endless CPU).
+    for (limits, says) in [
+        ("[limits]\nmemory_mib = 2048\n", "ceiling of 512 MiB"),
+        ("[limits]\ncpu_ms = 18446744073709551615\n", "cpu_ms"),
+    ] {
+        let greedy = write_plugin(
+            env.dir.path(),
+            "greedy",
+            &other,
+            "dshopping",
+            &mallhost_tests::dshopping_version(),
+            None,
+            limits,
+        );
+        let e = dir.install(&env.runtime, &greedy, None).await.unwrap_err();
+        assert!(e.to_string().contains(says), "{e}");
+    }
+
     assert_eq!(
         env.runtime.plugin("dshopping").unwrap().digest(),
         first.digest(),
@@ -401,4 +419,102 @@ async fn serve_swaps_plugins_installed_by_the_cli_and_through_its_admin_api() {
         counters.contains("dshop"),
         "its job counters when it stops: {counters}"
     );
+}
+
+#[tokio::test]
+async fn a_plugin_claiming_a_path_as_its_mall_or_version_is_refused_before_any_file_is_written() {
+    let env = TestEnv::start(Options::default()).await;
+    let root = env.dir.path().join("deep/er/plugins");
+    std::fs::create_dir_all(&root).unwrap();
+    let dir = PluginDir::new(&root);
+    let bytes = std::fs::read(mallhost_tests::hostile_traversal_plugin_path()).unwrap();
+    // Its manifest agrees with what the component claims.
+    let wasm = write_plugin(
+        env.dir.path(),
+        "sly",
+        &bytes,
+        "../../x",
+        "../../../y",
+        None,
+        "",
+    );
+    let e = dir.install(&env.runtime, &wasm, None).await.unwrap_err();
+    assert!(e.to_string().contains("../../x"), "{e}");
+    let written: Vec<_> = walk(env.dir.path())
+        .into_iter()
+        .filter(|p| p.ends_with("x") || p.ends_with("y"))
+        .collect();
+    assert!(written.is_empty(), "nothing written outside: {written:?}");
+    assert!(!root.join("installed.toml").exists(), "nothing recorded");
+    // An index naming a path outside the folder is refused, not followed.
+    std::fs::write(
+        root.join("installed.toml"),
+        "[malls.dshopping]\nactive = \"../../../../etc/passwd\"\n",
+    )
+    .unwrap();
+    let e = dir.load(&env.runtime).await.unwrap_err();
+    assert!(e.to_string().contains("not a plain path"), "{e}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        }
+        out.push(p);
+    }
+    out
+}
+
+#[tokio::test]
+async fn loose_files_load_only_for_development_never_through_a_link_nor_over_an_installed_one() {
+    let env = TestEnv::start(Options::default()).await;
+    let bytes = std::fs::read(plugin_path()).unwrap();
+    let root = env.dir.path().join("p");
+    std::fs::create_dir_all(&root).unwrap();
+    let rt = || {
+        Runtime::new(env.app.clock.clone(), PluginLimits::default())
+            .unwrap()
+            .with_cache(CompiledCache::new(mallhost_tests::shared_cache_dir()))
+    };
+    // A loose component claiming a mall: ignored by a production host.
+    std::fs::write(root.join("dshopping.wasm"), &bytes).unwrap();
+    let r = rt();
+    assert!(PluginDir::new(&root).load(&r).await.unwrap().is_empty());
+    assert!(r.plugin("dshopping").is_err(), "not loaded");
+    // Loaded with the development flag.
+    let r = rt();
+    let loaded = PluginDir::new(&root)
+        .with_loose_files(true)
+        .load(&r)
+        .await
+        .unwrap();
+    assert_eq!(loaded.len(), 1);
+    // A link to a component outside the folder: never followed, flag or not.
+    std::fs::remove_file(root.join("dshopping.wasm")).unwrap();
+    let outside = env.dir.path().join("outside.wasm");
+    std::fs::write(&outside, &bytes).unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("linked.wasm")).unwrap();
+    let r = rt();
+    assert!(
+        PluginDir::new(&root)
+            .with_loose_files(true)
+            .load(&r)
+            .await
+            .unwrap()
+            .is_empty(),
+        "the link is not followed"
+    );
+    // An installed plugin of the mall: a loose file does not replace it.
+    std::fs::remove_file(root.join("linked.wasm")).unwrap();
+    let dir = PluginDir::new(&root).with_loose_files(true);
+    let (installed_file, installed_digest) = dshopping_variant(env.dir.path(), "real", 3);
+    let r = rt();
+    dir.install(&r, &installed_file, None).await.unwrap();
+    std::fs::write(root.join("sneaky.wasm"), variant(&bytes, 9)).unwrap();
+    let r = rt();
+    dir.load(&r).await.unwrap();
+    assert_eq!(r.plugin("dshopping").unwrap().digest(), installed_digest);
 }

@@ -309,3 +309,127 @@ async fn every_call_starts_from_a_fresh_instance() {
         );
     }
 }
+
+#[tokio::test]
+async fn text_from_a_plugin_is_capped_and_escaped_and_its_log_has_a_budget() {
+    let env = env_with_hostile().await;
+    // A 900 KiB error with a forged log line and a terminal escape.
+    let e = hostile_fetch(&env, &shop(&env, "huge-error", "https://x.example", false))
+        .await
+        .to_string();
+    assert!(e.len() < 6 * 1024, "capped: {} bytes", e.len());
+    assert!(e.contains("more bytes cut]"), "says it was cut");
+    assert!(
+        !e.contains('\n') && !e.contains('\x1b'),
+        "no line or escape of its own: {}",
+        &e[..200]
+    );
+    assert!(
+        e.contains("\\n2026-11-29 INFO") && e.contains("\\u{1b}[2J"),
+        "escaped, kept"
+    );
+    // 20,000 log lines with forged line breaks: the call ends, within its budget.
+    let started = std::time::Instant::now();
+    let e = hostile_fetch(&env, &shop(&env, "log-flood", "https://x.example", false))
+        .await
+        .to_string();
+    assert!(e.contains("FLOODED"), "{e}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_header_no_request_may_carry_is_refused_naming_it_and_never_sent() {
+    let env = env_with_hostile().await;
+    let before = env
+        .emu
+        .request_count(dshopping_emulator::Endpoint::SearchOrders);
+    let e = hostile_fetch(&env, &shop(&env, "crlf-header", &env.emu.url(), true))
+        .await
+        .to_string();
+    assert!(e.contains("InvalidRequest") && e.contains("x-evil"), "{e}");
+    // Only the d Shopping fetch inside hostile_fetch reached the mall.
+    assert_eq!(
+        env.emu
+            .request_count(dshopping_emulator::Endpoint::SearchOrders),
+        before + 1
+    );
+}
+
+#[tokio::test]
+async fn internal_addresses_hidden_in_ipv6_or_special_ranges_are_refused() {
+    let env = env_with_hostile().await;
+    for base in [
+        "http://[::7f00:1]:8089",
+        "http://[64:ff9b::7f00:1]:8089",
+        "http://[2002:7f00:1::]:8089",
+        "http://198.18.0.1",
+        "http://240.0.0.1",
+        "http://192.0.0.8",
+    ] {
+        let e = hostile_fetch(&env, &shop(&env, "evil-ip", base, false))
+            .await
+            .to_string();
+        assert!(e.contains("internal address"), "{base}: {e}");
+    }
+}
+
+#[tokio::test]
+async fn a_proxy_in_the_environment_never_carries_plugin_traffic() {
+    let env = TestEnv::start(Options::default()).await;
+    // A "proxy" that counts who connects to it.
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_addr = proxy.local_addr().unwrap();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let seen = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((_s, _)) = proxy.accept().await {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    // The shop names its mall by a name that resolves to loopback, not allowed for it.
+    let config = std::fs::read_to_string(env.dir.path().join("mallhost.toml")).unwrap();
+    let port = env.emu.addr().port();
+    let config = config
+        .replace(
+            &format!("http://127.0.0.1:{port}"),
+            &format!("http://localhost:{port}"),
+        )
+        .replace(
+            "allow_private_network = true",
+            "allow_private_network = false",
+        );
+    let path = env.dir.path().join("proxied.toml");
+    std::fs::write(&path, config).unwrap();
+    let proxy_url = format!("http://{proxy_addr}");
+    let out = tokio::process::Command::new(mallhost_tests::mallhost_bin())
+        .arg("--config")
+        .arg(&path)
+        .arg("--now")
+        .arg(env.clock.now().to_rfc3339())
+        .args(["fetch", "--shop", "dshop"])
+        .env_remove("MALLHOST_CONFIG")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .env("HTTP_PROXY", &proxy_url)
+        .env("http_proxy", &proxy_url)
+        .env("ALL_PROXY", &proxy_url)
+        .env("MALLHOST_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("internal addresses"),
+        "the name was checked: {err}"
+    );
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "nothing went through the proxy"
+    );
+}

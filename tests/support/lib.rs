@@ -57,6 +57,8 @@ fn plugins_built() {
             "-p",
             "hostile-plugin",
             "-p",
+            "hostile-traversal-plugin",
+            "-p",
             "probe-plugin",
             "-p",
             "probe-oauth-plugin",
@@ -184,6 +186,15 @@ pub fn hostile_plugin_path() -> PathBuf {
     artefact(
         "MALLHOST_TEST_HOSTILE_PLUGIN",
         workspace().join("target/wasm32-wasip2/release/hostile_plugin.wasm"),
+        plugins_built,
+    )
+}
+
+/// The hostile plugin built claiming a mall id and version that are paths.
+pub fn hostile_traversal_plugin_path() -> PathBuf {
+    artefact(
+        "MALLHOST_TEST_HOSTILE_TRAVERSAL_PLUGIN",
+        workspace().join("target/wasm32-wasip2/release/hostile_traversal_plugin.wasm"),
         plugins_built,
     )
 }
@@ -472,6 +483,7 @@ impl TestEnv {
             database_url = "sqlite://{db}"
             plugins_dir = "plugins"
             compiled_cache_dir = "{cache}"
+            dev_loose_plugins = true
             [[shops]]
             id = "dshop"
             name = "テスト雑貨店"

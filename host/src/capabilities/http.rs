@@ -178,8 +178,12 @@ impl HttpGrant {
     }
 }
 
-/// Whether an address is loopback, private, link-local, shared (CGNAT), unspecified,
-/// broadcast, multicast or documentation — anything but the public internet.
+/// Whether an address is anything but the public internet: loopback, private, link-local,
+/// shared (CGNAT), unspecified, broadcast, multicast, documentation, benchmarking (198.18/15),
+/// reserved (240/4), IETF protocol assignments (192.0.0/24), and in IPv6 also unique-local,
+/// link- and site-local, documentation, and every embedding of an IPv4 address (mapped,
+/// compatible, NAT64 64:ff9b::/96 and 64:ff9b:1::/48, 6to4 2002::/16, Teredo 2001::/32), judged
+/// by the IPv4 address inside.
 pub fn is_internal(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
@@ -191,7 +195,10 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 || v4.is_broadcast()
                 || v4.is_multicast()
                 || v4.is_documentation()
-                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || (o[0] == 100 && (64..128).contains(&o[1])) // shared address space (CGNAT)
+                || (o[0] == 198 && (o[1] & 0xfe) == 18) // benchmarking 198.18.0.0/15
+                || o[0] >= 240 // reserved 240.0.0.0/4
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0) // IETF 192.0.0.0/24
                 || o[0] == 0
         }
         IpAddr::V6(v6) => {
@@ -199,11 +206,34 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 return is_internal(IpAddr::V4(v4));
             }
             let s = v6.segments();
+            let v4_at = |hi: u16, lo: u16| {
+                std::net::Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
+            };
+            // IPv4-compatible ::a.b.c.d (deprecated, still routed by some stacks).
+            if s[..6].iter().all(|&x| x == 0) && !v6.is_loopback() && !v6.is_unspecified() {
+                return is_internal(IpAddr::V4(v4_at(s[6], s[7])));
+            }
+            // NAT64 well-known and local-use prefixes: the last 32 bits are the IPv4 address.
+            let nat64 = s[0] == 0x64 && s[1] == 0xff9b;
+            if nat64 && (s[2] == 1 || s[2..6].iter().all(|&x| x == 0)) {
+                return is_internal(IpAddr::V4(v4_at(s[6], s[7])));
+            }
+            // 6to4 2002:AABB:CCDD::/48 carries a.b.c.d in its second and third segments.
+            if s[0] == 0x2002 {
+                return is_internal(IpAddr::V4(v4_at(s[1], s[2])));
+            }
+            // Teredo 2001:0::/32: the client's address is the last 32 bits, inverted.
+            if s[0] == 0x2001 && s[1] == 0 {
+                return is_internal(IpAddr::V4(v4_at(!s[6], !s[7])));
+            }
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00
-                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xfe00) == 0xfc00 // unique local fc00::/7
+                || (s[0] & 0xffc0) == 0xfe80 // link local fe80::/10
+                || (s[0] & 0xffc0) == 0xfec0 // site local fec0::/10 (deprecated)
+                || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation 2001:db8::/32
+                || (s[0] == 0x0100 && s[1..4].iter().all(|&x| x == 0)) // discard 100::/64
         }
     }
 }
@@ -245,12 +275,15 @@ pub struct Clients {
 }
 
 impl Clients {
-    /// Builds both clients (no redirects: a plugin's request goes where it says, or nowhere).
+    /// Builds both clients (no redirects: a plugin's request goes where it says, or nowhere;
+    /// no proxy from the environment: a proxy would resolve names itself, past the check that
+    /// keeps plugins off internal addresses).
     pub fn new() -> Result<Clients, String> {
         let base = || {
             reqwest::Client::builder()
                 .user_agent(concat!("mallhost/", env!("CARGO_PKG_VERSION")))
                 .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
         };
         let public_only = base()
             .dns_resolver(Arc::new(PublicOnly))
@@ -317,6 +350,22 @@ impl HttpCapability {
                     } else {
                         hosts.join(", ")
                     }
+                )));
+            }
+        }
+        // Headers a request could not carry are the plugin's mistake, said as such, before the
+        // request counts against the call's budget.
+        for (name, value) in &req.headers {
+            let bad = |s: &str| s.contains(['\r', '\n', '\0']);
+            if name.is_empty()
+                || bad(name)
+                || bad(value)
+                || reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err()
+            {
+                return Err(HttpError::InvalidRequest(format!(
+                    "header {:?} has a name or value no HTTP header may have (CR, LF, NUL or \
+                     an invalid name)",
+                    name.escape_debug().to_string()
                 )));
             }
         }
@@ -483,6 +532,31 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn a_header_no_request_may_carry_is_invalid_and_costs_no_request() {
+        let client = reqwest::Client::new();
+        let mut cap = HttpCapability::new(client, Some(Arc::new(grant())), HttpLimits::default());
+        for (name, value) in [
+            ("x-a", "b\r\nInjected: 1"),
+            ("x-b", "nul\0"),
+            ("x-c\n", "v"),
+            ("bad name", "v"),
+        ] {
+            let req = Request {
+                method: Method::Get,
+                url: "https://api.mall.example/orders".into(),
+                headers: vec![(name.into(), value.into())],
+                body: vec![],
+                authenticate: false,
+            };
+            match cap.send(req).await {
+                Err(HttpError::InvalidRequest(m)) => assert!(m.contains("header"), "{m}"),
+                other => panic!("{name:?}: {other:?}"),
+            }
+        }
+        assert_eq!(cap.made, 0, "refused before the request budget");
+    }
+
     #[test]
     fn host_patterns() {
         let p = vec![
@@ -563,10 +637,31 @@ mod tests {
             "fe80::1",
             "fd00::1",
             "::ffff:10.0.0.1",
+            // IPv4 embedded in IPv6, and the IPv4 ranges that are not the public internet.
+            "::7f00:1",
+            "64:ff9b::7f00:1",
+            "64:ff9b:1::a00:1",
+            "2002:7f00:1::",
+            "2002:a00:1::1",
+            "2001:0:4136:e378:8000:63bf:80ff:fffe", // Teredo for 127.0.0.1
+            "fec0::1",
+            "2001:db8::1",
+            "198.18.0.1",
+            "198.19.255.255",
+            "240.0.0.1",
+            "255.255.255.254",
+            "192.0.0.8",
         ] {
             assert!(is_internal(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["8.8.8.8", "203.0.114.1", "2001:4860:4860::8888"] {
+        for ip in [
+            "8.8.8.8",
+            "203.0.114.1",
+            "2001:4860:4860::8888",
+            "64:ff9b::808:808",
+            "2002:808:808::",
+            "198.20.0.1",
+        ] {
             assert!(!is_internal(ip.parse().unwrap()), "{ip}");
         }
     }

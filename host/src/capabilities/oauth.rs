@@ -138,6 +138,7 @@ impl Default for OAuth {
         OAuth {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
                 .build()
                 .unwrap_or_default(),
             vault: None,

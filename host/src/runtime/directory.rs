@@ -1,7 +1,12 @@
 //! The plugins folder: installed components with their manifests (`MALL/VERSION-SHA8.wasm` and
 //! `.toml`), an index of which one is active per mall and which were before
-//! (`installed.toml`), the compiled cache (`.cache/`), and loose `*.wasm` files at the top (for
-//! development). `serve` watches the folder and swaps plugins when the index changes.
+//! (`installed.toml`), the compiled cache (`.cache/`), and — only with `dev_loose_plugins` —
+//! loose `*.wasm` files at the top, for development. `serve` watches the folder and swaps
+//! plugins when the index changes.
+//!
+//! Nothing from a plugin or the index names a path outside the folder: mall ids and versions
+//! are checked before they are used in one, index entries must be plain relative paths, and a
+//! symbolic link is never followed. A loose file never replaces an installed plugin.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,6 +20,7 @@ use super::{Manifest, Plugin, Runtime, RuntimeError};
 #[derive(Debug, Clone)]
 pub struct PluginDir {
     root: PathBuf,
+    loose: bool,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -42,7 +48,35 @@ fn err(path: &Path, message: impl Into<String>) -> RuntimeError {
 impl PluginDir {
     /// The folder at `root`.
     pub fn new(root: impl Into<PathBuf>) -> PluginDir {
-        PluginDir { root: root.into() }
+        PluginDir {
+            root: root.into(),
+            loose: false,
+        }
+    }
+
+    /// Also loads loose `*.wasm` files at the top of the folder (development only: they have
+    /// no manifest, so no digest check and no host list of their own).
+    pub fn with_loose_files(mut self, loose: bool) -> PluginDir {
+        self.loose = loose;
+        self
+    }
+
+    /// A plain path inside the folder for an index entry, or why it is not one.
+    fn inside(&self, rel: &str) -> Result<PathBuf, RuntimeError> {
+        let plain = std::path::Path::new(rel)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        let path = self.root.join(rel);
+        if !plain || rel.is_empty() {
+            return Err(err(
+                &self.index_path(),
+                format!("the index names {rel:?}, which is not a plain path inside the folder"),
+            ));
+        }
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(err(&path, "is a symbolic link; links are never followed"));
+        }
+        Ok(path)
     }
 
     fn index_path(&self) -> PathBuf {
@@ -72,19 +106,30 @@ impl PluginDir {
     /// mall's installed one from the index (so an installed plugin wins over a loose file of the
     /// same mall).
     pub fn active_files(&self) -> Result<Vec<PathBuf>, RuntimeError> {
-        let installed: Vec<PathBuf> = self
+        let installed = self
             .read_index()?
             .malls
             .values()
-            .map(|e| self.root.join(&e.active))
-            .collect();
+            .map(|e| self.inside(&e.active))
+            .collect::<Result<Vec<PathBuf>, RuntimeError>>()?;
+        let mut files = self.loose_files()?;
+        files.extend(installed);
+        Ok(files)
+    }
+
+    /// Loose `*.wasm` files at the top (none unless loose files are allowed), links left out.
+    fn loose_files(&self) -> Result<Vec<PathBuf>, RuntimeError> {
+        if !self.loose {
+            return Ok(Vec::new());
+        }
         let mut files: Vec<PathBuf> = std::fs::read_dir(&self.root)
             .map_err(|e| err(&self.root, e.to_string()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "wasm"))
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file())) // a link is not a file here
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
             .collect();
         files.sort();
-        files.extend(installed);
         Ok(files)
     }
 
@@ -105,9 +150,29 @@ impl PluginDir {
 
     /// Loads what should be active (a component already active is not reloaded).
     pub async fn load(&self, runtime: &Runtime) -> Result<Vec<Arc<Plugin>>, RuntimeError> {
+        let index = self.read_index()?;
         let mut out = Vec::new();
-        for f in self.active_files()? {
-            out.push(runtime.load_file(&f).await?);
+        for f in self.loose_files()? {
+            let manifest_path = Manifest::beside(&f);
+            let manifest = if manifest_path.exists() {
+                Some(Manifest::load(&manifest_path).map_err(|m| err(&f, m))?)
+            } else {
+                None
+            };
+            let plugin = runtime.prepare(&f, manifest.as_ref()).await?;
+            if index.malls.contains_key(&plugin.info.mall_id) {
+                tracing::warn!(
+                    "{} claims mall {:?}, which has an installed plugin: the loose file is \
+                     ignored",
+                    f.display(),
+                    plugin.info.mall_id
+                );
+                continue;
+            }
+            out.push(runtime.activate(plugin));
+        }
+        for e in index.malls.values() {
+            out.push(runtime.load_file(&self.inside(&e.active)?).await?);
         }
         Ok(out)
     }

@@ -76,7 +76,44 @@ impl From<PluginLimits> for LimitsSpec {
     }
 }
 
+/// The most a manifest may ask for, per limit (key, unit, ceiling): the host's own bounds, so a
+/// plugin cannot take the machine by asking. A manifest above one is refused at install and
+/// load, naming the limit and its ceiling.
+pub const CEILINGS: [(&str, &str, u64); 6] = [
+    ("memory_mib", "MiB", 512),
+    ("cpu_ms", "ms", 120_000),
+    ("call_timeout_secs", "s", 600),
+    ("max_requests_per_call", "requests", 10_000),
+    ("max_response_mib", "MiB", 256),
+    ("max_return_mib", "MiB", 256),
+];
+
 impl LimitsSpec {
+    /// Refuses a limit of 0 or above its ceiling ([`CEILINGS`]), naming both.
+    pub fn check(&self) -> Result<(), String> {
+        let asked = [
+            self.memory_mib,
+            self.cpu_ms,
+            self.call_timeout_secs,
+            self.max_requests_per_call.map(u64::from),
+            self.max_response_mib,
+            self.max_return_mib,
+        ];
+        for ((key, unit, ceiling), value) in CEILINGS.iter().zip(asked) {
+            match value {
+                Some(0) => return Err(format!("[limits] {key} = 0 leaves the plugin nothing")),
+                Some(v) if v > *ceiling => {
+                    return Err(format!(
+                        "[limits] {key} = {v} is above the host's ceiling of {ceiling} {unit}; \
+                         ask for at most {ceiling}"
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// The limits, defaults filled in.
     pub fn resolve(&self, base: PluginLimits) -> PluginLimits {
         let mib = |m: u64| usize::try_from(m.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
@@ -160,6 +197,33 @@ pub(crate) fn describe(e: &wasmtime::Error, limits: &PluginLimits) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_above_the_ceilings_or_of_zero_are_refused_naming_them() {
+        let huge = LimitsSpec {
+            memory_mib: Some(2048),
+            ..LimitsSpec::default()
+        };
+        let e = huge.check().unwrap_err();
+        assert!(
+            e.contains("memory_mib = 2048") && e.contains("512 MiB"),
+            "{e}"
+        );
+        let forever = LimitsSpec {
+            cpu_ms: Some(u64::MAX),
+            ..LimitsSpec::default()
+        };
+        assert!(forever.check().unwrap_err().contains("cpu_ms"));
+        let none = LimitsSpec {
+            call_timeout_secs: Some(0),
+            ..LimitsSpec::default()
+        };
+        assert!(none.check().is_err());
+        assert!(
+            LimitsSpec::from(PluginLimits::default()).check().is_ok(),
+            "defaults fit"
+        );
+    }
 
     #[test]
     fn a_manifest_overrides_only_what_it_names() {

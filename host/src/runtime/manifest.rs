@@ -39,7 +39,15 @@ impl Manifest {
     pub fn load(path: &Path) -> Result<Manifest, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read manifest {}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| format!("manifest {} is not valid: {e}", path.display()))
+        let m: Manifest = toml::from_str(&text)
+            .map_err(|e| format!("manifest {} is not valid: {e}", path.display()))?;
+        check_mall_id(&m.mall)
+            .and_then(|()| check_version(&m.version))
+            .map_err(|e| format!("manifest {}: {e}", path.display()))?;
+        m.limits
+            .check()
+            .map_err(|e| format!("manifest {}: {e}", path.display()))?;
+        Ok(m)
     }
 
     /// The manifest of a prepared component, as `mallhost plugins manifest` writes it: its mall,
@@ -100,5 +108,74 @@ mod tests {
             )
             .is_err()
         );
+    }
+}
+
+/// A mall id as a plugin or manifest may give it: `[a-z0-9-]`, 1 to 40 characters.
+pub fn check_mall_id(id: &str) -> Result<(), String> {
+    let ok = (1..=40).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "mall id {:?}, which is not 1 to 40 of a-z, 0-9 and -",
+            id.escape_debug().to_string()
+        ))
+    }
+}
+
+/// A version as semver writes it: `MAJOR.MINOR.PATCH`, optionally `-pre` and `+build` of
+/// `[0-9A-Za-z.-]`, at most 64 characters.
+pub fn check_version(v: &str) -> Result<(), String> {
+    let (core, rest) = match v.find(['-', '+']) {
+        Some(i) => (&v[..i], &v[i + 1..]),
+        None => (v, ""),
+    };
+    let core_ok = core.split('.').count() == 3
+        && core
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let rest_ok = rest
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+'))
+        && !rest.contains("..");
+    if core_ok && rest_ok && v.len() <= 64 {
+        Ok(())
+    } else {
+        Err(format!(
+            "version {:?}, which is not a semver version (e.g. 1.2.3)",
+            v.escape_debug().to_string()
+        ))
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn mall_ids_and_versions_cannot_name_a_path() {
+        for ok in ["dshopping", "rakuten", "my-mall-2"] {
+            assert!(check_mall_id(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "../../x", "/etc", "Mall", "a/b", "a.b", &"x".repeat(41)] {
+            assert!(check_mall_id(bad).is_err(), "{bad}");
+        }
+        for ok in ["0.1.0", "1.2.3-rc.1", "6.6.6+build.7"] {
+            assert!(check_version(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "../../../y",
+            "1.2",
+            "1.2.3/../../x",
+            "/1.2.3",
+            "1.2.3-..",
+            "v1.2.3",
+        ] {
+            assert!(check_version(bad).is_err(), "{bad}");
+        }
     }
 }

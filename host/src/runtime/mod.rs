@@ -376,9 +376,12 @@ impl Runtime {
                 info.contract_version
             )));
         }
-        if info.mall_id.is_empty() {
-            return Err(incompatible("it reports an empty mall id".into()));
-        }
+        // Both end up in paths (`plugins/MALL/VERSION-….wasm`) and in the index: nothing that
+        // could name another place.
+        manifest::check_mall_id(&info.mall_id)
+            .map_err(|e| incompatible(format!("it reports {e}")))?;
+        manifest::check_version(&info.plugin_version)
+            .map_err(|e| incompatible(format!("it reports {e}")))?;
         if let Some(m) = manifest
             && (m.mall != info.mall_id || m.version != info.plugin_version)
         {

@@ -19,10 +19,30 @@ use crate::output::{self, Format};
 
 /// Loads the config file and opens the app (database, runtime; the plugins when `plugins`).
 pub async fn open(path: &Path, clock: &SharedClock, plugins: bool) -> anyhow::Result<App> {
-    let config = Config::load(path).with_context(|| {
-        "loading the configuration (see mallhost.example.toml; --config or MALLHOST_CONFIG names the file)".to_string()
-    })?;
+    let config = load_config(path)?;
     Ok(App::open(config, clock.clone(), plugins).await?)
+}
+
+fn load_config(path: &Path) -> anyhow::Result<Config> {
+    Config::load(path).with_context(|| {
+        "loading the configuration (see mallhost.example.toml; --config or MALLHOST_CONFIG names the file)".to_string()
+    })
+}
+
+/// For a command that only reads: the database must exist already (a typo in the path must
+/// not create an empty database and report "no orders").
+async fn open_existing(path: &Path, clock: &SharedClock) -> anyhow::Result<App> {
+    let config = load_config(path)?;
+    if let Some(file) = config.sqlite_file()
+        && !file.exists()
+    {
+        bail!(
+            "no database at {} (database_url in {}); a fetch or an import creates it",
+            file.display(),
+            path.display()
+        );
+    }
+    Ok(App::open(config, clock.clone(), false).await?)
 }
 
 /// A progress bar on standard error while `f` runs, when it is a terminal and not `--quiet`.
@@ -347,7 +367,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             output::export(&report, format)
         }
         Command::Runs { shop, limit } => {
-            let cx = open(&args.config, &clock, false).await?;
+            let cx = open_existing(&args.config, &clock).await?;
             let runs = cx.store.job_runs(shop.as_deref(), limit).await?;
             output::runs(&runs, format)
         }
@@ -362,7 +382,18 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Import(cmd) => import(&args.config, &clock, cmd, format, args.quiet).await,
         Command::Serve { admin } => serve(&args.config, &clock, admin, format).await,
         Command::Orders(cmd) => {
-            let cx = open(&args.config, &clock, false).await?;
+            let reads_only = matches!(
+                cmd,
+                OrdersCommand::List { .. }
+                    | OrdersCommand::Show { .. }
+                    | OrdersCommand::MissingNames
+                    | OrdersCommand::Unconverted { .. }
+            );
+            let cx = if reads_only {
+                open_existing(&args.config, &clock).await?
+            } else {
+                open(&args.config, &clock, false).await?
+            };
             orders(&cx, cmd, format).await
         }
         Command::Plugins { command } => {

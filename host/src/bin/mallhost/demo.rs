@@ -65,6 +65,8 @@ fn config_text(
         r#"# Written by `mallhost demo`: two shops, one per bundled mall emulator, in one database.
 database_url = "sqlite://{db}"
 plugins_dir = "plugins"
+dev_loose_plugins = true       # the demo's plugins are loose files; install real ones with
+                               # `mallhost plugins install FILE.wasm` (manifest, digest, hosts)
 
 [[shops]]
 id = "dshop"

@@ -244,3 +244,58 @@ mod tests {
         );
     }
 }
+
+/// Most bytes of one text a plugin hands the host (an error message, a reason), kept.
+pub(crate) const MAX_PLUGIN_TEXT: usize = 4096;
+
+pub(crate) use crate::capabilities::log::plugin_text;
+
+/// A connector error with every text of the plugin's made safe ([`plugin_text`]).
+pub(crate) fn clean_error(e: crate::connector::ConnectorError) -> crate::connector::ConnectorError {
+    use crate::connector::ConnectorError as E;
+    let t = |s: String| plugin_text(&s, MAX_PLUGIN_TEXT);
+    let short = |s: String| plugin_text(&s, 200);
+    match e {
+        E::Auth { message } => E::Auth {
+            message: t(message),
+        },
+        E::RateLimited { retry_after_ms } => E::RateLimited { retry_after_ms },
+        E::Transient { message } => E::Transient {
+            message: t(message),
+        },
+        E::InvalidInput { field, message } => E::InvalidInput {
+            field: short(field),
+            message: t(message),
+        },
+        E::Unsupported { message } => E::Unsupported {
+            message: t(message),
+        },
+        E::Remote { code, message } => E::Remote {
+            code: short(code),
+            message: t(message),
+        },
+        E::HostRefused { message } => E::HostRefused {
+            message: t(message),
+        },
+    }
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+
+    #[test]
+    fn plugin_text_is_escaped_and_capped() {
+        let forged = "ok\n2026-11-29 INFO mallhost: all good\x1b[2J\r\0";
+        let t = plugin_text(forged, 100);
+        assert!(
+            !t.contains('\n') && !t.contains('\x1b') && !t.contains('\0'),
+            "{t}"
+        );
+        assert!(t.contains("\\n") && t.contains("\\u{1b}"), "{t}");
+        let big = "受".repeat(20_000);
+        let t = plugin_text(&big, MAX_PLUGIN_TEXT);
+        assert!(t.len() < MAX_PLUGIN_TEXT + 64, "{}", t.len());
+        assert!(t.ends_with("more bytes cut]"), "{}", &t[t.len() - 40..]);
+    }
+}

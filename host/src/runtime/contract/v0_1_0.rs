@@ -358,7 +358,7 @@ fn raw_to(r: &c::RawOrder) -> wit::RawOrderParam<'_> {
 }
 
 fn error(e: wit::ConnectorError) -> c::ConnectorError {
-    match e {
+    super::clean_error(match e {
         wit::ConnectorError::Auth(message) => c::ConnectorError::Auth { message },
         wit::ConnectorError::RateLimited(retry_after_secs) => c::ConnectorError::RateLimited {
             retry_after_ms: retry_after_secs.saturating_mul(1000),
@@ -374,7 +374,7 @@ fn error(e: wit::ConnectorError) -> c::ConnectorError {
             message: r.message,
         },
         wit::ConnectorError::HostRefused(message) => c::ConnectorError::HostRefused { message },
-    }
+    })
 }
 
 fn take_results(rs: Vec<wit::TakeResult>) -> BatchResults<c::TakeOutcome> {

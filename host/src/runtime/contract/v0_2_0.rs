@@ -202,7 +202,9 @@ pub(super) async fn take_orders(
                 let outcome = match r.outcome {
                     Ok(wit::TakeOutcome::Taken) => Ok(c::TakeOutcome::Taken),
                     Ok(wit::TakeOutcome::AlreadyTaken) => Ok(c::TakeOutcome::AlreadyTaken),
-                    Ok(wit::TakeOutcome::Cancelled(m)) => Ok(c::TakeOutcome::Cancelled(m)),
+                    Ok(wit::TakeOutcome::Cancelled(m)) => Ok(c::TakeOutcome::Cancelled(
+                        super::plugin_text(&m, super::MAX_PLUGIN_TEXT),
+                    )),
                     Err(e) => Err(error(e)),
                 };
                 (r.mall_order_number, outcome)
@@ -297,7 +299,7 @@ pub(super) async fn order_states(
                         wit::MallState::Cancelled => c::MallState::Cancelled,
                     },
                     mall_status: s.mall_status,
-                    message: s.message,
+                    message: super::plugin_text(&s.message, super::MAX_PLUGIN_TEXT),
                 });
                 (r.mall_order_number, state)
             })
@@ -587,7 +589,7 @@ fn fetch_page(p: wit::FetchPage) -> c::FetchPage {
                     "too-recent" => c::SkipReason::TooRecent,
                     _ => c::SkipReason::Other {
                         code: s.reason,
-                        message: s.message,
+                        message: super::plugin_text(&s.message, super::MAX_PLUGIN_TEXT),
                     },
                 };
                 (s.mall_order_number, reason)
@@ -598,7 +600,7 @@ fn fetch_page(p: wit::FetchPage) -> c::FetchPage {
 }
 
 fn error(e: wit::ConnectorError) -> c::ConnectorError {
-    match e {
+    super::clean_error(match e {
         wit::ConnectorError::Auth(message) => c::ConnectorError::Auth { message },
         wit::ConnectorError::RateLimited(retry_after_ms) => {
             c::ConnectorError::RateLimited { retry_after_ms }
@@ -614,7 +616,7 @@ fn error(e: wit::ConnectorError) -> c::ConnectorError {
             message: r.message,
         },
         wit::ConnectorError::HostRefused(message) => c::ConnectorError::HostRefused { message },
-    }
+    })
 }
 
 fn date_to(d: NaiveDate) -> wit::Date {
