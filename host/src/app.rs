@@ -128,6 +128,19 @@ pub struct SettingReport {
     pub required: bool,
 }
 
+/// The compiled-plugin cache, signed with the host's key (a cache for this process only when
+/// the key cannot be had, with a warning: a compiled entry is run only if this host made it).
+fn compiled_cache(config: &Config) -> crate::runtime::CompiledCache {
+    let cache = crate::runtime::CompiledCache::new(&config.compiled_cache_dir);
+    match crate::hostkey::load_or_create(&config.secrets_key_file) {
+        Ok(key) => cache.with_key(key),
+        Err(e) => {
+            tracing::warn!("{e}; compiled plugins are cached for this process only");
+            cache
+        }
+    }
+}
+
 /// The database, the runtime, the plugins folder and the clock of one host process.
 pub struct App {
     /// The configuration it was opened with.
@@ -158,9 +171,7 @@ impl App {
                 context: "starting the plugin runtime".into(),
                 source,
             })?
-            .with_cache(crate::runtime::CompiledCache::new(
-                &config.compiled_cache_dir,
-            ))
+            .with_cache(compiled_cache(&config))
             .with_token_vault(store.clone(), config.secrets_key_file.clone());
         for w in &config.warnings {
             tracing::warn!("{w}");

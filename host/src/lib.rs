@@ -25,6 +25,7 @@ pub mod capabilities;
 pub mod config;
 pub mod connector;
 pub mod csv;
+pub mod hostkey;
 pub mod model;
 pub mod runtime;
 pub mod store;

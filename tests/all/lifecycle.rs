@@ -110,9 +110,12 @@ async fn a_restart_loads_the_compiled_cache_and_rollback_returns_the_previous_ve
     let (v2, _) = dshopping_variant(env.dir.path(), "v2", 2);
     let clock: mallhost::time::SharedClock = env.clock.clone();
 
+    // The host's key, as its key file gives it across restarts.
+    let key = mallhost::hostkey::random();
+    let cache = || CompiledCache::new(root.join(".cache")).with_key(key);
     let rt = Runtime::new(clock.clone(), PluginLimits::default())
         .unwrap()
-        .with_cache(CompiledCache::new(root.join(".cache")));
+        .with_cache(cache());
     let p1 = dir.install(&rt, &v1, None).await.unwrap();
     let p2 = dir.install(&rt, &v2, None).await.unwrap();
     assert!(!p2.from_cache());
@@ -121,7 +124,7 @@ async fn a_restart_loads_the_compiled_cache_and_rollback_returns_the_previous_ve
     // A restart: the active plugin comes from the compiled cache.
     let rt2 = Runtime::new(clock.clone(), PluginLimits::default())
         .unwrap()
-        .with_cache(CompiledCache::new(root.join(".cache")));
+        .with_cache(cache());
     let loaded = dir.load(&rt2).await.unwrap();
     assert_eq!(loaded.len(), 1);
     assert_eq!(loaded[0].digest(), p2.digest());
@@ -477,7 +480,7 @@ async fn loose_files_load_only_for_development_never_through_a_link_nor_over_an_
     let rt = || {
         Runtime::new(env.app.clock.clone(), PluginLimits::default())
             .unwrap()
-            .with_cache(CompiledCache::new(mallhost_tests::shared_cache_dir()))
+            .with_cache(mallhost_tests::shared_cache())
     };
     // A loose component claiming a mall: ignored by a production host.
     std::fs::write(root.join("dshopping.wasm"), &bytes).unwrap();
@@ -517,4 +520,74 @@ async fn loose_files_load_only_for_development_never_through_a_link_nor_over_an_
     let r = rt();
     dir.load(&r).await.unwrap();
     assert_eq!(r.plugin("dshopping").unwrap().digest(), installed_digest);
+}
+
+#[tokio::test]
+async fn a_compiled_entry_the_host_did_not_make_is_never_run() {
+    let env = TestEnv::start(Options::default()).await;
+    let cache_dir = env.dir.path().join("cache");
+    let key = mallhost::hostkey::random();
+    let clock: mallhost::time::SharedClock = env.clock.clone();
+    let runtime = |key: [u8; 32]| {
+        Runtime::new(clock.clone(), PluginLimits::default())
+            .unwrap()
+            .with_cache(CompiledCache::new(&cache_dir).with_key(key))
+    };
+    let genuine = plugin_path();
+    let hostile = mallhost_tests::hostile_plugin_path();
+    let rt = runtime(key);
+    let g = rt.prepare(&genuine, None).await.unwrap();
+    rt.prepare(&hostile, None).await.unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&cache_dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the cache folder is private: {mode:o}");
+    }
+    let entry = |digest: &str| {
+        std::fs::read_dir(&cache_dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.extension().is_some_and(|x| x == "cwasm")
+                    && p.file_name().unwrap().to_string_lossy().starts_with(digest)
+            })
+            .unwrap()
+    };
+    let genuine_entry = entry(g.digest());
+    let hostile_digest = mallhost::runtime::sha256_hex(&std::fs::read(&hostile).unwrap());
+    // Someone copies the hostile component's compiled code (and its MAC) over the genuine one.
+    std::fs::copy(entry(&hostile_digest), &genuine_entry).unwrap();
+    std::fs::copy(
+        entry(&hostile_digest).with_extension("mac"),
+        genuine_entry.with_extension("mac"),
+    )
+    .unwrap();
+    let p = runtime(key).prepare(&genuine, None).await.unwrap();
+    assert!(!p.from_cache(), "the poisoned entry is not used");
+    assert_eq!(p.info().mall_id, "dshopping", "the genuine code runs");
+    // The entry was replaced: the next start loads the genuine one from the cache.
+    let again = runtime(key).prepare(&genuine, None).await.unwrap();
+    assert!(again.from_cache());
+    assert_eq!(again.info().mall_id, "dshopping");
+    // An entry signed under another key (another host's, or none) is not trusted either.
+    let other = runtime(mallhost::hostkey::random())
+        .prepare(&genuine, None)
+        .await
+        .unwrap();
+    assert!(!other.from_cache());
+    // Nor one others may write.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let fresh = runtime(key).prepare(&genuine, None).await.unwrap();
+        assert!(
+            !fresh.from_cache(),
+            "re-signed under this key by the previous line's peer"
+        );
+        std::fs::set_permissions(&genuine_entry, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let loose = runtime(key).prepare(&genuine, None).await.unwrap();
+        assert!(!loose.from_cache(), "a world-writable entry is not trusted");
+    }
 }

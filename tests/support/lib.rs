@@ -204,6 +204,18 @@ pub fn shared_cache_dir() -> PathBuf {
     workspace().join("target/mallhost-test-cache")
 }
 
+/// The host key every test environment shares (`secrets_key_file`): the shared compiled cache
+/// is signed with it, so every environment and CLI run trusts the same entries.
+pub fn shared_key_file() -> PathBuf {
+    workspace().join("target/mallhost-test.key")
+}
+
+/// The shared compiled cache, signed with the shared key.
+pub fn shared_cache() -> CompiledCache {
+    let key = mallhost::hostkey::load_or_create(&shared_key_file()).expect("the test key");
+    CompiledCache::new(shared_cache_dir()).with_key(key)
+}
+
 /// Compiles the d Shopping and hostile plugins into the shared cache once per test run, so
 /// the tests that start together do not all compile them at once.
 async fn warm_shared_cache() {
@@ -212,7 +224,7 @@ async fn warm_shared_cache() {
         let clock: SharedClock = ManualClock::new(default_now());
         let rt = Runtime::new(clock, PluginLimits::default())
             .expect("runtime starts")
-            .with_cache(CompiledCache::new(shared_cache_dir()));
+            .with_cache(shared_cache());
         for p in [plugin_path(), hostile_plugin_path(), rakuten_plugin_path()] {
             rt.prepare(&p, None)
                 .await
@@ -483,6 +495,7 @@ impl TestEnv {
             database_url = "sqlite://{db}"
             plugins_dir = "plugins"
             compiled_cache_dir = "{cache}"
+            secrets_key_file = "{key}"
             dev_loose_plugins = true
             [[shops]]
             id = "dshop"
@@ -516,6 +529,7 @@ impl TestEnv {
             "#,
             db = dir.path().join("orders.db").display(),
             cache = shared_cache_dir().display(),
+            key = shared_key_file().display(),
             url = emu.url(),
             password = opts.password,
             extra = opts.shop_toml,

@@ -49,20 +49,9 @@ struct Sealer {
 impl Sealer {
     /// The sealer of the key at `path`, creating the key (mode 0600) if there is none.
     fn open_or_create(path: &std::path::Path) -> Result<Sealer, String> {
-        let shown = path.display();
-        let key = match std::fs::read(path) {
-            Ok(bytes) if bytes.len() == 32 => *Key::from_slice(&bytes),
-            Ok(_) => return Err(format!("the key file {shown} is not a 32-byte key")),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let key = XChaCha20Poly1305::generate_key(&mut OsRng);
-                write_private(path, key.as_slice())
-                    .map_err(|e| format!("cannot create the key file {shown}: {e}"))?;
-                key
-            }
-            Err(e) => return Err(format!("cannot read the key file {shown}: {e}")),
-        };
+        let key = crate::hostkey::load_or_create(path)?;
         Ok(Sealer {
-            cipher: XChaCha20Poly1305::new(&key),
+            cipher: XChaCha20Poly1305::new(Key::from_slice(&key)),
         })
     }
 
@@ -88,19 +77,6 @@ impl Sealer {
             .map_err(|_| "a stored token does not open with this host's key file".to_string())?;
         String::from_utf8(plain).map_err(|_| "a stored token is not text".to_string())
     }
-}
-
-/// Writes a file only its owner may read.
-fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options.open(path)?.write_all(bytes)
 }
 
 /// The token endpoint's answer.

@@ -158,7 +158,7 @@ mod name_tests {
 
     #[test]
     fn mall_ids_and_versions_cannot_name_a_path() {
-        for ok in ["dshopping", "rakuten", "my-mall-2"] {
+        for ok in ["mymall", "my-mall-2", "m"] {
             assert!(check_mall_id(ok).is_ok(), "{ok}");
         }
         for bad in ["", "../../x", "/etc", "Mall", "a/b", "a.b", &"x".repeat(41)] {
