@@ -128,6 +128,15 @@ async fn a_trap_fails_only_that_call() {
     let env = env_with_hostile().await;
     let e = hostile_fetch(&env, &shop(&env, "trap", "https://x.example", false)).await;
     assert!(e.to_string().contains("trapped"), "{e}");
+    // What the plugin wrote to stderr before it died (its panic message) comes with the error,
+    // escaped, once.
+    let text = e.to_string();
+    assert!(
+        text.contains("the plugin wrote:") && text.contains("hostile plugin: trap on purpose"),
+        "{text}"
+    );
+    assert_eq!(text.matches("trap on purpose").count(), 1, "{text}");
+    assert!(!text.contains('\n'), "{text}");
 }
 
 #[tokio::test]
@@ -431,5 +440,41 @@ async fn a_proxy_in_the_environment_never_carries_plugin_traffic() {
         connections.load(std::sync::atomic::Ordering::SeqCst),
         0,
         "nothing went through the proxy"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn calls_beyond_the_instance_pool_wait_their_turn_instead_of_failing() {
+    let env = TestEnv::start(Options::default()).await;
+    let plugin = env.runtime.plugin("dshopping").unwrap();
+    let f = plugin.footprint();
+    assert!(
+        f.core_instances >= 2 && f.memories >= 1,
+        "the component's instances and memories are counted: {f:?}"
+    );
+    // Three times as many calls at once as the pool has slots: every one completes.
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..mallhost::runtime::MAX_CONCURRENT_CALLS * 3 {
+        let (runtime, shop) = (env.runtime.clone(), env.shop().clone());
+        calls.spawn(async move {
+            runtime
+                .connector(&shop)
+                .map_orders(&[])
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        });
+    }
+    let mut failed = Vec::new();
+    while let Some(r) = calls.join_next().await {
+        if let Err(e) = r.expect("the task ran") {
+            failed.push(e);
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} failed, e.g. {:?}",
+        failed.len(),
+        failed.first()
     );
 }

@@ -1,6 +1,6 @@
 //! What a plugin may use: each capability is its own module ([`http`], [`credentials`] (the
 //! shop's secrets on its requests), [`oauth`] (a host-run refresh grant), [`signing`] (a shop's key signing a header), [`pace`] (the
-//! mall's declared rate), [`log`], [`clock`]) with its
+//! mall's declared rate), [`log`], [`output`] (the tail of stdout/stderr), [`clock`]) with its
 //! configuration and its tests; [`PluginState`] bundles them as the store's data and is the one
 //! place they meet. WASI is linked (a `std` guest imports it) but grants nothing: no files, no
 //! environment, no sockets, and its clocks read the host's [`clock`].
@@ -11,6 +11,7 @@ pub mod http;
 pub mod log;
 pub mod meter;
 pub mod oauth;
+pub mod output;
 pub mod pace;
 pub mod signing;
 
@@ -33,6 +34,8 @@ pub struct PluginState {
     pub(crate) clock: SharedClock,
     pub(crate) meter: CallMeter,
     pub(crate) signer: Option<std::sync::Arc<signing::Signer>>,
+    /// The tail of what the call wrote to stdout and stderr.
+    pub(crate) output: output::OutputTail,
 }
 
 impl PluginState {
@@ -45,7 +48,10 @@ impl PluginState {
         meter: CallMeter,
         signer: Option<std::sync::Arc<signing::Signer>>,
     ) -> PluginState {
+        let output = output::OutputTail::default();
         let wasi = wasmtime_wasi::WasiCtxBuilder::new()
+            .stdout(output.clone())
+            .stderr(output.clone())
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
@@ -61,6 +67,7 @@ impl PluginState {
             clock,
             meter,
             signer,
+            output,
         }
     }
 }

@@ -60,6 +60,62 @@ fn base_config() -> Config {
     config
 }
 
+/// Core instances the pool holds (8 per call slot).
+pub const POOL_CORE_INSTANCES: u32 = MAX_CONCURRENT_CALLS as u32 * 8;
+/// Linear memories the pool holds (2 per call slot).
+pub const POOL_MEMORIES: u32 = MAX_CONCURRENT_CALLS as u32 * 2;
+/// Tables the pool holds (8 per call slot).
+pub const POOL_TABLES: u32 = MAX_CONCURRENT_CALLS as u32 * 8;
+
+/// What one instantiation of a component takes from the pool: its core instances, the memories
+/// and tables its core modules define. A call waits until the pool has that much free, so a
+/// component built with many instances (componentize-py's use 14) waits its turn under load
+/// instead of failing with "maximum concurrent limit reached".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Footprint {
+    /// Core instances.
+    pub core_instances: u32,
+    /// Memories defined.
+    pub memories: u32,
+    /// Tables defined.
+    pub tables: u32,
+}
+
+impl Footprint {
+    /// Counts a component's sections (nested components and modules included).
+    pub fn of(bytes: &[u8]) -> Result<Footprint, String> {
+        use wasmparser::{Parser, Payload};
+        let mut f = Footprint::default();
+        for payload in Parser::new(0).parse_all(bytes) {
+            match payload.map_err(|e| format!("not a readable component: {e}"))? {
+                Payload::InstanceSection(r) => f.core_instances += r.count(),
+                Payload::MemorySection(r) => f.memories += r.count(),
+                Payload::TableSection(r) => f.tables += r.count(),
+                _ => {}
+            }
+        }
+        // At least one of each, so every call takes its share.
+        f.core_instances = f.core_instances.max(1);
+        f.memories = f.memories.max(1);
+        f.tables = f.tables.max(1);
+        Ok(f)
+    }
+
+    /// Why it can never fit the pool, if it cannot.
+    pub fn too_big(&self) -> Option<String> {
+        [
+            ("core instances", self.core_instances, POOL_CORE_INSTANCES),
+            ("memories", self.memories, POOL_MEMORIES),
+            ("tables", self.tables, POOL_TABLES),
+        ]
+        .into_iter()
+        .find(|(_, n, max)| n > max)
+        .map(|(what, n, max)| {
+            format!("it needs {n} {what} per call; the host's instance pool holds {max}")
+        })
+    }
+}
+
 fn pool() -> PoolingAllocationConfig {
     let calls = u32::try_from(MAX_CONCURRENT_CALLS).unwrap_or(u32::MAX);
     let mut pool = PoolingAllocationConfig::new();
@@ -86,6 +142,30 @@ fn pool() -> PoolingAllocationConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_component_larger_than_the_pool_is_refused_saying_what_it_needs() {
+        let small = Footprint {
+            core_instances: 14,
+            memories: 2,
+            tables: 3,
+        };
+        assert_eq!(
+            small.too_big(),
+            None,
+            "componentize-py's 14 instances fit, and wait"
+        );
+        let huge = Footprint {
+            core_instances: POOL_CORE_INSTANCES + 1,
+            ..small
+        };
+        let why = huge.too_big().unwrap();
+        assert!(
+            why.contains("core instances") && why.contains("512"),
+            "{why}"
+        );
+        assert!(Footprint::of(b"not wasm").is_err());
+    }
 
     #[test]
     fn the_engine_pools_instances_where_the_pool_can_be_reserved() {

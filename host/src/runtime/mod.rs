@@ -27,7 +27,7 @@ mod shop;
 pub use cache::CompiledCache;
 pub use contract::SUPPORTED as SUPPORTED_CONTRACTS;
 pub use directory::PluginDir;
-pub use engine::MAX_CONCURRENT_CALLS;
+pub use engine::{Footprint, MAX_CONCURRENT_CALLS};
 pub use limits::{LimitExceeded, LimitsSpec, PluginLimits};
 pub use manifest::{Manifest, sha256_hex};
 pub use shop::{BatchResults, ShopConnector};
@@ -142,6 +142,8 @@ pub struct Plugin {
     allowed_hosts: Option<Arc<Vec<String>>>,
     from_cache: bool,
     contract: Contract,
+    /// What one call takes from the instance pool.
+    footprint: Footprint,
     /// Calls started on this version.
     calls: std::sync::atomic::AtomicU64,
 }
@@ -155,6 +157,11 @@ impl Plugin {
     /// The file it was loaded from.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// What one call takes from the instance pool.
+    pub fn footprint(&self) -> Footprint {
+        self.footprint
     }
 
     /// Hex sha256 of the component.
@@ -224,6 +231,8 @@ pub struct Runtime {
     plugins: RwLock<BTreeMap<String, Vec<Arc<Plugin>>>>,
     /// One permit per instance slot: a call waits here when all slots are busy.
     slots: Semaphore,
+    /// The pool's core instances, memories and tables, taken by each call's footprint.
+    pool: [Semaphore; 3],
     /// The malls' paces, one limiter per credential.
     paces: crate::capabilities::pace::Paces,
     /// OAuth 2 grants run for plugins that declare one.
@@ -279,6 +288,11 @@ impl Runtime {
             cache: None,
             plugins: RwLock::default(),
             slots: Semaphore::new(engine::MAX_CONCURRENT_CALLS),
+            pool: [
+                Semaphore::new(engine::POOL_CORE_INSTANCES as usize),
+                Semaphore::new(engine::POOL_MEMORIES as usize),
+                Semaphore::new(engine::POOL_TABLES as usize),
+            ],
             paces: Default::default(),
             oauth: Default::default(),
             usage: Default::default(),
@@ -323,6 +337,7 @@ impl Runtime {
             .await
             .map_err(|e| load_err(e.to_string()))?;
         let digest = sha256_hex(&bytes);
+        let footprint = Footprint::of(&bytes).map_err(load_err)?;
         if let Some(m) = manifest
             && !m.sha256.eq_ignore_ascii_case(&digest)
         {
@@ -359,8 +374,12 @@ impl Runtime {
             allowed_hosts: manifest.map(|m| Arc::new(m.allowed_hosts.clone())),
             from_cache,
             contract,
+            footprint,
             calls: std::sync::atomic::AtomicU64::new(0),
         };
+        if let Some(why) = footprint.too_big() {
+            return Err(incompatible(why));
+        }
         let label = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -557,15 +576,30 @@ impl Runtime {
             message,
         };
         let started = Instant::now();
-        // A free instance slot first (the semaphore is never closed).
+        // A free instance slot first, then the pool's share the component takes (the semaphores
+        // are never closed; always taken in this order).
         let _slot = self
             .slots
             .acquire()
             .await
             .map_err(|e| fault(format!("no instance slot: {e}")))?;
+        let fp = plugin.footprint;
+        let mut _pool = Vec::with_capacity(3);
+        for (sem, n) in self
+            .pool
+            .iter()
+            .zip([fp.core_instances, fp.memories, fp.tables])
+        {
+            _pool.push(
+                sem.acquire_many(n)
+                    .await
+                    .map_err(|e| fault(format!("no room in the instance pool: {e}")))?,
+            );
+        }
         plugin
             .calls
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let shop_id = shop.as_ref().map(|s| s.shop_id.to_string());
         let mut store = self.store(plugin, label, shop);
         let slot_at = Instant::now();
         let work = f(&plugin.contract, &mut store);
@@ -577,11 +611,34 @@ impl Runtime {
         self.usage.wall_ns.fetch_add(ns(wall), Relaxed);
         self.usage.host_ns.fetch_add(ns(host), Relaxed);
         tracing::debug!("plugin {label} {call} took {:?}", started.elapsed());
+        // A failed call's own words (a panic message, a traceback) come with its error.
+        let said = || {
+            let tail = store.data().output.text();
+            if tail.is_empty() {
+                String::new()
+            } else {
+                let tail =
+                    crate::capabilities::log::plugin_text(&tail, crate::capabilities::output::TAIL);
+                tracing::warn!(
+                    target: "mallhost::plugin",
+                    plugin = label,
+                    shop = shop_id.as_deref().unwrap_or(""),
+                    "{call} failed; the plugin wrote: {tail}"
+                );
+                format!("; the plugin wrote: {tail}")
+            }
+        };
         match result {
-            Err(_) => Err(fault(
-                LimitExceeded::Timeout(plugin.limits.call_timeout).to_string(),
-            )),
-            Ok(Err(e)) => Err(fault(limits::describe(&e, &plugin.limits))),
+            Err(_) => Err(fault(format!(
+                "{}{}",
+                LimitExceeded::Timeout(plugin.limits.call_timeout),
+                said()
+            ))),
+            Ok(Err(e)) => Err(fault(format!(
+                "{}{}",
+                limits::describe(&e, &plugin.limits),
+                said()
+            ))),
             Ok(Ok(r)) => Ok(r),
         }
     }
