@@ -172,6 +172,7 @@ impl App {
                 source,
             })?
             .with_cache(compiled_cache(&config))
+            .with_ceilings(config.plugin_ceilings.clone())
             .with_token_vault(store.clone(), config.secrets_key_file.clone());
         for w in &config.warnings {
             tracing::warn!("{w}");

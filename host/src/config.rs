@@ -103,6 +103,10 @@ pub struct Config {
     /// Load loose `*.wasm` files at the top of the plugins folder (development only: no
     /// manifest, no digest check; never over an installed plugin).
     pub dev_loose_plugins: bool,
+    /// The most a plugin's manifest may ask for, per limit (`[plugin_ceilings]`, same keys as
+    /// a manifest's `[limits]`); unset keys, and anything above them, are the host's hard
+    /// ceilings.
+    pub plugin_ceilings: crate::runtime::LimitsSpec,
     /// Retry policy towards malls.
     pub sync: SyncPolicy,
     /// Shops.
@@ -326,6 +330,8 @@ struct RawConfig {
     #[serde(default)]
     dev_loose_plugins: bool,
     #[serde(default)]
+    plugin_ceilings: crate::runtime::LimitsSpec,
+    #[serde(default)]
     sync: RawSync,
     #[serde(default)]
     shops: Vec<RawShop>,
@@ -489,6 +495,18 @@ impl Config {
             compiled_cache_dir,
             secrets_key_file,
             dev_loose_plugins: raw.dev_loose_plugins,
+            plugin_ceilings: {
+                raw.plugin_ceilings
+                    .check()
+                    .map_err(|e| ConfigError::Global {
+                        key: "plugin_ceilings",
+                        problem: e.replace("[limits] ", ""),
+                        fix:
+                            "set ceilings within the host's own (see the README's sandbox section)"
+                                .into(),
+                    })?;
+                raw.plugin_ceilings
+            },
             sync,
             shops,
             warnings,
@@ -1220,6 +1238,19 @@ mod tests {
         .unwrap();
         assert_eq!(c.sync.lease, Duration::from_secs(30));
         assert_eq!(c.sync.max_wait_per_run, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn plugin_ceilings_must_be_within_the_hosts_own() {
+        let c = parse(&format!("[plugin_ceilings]\nmemory_mib = 128\n{GOOD}")).unwrap();
+        assert_eq!(c.plugin_ceilings.memory_mib, Some(128));
+        match parse(&format!("[plugin_ceilings]\nmemory_mib = 4096\n{GOOD}")) {
+            Err(ConfigError::Global { key, problem, .. }) => {
+                assert_eq!(key, "plugin_ceilings");
+                assert!(problem.contains("512"), "{problem}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -92,6 +92,24 @@ async fn a_bad_component_is_refused_and_the_running_version_stays() {
         let e = dir.install(&env.runtime, &greedy, None).await.unwrap_err();
         assert!(e.to_string().contains(says), "{e}");
     }
+    // The config's own, lower ceilings.
+    let strict = Runtime::new(env.app.clock.clone(), PluginLimits::default())
+        .unwrap()
+        .with_ceilings(mallhost::runtime::LimitsSpec {
+            memory_mib: Some(32),
+            ..Default::default()
+        });
+    let modest = write_plugin(
+        env.dir.path(),
+        "modest",
+        &other,
+        "dshopping",
+        &mallhost_tests::dshopping_version(),
+        None,
+        "[limits]\nmemory_mib = 48\n",
+    );
+    let e = dir.install(&strict, &modest, None).await.unwrap_err();
+    assert!(e.to_string().contains("[plugin_ceilings] of 32 MiB"), "{e}");
 
     assert_eq!(
         env.runtime.plugin("dshopping").unwrap().digest(),

@@ -89,23 +89,40 @@ pub const CEILINGS: [(&str, &str, u64); 6] = [
 ];
 
 impl LimitsSpec {
-    /// Refuses a limit of 0 or above its ceiling ([`CEILINGS`]), naming both.
-    pub fn check(&self) -> Result<(), String> {
-        let asked = [
+    fn values(&self) -> [Option<u64>; 6] {
+        [
             self.memory_mib,
             self.cpu_ms,
             self.call_timeout_secs,
             self.max_requests_per_call.map(u64::from),
             self.max_response_mib,
             self.max_return_mib,
-        ];
-        for ((key, unit, ceiling), value) in CEILINGS.iter().zip(asked) {
+        ]
+    }
+
+    /// Refuses a limit of 0 or above the host's hard ceiling ([`CEILINGS`]), naming both.
+    pub fn check(&self) -> Result<(), String> {
+        self.check_within(&[None; 6], "the host's ceiling")
+    }
+
+    /// Refuses a limit of 0, above `ceilings` (a config's `[plugin_ceilings]`, where set) or
+    /// above the hard ceilings, naming the limit and the ceiling.
+    pub fn check_within_config(&self, ceilings: &LimitsSpec) -> Result<(), String> {
+        self.check_within(&ceilings.values(), "the ceiling in [plugin_ceilings]")
+    }
+
+    fn check_within(&self, lower: &[Option<u64>; 6], whose: &str) -> Result<(), String> {
+        for (((key, unit, hard), value), own) in CEILINGS.iter().zip(self.values()).zip(lower) {
+            let (ceiling, whose) = match own {
+                Some(c) if c < hard => (*c, whose),
+                _ => (*hard, "the host's ceiling"),
+            };
             match value {
                 Some(0) => return Err(format!("[limits] {key} = 0 leaves the plugin nothing")),
-                Some(v) if v > *ceiling => {
+                Some(v) if v > ceiling => {
                     return Err(format!(
-                        "[limits] {key} = {v} is above the host's ceiling of {ceiling} {unit}; \
-                         ask for at most {ceiling}"
+                        "[limits] {key} = {v} is above {whose} of {ceiling} {unit}; ask for at \
+                         most {ceiling}"
                     ));
                 }
                 _ => {}

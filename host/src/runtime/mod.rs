@@ -227,6 +227,8 @@ pub struct Runtime {
     clients: Clients,
     clock: SharedClock,
     defaults: PluginLimits,
+    /// The most a manifest may ask for (the config's `[plugin_ceilings]`).
+    ceilings: LimitsSpec,
     cache: Option<CompiledCache>,
     plugins: RwLock<BTreeMap<String, Vec<Arc<Plugin>>>>,
     /// One permit per instance slot: a call waits here when all slots are busy.
@@ -285,6 +287,7 @@ impl Runtime {
             clients,
             clock,
             defaults,
+            ceilings: LimitsSpec::default(),
             cache: None,
             plugins: RwLock::default(),
             slots: Semaphore::new(engine::MAX_CONCURRENT_CALLS),
@@ -316,6 +319,12 @@ impl Runtime {
         self
     }
 
+    /// Refuses manifests asking more than `ceilings` (unset keys: the host's hard ceilings).
+    pub fn with_ceilings(mut self, ceilings: LimitsSpec) -> Runtime {
+        self.ceilings = ceilings;
+        self
+    }
+
     /// Keeps compiled components in `cache`.
     pub fn with_cache(mut self, cache: CompiledCache) -> Runtime {
         self.cache = Some(cache);
@@ -338,6 +347,11 @@ impl Runtime {
             .map_err(|e| load_err(e.to_string()))?;
         let digest = sha256_hex(&bytes);
         let footprint = Footprint::of(&bytes).map_err(load_err)?;
+        if let Some(m) = manifest {
+            m.limits
+                .check_within_config(&self.ceilings)
+                .map_err(|e| load_err(format!("its manifest: {e}")))?;
+        }
         if let Some(m) = manifest
             && !m.sha256.eq_ignore_ascii_case(&digest)
         {
