@@ -495,3 +495,32 @@ async fn a_dshopping_plugin_swap_during_a_rakuten_sync_leaves_it_untouched() {
     );
     assert_eq!(env.rakuten().rate_limited_count(), 0);
 }
+
+#[tokio::test]
+async fn the_emulators_fault_control_reaches_the_host_as_a_transient_fault_then_clears() {
+    if !rakuten_pass() {
+        return;
+    }
+    let env = two_malls(RakutenOptions::default()).await;
+    env.rakuten_order_placed(1, 60);
+    let tries = 1 + env.config.sync.transient_retries;
+    let resp = reqwest::Client::new()
+        .post(format!("{}/control/fault", env.rakuten().url()))
+        .header("content-type", "application/json")
+        .body(
+            serde_json::json!({"method": "searchOrder", "count": tries, "status": 503}).to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    let syncer = env.syncer();
+    let e = syncer
+        .fetch(env.rshop(), syncer.days_window(env.rshop()))
+        .await
+        .expect_err("the mall is down for every try");
+    assert!(e.to_string().contains("Rakuten 503"), "{e}");
+    assert_eq!(env.rakuten().request_count(Method::SearchOrder), tries);
+    // The faults are spent: the next run fetches.
+    assert_eq!(env.fetch_shop(env.rshop()).await.ingested.stored.len(), 1);
+}
