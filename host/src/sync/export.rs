@@ -77,6 +77,10 @@ pub enum Exclusion {
     /// Already accepted by the mall with this data.
     #[error("already exported with this carrier and tracking number")]
     AlreadyExported,
+    /// Being sent right now by another export (its claim on the push is live), or accepted
+    /// since this export read the order.
+    #[error("being sent by another export, or sent since this one started; nothing sent twice")]
+    ClaimedElsewhere,
     /// The mall refused this data before.
     #[error(
         "the mall refused this shipment before ({message}); change the tracking data to send it again"

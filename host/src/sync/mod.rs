@@ -836,8 +836,8 @@ impl<'a> Syncer<'a> {
                     Some(id) => claimed.push((e.clone(), id)),
                     None => report.excluded.push(Excluded {
                         mall_order_number: e.shipment.mall_order_number.clone(),
-                        message: Exclusion::AlreadyExported.to_string(),
-                        reason: Exclusion::AlreadyExported,
+                        message: Exclusion::ClaimedElsewhere.to_string(),
+                        reason: Exclusion::ClaimedElsewhere,
                     }),
                 }
             }
