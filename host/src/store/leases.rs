@@ -11,6 +11,9 @@ use sqlx::Row;
 use super::{Store, StoreError};
 use crate::time::{from_db, to_db};
 
+/// Runs kept per (shop, job) in `job_runs`; older ones are dropped as new ones end.
+pub const KEEP_RUNS: i64 = 1_000;
+
 /// Who holds a job now, when another process asks for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Holder {
@@ -202,6 +205,19 @@ impl Store {
             .bind(holder)
             .execute(&mut *tx)
             .await?;
+        // The record stays bounded: the newest KEEP_RUNS runs of each (shop, job).
+        sqlx::query(
+            "DELETE FROM job_runs WHERE shop_id = ? AND job = ? AND id <= (
+                SELECT id FROM job_runs WHERE shop_id = ? AND job = ?
+                ORDER BY id DESC LIMIT 1 OFFSET ?)",
+        )
+        .bind(shop)
+        .bind(job)
+        .bind(shop)
+        .bind(job)
+        .bind(KEEP_RUNS)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -314,6 +330,28 @@ mod tests {
         assert!(
             runs.iter()
                 .any(|r| r.id == run_a && r.outcome.as_deref() == Some("ok"))
+        );
+    }
+
+    #[tokio::test]
+    async fn the_record_of_runs_stays_bounded() {
+        let (s, _d) = store().await;
+        let t = Utc::now();
+        for _ in 0..(KEEP_RUNS + 25) {
+            let id = s
+                .acquire_job("shop", "fetch", "A", t, t + TimeDelta::seconds(30))
+                .await
+                .unwrap()
+                .unwrap();
+            s.finish_job(id, "shop", "fetch", "A", t, RunOutcome::Ok, "", None)
+                .await
+                .unwrap();
+        }
+        let kept = s.job_runs(Some("shop"), 5_000).await.unwrap();
+        assert_eq!(kept.len() as i64, KEEP_RUNS);
+        assert!(
+            kept.iter().all(|r| r.ended_at.is_some()),
+            "the newest are kept"
         );
     }
 }
