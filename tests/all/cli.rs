@@ -609,3 +609,14 @@ async fn a_relative_database_is_beside_the_config_and_reading_never_creates_one(
     assert_eq!(code, 0);
     assert!(out.contains("DS"), "{out}");
 }
+
+#[tokio::test]
+async fn the_admin_api_is_never_served_beyond_this_machine() {
+    let env = env_now().await;
+    for addr in ["0.0.0.0:0", "[::]:0", "192.0.2.10:8930"] {
+        let (code, out, err) = env.cli_code(&["serve", "--admin", addr]).await;
+        assert_eq!(code, 1, "{addr}: {out}");
+        assert!(err.contains("loopback"), "{addr}: {err}");
+        assert!(!out.contains("admin API on"), "{addr}: nothing was served");
+    }
+}

@@ -176,6 +176,17 @@ async fn serve(
     admin: Option<std::net::SocketAddr>,
     format: Format,
 ) -> anyhow::Result<()> {
+    // The admin API has no accounts yet: anyone who reaches it may install a plugin. It is
+    // served on this machine only.
+    if let Some(addr) = admin
+        && !addr.ip().is_loopback()
+    {
+        bail!(
+            "--admin {addr}: the admin API is served on a loopback address only (127.0.0.1 or \
+             [::1]); it has no accounts yet, and anyone reaching it could install a plugin. \
+             Reach it from elsewhere through an SSH tunnel or an authenticating proxy"
+        );
+    }
     let cx = open(config, clock, true).await?;
     let scheduled = cx
         .config
