@@ -596,3 +596,61 @@ async fn serve_and_manual_exports_at_once_send_each_shipment_once() {
     each_applied_once(&env, &numbers);
     assert_eq!(env.emu.shipment_repeats(), 0, "no shipment pushed twice");
 }
+
+#[tokio::test]
+async fn a_live_claim_of_another_export_is_never_taken_an_expired_one_is() {
+    let env = TestEnv::start(Options::default()).await;
+    let numbers = taken(&env, 0, 2).await;
+    ship_all(&env, &numbers).await;
+    // Another machine's export claimed the first shipment a moment ago and is sending it.
+    let claim = |until: chrono::DateTime<chrono::Utc>| {
+        let (pool, n) = (env.store.pool().clone(), numbers[0].clone());
+        async move {
+            sqlx::query(
+                "INSERT INTO shipment_pushes (order_id, carrier, carrier_id, tracking_number,
+                    ship_date, attempted_at, outcome, holder, lease_until, attempt, data_key)
+                 SELECT id, 'yamato', '01', 'x', '2026-11-28', '2026-11-28T03:00:00Z', 'sending',
+                    'elsewhere:4242:beef', ?, 1, 'k' FROM orders WHERE mall_order_number = ?",
+            )
+            .bind(mallhost::time::to_db(until))
+            .bind(n)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    };
+    claim(chrono::Utc::now() + chrono::Duration::minutes(5)).await;
+    let today = jst_date(env.clock.now());
+    let e = env
+        .syncer()
+        .export(env.shop(), today, today, ExportOptions::SEND)
+        .await
+        .unwrap();
+    assert_eq!(e.pushed.len(), 1, "only the unclaimed one: {e:#?}");
+    assert!(e.excluded.iter().any(|x| x.mall_order_number == numbers[0]
+        && x.reason == mallhost::sync::Exclusion::ClaimedElsewhere));
+    assert_eq!(
+        env.emu.status_of(&numbers[0]),
+        Some(Status::ShipInstructionWait)
+    );
+    // Its lease passes without an answer: the outcome is unknown, and the next export sends it.
+    sqlx::query(
+        "UPDATE shipment_pushes SET lease_until = '2000-01-01T00:00:00Z' WHERE outcome = 'sending'",
+    )
+    .execute(env.store.pool())
+    .await
+    .unwrap();
+    let e = env
+        .syncer()
+        .export(env.shop(), today, today, ExportOptions::SEND)
+        .await
+        .unwrap();
+    assert_eq!(e.pushed.len(), 1, "{e:#?}");
+    each_applied_once(&env, &numbers);
+    let d = env.store.order_detail("dshop", &numbers[0]).await.unwrap();
+    assert!(
+        d.history
+            .iter()
+            .any(|(_, ev, det)| ev == "push_unknown" && det.contains("elsewhere:4242"))
+    );
+}

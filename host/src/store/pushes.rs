@@ -398,25 +398,23 @@ impl Store {
         Ok(())
     }
 
-    /// Pushes of `shop` left `sending` by an export that is gone (another holder, or a lease
-    /// past its end): their outcome is unknown — the mall may have applied them. Marks them so,
-    /// with a history row, and returns their order numbers. The caller holds the shop's export
-    /// lease, so no live export owns them.
+    /// Pushes of `shop` left `sending` by an export that is gone — its claim's lease has
+    /// passed, or `gone(holder)` says its process no longer runs: their outcome is unknown (the
+    /// mall may have applied them). Marks them so, with a history row, and returns their order
+    /// numbers. A claim of a live export is never taken.
     pub async fn settle_stale_pushes(
         &self,
         shop: &str,
-        holder: &str,
         now: DateTime<Utc>,
+        gone: impl Fn(&str) -> bool,
     ) -> Result<Vec<String>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let rows = sqlx::query(
-            "SELECT p.id, p.order_id, o.mall_order_number, p.holder FROM shipment_pushes p
-             JOIN orders o ON o.id = p.order_id
-             WHERE o.shop_id = ? AND p.outcome = 'sending' AND (p.holder <> ? OR p.lease_until < ?)",
+            "SELECT p.id, p.order_id, o.mall_order_number, p.holder, p.lease_until
+             FROM shipment_pushes p JOIN orders o ON o.id = p.order_id
+             WHERE o.shop_id = ? AND p.outcome = 'sending'",
         )
         .bind(shop)
-        .bind(holder)
-        .bind(to_db(now))
         .fetch_all(&mut *tx)
         .await?;
         let mut numbers = Vec::with_capacity(rows.len());
@@ -424,6 +422,11 @@ impl Store {
             let id: i64 = r.try_get("id")?;
             let order_id: i64 = r.try_get("order_id")?;
             let by: Option<String> = r.try_get("holder")?;
+            let until: Option<String> = r.try_get("lease_until")?;
+            let expired = until.as_deref().and_then(from_db).is_none_or(|t| t < now);
+            if !expired && !by.as_deref().is_some_and(&gone) {
+                continue; // a live export's claim
+            }
             let message = format!(
                 "the export that sent it ({}) stopped before recording the answer; the mall may \
                  have applied it: sent again",

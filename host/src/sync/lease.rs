@@ -36,6 +36,12 @@ fn host_name() -> String {
         .unwrap_or_else(|| "host".into())
 }
 
+/// Whether `holder` (a lease's or a push claim's) was a process of this machine that no
+/// longer runs.
+pub(crate) fn process_gone(holder: &str) -> bool {
+    dead_here(holder)
+}
+
 /// Whether `holder` was a process of this machine that no longer runs.
 fn dead_here(holder: &str) -> bool {
     let mut parts = holder.split(':');

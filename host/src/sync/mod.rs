@@ -745,7 +745,7 @@ impl<'a> Syncer<'a> {
             // Pushes a stopped export left in flight: their outcome is unknown; sent again.
             let stale = self
                 .store
-                .settle_stale_pushes(&shop.id, lease::holder_id(), chrono::Utc::now())
+                .settle_stale_pushes(&shop.id, chrono::Utc::now(), lease::process_gone)
                 .await
                 .map_err(store_err)?;
             if !stale.is_empty() {
