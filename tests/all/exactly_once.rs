@@ -204,19 +204,12 @@ impl Lcg {
     }
 }
 
-/// Starts the CLI with `args` in the background (killed when dropped).
+/// Starts the CLI with `args` in the background, quiet (killed when dropped).
 fn spawn_cli(env: &TestEnv, args: &[&str]) -> tokio::process::Child {
-    tokio::process::Command::new(mallhost_tests::mallhost_bin())
-        .arg("--config")
-        .arg(env.dir.path().join("mallhost.toml"))
-        .arg("--now")
-        .arg(env.clock.now().to_rfc3339())
-        .args(args)
-        .env_remove("MALLHOST_CONFIG")
+    env.cli_command(args)
         .env("MALLHOST_LOG", "off")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
         .spawn()
         .expect("mallhost runs")
 }

@@ -411,22 +411,15 @@ async fn a_proxy_in_the_environment_never_carries_plugin_traffic() {
             "allow_private_network = true",
             "allow_private_network = false",
         );
-    let path = env.dir.path().join("proxied.toml");
-    std::fs::write(&path, config).unwrap();
+    std::fs::write(env.dir.path().join("mallhost.toml"), config).unwrap();
     let proxy_url = format!("http://{proxy_addr}");
-    let out = tokio::process::Command::new(mallhost_tests::mallhost_bin())
-        .arg("--config")
-        .arg(&path)
-        .arg("--now")
-        .arg(env.clock.now().to_rfc3339())
-        .args(["fetch", "--shop", "dshop"])
-        .env_remove("MALLHOST_CONFIG")
+    let out = env
+        .cli_command(&["fetch", "--shop", "dshop"])
         .env_remove("NO_PROXY")
         .env_remove("no_proxy")
         .env("HTTP_PROXY", &proxy_url)
         .env("http_proxy", &proxy_url)
         .env("ALL_PROXY", &proxy_url)
-        .env("MALLHOST_LOG", "warn")
         .output()
         .await
         .unwrap();

@@ -661,14 +661,22 @@ impl TestEnv {
         )
     }
 
-    async fn cli_output(&self, args: &[&str], log: &str) -> std::process::Output {
-        tokio::process::Command::new(mallhost_bin())
-            .arg("--config")
+    /// The `mallhost` command with this environment's config file and clock, and `args`.
+    pub fn cli_command(&self, args: &[&str]) -> tokio::process::Command {
+        let mut c = tokio::process::Command::new(mallhost_bin());
+        c.arg("--config")
             .arg(self.dir.path().join("mallhost.toml"))
             .arg("--now")
             .arg(self.clock.now().to_rfc3339())
             .args(args)
             .env_remove("MALLHOST_CONFIG")
+            .env("MALLHOST_LOG", "warn")
+            .kill_on_drop(true);
+        c
+    }
+
+    async fn cli_output(&self, args: &[&str], log: &str) -> std::process::Output {
+        self.cli_command(args)
             .env("MALLHOST_LOG", log)
             .output()
             .await

@@ -39,11 +39,6 @@ fn host_name() -> String {
 /// Whether `holder` (a lease's or a push claim's) was a process of this machine that no
 /// longer runs.
 pub(crate) fn process_gone(holder: &str) -> bool {
-    dead_here(holder)
-}
-
-/// Whether `holder` was a process of this machine that no longer runs.
-fn dead_here(holder: &str) -> bool {
     let mut parts = holder.split(':');
     let (Some(host), Some(pid)) = (parts.next(), parts.next()) else {
         return false;
@@ -91,7 +86,7 @@ impl JobLease {
             .await
             .map_err(store_err)?;
         if let Err(h) = &claimed
-            && dead_here(&h.holder)
+            && process_gone(&h.holder)
         {
             tracing::warn!(
                 "shop {shop}: the {job} lease of {} belongs to a process that is gone; taking over",
