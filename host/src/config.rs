@@ -162,22 +162,27 @@ fn parse_message(text: &str, e: &toml::de::Error) -> String {
 
 /// Refuses database URLs that would lose orders: an in-memory SQLite database (gone when the
 /// process ends, after orders were taken on the mall) or one without a file.
+/// A SQLite URL's file path and query (`sqlite://PATH?QUERY`, `sqlite:PATH`), if it is one.
+fn sqlite_parts(url: &str) -> Option<(&str, &str)> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    Some(rest.split_once('?').unwrap_or((rest, "")))
+}
+
 fn check_database_url(url: &str) -> Result<(), ConfigError> {
     let refuse = |problem: String| ConfigError::Global {
         key: "database_url",
         problem,
         fix: "use sqlite://PATH/TO/mallhost.db (a file that outlives the process)".into(),
     };
-    let Some(rest) = url.strip_prefix("sqlite:") else {
+    let Some((path, query)) = sqlite_parts(url) else {
         return Err(ConfigError::Global {
             key: "database_url",
             problem: format!("{url:?} is not a SQLite URL"),
             fix: "use sqlite://FILE (PostgreSQL support is planned)".into(),
         });
     };
-    let path = rest.trim_start_matches("//");
-    let (path, query) = path.split_once('?').unwrap_or((path, ""));
-    if path.is_empty() || path == ":memory:" || rest.starts_with(":memory:") {
+    if path.is_empty() || path.starts_with(":memory:") {
         return Err(refuse(format!(
             "{url:?} names no database file: orders taken on the mall would be lost when the \
              process ends"
@@ -454,9 +459,14 @@ impl Config {
         check_database_url(&database_url)?;
         // A relative file is relative to the config file, like every other path here (not to
         // wherever the command runs).
-        let database_url = match database_url.strip_prefix("sqlite://") {
-            Some(rest) if !rest.starts_with('/') => {
-                format!("sqlite://{}", base.join(rest).display())
+        let database_url = match sqlite_parts(&database_url) {
+            Some((path, query)) if Path::new(path).is_relative() => {
+                let query = if query.is_empty() {
+                    String::new()
+                } else {
+                    format!("?{query}")
+                };
+                format!("sqlite://{}{query}", base.join(path).display())
             }
             _ => database_url,
         };
@@ -515,9 +525,7 @@ impl Config {
 
     /// The SQLite database file the URL names, if it is one.
     pub fn sqlite_file(&self) -> Option<PathBuf> {
-        let rest = self.database_url.strip_prefix("sqlite:")?;
-        let path = rest.trim_start_matches("//");
-        let path = path.split('?').next().unwrap_or(path);
+        let (path, _) = sqlite_parts(&self.database_url)?;
         (!path.is_empty()).then(|| PathBuf::from(path))
     }
 

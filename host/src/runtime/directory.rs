@@ -153,13 +153,7 @@ impl PluginDir {
         let index = self.read_index()?;
         let mut out = Vec::new();
         for f in self.loose_files()? {
-            let manifest_path = Manifest::beside(&f);
-            let manifest = if manifest_path.exists() {
-                Some(Manifest::load(&manifest_path).map_err(|m| err(&f, m))?)
-            } else {
-                None
-            };
-            let plugin = runtime.prepare(&f, manifest.as_ref()).await?;
+            let plugin = runtime.prepare_file(&f).await?;
             if index.malls.contains_key(&plugin.info.mall_id) {
                 tracing::warn!(
                     "{} claims mall {:?}, which has an installed plugin: the loose file is \

@@ -459,6 +459,12 @@ impl Runtime {
     /// Loads a component (with the manifest beside it, `NAME.toml`, if there is one) and makes
     /// it active.
     pub async fn load_file(&self, path: &Path) -> Result<Arc<Plugin>, RuntimeError> {
+        let plugin = self.prepare_file(path).await?;
+        Ok(self.activate(plugin))
+    }
+
+    /// [`Runtime::prepare`] with the manifest beside the component (`NAME.toml`), if any.
+    pub async fn prepare_file(&self, path: &Path) -> Result<Plugin, RuntimeError> {
         let manifest_path = Manifest::beside(path);
         let manifest = if manifest_path.exists() {
             Some(
@@ -470,8 +476,7 @@ impl Runtime {
         } else {
             None
         };
-        let plugin = self.prepare(path, manifest.as_ref()).await?;
-        Ok(self.activate(plugin))
+        self.prepare(path, manifest.as_ref()).await
     }
 
     /// Returns a mall to the plugin version active before the current one.

@@ -133,19 +133,15 @@ pub struct PushClaim<'a> {
     pub data_key: &'a str,
 }
 
-/// One push attempt to record, and what it changes on the order.
+/// How a claimed push ended ([`Store::settle_push`]), and what it changes on the order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushRecord<'a> {
     /// The order's row id.
     pub order_id: i64,
-    /// The merchant's carrier.
-    pub carrier: &'a str,
-    /// The mall's carrier id sent.
+    /// The mall's carrier id sent (its claim holds the rest of what was sent).
     pub carrier_id: &'a str,
     /// The tracking number sent.
     pub tracking_number: &'a str,
-    /// The ship date sent.
-    pub ship_date: NaiveDate,
     /// How it ended.
     pub outcome: PushOutcome,
     /// The error, if it did not end well.
@@ -445,33 +441,6 @@ impl Store {
         }
         tx.commit().await?;
         Ok(numbers)
-    }
-
-    /// Records a push attempt with a history row, and moves the order to the record's
-    /// `status_after` in the same transaction.
-    pub async fn record_push(
-        &self,
-        r: &PushRecord<'_>,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO shipment_pushes (order_id, carrier, carrier_id, tracking_number, ship_date,
-                attempted_at, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(r.order_id)
-        .bind(r.carrier)
-        .bind(r.carrier_id)
-        .bind(r.tracking_number)
-        .bind(r.ship_date.to_string())
-        .bind(to_db(now))
-        .bind(r.outcome.id())
-        .bind(r.error)
-        .execute(&mut *tx)
-        .await?;
-        push_effects(&mut tx, r, now).await?;
-        tx.commit().await?;
-        Ok(())
     }
 }
 

@@ -27,13 +27,17 @@ pub fn holder_id() -> &'static str {
     })
 }
 
-fn host_name() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "host".into())
+/// This machine's name, read once.
+fn host_name() -> &'static str {
+    static HOST: OnceLock<String> = OnceLock::new();
+    HOST.get_or_init(|| {
+        std::fs::read_to_string("/etc/hostname")
+            .ok()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .unwrap_or_else(|| "host".into())
+    })
 }
 
 /// Whether `holder` (a lease's or a push claim's) was a process of this machine that no
@@ -52,7 +56,8 @@ pub(crate) fn process_gone(holder: &str) -> bool {
         && !std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
-fn until(lease: Duration) -> DateTime<Utc> {
+/// When a lease (or a push claim) of length `lease` taken now ends.
+pub(crate) fn until(lease: Duration) -> DateTime<Utc> {
     Utc::now() + chrono::TimeDelta::from_std(lease).unwrap_or(chrono::TimeDelta::seconds(60))
 }
 

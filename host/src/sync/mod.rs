@@ -821,15 +821,17 @@ impl<'a> Syncer<'a> {
                     }
                 })
                 .collect();
-            let now = chrono::Utc::now();
-            let until = now
-                + chrono::TimeDelta::from_std(self.policy.lease)
-                    .unwrap_or(chrono::TimeDelta::seconds(60));
             let ids = self
                 .store
-                .claim_pushes(&claims, lease::holder_id(), now, until)
+                .claim_pushes(
+                    &claims,
+                    lease::holder_id(),
+                    chrono::Utc::now(),
+                    lease::until(self.policy.lease),
+                )
                 .await
                 .map_err(store_err)?;
+            // Each claimed shipment goes on with its outbox row.
             let mut claimed: Vec<(Eligible, i64)> = Vec::with_capacity(chunk.len());
             for (e, id) in chunk.iter().zip(ids) {
                 match id {
@@ -841,24 +843,21 @@ impl<'a> Syncer<'a> {
                     }),
                 }
             }
-            let push_ids: std::collections::HashMap<String, i64> = claimed
-                .iter()
-                .map(|(e, id)| (e.shipment.mall_order_number.clone(), *id))
-                .collect();
             let results = retry::batch_with_retry(
                 &self.policy,
-                claimed.into_iter().map(|(e, _)| e).collect(),
-                |e: &Eligible| e.shipment.mall_order_number.as_str(),
-                |batch: Vec<Eligible>| {
+                claimed,
+                |(e, _): &(Eligible, i64)| e.shipment.mall_order_number.as_str(),
+                |batch: Vec<(Eligible, i64)>| {
                     let c = &connector;
                     async move {
-                        let shipments: Vec<_> = batch.iter().map(|e| e.shipment.clone()).collect();
+                        let shipments: Vec<_> =
+                            batch.iter().map(|(e, _)| e.shipment.clone()).collect();
                         c.push_shipments(&shipments).await
                     }
                 },
             )
             .await;
-            for (e, r) in results {
+            for ((e, push_id), r) in results {
                 let n = e.shipment.mall_order_number.clone();
                 // Refused is only what the mall said of this order in a well-formed answer; not
                 // sent (rate limit, refusal by the host) is failed; sent without a readable
@@ -873,17 +872,12 @@ impl<'a> Syncer<'a> {
                 let parcel = e.shipment.first_parcel();
                 let record = PushRecord {
                     order_id: e.order_id,
-                    carrier: &e.carrier,
                     carrier_id: parcel.map_or("", |p| p.carrier_id.as_str()),
                     tracking_number: parcel.map_or("", |p| p.tracking_number.as_str()),
-                    ship_date: e.shipment.shipped_date,
                     outcome,
                     error,
                     // An accepted shipment is shipped (出荷済み) here as on the mall.
                     status_after: (outcome == PushOutcome::Ok).then_some(OrderStatus::Shipped),
-                };
-                let Some(&push_id) = push_ids.get(&n) else {
-                    continue;
                 };
                 self.store
                     .settle_push(push_id, &record, self.clock.now())
