@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Runs every test: the plugin's native unit tests, the host's, and the end-to-end tests (host +
-# compiled plugin + d Shopping emulator on loopback), the latter twice: with the shipped plugin
-# and with its frozen 0.1.0 build. Installs the wasm32-wasip2 target if needed.
+# Runs every test: the plugins' native unit tests, the host's, and the end-to-end tests (host +
+# compiled plugins + the mall emulators on loopback), the latter three times: with the shipped
+# plugins on SQLite, with the frozen 0.1.0 d Shopping build, and with the shipped plugins on
+# PostgreSQL (each test in a database of its own, dropped after). Installs the wasm32-wasip2
+# target if needed.
+#
+# PostgreSQL: MALLHOST_TEST_POSTGRES names the server (default: the local one, trust auth). If
+# none answers, the PostgreSQL pass is skipped with a warning — except in CI (CI=true), where
+# it is a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
@@ -12,3 +18,13 @@ cargo test --workspace "$@"
 # tests/plugins/dshopping-v0_1_0): an old plugin must keep working. Tests of 0.2.0 features skip.
 MALLHOST_TEST_PLUGIN="$PWD/target/wasm32-wasip2/release/plugin_dshopping_v0_1_0.wasm" \
     cargo test -p mallhost-tests "$@"
+# And on PostgreSQL: the same suite, plus the several-hosts trial and the database copy.
+pg="${MALLHOST_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}"
+if ! command -v pg_isready >/dev/null || pg_isready -q -d "$pg"; then
+    MALLHOST_TEST_POSTGRES="$pg" cargo test -p mallhost-tests "$@"
+elif [ "${CI:-}" = "true" ]; then
+    echo "PostgreSQL does not answer at $pg: the PostgreSQL pass cannot run" >&2
+    exit 1
+else
+    echo "warning: PostgreSQL does not answer at $pg; the PostgreSQL pass is skipped" >&2
+fi

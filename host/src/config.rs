@@ -131,6 +131,9 @@ pub struct SyncPolicy {
     /// How long a job's lease lasts before another process may take the job over; the holder
     /// renews it every third of that while it works.
     pub lease: Duration,
+    /// How many automatic jobs one `serve` process runs at once (its workers); the rest wait
+    /// their turn in the schedule.
+    pub workers: u32,
 }
 
 impl Default for SyncPolicy {
@@ -142,6 +145,7 @@ impl Default for SyncPolicy {
             max_retry_after: Duration::from_secs(120),
             max_wait_per_run: Duration::from_secs(900),
             lease: Duration::from_secs(60),
+            workers: 8,
         }
     }
 }
@@ -175,11 +179,32 @@ fn check_database_url(url: &str) -> Result<(), ConfigError> {
         problem,
         fix: "use sqlite://PATH/TO/mallhost.db (a file that outlives the process)".into(),
     };
+    if crate::store::Backend::of_url(url) == Some(crate::store::Backend::Postgres) {
+        let shown = crate::store::shown_url(url);
+        let parsed = url::Url::parse(url).map_err(|e| ConfigError::Global {
+            key: "database_url",
+            problem: format!("{shown:?} is not a URL: {e}"),
+            fix: "use postgres://USER@HOST:PORT/DATABASE".into(),
+        })?;
+        if parsed.path().trim_start_matches('/').is_empty() {
+            return Err(ConfigError::Global {
+                key: "database_url",
+                problem: format!("{shown:?} names no database"),
+                fix: "name the database: postgres://USER@HOST:PORT/DATABASE".into(),
+            });
+        }
+        return Ok(());
+    }
     let Some((path, query)) = sqlite_parts(url) else {
         return Err(ConfigError::Global {
             key: "database_url",
-            problem: format!("{url:?} is not a SQLite URL"),
-            fix: "use sqlite://FILE (PostgreSQL support is planned)".into(),
+            problem: format!(
+                "{:?} is neither a SQLite nor a PostgreSQL URL",
+                crate::store::shown_url(url)
+            ),
+            fix: "use sqlite://PATH/TO/mallhost.db (one machine) or \
+                  postgres://USER@HOST:PORT/DATABASE (several host processes)"
+                .into(),
         });
     };
     if path.is_empty() || path.starts_with(":memory:") {
@@ -267,6 +292,7 @@ fn sync_policy(raw: &RawSync) -> Result<SyncPolicy, ConfigError> {
             3_600,
             " s",
         )?),
+        workers: ranged("sync.workers", raw.workers, d.workers, 1, 256, "")?,
     })
 }
 
@@ -329,6 +355,8 @@ pub enum Pace {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     database_url: Option<String>,
+    /// An environment variable holding the URL (keeps a PostgreSQL password out of the file).
+    database_url_env: Option<String>,
     plugins_dir: Option<PathBuf>,
     compiled_cache_dir: Option<PathBuf>,
     secrets_key_file: Option<PathBuf>,
@@ -351,6 +379,7 @@ struct RawSync {
     max_retry_after_secs: Option<u64>,
     max_wait_per_run_secs: Option<u64>,
     lease_secs: Option<u64>,
+    workers: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -452,9 +481,25 @@ impl Config {
             path: PathBuf::new(),
             message: parse_message(text, &e),
         })?;
-        let database_url = match raw.database_url {
-            Some(u) => u,
-            None => format!("sqlite://{}", base.join("mallhost.db").display()),
+        let database_url = match (raw.database_url, raw.database_url_env) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Global {
+                    key: "database_url",
+                    problem: "`database_url` and `database_url_env` are both set".into(),
+                    fix: "keep one of them".into(),
+                });
+            }
+            (Some(u), None) => u,
+            (None, Some(var)) => {
+                env(&var)
+                    .filter(|u| !u.is_empty())
+                    .ok_or_else(|| ConfigError::Global {
+                        key: "database_url_env",
+                        problem: format!("names the environment variable {var}, which is not set"),
+                        fix: format!("set {var} to the database URL, or use database_url"),
+                    })?
+            }
+            (None, None) => format!("sqlite://{}", base.join("mallhost.db").display()),
         };
         check_database_url(&database_url)?;
         // A relative file is relative to the config file, like every other path here (not to
@@ -1224,6 +1269,7 @@ mod tests {
             ("transient_retries = 1000", "sync.transient_retries"),
             ("max_wait_per_run_secs = 0", "sync.max_wait_per_run_secs"),
             ("lease_secs = 1", "sync.lease_secs"),
+            ("workers = 0", "sync.workers"),
         ] {
             match parse(&format!("[sync]\n{line}\n{GOOD}")) {
                 Err(ConfigError::Global {

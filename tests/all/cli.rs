@@ -585,10 +585,9 @@ async fn shops_lists_each_shops_plugin_settings_and_credential_states() {
 async fn a_relative_database_is_beside_the_config_and_reading_never_creates_one() {
     let env = env_now().await;
     let config = std::fs::read_to_string(env.dir.path().join("mallhost.toml")).unwrap();
-    let db = env.dir.path().join("orders.db").display().to_string();
     std::fs::write(
         env.dir.path().join("mallhost.toml"),
-        config.replace(&format!("sqlite://{db}"), "sqlite://relative/here.db"),
+        config.replace(&env.db.url, "sqlite://relative/here.db"),
     )
     .unwrap();
     // A command that only reads: refused, and nothing created.

@@ -378,12 +378,21 @@ async fn a_host_that_dies_between_refresh_and_persist_still_authenticates_on_res
     let shop = oauth_shop(&env, &server);
     let key = env.dir.path().join("mallhost.key");
     // The database fails to keep the rotated token, as a host killed at that moment would.
-    sqlx::query(
-        "CREATE TRIGGER gone BEFORE INSERT ON oauth_tokens BEGIN SELECT RAISE(FAIL, 'power cut'); END",
-    )
-    .execute(env.store.pool())
-    .await
-    .unwrap();
+    let pg = env.store.backend() == mallhost::store::Backend::Postgres;
+    let failing = if pg {
+        vec![
+            "CREATE FUNCTION gone() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'power cut'; END $$ \
+             LANGUAGE plpgsql",
+            "CREATE TRIGGER gone BEFORE INSERT ON oauth_tokens FOR EACH ROW EXECUTE FUNCTION gone()",
+        ]
+    } else {
+        vec![
+            "CREATE TRIGGER gone BEFORE INSERT ON oauth_tokens BEGIN SELECT RAISE(FAIL, 'power cut'); END",
+        ]
+    };
+    for sql in failing {
+        sqlx::query(sql).execute(env.store.pool()).await.unwrap();
+    }
     let oauth = OAuth::default().with_vault(env.store.clone(), key.clone());
     let e = oauth
         .access_token(&shop, GRANT, env.clock.now())
@@ -397,10 +406,14 @@ async fn a_host_that_dies_between_refresh_and_persist_still_authenticates_on_res
     );
 
     // The restart: the new access token was never used, so the old refresh token still works.
-    sqlx::query("DROP TRIGGER gone")
-        .execute(env.store.pool())
-        .await
-        .unwrap();
+    sqlx::query(if pg {
+        "DROP TRIGGER gone ON oauth_tokens"
+    } else {
+        "DROP TRIGGER gone"
+    })
+    .execute(env.store.pool())
+    .await
+    .unwrap();
     let restarted = OAuth::default().with_vault(env.store.clone(), key);
     let at = restarted
         .access_token(&shop, GRANT, env.clock.now())

@@ -43,7 +43,7 @@ async fn ship_all(env: &TestEnv, numbers: &[String]) {
 }
 
 async fn outcomes(env: &TestEnv, outcome: &str) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM shipment_pushes WHERE outcome = ?")
+    sqlx::query_scalar("SELECT COUNT(*) FROM shipment_pushes WHERE outcome = $1")
         .bind(outcome)
         .fetch_one(env.store.pool())
         .await
@@ -603,7 +603,7 @@ async fn a_live_claim_of_another_export_is_never_taken_an_expired_one_is() {
                 "INSERT INTO shipment_pushes (order_id, carrier, carrier_id, tracking_number,
                     ship_date, attempted_at, outcome, holder, lease_until, attempt, data_key)
                  SELECT id, 'yamato', '01', 'x', '2026-11-28', '2026-11-28T03:00:00Z', 'sending',
-                    'elsewhere:4242:beef', ?, 1, 'k' FROM orders WHERE mall_order_number = ?",
+                    'elsewhere:4242:beef', $1, 1, 'k' FROM orders WHERE mall_order_number = $2",
             )
             .bind(mallhost::time::to_db(until))
             .bind(n)

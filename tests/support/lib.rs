@@ -10,6 +10,8 @@
 //! compiled-plugin cache under `target/`, keyed as in production (sha256 + engine), so each
 //! distinct component is compiled once per checkout instead of once per test.
 
+pub mod database;
+
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -419,6 +421,8 @@ pub struct TestEnv {
     pub rakuten: Option<rakuten_emulator::Emulator>,
     /// Where the database and files live.
     pub dir: tempfile::TempDir,
+    /// The database (a SQLite file in `dir`, or a PostgreSQL database of this test's own).
+    pub db: database::TestDb,
 }
 
 impl TestEnv {
@@ -490,9 +494,10 @@ impl TestEnv {
             _ => String::new(),
         };
         let dir = tempfile::tempdir().expect("temp dir");
+        let db = database::TestDb::fresh(dir.path()).await;
         let toml = format!(
             r#"
-            database_url = "sqlite://{db}"
+            database_url = "{db}"
             plugins_dir = "plugins"
             compiled_cache_dir = "{cache}"
             secrets_key_file = "{key}"
@@ -527,7 +532,7 @@ impl TestEnv {
             api_password = "{password}"
             {rakuten_toml}
             "#,
-            db = dir.path().join("orders.db").display(),
+            db = db.url,
             cache = shared_cache_dir().display(),
             key = shared_key_file().display(),
             url = emu.url(),
@@ -589,6 +594,7 @@ impl TestEnv {
             app,
             rakuten,
             dir,
+            db,
         }
     }
 
@@ -663,9 +669,18 @@ impl TestEnv {
 
     /// The `mallhost` command with this environment's config file and clock, and `args`.
     pub fn cli_command(&self, args: &[&str]) -> tokio::process::Command {
+        self.cli_command_with(&self.dir.path().join("mallhost.toml"), args)
+    }
+
+    /// [`Self::cli_command`] with another config file.
+    pub fn cli_command_with(
+        &self,
+        config: &std::path::Path,
+        args: &[&str],
+    ) -> tokio::process::Command {
         let mut c = tokio::process::Command::new(mallhost_bin());
         c.arg("--config")
-            .arg(self.dir.path().join("mallhost.toml"))
+            .arg(config)
             .arg("--now")
             .arg(self.clock.now().to_rfc3339())
             .args(args)

@@ -90,7 +90,7 @@ impl Store {
     ) -> Result<Result<i64, Holder>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let run_id: i64 = sqlx::query_scalar(
-            "INSERT INTO job_runs (shop_id, job, holder, started_at) VALUES (?, ?, ?, ?)
+            "INSERT INTO job_runs (shop_id, job, holder, started_at) VALUES ($1, $2, $3, $4)
              RETURNING id",
         )
         .bind(shop)
@@ -101,11 +101,11 @@ impl Store {
         .await?;
         let claimed = sqlx::query(
             "INSERT INTO job_leases (shop_id, job, holder, run_id, lease_until)
-             VALUES (?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (shop_id, job) DO UPDATE
                 SET holder = excluded.holder, run_id = excluded.run_id,
                     lease_until = excluded.lease_until
-                WHERE job_leases.lease_until < ? OR job_leases.holder = excluded.holder",
+                WHERE job_leases.lease_until < $6 OR job_leases.holder = excluded.holder",
         )
         .bind(shop)
         .bind(job)
@@ -120,12 +120,13 @@ impl Store {
             tx.commit().await?;
             return Ok(Ok(run_id));
         }
-        let row =
-            sqlx::query("SELECT holder, lease_until FROM job_leases WHERE shop_id = ? AND job = ?")
-                .bind(shop)
-                .bind(job)
-                .fetch_one(&mut *tx)
-                .await?;
+        let row = sqlx::query(
+            "SELECT holder, lease_until FROM job_leases WHERE shop_id = $1 AND job = $2",
+        )
+        .bind(shop)
+        .bind(job)
+        .fetch_one(&mut *tx)
+        .await?;
         tx.rollback().await?;
         let until_s: String = row.try_get("lease_until")?;
         Ok(Err(Holder {
@@ -143,7 +144,7 @@ impl Store {
         holder: &str,
     ) -> Result<bool, StoreError> {
         let n = sqlx::query(
-            "UPDATE job_leases SET lease_until = '' WHERE shop_id = ? AND job = ? AND holder = ?",
+            "UPDATE job_leases SET lease_until = '' WHERE shop_id = $1 AND job = $2 AND holder = $3",
         )
         .bind(shop)
         .bind(job)
@@ -163,7 +164,7 @@ impl Store {
         until: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let n = sqlx::query(
-            "UPDATE job_leases SET lease_until = ? WHERE shop_id = ? AND job = ? AND holder = ?",
+            "UPDATE job_leases SET lease_until = $1 WHERE shop_id = $2 AND job = $3 AND holder = $4",
         )
         .bind(to_db(until))
         .bind(shop)
@@ -190,7 +191,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "UPDATE job_runs SET ended_at = ?, outcome = ?, summary = ?, error = ? WHERE id = ?",
+            "UPDATE job_runs SET ended_at = $1, outcome = $2, summary = $3, error = $4 WHERE id = $5",
         )
         .bind(to_db(now))
         .bind(outcome.id())
@@ -199,7 +200,7 @@ impl Store {
         .bind(run_id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM job_leases WHERE shop_id = ? AND job = ? AND holder = ?")
+        sqlx::query("DELETE FROM job_leases WHERE shop_id = $1 AND job = $2 AND holder = $3")
             .bind(shop)
             .bind(job)
             .bind(holder)
@@ -207,9 +208,9 @@ impl Store {
             .await?;
         // The record stays bounded: the newest KEEP_RUNS runs of each (shop, job).
         sqlx::query(
-            "DELETE FROM job_runs WHERE shop_id = ? AND job = ? AND id <= (
-                SELECT id FROM job_runs WHERE shop_id = ? AND job = ?
-                ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            "DELETE FROM job_runs WHERE shop_id = $1 AND job = $2 AND id <= (
+                SELECT id FROM job_runs WHERE shop_id = $3 AND job = $4
+                ORDER BY id DESC LIMIT 1 OFFSET $5)",
         )
         .bind(shop)
         .bind(job)
@@ -222,6 +223,81 @@ impl Store {
         Ok(())
     }
 
+    /// Puts `(shop, job)` pairs in the shared schedule, due at `now`, unless they are there.
+    pub async fn schedule_jobs(
+        &self,
+        jobs: &[(String, String)],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for (shop, job) in jobs {
+            sqlx::query(
+                "INSERT INTO job_schedule (shop_id, job, next_due) VALUES ($1, $2, $3)
+                 ON CONFLICT (shop_id, job) DO NOTHING",
+            )
+            .bind(shop)
+            .bind(job)
+            .bind(to_db(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Claims up to `limit` jobs due at `now`, oldest due first, among those `every` knows
+    /// (the shops of this process's configuration): each claimed one is next due at
+    /// `now + every(shop, job)`, so no other process claims it before then. On PostgreSQL, rows
+    /// another process is claiming are skipped, not waited for.
+    pub async fn claim_due_jobs(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+        every: &(dyn Fn(&str, &str) -> Option<chrono::TimeDelta> + Sync),
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let lock = match self.backend {
+            super::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            _ => "",
+        };
+        // Read a little more than asked: rows of shops this process does not run are passed over.
+        let rows = sqlx::query(&format!(
+            "SELECT shop_id, job FROM job_schedule WHERE next_due <= $1
+             ORDER BY next_due, shop_id, job LIMIT $2{lock}"
+        ))
+        .bind(to_db(now))
+        .bind(i64::try_from(limit.saturating_mul(4).max(16)).unwrap_or(i64::MAX))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut claimed = Vec::new();
+        for r in rows {
+            if claimed.len() >= limit {
+                break;
+            }
+            let shop: String = r.try_get("shop_id")?;
+            let job: String = r.try_get("job")?;
+            let Some(step) = every(&shop, &job) else {
+                continue;
+            };
+            let won = sqlx::query(
+                "UPDATE job_schedule SET next_due = $1
+                 WHERE shop_id = $2 AND job = $3 AND next_due <= $4",
+            )
+            .bind(to_db(now + step))
+            .bind(&shop)
+            .bind(&job)
+            .bind(to_db(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if won == 1 {
+                claimed.push((shop, job));
+            }
+        }
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
     /// The last `limit` runs of a shop's jobs (all shops when `shop` is `None`), newest first.
     pub async fn job_runs(
         &self,
@@ -230,7 +306,7 @@ impl Store {
     ) -> Result<Vec<JobRun>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, shop_id, job, holder, started_at, ended_at, outcome, summary, error
-             FROM job_runs WHERE (? IS NULL OR shop_id = ?) ORDER BY id DESC LIMIT ?",
+             FROM job_runs WHERE ($1 IS NULL OR shop_id = $2) ORDER BY id DESC LIMIT $3",
         )
         .bind(shop)
         .bind(shop)

@@ -1,12 +1,19 @@
 //! The database: orders unique by (shop, mall order number), their deliveries and lines, the
 //! product master, a history row for every change, and every shipment push with its result.
-//! sqlx on SQLite (WAL), schema by migrations in `store/migrations/`.
+//! sqlx's `Any` driver over SQLite (WAL; the embedded default) or PostgreSQL (several host
+//! processes on one database): one set of queries with `$n` binds, the schema by migrations in
+//! `store/migrations/<backend>/`, and what differs between the two in [`sql`].
 
+mod copy;
 mod leases;
 mod orders;
 mod pushes;
+pub(crate) mod sql;
 mod tokens;
 
+pub use sql::{Backend, shown_url};
+
+pub use copy::TableCopy;
 pub use leases::{Holder, JobRun, RunOutcome};
 pub use orders::{
     NewOrder, OrderDetail, OrderFilter, OrderSummary, ShippingUpdate, StoreOutcome, WhenStored,
@@ -15,20 +22,32 @@ pub use pushes::{
     CandidateDelivery, ExportCandidate, LastPush, PushClaim, PushOutcome, PushRecord,
 };
 
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, Executor};
+
+/// A transaction on either backend.
+pub(crate) type Tx<'a> = sqlx::Transaction<'a, Any>;
 
 /// Why the database could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
+    /// The URL names no database mallhost supports.
+    #[error(
+        "database_url {url:?} names no supported database: use sqlite://PATH/TO/mallhost.db or \
+         postgres://USER@HOST:PORT/DATABASE"
+    )]
+    Unsupported {
+        /// The URL, its password masked.
+        url: String,
+    },
     /// The database cannot be opened.
     #[error("cannot open database {url}: {source}")]
     Open {
-        /// The URL (SQLite URLs carry no secret).
+        /// The URL, its password masked.
         url: String,
         /// Why.
         source: sqlx::Error,
@@ -74,6 +93,15 @@ pub enum StoreError {
         /// Delivery number.
         delivery: u32,
     },
+    /// A copy's destination holds orders already.
+    #[error(
+        "the destination database holds {rows} orders already; copy into an empty database \
+         (create a new one, or drop its tables)"
+    )]
+    NotEmpty {
+        /// Orders it holds.
+        rows: i64,
+    },
     /// No such order.
     #[error("shop {shop:?} has no order {number:?} (see `mallhost orders list --shop {shop}`)")]
     NoSuchOrder {
@@ -87,35 +115,79 @@ pub enum StoreError {
 /// The database handle (cheap to clone).
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database and brings its schema up to date.
+    /// Opens the database a URL names and brings its schema up to date: a SQLite file (created
+    /// if missing) or a PostgreSQL database (which must exist).
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
         let open_err = |source| StoreError::Open {
-            url: url.to_string(),
+            url: shown_url(url),
             source,
         };
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(open_err)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(open_err)?;
-        sqlx::migrate!("src/store/migrations").run(&pool).await?;
-        Ok(Store { pool })
+        let backend = Backend::of_url(url).ok_or_else(|| StoreError::Unsupported {
+            url: shown_url(url),
+        })?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                // The file is created if missing; WAL lets readers run beside the one writer.
+                let url = if url.contains("mode=") {
+                    url.to_string()
+                } else if url.contains('?') {
+                    format!("{url}&mode=rwc")
+                } else {
+                    format!("{url}?mode=rwc")
+                };
+                AnyPoolOptions::new()
+                    .max_connections(4)
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await
+                    .map_err(open_err)?
+            }
+            Backend::Postgres => AnyPoolOptions::new()
+                .max_connections(10)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect(url)
+                .await
+                .map_err(open_err)?,
+        };
+        match backend {
+            Backend::Sqlite => {
+                sqlx::migrate!("src/store/migrations/sqlite")
+                    .run(&pool)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("src/store/migrations/postgres")
+                    .run(&pool)
+                    .await?
+            }
+        }
+        Ok(Store { pool, backend })
     }
 
-    /// The pool, for queries this module does not offer (tests, tools).
-    pub fn pool(&self) -> &SqlitePool {
+    /// The pool, for queries this module does not offer (tests, tools). Write binds as `$1`,
+    /// `$2`, …: both backends read them.
+    pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Adds or replaces a product in the master (see [`Store::upsert_products`]).
@@ -149,7 +221,7 @@ impl Store {
         for p in products {
             sqlx::query(
                 "INSERT INTO products (item_code, sku_code, name, price, jan_code, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?)
+                 VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (item_code, sku_code) DO UPDATE SET name = excluded.name,
                      price = excluded.price, jan_code = excluded.jan_code,
                      updated_at = excluded.updated_at",
@@ -165,8 +237,8 @@ impl Store {
             // An SKU-level name fills lines of that SKU; an item-level one (empty SKU code)
             // fills every line of the item still without a name.
             filled += sqlx::query(
-                "UPDATE order_lines SET product_name = ? WHERE product_name IS NULL
-                   AND item_code = ? AND (sku_code = ? OR ? = '')",
+                "UPDATE order_lines SET product_name = $1 WHERE product_name IS NULL
+                   AND item_code = $2 AND (sku_code = $3 OR $4 = '')",
             )
             .bind(&p.name)
             .bind(&p.item_code)
@@ -249,4 +321,25 @@ fn corrupt(
         row: row.to_string(),
         message: message.to_string(),
     }
+}
+
+/// An integer column read into a narrower type (the `Any` driver reads integers as `i64`).
+fn int<T: TryFrom<i64>>(
+    row: &sqlx::any::AnyRow,
+    table: &'static str,
+    column: &'static str,
+    key: &str,
+) -> Result<T, StoreError>
+where
+    T::Error: std::fmt::Display,
+{
+    use sqlx::Row;
+    let v: i64 = row.try_get(column)?;
+    T::try_from(v).map_err(|e| corrupt(table, column, key, e))
+}
+
+/// A 0/1 flag column (both backends store flags as integers).
+fn flag(row: &sqlx::any::AnyRow, column: &'static str) -> Result<bool, StoreError> {
+    use sqlx::Row;
+    Ok(row.try_get::<i64, _>(column)? != 0)
 }

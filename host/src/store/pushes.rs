@@ -164,14 +164,14 @@ impl Store {
                 o.tracking_number, o.ship_date, o.updated_at,
                 p.outcome AS p_outcome, p.carrier AS p_carrier, p.tracking_number AS p_tracking,
                 p.ship_date AS p_date, p.error AS p_error, p.data_key AS p_key,
-                CASE WHEN o.multiple_deliveries THEN
-                    (SELECT GROUP_CONCAT(d.delivery_no) FROM order_deliveries d WHERE d.order_id = o.id
+                CASE WHEN o.multiple_deliveries <> 0 THEN
+                    (SELECT string_agg(CAST(d.delivery_no AS TEXT), ',') FROM order_deliveries d WHERE d.order_id = o.id
                        AND (d.tracking_number IS NULL OR d.tracking_number = ''))
                 END AS untracked
              FROM orders o
              LEFT JOIN shipment_pushes p
                ON p.id = (SELECT MAX(id) FROM shipment_pushes WHERE order_id = o.id)
-             WHERE o.shop_id = ? AND ((o.updated_at >= ? AND o.updated_at <= ?)
+             WHERE o.shop_id = $1 AND ((o.updated_at >= $2 AND o.updated_at <= $3)
                 OR (SELECT outcome FROM shipment_pushes
                     WHERE id = (SELECT MAX(id) FROM shipment_pushes WHERE order_id = o.id))
                    IN ('failed', 'unknown', 'sending'))
@@ -252,7 +252,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT d.order_id, d.delivery_no, d.mall_delivery_id, d.ship_carrier, d.tracking_number
              FROM order_deliveries d JOIN orders o ON o.id = d.order_id
-             WHERE o.shop_id = ? AND ((o.updated_at >= ? AND o.updated_at <= ?)
+             WHERE o.shop_id = $1 AND ((o.updated_at >= $2 AND o.updated_at <= $3)
                 OR (SELECT outcome FROM shipment_pushes
                     WHERE id = (SELECT MAX(id) FROM shipment_pushes WHERE order_id = o.id))
                    IN ('failed', 'unknown', 'sending'))
@@ -269,7 +269,7 @@ impl Store {
             out.entry(r.try_get("order_id")?)
                 .or_default()
                 .push(CandidateDelivery {
-                    delivery_no: r.try_get("delivery_no")?,
+                    delivery_no: super::int(&r, "order_deliveries", "delivery_no", shop_id)?,
                     mall_delivery_id: r.try_get("mall_delivery_id")?,
                     carrier: r.try_get("ship_carrier")?,
                     tracking_number: r.try_get("tracking_number")?,
@@ -279,7 +279,7 @@ impl Store {
         let parcels = sqlx::query(
             "SELECT p.order_id, p.delivery_no, p.carrier, p.tracking_number
              FROM delivery_parcels p JOIN orders o ON o.id = p.order_id
-             WHERE o.shop_id = ? AND ((o.updated_at >= ? AND o.updated_at <= ?)
+             WHERE o.shop_id = $1 AND ((o.updated_at >= $2 AND o.updated_at <= $3)
                 OR (SELECT outcome FROM shipment_pushes
                     WHERE id = (SELECT MAX(id) FROM shipment_pushes WHERE order_id = o.id))
                    IN ('failed', 'unknown', 'sending'))
@@ -292,7 +292,7 @@ impl Store {
         .await?;
         for r in parcels {
             let order_id: i64 = r.try_get("order_id")?;
-            let no: u32 = r.try_get("delivery_no")?;
+            let no: u32 = super::int(&r, "delivery_parcels", "delivery_no", shop_id)?;
             if let Some(d) = out
                 .get_mut(&order_id)
                 .and_then(|ds| ds.iter_mut().find(|d| d.delivery_no == no))
@@ -319,9 +319,12 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let mut out = Vec::with_capacity(items.len());
         for c in items {
+            // Two exports never claim one order at once: PostgreSQL locks its row until commit;
+            // SQLite has one writer at a time.
+            super::sql::lock_order(&mut tx, self.backend, c.order_id).await?;
             let last = sqlx::query(
                 "SELECT outcome, data_key, holder, lease_until FROM shipment_pushes
-                 WHERE order_id = ? ORDER BY id DESC LIMIT 1",
+                 WHERE order_id = $1 ORDER BY id DESC LIMIT 1",
             )
             .bind(c.order_id)
             .fetch_optional(&mut *tx)
@@ -341,7 +344,7 @@ impl Store {
                 }
             }
             let attempt: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) + 1 FROM shipment_pushes WHERE order_id = ? AND data_key = ?",
+                "SELECT COUNT(*) + 1 FROM shipment_pushes WHERE order_id = $1 AND data_key = $2",
             )
             .bind(c.order_id)
             .bind(c.data_key)
@@ -350,7 +353,7 @@ impl Store {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO shipment_pushes (order_id, carrier, carrier_id, tracking_number,
                     ship_date, attempted_at, outcome, holder, lease_until, attempt, data_key)
-                 VALUES (?, ?, ?, ?, ?, ?, 'sending', ?, ?, ?, ?) RETURNING id",
+                 VALUES ($1, $2, $3, $4, $5, $6, 'sending', $7, $8, $9, $10) RETURNING id",
             )
             .bind(c.order_id)
             .bind(c.carrier)
@@ -380,8 +383,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "UPDATE shipment_pushes SET outcome = ?, error = ?, attempted_at = ?, holder = NULL,
-                lease_until = NULL WHERE id = ?",
+            "UPDATE shipment_pushes SET outcome = $1, error = $2, attempted_at = $3, holder = NULL,
+                lease_until = NULL WHERE id = $4",
         )
         .bind(r.outcome.id())
         .bind(r.error)
@@ -408,7 +411,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT p.id, p.order_id, o.mall_order_number, p.holder, p.lease_until
              FROM shipment_pushes p JOIN orders o ON o.id = p.order_id
-             WHERE o.shop_id = ? AND p.outcome = 'sending'",
+             WHERE o.shop_id = $1 AND p.outcome = 'sending'",
         )
         .bind(shop)
         .fetch_all(&mut *tx)
@@ -428,14 +431,18 @@ impl Store {
                  have applied it: sent again",
                 by.unwrap_or_default()
             );
-            sqlx::query(
-                "UPDATE shipment_pushes SET outcome = 'unknown', error = ?, holder = NULL,
-                    lease_until = NULL WHERE id = ?",
+            let settled = sqlx::query(
+                "UPDATE shipment_pushes SET outcome = 'unknown', error = $1, holder = NULL,
+                    lease_until = NULL WHERE id = $2 AND outcome = 'sending'",
             )
             .bind(&message)
             .bind(id)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if settled == 0 {
+                continue; // settled by its export meanwhile
+            }
             history(&mut tx, order_id, now, "push_unknown", &message).await?;
             numbers.push(r.try_get("mall_order_number")?);
         }
@@ -446,7 +453,7 @@ impl Store {
 
 /// A push's history row and the order's new status.
 async fn push_effects(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut super::Tx<'_>,
     r: &PushRecord<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
@@ -459,7 +466,7 @@ async fn push_effects(
             (_, e) => format!("shipment push {}: {}", r.outcome.id(), e.unwrap_or("")),
         };
         if let Some(status) = r.status_after {
-            sqlx::query("UPDATE orders SET status = ?, updated_at = ? WHERE id = ?")
+            sqlx::query("UPDATE orders SET status = $1, updated_at = $2 WHERE id = $3")
                 .bind(status.id())
                 .bind(to_db(now))
                 .bind(r.order_id)

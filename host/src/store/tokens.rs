@@ -15,7 +15,7 @@ impl Store {
         &self,
         shop_id: &str,
     ) -> Result<Option<(Vec<u8>, String)>, StoreError> {
-        let row = sqlx::query("SELECT refresh_sealed, origin FROM oauth_tokens WHERE shop_id = ?")
+        let row = sqlx::query("SELECT refresh_sealed, origin FROM oauth_tokens WHERE shop_id = $1")
             .bind(shop_id)
             .fetch_optional(&self.pool)
             .await?;
@@ -32,7 +32,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO oauth_tokens (shop_id, refresh_sealed, origin, updated_at) VALUES (?, ?, ?, ?)
+            "INSERT INTO oauth_tokens (shop_id, refresh_sealed, origin, updated_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (shop_id) DO UPDATE SET refresh_sealed = excluded.refresh_sealed,
                 origin = excluded.origin, updated_at = excluded.updated_at",
         )

@@ -1,9 +1,16 @@
-//! Automatic fetch (自動取得) and export (自動書き出し) for `mallhost serve`: one loop per shop
-//! and job, on the shop's interval. A job never runs twice at once (its loop waits for a run to
-//! end before the next tick, and a lock guards runs started from elsewhere); a failed run is
-//! logged and counted, and the next tick tries again. Each fetch asks for the shop's whole
-//! `fetch_days` window, so consecutive windows overlap and an order at a boundary is never
-//! missed (the unique key makes the overlap harmless).
+//! Automatic fetch (自動取得) and export (自動書き出し) for `mallhost serve`, on each shop's
+//! interval, shared by every `serve` process on the database.
+//!
+//! When each (shop, job) is next due lives in the database (`job_schedule`). One dispatcher
+//! task per process claims due jobs — a claim moves the job's next due time on, so only one
+//! process wins it — as many as it has idle workers, and hands them to a fixed set of worker
+//! tasks (`[sync] workers`): a thousand shops cost a thousand rows, not a thousand tasks. A
+//! run then holds the job's lease (`sync::lease`), so a job never runs twice at once, even
+//! started by hand; a process that dies leaves a lease that expires and a schedule that comes
+//! due again, and another process takes the job over. A failed run is logged and counted, and
+//! the job's next turn tries again. Each fetch asks for the shop's whole `fetch_days` window,
+//! so consecutive windows overlap and an order at a boundary is never missed (the unique key
+//! makes the overlap harmless).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -82,7 +89,17 @@ struct Shared {
     clock: SharedClock,
     policy: SyncPolicy,
     stats: BTreeMap<(String, Job), Arc<JobStats>>,
+    /// Each automatic job's interval.
+    every: BTreeMap<(String, Job), std::time::Duration>,
+    shops: BTreeMap<String, ShopConfig>,
+    /// Workers without a job now.
+    idle: AtomicU32,
+    /// Dispatcher rounds that claimed jobs, and the jobs they claimed (overhead figures).
+    rounds: AtomicU64,
 }
+
+/// How often the dispatcher looks for due jobs (less often when every interval is longer).
+const POLL: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Runs the shops' automatic jobs until stopped.
 pub struct Scheduler {
@@ -93,7 +110,8 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    /// Starts a loop for every automatic job of `shops` (in the current tokio runtime).
+    /// Starts the dispatcher and `policy.workers` workers for the automatic jobs of `shops` (in
+    /// the current tokio runtime).
     pub fn start(
         store: Store,
         runtime: Arc<Runtime>,
@@ -102,45 +120,54 @@ impl Scheduler {
         shops: Vec<ShopConfig>,
     ) -> Scheduler {
         let mut stats = BTreeMap::new();
-        let mut loops = Vec::new();
+        let mut every = BTreeMap::new();
         for shop in shops.iter().filter(|s| s.order_api) {
-            for (job, every) in [
+            for (job, interval) in [
                 (Job::Fetch, shop.auto_fetch),
                 (Job::Export, shop.auto_export),
             ] {
-                if let Some(every) = every {
+                if let Some(interval) = interval {
+                    tracing::info!(shop = %shop.id, "{job} every {interval:?}");
                     stats.insert((shop.id.clone(), job), Arc::new(JobStats::default()));
-                    loops.push((shop.clone(), job, every));
+                    every.insert((shop.id.clone(), job), interval);
                 }
             }
         }
+        let workers = policy.workers.max(1);
         let shared = Arc::new(Shared {
             store,
             runtime,
             clock,
             policy,
             stats,
+            every,
+            shops: shops.iter().map(|s| (s.id.clone(), s.clone())).collect(),
+            idle: AtomicU32::new(workers),
+            rounds: AtomicU64::new(0),
         });
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
-        for (shop, job, every) in loops {
-            let shared = shared.clone();
-            let mut stop_rx = stop_rx.clone();
-            tasks.spawn(async move {
-                tracing::info!("shop {}: {job} every {:?}", shop.id, every);
-                let mut tick = tokio::time::interval(every);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-                loop {
-                    tokio::select! {
-                        _ = tick.tick() => {}
-                        _ = stop_rx.changed() => break,
+        if !shared.every.is_empty() {
+            let (tx, rx) = tokio::sync::mpsc::channel::<(String, Job)>(workers as usize);
+            let rx = Arc::new(tokio::sync::Mutex::new(rx));
+            for _ in 0..workers {
+                let (shared, rx, stop) = (shared.clone(), rx.clone(), stop_rx.clone());
+                tasks.spawn(async move {
+                    loop {
+                        let next = rx.lock().await.recv().await;
+                        let Some((shop, job)) = next else { break };
+                        // Claimed but not started when `serve` stops: the job comes due again.
+                        if *stop.borrow() {
+                            continue;
+                        }
+                        if let Some(s) = shared.shops.get(&shop) {
+                            run_job(&shared, s, job).await;
+                        }
+                        shared.idle.fetch_add(1, Ordering::SeqCst);
                     }
-                    if *stop_rx.borrow() {
-                        break;
-                    }
-                    run_job(&shared, &shop, job).await;
-                }
-            });
+                });
+            }
+            tasks.spawn(dispatch(shared.clone(), tx, stop_rx));
         }
         Scheduler {
             shared,
@@ -156,6 +183,11 @@ impl Scheduler {
             Some(s) => run_job(&self.shared, s, job).await,
             None => false,
         }
+    }
+
+    /// Dispatcher rounds that found due jobs so far.
+    pub fn rounds(&self) -> u64 {
+        self.shared.rounds.load(Ordering::SeqCst)
     }
 
     /// The counters of every job.
@@ -181,6 +213,87 @@ impl Scheduler {
         let mut tasks = self.tasks.lock().await;
         while tasks.join_next().await.is_some() {}
         self.stats()
+    }
+}
+
+/// The dispatcher: puts this process's jobs in the shared schedule, then, until stopped,
+/// claims due jobs for its idle workers.
+async fn dispatch(
+    shared: Arc<Shared>,
+    workers: tokio::sync::mpsc::Sender<(String, Job)>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let jobs: Vec<(String, String)> = shared
+        .every
+        .keys()
+        .map(|(shop, job)| (shop.clone(), job_id(*job).to_string()))
+        .collect();
+    let shortest = shared.every.values().min().copied().unwrap_or(POLL);
+    let mut tick = tokio::time::interval(POLL.min(shortest));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut scheduled = false;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => break,
+        }
+        if *stop.borrow() {
+            break;
+        }
+        // Schedule and lease times are the machine's wall clock, like leases.
+        let now = chrono::Utc::now();
+        if !scheduled {
+            match shared.store.schedule_jobs(&jobs, now).await {
+                Ok(()) => scheduled = true,
+                Err(e) => {
+                    tracing::warn!("cannot write the job schedule (tried again): {e}");
+                    continue;
+                }
+            }
+        }
+        let idle = shared.idle.load(Ordering::SeqCst) as usize;
+        if idle == 0 {
+            continue;
+        }
+        let every = |shop: &str, job: &str| {
+            let job = job_from_id(job)?;
+            let d = shared.every.get(&(shop.to_string(), job))?;
+            chrono::TimeDelta::from_std(*d).ok()
+        };
+        let due = match shared.store.claim_due_jobs(now, idle, &every).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!("cannot read the job schedule (tried again): {e}");
+                continue;
+            }
+        };
+        if !due.is_empty() {
+            shared.rounds.fetch_add(1, Ordering::SeqCst);
+        }
+        for (shop, job) in due {
+            let Some(job) = job_from_id(&job) else {
+                continue;
+            };
+            shared.idle.fetch_sub(1, Ordering::SeqCst);
+            if workers.send((shop, job)).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+fn job_id(job: Job) -> &'static str {
+    match job {
+        Job::Fetch => "fetch",
+        Job::Export => "export",
+    }
+}
+
+fn job_from_id(id: &str) -> Option<Job> {
+    match id {
+        "fetch" => Some(Job::Fetch),
+        "export" => Some(Job::Export),
+        _ => None,
     }
 }
 

@@ -102,6 +102,10 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
+    /// The database itself: copy it to another (SQLite to PostgreSQL, when a merchant outgrows
+    /// one machine).
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Connector plugins: list (default), install, roll back.
     Plugins {
         #[command(subcommand)]
@@ -126,6 +130,19 @@ pub enum Command {
             default_value = "target/wasm32-wasip2/release/plugin_rakuten.wasm"
         )]
         rakuten_plugin: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DbCommand {
+    /// Copy every row of the configured database into another, empty one, then compare both
+    /// table by table (row counts and a checksum of every row). Stop `serve` first: rows
+    /// written during the copy may be missed. Then point `database_url` at the new database.
+    Copy {
+        /// The destination, e.g. postgres://mallhost@db.internal:5432/mallhost (created
+        /// tables, no orders yet). A password here is never printed.
+        #[arg(long)]
+        to: String,
     },
 }
 

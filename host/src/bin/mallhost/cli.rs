@@ -14,7 +14,7 @@ use mallhost::store::OrderFilter;
 use mallhost::sync::ExportOptions;
 use mallhost::time::{ManualClock, SharedClock, system_clock};
 
-use crate::args::{Args, Command, ImportCommand, OrdersCommand, PluginsCommand};
+use crate::args::{Args, Command, DbCommand, ImportCommand, OrdersCommand, PluginsCommand};
 use crate::output::{self, Format};
 
 /// Loads the config file and opens the app (database, runtime; the plugins when `plugins`).
@@ -376,6 +376,32 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 .await?;
             partial_if(report.has_failures());
             output::export(&report, format)
+        }
+        Command::Db(DbCommand::Copy { to }) => {
+            let cx = open_existing(&args.config, &clock).await?;
+            let shown = mallhost::store::shown_url(&to);
+            let dest = mallhost::store::Store::open(&to)
+                .await
+                .with_context(|| format!("opening the destination {shown}"))?;
+            let bar = progress_bar(!args.quiet && format == Format::Text, "rows copied");
+            let mut last = String::new();
+            let tables = cx
+                .store
+                .copy_to(&dest, &mut |table, rows| {
+                    if table != last {
+                        last = table.to_string();
+                        bar.set_message(table.to_string());
+                    }
+                    bar.set_position(rows);
+                })
+                .await
+                .with_context(|| format!("copying into {shown}"))?;
+            bar.finish_and_clear();
+            output::db_copy(&tables, &shown, format)?;
+            if tables.iter().any(|t| !t.matches) {
+                bail!("the copy in {shown} differs from the source (see the table above)");
+            }
+            Ok(())
         }
         Command::Runs { shop, limit } => {
             let cx = open_existing(&args.config, &clock).await?;

@@ -607,6 +607,23 @@ pub fn plugins(list: &[Arc<Plugin>], f: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
+pub fn db_copy(tables: &[mallhost::store::TableCopy], dest: &str, f: Format) -> anyhow::Result<()> {
+    print_or_json(&tables, f, || {
+        let mut s = format!("copied into {dest}\n");
+        for t in tables {
+            s.push_str(&format!(
+                "{:<18} {:>9} rows → {:>9}  {}  {}\n",
+                t.table,
+                t.source_rows,
+                t.copied_rows,
+                &t.checksum[..16.min(t.checksum.len())],
+                if t.matches { "same" } else { "DIFFERS" }
+            ));
+        }
+        s
+    })
+}
+
 pub fn runs(list: &[mallhost::store::JobRun], f: Format) -> anyhow::Result<()> {
     print_or_json(&list, f, || {
         if list.is_empty() {

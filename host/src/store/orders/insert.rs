@@ -5,11 +5,12 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use sqlx::Row;
 
 use super::{NewOrder, StoreOutcome, WhenStored, json};
 use crate::model::TakeState;
-use crate::store::{Store, StoreError};
+use crate::store::sql::Statement;
+use crate::store::{Store, StoreError, Tx};
 use crate::time::to_db;
 
 /// Rows per multi-row statement (SQLite allows 32,766 bound values; an order row binds 31).
@@ -37,7 +38,7 @@ impl Store {
         // Orders: the new ones come back with their ids.
         let mut ids: HashMap<String, i64> = HashMap::new();
         for chunk in orders.chunks(ROWS) {
-            let mut q = QueryBuilder::<Sqlite>::new(
+            let mut q = Statement::new(
                 "INSERT INTO orders (shop_id, mall_id, mall_order_number, source, status, hold_reason,
                     mall_status, ordered_at, mall_updated_at, payment_method, buyer_json, buyer_note,
                     items_total, shipping_fee, cod_fee, points_used, coupon_discount, billing_total,
@@ -45,44 +46,45 @@ impl Store {
                     created_at, updated_at, buyer_email, buyer_email_relay, prices_include_tax,
                     fees_json, discounts_json, marks_json) ",
             );
-            q.push_values(chunk, |mut b, new| {
+            q.values(chunk, |b, new| {
                 let o = new.order;
-                b.push_bind(shop_id)
-                    .push_bind(mall_id)
-                    .push_bind(o.mall_order_number.as_str())
-                    .push_bind(o.source.as_str())
-                    .push_bind(new.status.id())
-                    .push_bind(new.hold_reason)
-                    .push_bind(o.mall_status.as_str())
-                    .push_bind(to_db(o.ordered_at))
-                    .push_bind(to_db(o.mall_updated_at))
-                    .push_bind(o.payment_method.as_str())
-                    .push_bind(json(&o.buyer))
-                    .push_bind(o.buyer_note.as_str())
-                    .push_bind(o.amounts.items_total)
-                    .push_bind(o.amounts.shipping_fee)
-                    .push_bind(o.amounts.cod_fee)
-                    .push_bind(o.amounts.points_used)
-                    .push_bind(o.amounts.coupon_discount)
-                    .push_bind(o.amounts.billing_total)
-                    .push_bind(o.flags.multiple_deliveries)
-                    .push_bind(o.flags.add_on_service)
-                    .push_bind(o.flags.no_buyer_email)
-                    .push_bind(take_state.id())
-                    .push_bind(o.deliveries.first().and_then(|d| d.carrier.as_deref()))
-                    .push_bind(stamp.as_str())
-                    .push_bind(stamp.as_str())
-                    .push_bind(o.buyer_email.as_ref().map(|e| e.address.as_str()))
-                    .push_bind(o.buyer_email.as_ref().is_some_and(|e| e.relay))
-                    .push_bind(o.prices_include_tax)
-                    .push_bind(json(&o.fees))
-                    .push_bind(json(&o.discounts))
-                    .push_bind(json(&o.marks));
+                b.bind(shop_id)
+                    .bind(mall_id)
+                    .bind(o.mall_order_number.as_str())
+                    .bind(o.source.as_str())
+                    .bind(new.status.id())
+                    .bind(new.hold_reason)
+                    .bind(o.mall_status.as_str())
+                    .bind(to_db(o.ordered_at))
+                    .bind(to_db(o.mall_updated_at))
+                    .bind(o.payment_method.as_str())
+                    .bind(json(&o.buyer))
+                    .bind(o.buyer_note.as_str())
+                    .bind(o.amounts.items_total)
+                    .bind(o.amounts.shipping_fee)
+                    .bind(o.amounts.cod_fee)
+                    .bind(o.amounts.points_used)
+                    .bind(o.amounts.coupon_discount)
+                    .bind(o.amounts.billing_total)
+                    .bind(i64::from(o.flags.multiple_deliveries))
+                    .bind(i64::from(o.flags.add_on_service))
+                    .bind(i64::from(o.flags.no_buyer_email))
+                    .bind(take_state.id())
+                    .bind(o.deliveries.first().and_then(|d| d.carrier.as_deref()))
+                    .bind(stamp.as_str())
+                    .bind(stamp.as_str())
+                    .bind(o.buyer_email.as_ref().map(|e| e.address.as_str()))
+                    .bind(i64::from(o.buyer_email.as_ref().is_some_and(|e| e.relay)))
+                    .bind(i64::from(o.prices_include_tax))
+                    .bind(json(&o.fees))
+                    .bind(json(&o.discounts))
+                    .bind(json(&o.marks));
             });
             q.push(
                 " ON CONFLICT (shop_id, mall_order_number) DO NOTHING RETURNING id, mall_order_number",
             );
-            for row in q.build().fetch_all(&mut *tx).await? {
+            let (sql, args) = q.build()?;
+            for row in sqlx::query_with(&sql, args).fetch_all(&mut *tx).await? {
                 ids.insert(row.try_get("mall_order_number")?, row.try_get("id")?);
             }
         }
@@ -103,22 +105,23 @@ impl Store {
             .flat_map(|(id, new)| new.order.deliveries.iter().map(move |d| (*id, d)))
             .collect();
         for chunk in deliveries.chunks(ROWS) {
-            let mut q = QueryBuilder::<Sqlite>::new(
+            let mut q = Statement::new(
                 "INSERT INTO order_deliveries (order_id, delivery_no, recipient_json, delivery_method,
                     carrier, desired_date, desired_time_slot, time_slot, mall_delivery_id) ",
             );
-            q.push_values(chunk, |mut b, (id, d)| {
-                b.push_bind(*id)
-                    .push_bind(d.delivery_no)
-                    .push_bind(json(&d.recipient))
-                    .push_bind(d.delivery_method.as_str())
-                    .push_bind(d.carrier.as_deref())
-                    .push_bind(d.desired_date.map(|x| x.to_string()))
-                    .push_bind(d.desired_time_slot.as_str())
-                    .push_bind(d.time_slot.as_deref())
-                    .push_bind(d.mall_delivery_id.as_deref());
+            q.values(chunk, |b, (id, d)| {
+                b.bind(*id)
+                    .bind(i64::from(d.delivery_no))
+                    .bind(json(&d.recipient))
+                    .bind(d.delivery_method.as_str())
+                    .bind(d.carrier.as_deref())
+                    .bind(d.desired_date.map(|x| x.to_string()))
+                    .bind(d.desired_time_slot.as_str())
+                    .bind(d.time_slot.as_deref())
+                    .bind(d.mall_delivery_id.as_deref());
             });
-            q.build().execute(&mut *tx).await?;
+            let (sql, args) = q.build()?;
+            sqlx::query_with(&sql, args).execute(&mut *tx).await?;
         }
         let lines: Vec<_> = deliveries
             .iter()
@@ -126,34 +129,35 @@ impl Store {
             .collect();
         for chunk in lines.chunks(ROWS) {
             // A name from the mall wins; else the product master's, by SKU then by item.
-            let mut q = QueryBuilder::<Sqlite>::new(
+            let mut q = Statement::new(
                 "INSERT INTO order_lines (order_id, delivery_no, line_no, item_code, sku_code,
                     quantity, unit_price, tax_rate, has_add_on_service, option_text,
                     name_from_mall, product_name) ",
             );
-            q.push_values(chunk, |mut b, (id, delivery_no, l)| {
-                b.push_bind(*id)
-                    .push_bind(*delivery_no)
-                    .push_bind(l.line_no)
-                    .push_bind(l.item_code.as_str())
-                    .push_bind(l.sku_code.as_str())
-                    .push_bind(l.quantity)
-                    .push_bind(l.unit_price)
-                    .push_bind(i64::from(l.tax_rate))
-                    .push_bind(l.has_add_on_service)
-                    .push_bind(l.option_text.as_deref())
-                    .push_bind(l.product_name.is_some());
-                b.push("COALESCE(")
-                    .push_bind_unseparated(l.product_name.as_deref())
-                    .push_unseparated(", (SELECT name FROM products WHERE item_code = ")
-                    .push_bind_unseparated(l.item_code.as_str())
-                    .push_unseparated(" AND sku_code = ")
-                    .push_bind_unseparated(l.sku_code.as_str())
-                    .push_unseparated("), (SELECT name FROM products WHERE item_code = ")
-                    .push_bind_unseparated(l.item_code.as_str())
-                    .push_unseparated(" AND sku_code = ''))");
+            q.values(chunk, |b, (id, delivery_no, l)| {
+                b.bind(*id)
+                    .bind(i64::from(*delivery_no))
+                    .bind(i64::from(l.line_no))
+                    .bind(l.item_code.as_str())
+                    .bind(l.sku_code.as_str())
+                    .bind(i64::from(l.quantity))
+                    .bind(l.unit_price)
+                    .bind(i64::from(l.tax_rate))
+                    .bind(i64::from(l.has_add_on_service))
+                    .bind(l.option_text.as_deref())
+                    .bind(i64::from(l.product_name.is_some()));
+                b.item("COALESCE(")
+                    .bind_here(l.product_name.as_deref())
+                    .push(", (SELECT name FROM products WHERE item_code = ")
+                    .bind_here(l.item_code.as_str())
+                    .push(" AND sku_code = ")
+                    .bind_here(l.sku_code.as_str())
+                    .push("), (SELECT name FROM products WHERE item_code = ")
+                    .bind_here(l.item_code.as_str())
+                    .push(" AND sku_code = ''))");
             });
-            q.build().execute(&mut *tx).await?;
+            let (sql, args) = q.build()?;
+            sqlx::query_with(&sql, args).execute(&mut *tx).await?;
         }
         let stored: Vec<(i64, String)> = new_orders
             .iter()
@@ -173,16 +177,15 @@ impl Store {
         if when_stored == WhenStored::TakeAgain && !out.existing.is_empty() {
             let mut again = Vec::new();
             for chunk in out.existing.chunks(ROWS) {
-                let mut q = QueryBuilder::<Sqlite>::new(
+                let mut q = Statement::new(
                     "UPDATE orders SET take_state = 'pending' WHERE take_state = 'taken' AND shop_id = ",
                 );
-                q.push_bind(shop_id).push(" AND mall_order_number IN (");
-                let mut list = q.separated(", ");
-                for n in chunk {
-                    list.push_bind(n.as_str());
-                }
-                q.push(") RETURNING id");
-                for row in q.build().fetch_all(&mut *tx).await? {
+                q.bind(shop_id)
+                    .push(" AND mall_order_number IN (")
+                    .list(chunk.iter().map(String::as_str))
+                    .push(") RETURNING id");
+                let (sql, args) = q.build()?;
+                for row in sqlx::query_with(&sql, args).fetch_all(&mut *tx).await? {
                     let id: i64 = row.try_get("id")?;
                     again.push((
                         id,
@@ -199,21 +202,18 @@ impl Store {
 
 /// History rows `event` for many orders: (order id, detail).
 async fn histories(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Tx<'_>,
     rows: &[(i64, String)],
     event: &str,
     at: &str,
 ) -> Result<(), StoreError> {
     for chunk in rows.chunks(ROWS) {
-        let mut q =
-            QueryBuilder::<Sqlite>::new("INSERT INTO order_history (order_id, at, event, detail) ");
-        q.push_values(chunk, |mut b, (id, detail)| {
-            b.push_bind(*id)
-                .push_bind(at)
-                .push_bind(event)
-                .push_bind(detail.as_str());
+        let mut q = Statement::new("INSERT INTO order_history (order_id, at, event, detail) ");
+        q.values(chunk, |b, (id, detail)| {
+            b.bind(*id).bind(at).bind(event).bind(detail.as_str());
         });
-        q.build().execute(&mut **tx).await?;
+        let (sql, args) = q.build()?;
+        sqlx::query_with(&sql, args).execute(&mut **tx).await?;
     }
     Ok(())
 }

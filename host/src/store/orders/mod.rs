@@ -11,7 +11,7 @@ mod takes;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::Row;
 
 use super::{StoreError, corrupt};
 use crate::model::{Address, Order, OrderStatus, TakeState};
@@ -140,13 +140,13 @@ pub(super) const SUMMARY_COLUMNS: &str = "o.id, o.shop_id, o.mall_order_number, 
     (SELECT COUNT(*) FROM order_lines l WHERE l.order_id = o.id AND l.product_name IS NULL) AS missing";
 
 pub(crate) async fn history(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut super::Tx<'_>,
     order_id: i64,
     now: DateTime<Utc>,
     event: &str,
     detail: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO order_history (order_id, at, event, detail) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO order_history (order_id, at, event, detail) VALUES ($1, $2, $3, $4)")
         .bind(order_id)
         .bind(to_db(now))
         .bind(event)
@@ -161,7 +161,7 @@ pub(super) fn json<T: Serialize>(v: &T) -> String {
 }
 
 pub(super) fn instant(
-    row: &sqlx::sqlite::SqliteRow,
+    row: &sqlx::any::AnyRow,
     column: &'static str,
     key: &str,
 ) -> Result<DateTime<Utc>, StoreError> {
@@ -178,7 +178,7 @@ pub(super) fn address(
     serde_json::from_str(s).map_err(|e| corrupt(table, column, key, e))
 }
 
-pub(super) fn summary(r: &sqlx::sqlite::SqliteRow) -> Result<OrderSummary, StoreError> {
+pub(super) fn summary(r: &sqlx::any::AnyRow) -> Result<OrderSummary, StoreError> {
     let number: String = r.try_get("mall_order_number")?;
     let status_s: String = r.try_get("status")?;
     let status = OrderStatus::from_id(&status_s)

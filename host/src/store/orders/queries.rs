@@ -16,11 +16,11 @@ impl Store {
         let rows = sqlx::query(
             "SELECT 'delivery_method' AS kind, d.delivery_method AS label, COUNT(DISTINCT d.order_id) AS n
                FROM order_deliveries d JOIN orders o ON o.id = d.order_id
-              WHERE o.shop_id = ?1 AND d.carrier IS NULL GROUP BY d.delivery_method
+              WHERE o.shop_id = $1 AND d.carrier IS NULL GROUP BY d.delivery_method
              UNION ALL
              SELECT 'time_slot', d.desired_time_slot, COUNT(DISTINCT d.order_id)
                FROM order_deliveries d JOIN orders o ON o.id = d.order_id
-              WHERE o.shop_id = ?1 AND d.time_slot IS NULL GROUP BY d.desired_time_slot
+              WHERE o.shop_id = $1 AND d.time_slot IS NULL GROUP BY d.desired_time_slot
              ORDER BY 1, 2",
         )
         .bind(shop_id)
@@ -37,7 +37,7 @@ impl Store {
         shop_id: &str,
     ) -> Result<Vec<(OrderStatus, i64)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT status, COUNT(*) AS n FROM orders WHERE shop_id = ? GROUP BY status",
+            "SELECT status, COUNT(*) AS n FROM orders WHERE shop_id = $1 GROUP BY status",
         )
         .bind(shop_id)
         .fetch_all(&self.pool)

@@ -6,22 +6,22 @@ use sqlx::Row;
 
 use super::{OrderDetail, OrderFilter, OrderSummary, SUMMARY_COLUMNS, address, instant, summary};
 use crate::model::Order;
-use crate::store::{Store, StoreError, corrupt};
+use crate::store::{Store, StoreError, corrupt, flag, int};
 
 impl Store {
     /// Lists orders, newest first.
     pub async fn list_orders(&self, f: &OrderFilter) -> Result<Vec<OrderSummary>, StoreError> {
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS} FROM orders o
-             WHERE (?1 IS NULL OR o.shop_id = ?1) AND (?2 IS NULL OR o.status = ?2)
-               AND (?3 IS NULL OR o.take_state = ?3)
-             ORDER BY o.ordered_at DESC, o.mall_order_number DESC LIMIT ?4"
+             WHERE ($1 IS NULL OR o.shop_id = $1) AND ($2 IS NULL OR o.status = $2)
+               AND ($3 IS NULL OR o.take_state = $3)
+             ORDER BY o.ordered_at DESC, o.mall_order_number DESC LIMIT $4"
         );
         let rows = sqlx::query(&sql)
             .bind(&f.shop)
             .bind(f.status.map(|s| s.id()))
             .bind(f.take_state.map(|s| s.id()))
-            .bind(f.limit.map_or(-1, i64::from))
+            .bind(f.limit.map_or(i64::MAX, i64::from))
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(summary).collect()
@@ -39,7 +39,7 @@ impl Store {
                 o.multiple_deliveries, o.add_on_service, o.no_buyer_email, o.source,
                 o.buyer_email, o.buyer_email_relay, o.prices_include_tax, o.fees_json,
                 o.discounts_json, o.marks_json
-             FROM orders o WHERE o.shop_id = ? AND o.mall_order_number = ?"
+             FROM orders o WHERE o.shop_id = $1 AND o.mall_order_number = $2"
         );
         let row = sqlx::query(&sql)
             .bind(shop_id)
@@ -80,13 +80,13 @@ impl Store {
             },
             fees: from_json(&row, "fees_json", number)?,
             discounts: from_json(&row, "discounts_json", number)?,
-            prices_include_tax: row.try_get("prices_include_tax")?,
+            prices_include_tax: flag(&row, "prices_include_tax")?,
             buyer_email: row
                 .try_get::<Option<String>, _>("buyer_email")?
                 .map(|address| -> Result<_, StoreError> {
                     Ok(crate::model::Email {
                         address,
-                        relay: row.try_get("buyer_email_relay")?,
+                        relay: flag(&row, "buyer_email_relay")?,
                     })
                 })
                 .transpose()?,
@@ -94,14 +94,14 @@ impl Store {
             buyer_note: row.try_get("buyer_note")?,
             flags: crate::model::OrderFlags {
                 test_order: false,
-                multiple_deliveries: row.try_get("multiple_deliveries")?,
-                add_on_service: row.try_get("add_on_service")?,
-                no_buyer_email: row.try_get("no_buyer_email")?,
+                multiple_deliveries: flag(&row, "multiple_deliveries")?,
+                add_on_service: flag(&row, "add_on_service")?,
+                no_buyer_email: flag(&row, "no_buyer_email")?,
             },
             source,
         };
         let history = sqlx::query(
-            "SELECT at, event, detail FROM order_history WHERE order_id = ? ORDER BY id",
+            "SELECT at, event, detail FROM order_history WHERE order_id = $1 ORDER BY id",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -129,7 +129,7 @@ impl Store {
     ) -> Result<Vec<crate::model::Delivery>, StoreError> {
         let lines = sqlx::query(
             "SELECT delivery_no, line_no, item_code, sku_code, quantity, unit_price, tax_rate,
-                has_add_on_service, product_name, option_text FROM order_lines WHERE order_id = ?
+                has_add_on_service, product_name, option_text FROM order_lines WHERE order_id = $1
              ORDER BY delivery_no, line_no",
         )
         .bind(id)
@@ -137,14 +137,14 @@ impl Store {
         .await?;
         let rows = sqlx::query(
             "SELECT delivery_no, recipient_json, delivery_method, carrier, desired_date,
-                desired_time_slot, time_slot, mall_delivery_id FROM order_deliveries WHERE order_id = ? ORDER BY delivery_no",
+                desired_time_slot, time_slot, mall_delivery_id FROM order_deliveries WHERE order_id = $1 ORDER BY delivery_no",
         )
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::new();
         for r in rows {
-            let no: u32 = r.try_get("delivery_no")?;
+            let no: u32 = int(&r, "order_deliveries", "delivery_no", number)?;
             let desired_date = match r.try_get::<Option<String>, _>("desired_date")? {
                 None => None,
                 Some(d) => Some(
@@ -155,17 +155,17 @@ impl Store {
             let mut delivery_lines = Vec::new();
             for l in lines
                 .iter()
-                .filter(|l| l.try_get::<u32, _>("delivery_no").ok() == Some(no))
+                .filter(|l| l.try_get::<i64, _>("delivery_no").ok() == Some(i64::from(no)))
             {
                 delivery_lines.push(crate::model::OrderLine {
-                    line_no: l.try_get("line_no")?,
+                    line_no: int(l, "order_lines", "line_no", number)?,
                     item_code: l.try_get("item_code")?,
                     sku_code: l.try_get("sku_code")?,
-                    quantity: l.try_get("quantity")?,
+                    quantity: int(l, "order_lines", "quantity", number)?,
                     unit_price: l.try_get("unit_price")?,
                     tax_rate: u8::try_from(l.try_get::<i64, _>("tax_rate")?)
                         .map_err(|e| corrupt("order_lines", "tax_rate", number, e))?,
-                    has_add_on_service: l.try_get("has_add_on_service")?,
+                    has_add_on_service: flag(l, "has_add_on_service")?,
                     product_name: l.try_get("product_name")?,
                     option_text: l.try_get("option_text")?,
                 });
@@ -193,7 +193,7 @@ impl Store {
 
 /// A JSON column read back into its type.
 fn from_json<T: serde::de::DeserializeOwned>(
-    row: &sqlx::sqlite::SqliteRow,
+    row: &sqlx::any::AnyRow,
     column: &'static str,
     number: &str,
 ) -> Result<T, StoreError> {

@@ -59,7 +59,7 @@ impl Store {
 
 /// The writes of [`Store::set_shipping`], inside the caller's transaction.
 async fn set_shipping_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut crate::store::Tx<'_>,
     shop_id: &str,
     number: &str,
     s: &ShippingUpdate,
@@ -70,22 +70,23 @@ async fn set_shipping_in(
             shop: shop_id.into(),
             number: number.into(),
         };
-        let id: i64 =
-            sqlx::query_scalar("SELECT id FROM orders WHERE shop_id = ? AND mall_order_number = ?")
-                .bind(shop_id)
-                .bind(number)
-                .fetch_optional(&mut **tx)
-                .await?
-                .ok_or_else(no_such)?;
+        let id: i64 = sqlx::query_scalar(
+            "SELECT id FROM orders WHERE shop_id = $1 AND mall_order_number = $2",
+        )
+        .bind(shop_id)
+        .bind(number)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(no_such)?;
         let delivery = s.delivery.unwrap_or(1);
         let updated = sqlx::query(
-            "UPDATE order_deliveries SET ship_carrier = ?, tracking_number = ?
-             WHERE order_id = ? AND delivery_no = ?",
+            "UPDATE order_deliveries SET ship_carrier = $1, tracking_number = $2
+             WHERE order_id = $3 AND delivery_no = $4",
         )
         .bind(&s.carrier)
         .bind(&s.tracking)
         .bind(id)
-        .bind(delivery)
+        .bind(i64::from(delivery))
         .execute(&mut **tx)
         .await?
         .rows_affected();
@@ -97,15 +98,15 @@ async fn set_shipping_in(
             });
         }
         if delivery == 1 {
-            sqlx::query("UPDATE orders SET carrier = ?, tracking_number = ?, tracking_is_dummy = ? WHERE id = ?")
+            sqlx::query("UPDATE orders SET carrier = $1, tracking_number = $2, tracking_is_dummy = $3 WHERE id = $4")
                 .bind(&s.carrier)
                 .bind(&s.tracking)
-                .bind(s.dummy)
+                .bind(i64::from(s.dummy))
                 .bind(id)
                 .execute(&mut **tx)
                 .await?;
         }
-        sqlx::query("UPDATE orders SET ship_date = ?, updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE orders SET ship_date = $1, updated_at = $2 WHERE id = $3")
             .bind(s.ship_date.to_string())
             .bind(to_db(now))
             .bind(id)
@@ -141,10 +142,10 @@ impl Store {
         let delivery = s.delivery.unwrap_or(1);
         let row: Option<(i64, Option<String>)> = sqlx::query_as(
             "SELECT o.id, d.tracking_number FROM orders o
-             JOIN order_deliveries d ON d.order_id = o.id AND d.delivery_no = ?
-             WHERE o.shop_id = ? AND o.mall_order_number = ?",
+             JOIN order_deliveries d ON d.order_id = o.id AND d.delivery_no = $1
+             WHERE o.shop_id = $2 AND o.mall_order_number = $3",
         )
-        .bind(delivery)
+        .bind(i64::from(delivery))
         .bind(shop_id)
         .bind(number)
         .fetch_optional(&mut *tx)
@@ -163,20 +164,20 @@ impl Store {
                 delivery,
             });
         }
-        let parcel: u32 = sqlx::query_scalar(
+        let parcel: i64 = sqlx::query_scalar(
             "INSERT INTO delivery_parcels (order_id, delivery_no, parcel_no, carrier, tracking_number, dummy)
-             VALUES (?1, ?2, (SELECT COALESCE(MAX(parcel_no), 1) + 1 FROM delivery_parcels
-                              WHERE order_id = ?1 AND delivery_no = ?2), ?3, ?4, ?5)
+             VALUES ($1, $2, (SELECT COALESCE(MAX(parcel_no), 1) + 1 FROM delivery_parcels
+                              WHERE order_id = $1 AND delivery_no = $2), $3, $4, $5)
              RETURNING parcel_no",
         )
         .bind(id)
-        .bind(delivery)
+        .bind(i64::from(delivery))
         .bind(&s.carrier)
         .bind(&s.tracking)
-        .bind(s.dummy)
+        .bind(i64::from(s.dummy))
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query("UPDATE orders SET updated_at = ? WHERE id = ?")
+        sqlx::query("UPDATE orders SET updated_at = $1 WHERE id = $2")
             .bind(to_db(now))
             .bind(id)
             .execute(&mut *tx)
@@ -189,7 +190,8 @@ impl Store {
         );
         history(&mut tx, id, now, "parcel_added", &detail).await?;
         tx.commit().await?;
-        Ok(parcel)
+        u32::try_from(parcel)
+            .map_err(|e| crate::store::corrupt("delivery_parcels", "parcel_no", number, e))
     }
 
     /// Changes an order's status (e.g. releases it from hold), with a history row.
@@ -202,8 +204,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let id: Option<i64> = sqlx::query_scalar(
-            "UPDATE orders SET status = ?, hold_reason = CASE WHEN ? = 'on_hold' THEN hold_reason END,
-                updated_at = ? WHERE shop_id = ? AND mall_order_number = ? RETURNING id",
+            "UPDATE orders SET status = $1, hold_reason = CASE WHEN $2 = 'on_hold' THEN hold_reason END,
+                updated_at = $3 WHERE shop_id = $4 AND mall_order_number = $5 RETURNING id",
         )
         .bind(status.id())
         .bind(status.id())

@@ -3,17 +3,18 @@
 //! order the mall reports cancelled becomes キャンセル and needs no take).
 
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::Row;
 
 use super::history;
 use crate::connector::TakeOutcome;
+use crate::store::sql::Statement;
 use crate::store::{Store, StoreError};
 
 impl Store {
     /// Order numbers of a shop that still need taking on the mall, oldest first.
     pub async fn pending_takes(&self, shop_id: &str) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar(
-            "SELECT mall_order_number FROM orders WHERE shop_id = ? AND take_state = 'pending'
+            "SELECT mall_order_number FROM orders WHERE shop_id = $1 AND take_state = 'pending'
              ORDER BY ordered_at, mall_order_number",
         )
         .bind(shop_id)
@@ -41,25 +42,22 @@ impl Store {
             })
             .collect();
         for chunk in taken.chunks(500) {
-            let mut q = QueryBuilder::<Sqlite>::new(
+            let mut q = Statement::new(
                 "UPDATE orders SET take_state = 'taken', take_error = NULL,
                     take_attempts = take_attempts + 1
                  WHERE take_state = 'pending' AND shop_id = ",
             );
-            q.push_bind(shop_id).push(" AND mall_order_number IN (");
-            let mut list = q.separated(", ");
-            for (n, _) in chunk {
-                list.push_bind(*n);
-            }
-            q.push(") RETURNING id, mall_order_number");
-            let rows = q.build().fetch_all(&mut *tx).await?;
+            q.bind(shop_id)
+                .push(" AND mall_order_number IN (")
+                .list(chunk.iter().map(|(n, _)| *n))
+                .push(") RETURNING id, mall_order_number");
+            let (sql, args) = q.build()?;
+            let rows = sqlx::query_with(&sql, args).fetch_all(&mut *tx).await?;
             if rows.is_empty() {
                 continue;
             }
             let at = crate::time::to_db(now);
-            let mut h = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO order_history (order_id, at, event, detail) ",
-            );
+            let mut h = Statement::new("INSERT INTO order_history (order_id, at, event, detail) ");
             let details: std::collections::HashMap<&str, &str> = chunk.iter().copied().collect();
             let mut entries = Vec::with_capacity(rows.len());
             for r in &rows {
@@ -71,13 +69,11 @@ impl Store {
                     .unwrap_or("taken on the mall");
                 entries.push((id, detail));
             }
-            h.push_values(&entries, |mut b, (id, detail)| {
-                b.push_bind(*id)
-                    .push_bind(at.as_str())
-                    .push_bind("taken")
-                    .push_bind(*detail);
+            h.values(&entries, |b, (id, detail)| {
+                b.bind(*id).bind(at.as_str()).bind("taken").bind(*detail);
             });
-            h.build().execute(&mut *tx).await?;
+            let (sql, args) = h.build()?;
+            sqlx::query_with(&sql, args).execute(&mut *tx).await?;
         }
         for (number, outcome) in results {
             let (sql, event, detail) = match outcome {
@@ -85,14 +81,14 @@ impl Store {
                 Ok(TakeOutcome::Taken | TakeOutcome::AlreadyTaken) => continue,
                 Ok(TakeOutcome::Cancelled(message)) => (
                     "UPDATE orders SET take_state = 'not_needed', take_error = NULL,
-                        take_attempts = take_attempts + 1, status = 'cancelled', updated_at = ?3
-                     WHERE shop_id = ?1 AND mall_order_number = ?2 AND take_state = 'pending' RETURNING id",
+                        take_attempts = take_attempts + 1, status = 'cancelled', updated_at = $3
+                     WHERE shop_id = $1 AND mall_order_number = $2 AND take_state = 'pending' RETURNING id",
                     "cancelled",
                     format!("cancelled on the mall: {message}"),
                 ),
                 Err(e) => (
-                    "UPDATE orders SET take_error = ?3, take_attempts = take_attempts + 1
-                     WHERE shop_id = ?1 AND mall_order_number = ?2 AND take_state = 'pending' RETURNING id",
+                    "UPDATE orders SET take_error = $3, take_attempts = take_attempts + 1
+                     WHERE shop_id = $1 AND mall_order_number = $2 AND take_state = 'pending' RETURNING id",
                     "take_failed",
                     e.clone(),
                 ),
@@ -117,7 +113,7 @@ impl Store {
     pub async fn open_orders(&self, shop_id: &str) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT mall_order_number FROM orders
-             WHERE shop_id = ? AND take_state = 'taken' AND status NOT IN ('shipped', 'cancelled')
+             WHERE shop_id = $1 AND take_state = 'taken' AND status NOT IN ('shipped', 'cancelled')
              ORDER BY ordered_at, mall_order_number",
         )
         .bind(shop_id)
@@ -139,8 +135,8 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let id: Option<i64> = sqlx::query_scalar(
-            "UPDATE orders SET status = ?, hold_reason = NULL, updated_at = ?
-             WHERE shop_id = ? AND mall_order_number = ? AND status NOT IN ('shipped', 'cancelled')
+            "UPDATE orders SET status = $1, hold_reason = NULL, updated_at = $2
+             WHERE shop_id = $3 AND mall_order_number = $4 AND status NOT IN ('shipped', 'cancelled')
              RETURNING id",
         )
         .bind(status.id())
