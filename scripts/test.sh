@@ -21,6 +21,7 @@ MALLHOST_TEST_PLUGIN="$PWD/target/wasm32-wasip2/release/plugin_dshopping_v0_1_0.
 # And on PostgreSQL: the same suite, plus the several-hosts trial and the database copy.
 pg="${MALLHOST_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}"
 if ! command -v pg_isready >/dev/null || pg_isready -q -d "$pg"; then
+    MALLHOST_TEST_POSTGRES="$pg" cargo test -p mallhost --lib store:: "$@"
     MALLHOST_TEST_POSTGRES="$pg" cargo test -p mallhost-tests "$@"
 elif [ "${CI:-}" = "true" ]; then
     echo "PostgreSQL does not answer at $pg: the PostgreSQL pass cannot run" >&2

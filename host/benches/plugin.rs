@@ -213,6 +213,43 @@ async fn run() -> anyhow::Result<()> {
         .context("bench database")?;
     cycle(&mut rows, "", &store, &runtime, &shop, &clock, &config).await?;
 
+    // The same on PostgreSQL (MALLHOST_BENCH_POSTGRES names a server; a database is created for
+    // the run and dropped), with an emulator of its own.
+    if let Some(server) = std::env::var("MALLHOST_BENCH_POSTGRES")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
+        let pemu = Emulator::start(EmulatorConfig {
+            rate_per_second: None,
+            ..EmulatorConfig::default()
+        })
+        .await?;
+        pemu.seed_bulk(now, 1, ORDERS);
+        let (db_url, drop_db) = pg_database(&server, "mh_bench_cycle").await?;
+        let toml = toml
+            .replace(
+                &format!("sqlite://{}", tmp.path().join("bench.db").display()),
+                &db_url,
+            )
+            .replace(&emu.url(), &pemu.url());
+        let pconfig = Config::parse(&toml, tmp.path(), &|_| None)?;
+        let pstore = Store::open(&pconfig.database_url)
+            .await
+            .context("PostgreSQL bench database")?;
+        cycle(
+            &mut rows,
+            "PostgreSQL: ",
+            &pstore,
+            &runtime,
+            &pconfig.shops[0],
+            &clock,
+            &pconfig,
+        )
+        .await?;
+        pstore.pool().close().await;
+        drop_db.await?;
+    }
+
     // The same through the Rakuten plugin, on its emulator without rate limit.
     let rakuten_wasm = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../target/wasm32-wasip2/release/plugin_rakuten.wasm");
@@ -317,6 +354,35 @@ async fn cycle(
         rows.push((format!("{prefix}  phase: {phase}"), format!("{ms} ms")));
     }
     Ok(())
+}
+
+/// A new database on a PostgreSQL server: its URL, and a future that drops it.
+async fn pg_database(
+    server: &str,
+    name: &str,
+) -> anyhow::Result<(
+    String,
+    impl std::future::Future<Output = anyhow::Result<()>>,
+)> {
+    use sqlx::{Connection, Executor};
+    let name = format!("{name}_{}", std::process::id());
+    let mut admin = sqlx::PgConnection::connect(server).await?;
+    admin
+        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+        .await?;
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await?;
+    let mut url = url::Url::parse(server)?;
+    url.set_path(&name);
+    let server = server.to_string();
+    Ok((url.to_string(), async move {
+        let mut admin = sqlx::PgConnection::connect(&server).await?;
+        admin
+            .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+            .await?;
+        Ok(())
+    }))
 }
 
 fn print_rows(rows: &[(String, String)]) {

@@ -164,8 +164,12 @@ impl App {
         load_plugins: bool,
     ) -> Result<App, AppError> {
         let store = Store::open(&config.database_url).await?;
-        let plugins =
+        let mut plugins =
             PluginDir::new(&config.plugins_dir).with_loose_files(config.dev_loose_plugins);
+        // Several machines share a PostgreSQL database: their plugins follow one index there.
+        if store.backend() == crate::store::Backend::Postgres {
+            plugins = plugins.with_shared_index(store.clone());
+        }
         let runtime = Runtime::new(clock.clone(), PluginLimits::default())
             .map_err(|source| AppError::Runtime {
                 context: "starting the plugin runtime".into(),

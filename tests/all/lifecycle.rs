@@ -609,3 +609,122 @@ async fn a_compiled_entry_the_host_did_not_make_is_never_run() {
         assert!(!loose.from_cache(), "a world-writable entry is not trusted");
     }
 }
+
+/// Starts `serve --admin 127.0.0.1:0` with `config`; returns it and its admin API's address.
+async fn serve_with_admin(
+    env: &TestEnv,
+    config: &std::path::Path,
+) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut serve = env
+        .cli_command_with(config, &["serve", "--admin", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = tokio::io::BufReader::new(serve.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(std::time::Duration::from_secs(30), stdout.next_line())
+        .await
+        .expect("serve says where its admin API is")
+        .unwrap()
+        .unwrap_or_default();
+    let admin = line
+        .strip_prefix("admin API on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_string();
+    // Read on, so serve never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = stdout.next_line().await {} });
+    (serve, admin)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn installs_and_rollbacks_on_one_host_reach_another_through_the_database() {
+    if mallhost_tests::database::postgres_server().is_none() {
+        eprintln!("skipped: a shared plugin index is PostgreSQL's (MALLHOST_TEST_POSTGRES)");
+        return;
+    }
+    if !mallhost_tests::first_pass("the shared plugin index") {
+        return;
+    }
+    let env = TestEnv::start(Options::default()).await;
+    let (v1, v1_digest) = dshopping_variant(env.dir.path(), "v1", 21);
+    let (v2, v2_digest) = dshopping_variant(env.dir.path(), "v2", 22);
+    let (v3, v3_digest) = dshopping_variant(env.dir.path(), "v3", 23);
+    // Host B: the same database, a plugins folder of its own, empty.
+    let text = std::fs::read_to_string(env.dir.path().join("mallhost.toml")).unwrap();
+    let b_config = env.dir.path().join("b.toml");
+    std::fs::write(
+        &b_config,
+        text.replace("plugins_dir = \"plugins\"", "plugins_dir = \"plugins-b\""),
+    )
+    .unwrap();
+    std::fs::create_dir_all(env.dir.path().join("plugins-b")).unwrap();
+
+    // Installed on host A: B starts with it, fetched from the database.
+    let (ok, _, err) = env.cli(&["plugins", "install", v1.to_str().unwrap()]).await;
+    assert!(ok, "{err}");
+    let (mut b, admin) = serve_with_admin(&env, &b_config).await;
+    assert_eq!(
+        active_digest(&admin).await.as_deref(),
+        Some(v1_digest.as_str())
+    );
+    let fetched = env.dir.path().join(format!(
+        "plugins-b/dshopping/{}-{}.wasm",
+        mallhost_tests::dshopping_version(),
+        &v1_digest[..8]
+    ));
+    assert_eq!(
+        mallhost::runtime::sha256_hex(&std::fs::read(&fetched).unwrap()),
+        v1_digest,
+        "B's folder holds the component, checked"
+    );
+
+    // A newer one installed on A reaches the running B; a rollback on A too.
+    let (ok, _, err) = env.cli(&["plugins", "install", v2.to_str().unwrap()]).await;
+    assert!(ok, "{err}");
+    wait_for_digest(&admin, &v2_digest).await;
+    let (ok, _, err) = env
+        .cli(&["plugins", "rollback", "--mall", "dshopping"])
+        .await;
+    assert!(ok, "{err}");
+    wait_for_digest(&admin, &v1_digest).await;
+
+    // A component whose bytes do not match its digest is never written nor run: B keeps v1.
+    let mut forged = std::fs::read(&v3).unwrap();
+    let last = forged.len() - 1;
+    forged[last] ^= 0xff;
+    let manifest = std::fs::read_to_string(v3.with_extension("toml")).unwrap();
+    sqlx::query(
+        "INSERT INTO plugin_components (digest, mall_id, version, component, manifest, added_at)
+         VALUES ($1, 'dshopping', $2, $3, $4, '2026-11-29T00:00:00Z')",
+    )
+    .bind(&v3_digest)
+    .bind(mallhost_tests::dshopping_version())
+    .bind(forged)
+    .bind(manifest)
+    .execute(env.store.pool())
+    .await
+    .unwrap();
+    sqlx::query("UPDATE plugin_index SET active = $1 WHERE mall_id = 'dshopping'")
+        .bind(&v3_digest)
+        .execute(env.store.pool())
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    assert_eq!(
+        active_digest(&admin).await.as_deref(),
+        Some(v1_digest.as_str())
+    );
+    assert!(
+        !env.dir
+            .path()
+            .join(format!(
+                "plugins-b/dshopping/{}-{}.wasm",
+                mallhost_tests::dshopping_version(),
+                &v3_digest[..8]
+            ))
+            .exists(),
+        "the forged component was not written"
+    );
+    let _ = b.start_kill();
+    let _ = b.wait().await;
+}

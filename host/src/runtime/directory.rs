@@ -7,6 +7,13 @@
 //! Nothing from a plugin or the index names a path outside the folder: mall ids and versions
 //! are checked before they are used in one, index entries must be plain relative paths, and a
 //! symbolic link is never followed. A loose file never replaces an installed plugin.
+//!
+//! With a shared index ([`PluginDir::with_shared_index`], on PostgreSQL, where host processes
+//! run on several machines) the database holds each mall's active component and the ones before
+//! it, by digest, and the components themselves. An install or rollback through any process is
+//! written there; every process brings its folder in step before it loads and while it watches:
+//! a component it lacks is fetched by digest, checked (its sha256 and its manifest's), and
+//! written into the folder. A mall the database does not know yet is published from the folder.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +28,7 @@ use super::{Manifest, Plugin, Runtime, RuntimeError};
 pub struct PluginDir {
     root: PathBuf,
     loose: bool,
+    shared: Option<crate::store::Store>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -29,7 +37,7 @@ struct Index {
     malls: BTreeMap<String, Entry>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Entry {
     /// The active component, relative to the folder.
     active: String,
@@ -51,7 +59,15 @@ impl PluginDir {
         PluginDir {
             root: root.into(),
             loose: false,
+            shared: None,
         }
+    }
+
+    /// Keeps the folder in step with the plugin index in `store`, shared by every process on
+    /// that database.
+    pub fn with_shared_index(mut self, store: crate::store::Store) -> PluginDir {
+        self.shared = Some(store);
+        self
     }
 
     /// Also loads loose `*.wasm` files at the top of the folder (development only: they have
@@ -148,8 +164,13 @@ impl PluginDir {
         format!("{index}\n{}", stamps.join("\n"))
     }
 
-    /// Loads what should be active (a component already active is not reloaded).
+    /// Loads what should be active (a component already active is not reloaded), after
+    /// bringing the folder in step with the shared index, if there is one (when that fails,
+    /// it says so and the folder's own index is loaded).
     pub async fn load(&self, runtime: &Runtime) -> Result<Vec<Arc<Plugin>>, RuntimeError> {
+        if let Err(e) = self.sync_shared().await {
+            tracing::warn!("the shared plugin index cannot be read; this folder's is used: {e}");
+        }
         let index = self.read_index()?;
         let mut out = Vec::new();
         for f in self.loose_files()? {
@@ -211,7 +232,9 @@ impl PluginDir {
             entry.history.push(std::mem::take(&mut entry.active));
         }
         entry.active = rel;
+        let published = entry.clone();
         self.write_index(&index)?;
+        self.publish(&m.mall, &published).await?;
         plugin.path = dest;
         Ok(runtime.activate(plugin))
     }
@@ -240,9 +263,157 @@ impl PluginDir {
         let mut plugin = runtime.prepare(&file, Some(&manifest)).await?;
         entry.history.pop();
         entry.active = previous;
+        let published = entry.clone();
         self.write_index(&index)?;
+        self.publish(mall, &published).await?;
         plugin.path = file;
         Ok(runtime.activate(plugin))
+    }
+
+    /// Writes a mall's folder entry to the shared index (components first), if there is one.
+    async fn publish(&self, mall: &str, entry: &Entry) -> Result<(), RuntimeError> {
+        let Some(store) = &self.shared else {
+            return Ok(());
+        };
+        let shared_err = |e: crate::store::StoreError| {
+            err(
+                &self.index_path(),
+                format!("the shared plugin index cannot be written: {e}"),
+            )
+        };
+        let now = chrono::Utc::now();
+        let mut digests = Vec::new();
+        for rel in entry.history.iter().chain(std::iter::once(&entry.active)) {
+            let file = self.inside(rel)?;
+            let manifest_text = std::fs::read_to_string(Manifest::beside(&file))
+                .map_err(|e| err(&file, e.to_string()))?;
+            let m = Manifest::parse(&manifest_text, rel).map_err(|e| err(&file, e))?;
+            let bytes = std::fs::read(&file).map_err(|e| err(&file, e.to_string()))?;
+            if super::manifest::sha256_hex(&bytes) != m.sha256 {
+                return Err(err(&file, "does not match its manifest's sha256"));
+            }
+            store
+                .keep_component(&m.sha256, &m.mall, &m.version, &bytes, &manifest_text, now)
+                .await
+                .map_err(shared_err)?;
+            digests.push(m.sha256);
+        }
+        let active = digests.pop().unwrap_or_default();
+        store
+            .set_shared_plugin(
+                &crate::store::SharedPlugin {
+                    mall: mall.to_string(),
+                    active,
+                    history: digests,
+                },
+                now,
+            )
+            .await
+            .map_err(shared_err)
+    }
+
+    /// Brings the folder in step with the shared index: components it lacks are fetched by
+    /// digest and checked, and its index is rewritten to match; a mall only the folder has is
+    /// published. Returns whether the folder's index changed.
+    pub async fn sync_shared(&self) -> Result<bool, RuntimeError> {
+        let Some(store) = &self.shared else {
+            return Ok(false);
+        };
+        let read_err = |e: crate::store::StoreError| {
+            err(
+                &self.index_path(),
+                format!("the shared plugin index cannot be read: {e}"),
+            )
+        };
+        let shared = store.shared_plugins().await.map_err(read_err)?;
+        let mut index = self.read_index()?;
+        for (mall, entry) in &index.malls {
+            if !shared.iter().any(|s| &s.mall == mall) {
+                self.publish(mall, entry).await?;
+            }
+        }
+        let mut changed = false;
+        for s in &shared {
+            let mut wanted = Entry::default();
+            for digest in &s.history {
+                wanted
+                    .history
+                    .push(self.materialize(store, &s.mall, digest).await?);
+            }
+            wanted.active = self.materialize(store, &s.mall, &s.active).await?;
+            if index.malls.get(&s.mall) != Some(&wanted) {
+                tracing::info!(
+                    "mall {}: the shared plugin index names {} (installed or rolled back by \
+                     another process)",
+                    s.mall,
+                    wanted.active
+                );
+                index.malls.insert(s.mall.clone(), wanted);
+                changed = true;
+            }
+        }
+        if changed {
+            self.write_index(&index)?;
+        }
+        Ok(changed)
+    }
+
+    /// The folder path of the component with `digest`, fetched from the database and checked
+    /// when the folder lacks it.
+    async fn materialize(
+        &self,
+        store: &crate::store::Store,
+        mall: &str,
+        digest: &str,
+    ) -> Result<String, RuntimeError> {
+        let c = store
+            .component(digest)
+            .await
+            .map_err(|e| err(&self.index_path(), e.to_string()))?
+            .ok_or_else(|| {
+                err(
+                    &self.index_path(),
+                    format!("the shared index names component {digest} of mall {mall}, which the database does not hold"),
+                )
+            })?;
+        let m = Manifest::parse(&c.manifest, &format!("of component {digest}"))
+            .map_err(|e| err(&self.index_path(), e))?;
+        if m.sha256 != digest || m.mall != mall {
+            return Err(err(
+                &self.index_path(),
+                format!(
+                    "the stored manifest of component {digest} names {} {} instead",
+                    m.mall, m.sha256
+                ),
+            ));
+        }
+        let rel = format!(
+            "{}/{}-{}.wasm",
+            m.mall,
+            m.version,
+            &digest[..8.min(digest.len())]
+        );
+        let dest = self.inside(&rel)?;
+        let have = std::fs::read(&dest)
+            .ok()
+            .is_some_and(|b| super::manifest::sha256_hex(&b) == digest);
+        if !have {
+            if super::manifest::sha256_hex(&c.component) != digest {
+                return Err(err(
+                    &dest,
+                    format!("the component stored as {digest} has another digest: refused"),
+                ));
+            }
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| err(&dest, e.to_string()))?;
+            }
+            let tmp = dest.with_extension("part");
+            std::fs::write(&tmp, &c.component)
+                .and_then(|()| std::fs::write(Manifest::beside(&dest), &c.manifest))
+                .and_then(|()| std::fs::rename(&tmp, &dest))
+                .map_err(|e| err(&dest, e.to_string()))?;
+        }
+        Ok(rel)
     }
 
     /// Watches the folder until `stop` changes: whenever what should be active changes (an
@@ -259,6 +430,11 @@ impl PluginDir {
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
                 _ = stop.changed() => break,
+            }
+            if let Err(e) = self.sync_shared().await {
+                tracing::error!(
+                    "the shared plugin index cannot be followed; the running plugins stay: {e}"
+                );
             }
             let now = self.fingerprint();
             if now != seen {

@@ -39,14 +39,19 @@ impl Manifest {
     pub fn load(path: &Path) -> Result<Manifest, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read manifest {}: {e}", path.display()))?;
-        let m: Manifest = toml::from_str(&text)
-            .map_err(|e| format!("manifest {} is not valid: {e}", path.display()))?;
+        Manifest::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses and checks a manifest's text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Manifest, String> {
+        let m: Manifest =
+            toml::from_str(text).map_err(|e| format!("manifest {origin} is not valid: {e}"))?;
         check_mall_id(&m.mall)
             .and_then(|()| check_version(&m.version))
-            .map_err(|e| format!("manifest {}: {e}", path.display()))?;
+            .map_err(|e| format!("manifest {origin}: {e}"))?;
         m.limits
             .check()
-            .map_err(|e| format!("manifest {}: {e}", path.display()))?;
+            .map_err(|e| format!("manifest {origin}: {e}"))?;
         Ok(m)
     }
 

@@ -195,6 +195,28 @@ const TABLES: &[Table] = &[
         false,
     ),
     (
+        "plugin_components",
+        &[
+            ("digest", Text),
+            ("mall_id", Text),
+            ("version", Text),
+            ("component", Blob),
+            ("manifest", Text),
+            ("added_at", Text),
+        ],
+        false,
+    ),
+    (
+        "plugin_index",
+        &[
+            ("mall_id", Text),
+            ("active", Text),
+            ("history", Text),
+            ("changed_at", Text),
+        ],
+        false,
+    ),
+    (
         "job_schedule",
         &[("shop_id", Text), ("job", Text), ("next_due", Text)],
         false,

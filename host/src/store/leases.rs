@@ -245,15 +245,18 @@ impl Store {
         Ok(())
     }
 
-    /// Claims up to `limit` jobs due at `now`, oldest due first, among those `every` knows
+    /// Claims up to `limit` jobs due at `now`, oldest due first, among those `knows` accepts
     /// (the shops of this process's configuration): each claimed one is next due at
-    /// `now + every(shop, job)`, so no other process claims it before then. On PostgreSQL, rows
-    /// another process is claiming are skipped, not waited for.
+    /// `now + hold`, so no other process claims it before then — and if the claimer dies, it
+    /// comes due again then (give the job's lease period). The run then sets its real next turn
+    /// with [`Store::reschedule_job`]. On PostgreSQL, rows another process is claiming are
+    /// skipped, not waited for.
     pub async fn claim_due_jobs(
         &self,
         now: DateTime<Utc>,
         limit: usize,
-        every: &(dyn Fn(&str, &str) -> Option<chrono::TimeDelta> + Sync),
+        hold: chrono::TimeDelta,
+        knows: &(dyn Fn(&str, &str) -> bool + Sync),
     ) -> Result<Vec<(String, String)>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let lock = match self.backend {
@@ -276,14 +279,14 @@ impl Store {
             }
             let shop: String = r.try_get("shop_id")?;
             let job: String = r.try_get("job")?;
-            let Some(step) = every(&shop, &job) else {
+            if !knows(&shop, &job) {
                 continue;
-            };
+            }
             let won = sqlx::query(
                 "UPDATE job_schedule SET next_due = $1
                  WHERE shop_id = $2 AND job = $3 AND next_due <= $4",
             )
-            .bind(to_db(now + step))
+            .bind(to_db(now + hold))
             .bind(&shop)
             .bind(&job)
             .bind(to_db(now))
@@ -296,6 +299,22 @@ impl Store {
         }
         tx.commit().await?;
         Ok(claimed)
+    }
+
+    /// Sets when `(shop, job)` is next due (after a run: its interval from now).
+    pub async fn reschedule_job(
+        &self,
+        shop: &str,
+        job: &str,
+        next_due: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE job_schedule SET next_due = $1 WHERE shop_id = $2 AND job = $3")
+            .bind(to_db(next_due))
+            .bind(shop)
+            .bind(job)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// The last `limit` runs of a shop's jobs (all shops when `shop` is `None`), newest first.
@@ -336,10 +355,9 @@ mod tests {
     use super::*;
     use chrono::TimeDelta;
 
-    async fn store() -> (Store, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        (Store::open(&url).await.unwrap(), dir)
+    async fn store() -> (Store, crate::store::testing::TestStore) {
+        let t = crate::store::testing::fresh().await;
+        (t.store.clone(), t)
     }
 
     #[tokio::test]
@@ -407,6 +425,39 @@ mod tests {
             runs.iter()
                 .any(|r| r.id == run_a && r.outcome.as_deref() == Some("ok"))
         );
+    }
+
+    #[tokio::test]
+    async fn a_due_job_is_claimed_once_and_comes_due_again_a_lease_after_its_claimer_died() {
+        let (s, _d) = store().await;
+        let t0 = Utc::now();
+        let jobs = vec![
+            ("a".to_string(), "fetch".to_string()),
+            ("b".to_string(), "fetch".to_string()),
+            ("elsewhere".to_string(), "fetch".to_string()),
+        ];
+        s.schedule_jobs(&jobs, t0).await.unwrap();
+        s.schedule_jobs(&jobs, t0 + TimeDelta::hours(5))
+            .await
+            .unwrap(); // kept as they were
+        let hold = TimeDelta::seconds(30);
+        let mine = |shop: &str, _: &str| shop != "elsewhere";
+        // Two processes ask at once: each job goes to one of them; a shop not configured here
+        // is left for the process that has it.
+        let first = s.claim_due_jobs(t0, 10, hold, &mine).await.unwrap();
+        let second = s.claim_due_jobs(t0, 10, hold, &mine).await.unwrap();
+        assert_eq!(first.len(), 2, "{first:?}");
+        assert!(second.is_empty(), "{second:?}");
+        // `a` ran and is next due in an hour; `b`'s claimer died mid-run.
+        s.reschedule_job("a", "fetch", t0 + TimeDelta::hours(1))
+            .await
+            .unwrap();
+        let later = t0 + TimeDelta::seconds(31);
+        let taken_over = s.claim_due_jobs(later, 10, hold, &mine).await.unwrap();
+        assert_eq!(taken_over, vec![("b".to_string(), "fetch".to_string())]);
+        // One job at a time when one worker is idle.
+        let t2 = t0 + TimeDelta::hours(2);
+        assert_eq!(s.claim_due_jobs(t2, 1, hold, &mine).await.unwrap().len(), 1);
     }
 
     #[tokio::test]

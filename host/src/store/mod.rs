@@ -7,8 +7,11 @@
 mod copy;
 mod leases;
 mod orders;
+mod plugins;
 mod pushes;
 pub(crate) mod sql;
+#[cfg(test)]
+pub(crate) mod testing;
 mod tokens;
 
 pub use sql::{Backend, shown_url};
@@ -18,6 +21,7 @@ pub use leases::{Holder, JobRun, RunOutcome};
 pub use orders::{
     NewOrder, OrderDetail, OrderFilter, OrderSummary, ShippingUpdate, StoreOutcome, WhenStored,
 };
+pub use plugins::{SharedPlugin, StoredComponent};
 pub use pushes::{
     CandidateDelivery, ExportCandidate, LastPush, PushClaim, PushOutcome, PushRecord,
 };

@@ -161,7 +161,20 @@ impl Scheduler {
                             continue;
                         }
                         if let Some(s) = shared.shops.get(&shop) {
-                            run_job(&shared, s, job).await;
+                            // A run that happened sets the job's next turn an interval on; one
+                            // refused as busy keeps the claim's, a lease period on.
+                            if run_job(&shared, s, job).await
+                                && let Some(every) = shared.every.get(&(shop.clone(), job))
+                            {
+                                let next = chrono::Utc::now()
+                                    + chrono::TimeDelta::from_std(*every)
+                                        .unwrap_or(chrono::TimeDelta::hours(1));
+                                if let Err(e) =
+                                    shared.store.reschedule_job(&shop, job_id(job), next).await
+                                {
+                                    tracing::warn!(shop = %shop, "cannot set the next {job}: {e}");
+                                }
+                            }
                         }
                         shared.idle.fetch_add(1, Ordering::SeqCst);
                     }
@@ -255,12 +268,14 @@ async fn dispatch(
         if idle == 0 {
             continue;
         }
-        let every = |shop: &str, job: &str| {
-            let job = job_from_id(job)?;
-            let d = shared.every.get(&(shop.to_string(), job))?;
-            chrono::TimeDelta::from_std(*d).ok()
+        let knows = |shop: &str, job: &str| {
+            job_from_id(job).is_some_and(|job| shared.every.contains_key(&(shop.to_string(), job)))
         };
-        let due = match shared.store.claim_due_jobs(now, idle, &every).await {
+        // Held for a lease period: if this process dies before the run ends, the job comes due
+        // again then, and another process takes it over.
+        let hold = chrono::TimeDelta::from_std(shared.policy.lease)
+            .unwrap_or(chrono::TimeDelta::seconds(60));
+        let due = match shared.store.claim_due_jobs(now, idle, hold, &knows).await {
             Ok(due) => due,
             Err(e) => {
                 tracing::warn!("cannot read the job schedule (tried again): {e}");
