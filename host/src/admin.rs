@@ -8,6 +8,8 @@
 //! | `POST /plugins/rollback` `{"mall": ID}` | return a mall to its previous plugin |
 //! | `GET /jobs` | the automatic jobs' counters |
 //! | `POST /jobs/run` `{"shop": ID, "job": "fetch" \| "export"}` | run a job now (unless running) |
+//! | `GET /healthz` | every shop's health (`health`): 200 when all are healthy, else 503 |
+//! | `GET /metrics` | the same and the orders per status, in the Prometheus text format |
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,6 +27,10 @@ use crate::sync::scheduler::{Job, Scheduler};
 /// What the admin API works on.
 #[derive(Clone)]
 pub struct Admin {
+    /// The database.
+    pub store: crate::store::Store,
+    /// The configuration (the shops and their intervals).
+    pub config: Arc<crate::config::Config>,
     /// The runtime of the running host.
     pub runtime: Arc<Runtime>,
     /// Its plugins folder.
@@ -118,7 +124,46 @@ pub fn router(admin: Admin) -> Router {
                 },
             ),
         )
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .with_state(admin)
+}
+
+async fn healthz(State(a): State<Admin>) -> Reply {
+    let now = chrono::Utc::now();
+    match crate::health::shops(&a.store, &a.config, now, crate::time::jst_date(now)).await {
+        Ok(shops) => {
+            let healthy = shops.iter().all(|s| s.healthy);
+            let status = if healthy {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            (status, Json(json!({ "healthy": healthy, "shops": shops })))
+        }
+        Err(e) => fail(StatusCode::SERVICE_UNAVAILABLE, e),
+    }
+}
+
+async fn metrics(State(a): State<Admin>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let now = chrono::Utc::now();
+    let text =
+        match crate::health::shops(&a.store, &a.config, now, crate::time::jst_date(now)).await {
+            Ok(shops) => crate::metrics::render(&a.store, &shops).await,
+            Err(e) => Err(e),
+        };
+    match text {
+        Ok(text) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(e) => fail(StatusCode::SERVICE_UNAVAILABLE, e).into_response(),
+    }
 }
 
 /// Serves the admin API until `stop` resolves.

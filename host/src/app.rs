@@ -242,6 +242,8 @@ impl App {
     /// The admin API's state over this app and a running scheduler.
     pub fn admin(&self, scheduler: Arc<Scheduler>) -> Admin {
         Admin {
+            store: self.store.clone(),
+            config: Arc::new(self.config.clone()),
             runtime: self.runtime.clone(),
             dir: self.plugins.clone(),
             scheduler,

@@ -90,8 +90,8 @@ pub enum ConfigError {
 /// The whole configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// sqlx database URL, e.g. `sqlite://mallhost.db`.
-    pub database_url: String,
+    /// sqlx database URL, e.g. `sqlite://mallhost.db` or `postgres://mallhost@db/mallhost`.
+    pub database_url: DatabaseUrl,
     /// Directory with connector plugins (`*.wasm`).
     pub plugins_dir: PathBuf,
     /// Where compiled plugins are kept (default `<plugins_dir>/.cache`); keyed on each
@@ -109,6 +109,8 @@ pub struct Config {
     pub plugin_ceilings: crate::runtime::LimitsSpec,
     /// Retry policy towards malls.
     pub sync: SyncPolicy,
+    /// How operators are told of stopped syncs (`[alerts]`).
+    pub alerts: crate::alerts::AlertConfig,
     /// Shops.
     pub shops: Vec<ShopConfig>,
     /// What still loads but should change (deprecated keys), for the operator.
@@ -161,6 +163,42 @@ fn parse_message(text: &str, e: &toml::de::Error) -> String {
             format!("line {line}, column {column}: {}", e.message())
         }
         None => e.message().to_string(),
+    }
+}
+
+/// A database URL: used as is, shown (`Debug`, `Display`) with any password masked.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The URL itself, password included: for opening the database only.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for DatabaseUrl {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", crate::store::shown_url(&self.0))
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::store::shown_url(&self.0))
+    }
+}
+
+impl PartialEq<&str> for DatabaseUrl {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
     }
 }
 
@@ -367,7 +405,83 @@ struct RawConfig {
     #[serde(default)]
     sync: RawSync,
     #[serde(default)]
+    alerts: RawAlerts,
+    #[serde(default)]
     shops: Vec<RawShop>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAlerts {
+    webhook_url: Option<String>,
+    webhook_url_env: Option<String>,
+    failures_in_row: Option<u32>,
+    check_every: Option<String>,
+}
+
+/// `[alerts]`, checked: a webhook from the file or an environment variable (most receivers'
+/// URLs are secrets), a threshold in range, an interval people write.
+fn alert_config(
+    raw: &RawAlerts,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<crate::alerts::AlertConfig, ConfigError> {
+    let d = crate::alerts::AlertConfig::default();
+    let bad = |key: &'static str, problem: String, fix: &str| ConfigError::Global {
+        key,
+        problem,
+        fix: fix.into(),
+    };
+    let webhook_url = match (&raw.webhook_url, &raw.webhook_url_env) {
+        (Some(_), Some(_)) => {
+            return Err(bad(
+                "alerts.webhook_url",
+                "`webhook_url` and `webhook_url_env` are both set".into(),
+                "keep one of them",
+            ));
+        }
+        (Some(u), None) => Some(u.clone()),
+        (None, Some(var)) => Some(env(var).filter(|u| !u.is_empty()).ok_or_else(|| {
+            bad(
+                "alerts.webhook_url_env",
+                format!("names the environment variable {var}, which is not set"),
+                &format!("set {var} to the webhook URL"),
+            )
+        })?),
+        (None, None) => None,
+    };
+    if let Some(u) = &webhook_url {
+        let ok = url::Url::parse(u).is_ok_and(|p| matches!(p.scheme(), "http" | "https"));
+        if !ok {
+            return Err(bad(
+                "alerts.webhook_url",
+                "is not an http(s) URL".into(),
+                "give the receiver's URL, e.g. a Slack incoming webhook",
+            ));
+        }
+    }
+    let failures_in_row = raw.failures_in_row.unwrap_or(d.failures_in_row);
+    if !(1..=100).contains(&failures_in_row) {
+        return Err(bad(
+            "alerts.failures_in_row",
+            format!("is {failures_in_row}, outside 1..=100"),
+            "give a value from 1 to 100 (default 3)",
+        ));
+    }
+    let check_every = match &raw.check_every {
+        None => d.check_every,
+        Some(s) => parse_interval(s).ok_or_else(|| {
+            bad(
+                "alerts.check_every",
+                format!("{s:?} is not an interval"),
+                "write it like \"30s\", \"1m\" or \"5m\"",
+            )
+        })?,
+    };
+    Ok(crate::alerts::AlertConfig {
+        webhook_url,
+        failures_in_row,
+        check_every,
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -531,6 +645,7 @@ impl Config {
             None => plugins_dir.join(".cache"),
         };
         let sync = sync_policy(&raw.sync)?;
+        let alerts = alert_config(&raw.alerts, env)?;
         let mut shops: Vec<ShopConfig> = Vec::new();
         let mut warnings = Vec::new();
         for s in raw.shops {
@@ -545,7 +660,7 @@ impl Config {
             shops.push(validate_shop(s, env, &mut warnings)?);
         }
         Ok(Config {
-            database_url,
+            database_url: DatabaseUrl(database_url),
             plugins_dir,
             compiled_cache_dir,
             secrets_key_file,
@@ -563,6 +678,7 @@ impl Config {
                 raw.plugin_ceilings
             },
             sync,
+            alerts,
             shops,
             warnings,
         })
@@ -1218,6 +1334,34 @@ mod tests {
     fn a_relative_database_is_relative_to_the_config_file() {
         let c = parse(&format!("database_url = \"sqlite://data/mh.db\"\n{GOOD}")).unwrap();
         assert_eq!(c.database_url, "sqlite:///srv/mh/data/mh.db");
+        let pg = Config::parse(
+            &format!("database_url_env = \"DB\"\n{GOOD}"),
+            Path::new("/srv/mh"),
+            &|k| match k {
+                "DB" => Some("postgres://app:s3cret@db:5432/shop".to_string()),
+                _ => env(k),
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            pg.database_url.as_str(),
+            "postgres://app:s3cret@db:5432/shop"
+        );
+        let shown = format!("{pg:?} {}", pg.database_url);
+        assert!(
+            !shown.contains("s3cret") && shown.contains("app:***@db"),
+            "{shown}"
+        );
+        for (text, key) in [
+            ("database_url_env = \"NOPE\"", "database_url_env"),
+            ("database_url = \"postgres://db:5432\"", "database_url"),
+            ("database_url = \"mysql://db/shop\"", "database_url"),
+        ] {
+            match parse(&format!("{text}\n{GOOD}")) {
+                Err(ConfigError::Global { key: k, .. }) => assert_eq!(k, key, "{text}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
         assert_eq!(c.sqlite_file(), Some(PathBuf::from("/srv/mh/data/mh.db")));
         let c = parse(&format!(
             "database_url = \"sqlite:///var/mh.db?mode=rwc\"\n{GOOD}"

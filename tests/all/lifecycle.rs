@@ -610,32 +610,6 @@ async fn a_compiled_entry_the_host_did_not_make_is_never_run() {
     }
 }
 
-/// Starts `serve --admin 127.0.0.1:0` with `config`; returns it and its admin API's address.
-async fn serve_with_admin(
-    env: &TestEnv,
-    config: &std::path::Path,
-) -> (tokio::process::Child, String) {
-    use tokio::io::AsyncBufReadExt;
-    let mut serve = env
-        .cli_command_with(config, &["serve", "--admin", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = tokio::io::BufReader::new(serve.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(std::time::Duration::from_secs(30), stdout.next_line())
-        .await
-        .expect("serve says where its admin API is")
-        .unwrap()
-        .unwrap_or_default();
-    let admin = line
-        .strip_prefix("admin API on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .to_string();
-    // Read on, so serve never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = stdout.next_line().await {} });
-    (serve, admin)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn installs_and_rollbacks_on_one_host_reach_another_through_the_database() {
     if mallhost_tests::database::postgres_server().is_none() {
@@ -662,7 +636,7 @@ async fn installs_and_rollbacks_on_one_host_reach_another_through_the_database()
     // Installed on host A: B starts with it, fetched from the database.
     let (ok, _, err) = env.cli(&["plugins", "install", v1.to_str().unwrap()]).await;
     assert!(ok, "{err}");
-    let (mut b, admin) = serve_with_admin(&env, &b_config).await;
+    let (mut b, admin) = env.serve_with_admin(&b_config).await;
     assert_eq!(
         active_digest(&admin).await.as_deref(),
         Some(v1_digest.as_str())

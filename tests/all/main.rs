@@ -9,6 +9,7 @@ mod cycle;
 mod exactly_once;
 mod export;
 mod faults;
+mod health;
 mod hosts;
 mod lifecycle;
 mod rakuten;

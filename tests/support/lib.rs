@@ -672,6 +672,34 @@ impl TestEnv {
         self.cli_command_with(&self.dir.path().join("mallhost.toml"), args)
     }
 
+    /// Starts `serve --admin 127.0.0.1:0` with `config` (killed when dropped); returns it and
+    /// its admin API's address (`http://…`).
+    pub async fn serve_with_admin(
+        &self,
+        config: &std::path::Path,
+    ) -> (tokio::process::Child, String) {
+        use tokio::io::AsyncBufReadExt;
+        let mut serve = self
+            .cli_command_with(config, &["serve", "--admin", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("mallhost serve runs");
+        let mut stdout =
+            tokio::io::BufReader::new(serve.stdout.take().expect("stdout piped")).lines();
+        let line = tokio::time::timeout(Duration::from_secs(30), stdout.next_line())
+            .await
+            .expect("serve says where its admin API is")
+            .expect("serve's output")
+            .unwrap_or_default();
+        let admin = line
+            .strip_prefix("admin API on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+            .to_string();
+        // Read on, so serve never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = stdout.next_line().await {} });
+        (serve, admin)
+    }
+
     /// [`Self::cli_command`] with another config file.
     pub fn cli_command_with(
         &self,

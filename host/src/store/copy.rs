@@ -217,6 +217,20 @@ const TABLES: &[Table] = &[
         false,
     ),
     (
+        "alert_incidents",
+        &[
+            ("id", Int),
+            ("key", Text),
+            ("shop_id", Text),
+            ("message", Text),
+            ("opened_at", Text),
+            ("notified_at", Text),
+            ("closed_at", Text),
+            ("recovery_notified_at", Text),
+        ],
+        true,
+    ),
+    (
         "job_schedule",
         &[("shop_id", Text), ("job", Text), ("next_due", Text)],
         false,

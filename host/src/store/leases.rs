@@ -55,7 +55,7 @@ impl RunOutcome {
 }
 
 /// A recorded run (`job_runs`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct JobRun {
     /// Row id.
     pub id: i64,
@@ -301,6 +301,40 @@ impl Store {
         Ok(claimed)
     }
 
+    /// The newest `limit` runs of one job of a shop, newest first.
+    pub async fn job_runs_of(
+        &self,
+        shop: &str,
+        job: &str,
+        limit: u32,
+    ) -> Result<Vec<JobRun>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, shop_id, job, holder, started_at, ended_at, outcome, summary, error
+             FROM job_runs WHERE shop_id = $1 AND job = $2 ORDER BY id DESC LIMIT $3",
+        )
+        .bind(shop)
+        .bind(job)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(job_run).collect()
+    }
+
+    /// When `(shop, job)` is next due in the shared schedule, if it is scheduled.
+    pub async fn job_next_due(
+        &self,
+        shop: &str,
+        job: &str,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let due: Option<String> =
+            sqlx::query_scalar("SELECT next_due FROM job_schedule WHERE shop_id = $1 AND job = $2")
+                .bind(shop)
+                .bind(job)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(due.as_deref().and_then(from_db))
+    }
+
     /// Sets when `(shop, job)` is next due (after a run: its interval from now).
     pub async fn reschedule_job(
         &self,
@@ -332,22 +366,22 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(JobRun {
-                    id: r.try_get("id")?,
-                    shop: r.try_get("shop_id")?,
-                    job: r.try_get("job")?,
-                    holder: r.try_get("holder")?,
-                    started_at: r.try_get("started_at")?,
-                    ended_at: r.try_get("ended_at")?,
-                    outcome: r.try_get("outcome")?,
-                    summary: r.try_get("summary")?,
-                    error: r.try_get("error")?,
-                })
-            })
-            .collect()
+        rows.iter().map(job_run).collect()
     }
+}
+
+fn job_run(r: &sqlx::any::AnyRow) -> Result<JobRun, StoreError> {
+    Ok(JobRun {
+        id: r.try_get("id")?,
+        shop: r.try_get("shop_id")?,
+        job: r.try_get("job")?,
+        holder: r.try_get("holder")?,
+        started_at: r.try_get("started_at")?,
+        ended_at: r.try_get("ended_at")?,
+        outcome: r.try_get("outcome")?,
+        summary: r.try_get("summary")?,
+        error: r.try_get("error")?,
+    })
 }
 
 #[cfg(test)]

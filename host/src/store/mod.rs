@@ -5,6 +5,7 @@
 //! `store/migrations/<backend>/`, and what differs between the two in [`sql`].
 
 mod copy;
+mod incidents;
 mod leases;
 mod orders;
 mod plugins;
@@ -17,6 +18,7 @@ mod tokens;
 pub use sql::{Backend, shown_url};
 
 pub use copy::TableCopy;
+pub use incidents::Notice;
 pub use leases::{Holder, JobRun, RunOutcome};
 pub use orders::{
     NewOrder, OrderDetail, OrderFilter, OrderSummary, ShippingUpdate, StoreOutcome, WhenStored,

@@ -94,6 +94,8 @@ struct Shared {
     shops: BTreeMap<String, ShopConfig>,
     /// Workers without a job now.
     idle: AtomicU32,
+    /// Rung by a worker that finished: the dispatcher looks for due jobs at once.
+    finished: tokio::sync::Notify,
     /// Dispatcher rounds that claimed jobs, and the jobs they claimed (overhead figures).
     rounds: AtomicU64,
 }
@@ -144,6 +146,7 @@ impl Scheduler {
             shops: shops.iter().map(|s| (s.id.clone(), s.clone())).collect(),
             idle: AtomicU32::new(workers),
             rounds: AtomicU64::new(0),
+            finished: tokio::sync::Notify::new(),
         });
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
         let mut tasks = tokio::task::JoinSet::new();
@@ -177,6 +180,7 @@ impl Scheduler {
                             }
                         }
                         shared.idle.fetch_add(1, Ordering::SeqCst);
+                        shared.finished.notify_one();
                     }
                 });
             }
@@ -248,6 +252,7 @@ async fn dispatch(
     loop {
         tokio::select! {
             _ = tick.tick() => {}
+            _ = shared.finished.notified() => {}
             _ = stop.changed() => break,
         }
         if *stop.borrow() {

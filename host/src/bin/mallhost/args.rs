@@ -92,6 +92,10 @@ pub enum Command {
     /// Every shop: its plugin, the settings and credentials the plugin asks for, and their state
     /// (a secret that expires soon or has expired is shown with its date).
     Shops,
+    /// Every shop's health: its automatic jobs' last run and last success, failures in a row,
+    /// a stale job (no success for three intervals), credentials near or past expiry. Exit 2
+    /// when a shop is unhealthy (what `GET /healthz` answers 503 for).
+    Status,
     /// Recent runs of fetches and exports (from every process on the database): when, by whom,
     /// how they ended. A run with no end was killed or is still going.
     Runs {

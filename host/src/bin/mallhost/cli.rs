@@ -209,6 +209,12 @@ async fn serve(
         std::time::Duration::from_secs(2),
         stop_rx.clone(),
     ));
+    // Alerts: incidents from the shops' health, told once through the webhook.
+    let alerts = tokio::spawn(mallhost::alerts::watch(
+        cx.store.clone(),
+        Arc::new(cx.config.clone()),
+        stop_rx.clone(),
+    ));
     let admin_task = match admin {
         None => None,
         Some(addr) => {
@@ -240,6 +246,7 @@ async fn serve(
     let _ = stop_tx.send(true);
     let stats = scheduler.shutdown().await;
     let _ = watcher.await;
+    let _ = alerts.await;
     if let Some(t) = admin_task {
         let _ = t.await;
     }
@@ -401,6 +408,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             if tables.iter().any(|t| !t.matches) {
                 bail!("the copy in {shown} differs from the source (see the table above)");
             }
+            Ok(())
+        }
+        Command::Status => {
+            let cx = open_existing(&args.config, &clock).await?;
+            let now = chrono::Utc::now();
+            let shops =
+                mallhost::health::shops(&cx.store, &cx.config, now, mallhost::time::jst_date(now))
+                    .await?;
+            output::status(&shops, format)?;
+            partial_if(shops.iter().any(|s| !s.healthy));
             Ok(())
         }
         Command::Runs { shop, limit } => {

@@ -312,7 +312,7 @@ pub async fn run(dir: &Path, plugins: DemoPlugins<'_>, format: Format) -> anyhow
     }
     let summary = Summary {
         config_file: config_path.display().to_string(),
-        database: cx.config.database_url.clone(),
+        database: cx.config.database_url.to_string(),
         malls,
     };
     if !text {

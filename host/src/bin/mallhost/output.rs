@@ -624,6 +624,59 @@ pub fn db_copy(tables: &[mallhost::store::TableCopy], dest: &str, f: Format) -> 
     })
 }
 
+pub fn status(shops: &[mallhost::health::ShopHealth], f: Format) -> anyhow::Result<()> {
+    print_or_json(&shops, f, || {
+        if shops.is_empty() {
+            return "no shop has its order API on\n".into();
+        }
+        let mut s = String::new();
+        for shop in shops {
+            s.push_str(&format!(
+                "{} ({}) — {}\n",
+                shop.shop,
+                shop.mall,
+                if shop.healthy {
+                    "正常 healthy"
+                } else {
+                    "異常 UNHEALTHY"
+                }
+            ));
+            if shop.jobs.is_empty() {
+                s.push_str("    no automatic jobs (auto_fetch / auto_export off)\n");
+            }
+            for j in &shop.jobs {
+                let last = match &j.last_run {
+                    Some(r) => format!(
+                        "last run {} {}",
+                        r.ended_at.as_deref().unwrap_or(""),
+                        r.outcome.as_deref().unwrap_or("")
+                    ),
+                    None => "never run".into(),
+                };
+                let success = j
+                    .last_success_at
+                    .map_or_else(|| "no success yet".into(), |t| format!("last success {t}"));
+                s.push_str(&format!(
+                    "    {:<6} every {}s: {last}; {success}{}{}{}\n",
+                    j.job,
+                    j.every_secs,
+                    if j.failures_in_row > 0 {
+                        format!("; {} failure(s) in a row", j.failures_in_row)
+                    } else {
+                        String::new()
+                    },
+                    if j.running { "; running now" } else { "" },
+                    if j.stale { "; STALE" } else { "" },
+                ));
+            }
+            for p in &shop.problems {
+                s.push_str(&format!("    ! {p}\n"));
+            }
+        }
+        s
+    })
+}
+
 pub fn runs(list: &[mallhost::store::JobRun], f: Format) -> anyhow::Result<()> {
     print_or_json(&list, f, || {
         if list.is_empty() {

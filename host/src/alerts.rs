@@ -1,0 +1,307 @@
+//! Alerts: the people who run the host are told when a shop's sync stops — a job failing
+//! `[alerts] failures_in_row` times in a row, a shop's job gone stale, a credential within two
+//! weeks of its expiry or past it — once per incident, and once more when it clears.
+//!
+//! Incidents live in the database (`store::incidents`), so several `serve` processes, or a
+//! restart, never tell one twice. Which incidents are open is a pure function of the shops'
+//! health ([`incidents`], tested rule by rule); [`check`] opens and closes them and tells what
+//! is new. Telling is a webhook: a JSON POST with a `text` field (what Slack's incoming webhooks
+//! show), and the incident's key, shop, state and message for other receivers. A webhook that
+//! fails is tried again at the next check.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::health::ShopHealth;
+use crate::store::{Notice, Store, StoreError};
+
+/// How alerts are sent (`[alerts]` in the config).
+#[derive(Clone, PartialEq, Eq)]
+pub struct AlertConfig {
+    /// Where to POST (a secret for most receivers: masked in `Debug`).
+    pub webhook_url: Option<String>,
+    /// Failed runs in a row that make an incident.
+    pub failures_in_row: u32,
+    /// How often `serve` checks.
+    pub check_every: Duration,
+}
+
+impl std::fmt::Debug for AlertConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertConfig")
+            .field("webhook_url", &self.webhook_url.as_ref().map(|_| "***"))
+            .field("failures_in_row", &self.failures_in_row)
+            .field("check_every", &self.check_every)
+            .finish()
+    }
+}
+
+impl Default for AlertConfig {
+    fn default() -> Self {
+        AlertConfig {
+            webhook_url: None,
+            failures_in_row: 3,
+            check_every: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Why alerts could not be checked or sent.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AlertError {
+    /// The database.
+    #[error("alert incidents: {0}")]
+    Store(#[from] StoreError),
+    /// The webhook did not take a notice (it is sent again at the next check).
+    #[error("the alert webhook refused incident {key}: {message}")]
+    Webhook {
+        /// The incident.
+        key: String,
+        /// Why.
+        message: String,
+    },
+}
+
+/// An open problem: a key that stays the same while it lasts, its shop and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Incident {
+    /// Stable key, e.g. `stale:dshop:fetch`.
+    pub key: String,
+    /// Shop.
+    pub shop: String,
+    /// In words.
+    pub message: String,
+}
+
+/// The incidents the shops' health shows now.
+pub fn incidents(health: &[ShopHealth], failures_in_row: u32) -> Vec<Incident> {
+    let mut out = Vec::new();
+    for s in health {
+        let mut add = |kind: &str, what: &str, message: String| {
+            out.push(Incident {
+                key: format!("{kind}:{}:{what}", s.shop),
+                shop: s.shop.clone(),
+                message: format!("shop {} ({}): {message}", s.shop, s.mall),
+            })
+        };
+        for j in &s.jobs {
+            if j.stale {
+                add(
+                    "stale",
+                    &j.job,
+                    match j.last_success_at {
+                        Some(at) => format!("{} has not succeeded since {at}", j.job),
+                        None => format!("{} has never succeeded", j.job),
+                    },
+                );
+            }
+            if failures_in_row > 0 && j.failures_in_row >= failures_in_row {
+                let error = j
+                    .last_run
+                    .as_ref()
+                    .and_then(|r| r.error.clone())
+                    .unwrap_or_default();
+                add(
+                    "failing",
+                    &j.job,
+                    format!(
+                        "{} failed {} times in a row: {error}",
+                        j.job, j.failures_in_row
+                    ),
+                );
+            }
+        }
+        for c in &s.credentials {
+            if c.expired {
+                add(
+                    "expired",
+                    &c.key,
+                    format!("{} expired on {}", c.key, c.expires),
+                );
+            } else if c.expires_soon {
+                add(
+                    "expiring",
+                    &c.key,
+                    format!(
+                        "{} expires on {} ({} days left)",
+                        c.key, c.expires, c.days_left
+                    ),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Opens and closes incidents from the shops' health, and tells what is new through the
+/// webhook (when one is set). Returns what was told.
+pub async fn check(
+    store: &Store,
+    health: &[ShopHealth],
+    config: &AlertConfig,
+    client: &reqwest::Client,
+    now: DateTime<Utc>,
+) -> Result<Vec<Notice>, AlertError> {
+    let open = incidents(health, config.failures_in_row);
+    for i in &open {
+        store
+            .open_incident(&i.key, &i.shop, &i.message, now)
+            .await?;
+    }
+    let keys: Vec<String> = open.iter().map(|i| i.key.clone()).collect();
+    store.close_incidents_except(&keys, now).await?;
+    let Some(url) = &config.webhook_url else {
+        return Ok(Vec::new());
+    };
+    let mut told = Vec::new();
+    let mut failed = None;
+    for notice in store.claim_notices(now).await? {
+        match send(client, url, &notice).await {
+            Ok(()) => told.push(notice),
+            Err(message) => {
+                store.unclaim_notice(&notice).await?;
+                failed.get_or_insert(AlertError::Webhook {
+                    key: notice.key.clone(),
+                    message,
+                });
+            }
+        }
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(told),
+    }
+}
+
+/// Checks every `config.alerts.check_every` until `stop` changes (what `serve` runs): the
+/// shops' health, then [`check`]. Failures are logged and tried again at the next check.
+pub async fn watch(
+    store: Store,
+    config: std::sync::Arc<crate::config::Config>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap_or_default();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(config.alerts.check_every) => {}
+            _ = stop.changed() => break,
+        }
+        let now = Utc::now();
+        let health =
+            match crate::health::shops(&store, &config, now, crate::time::jst_date(now)).await {
+                Ok(h) => h,
+                Err(e) => {
+                    tracing::warn!("health cannot be read for alerts (tried again): {e}");
+                    continue;
+                }
+            };
+        match check(&store, &health, &config.alerts, &client, now).await {
+            Ok(told) => {
+                for n in told {
+                    tracing::warn!(
+                        shop = %n.shop,
+                        incident = %n.key,
+                        recovered = n.recovered,
+                        "alert sent: {}",
+                        n.message
+                    );
+                }
+            }
+            Err(e) => tracing::warn!("alerts (tried again at the next check): {e}"),
+        }
+    }
+}
+
+/// One notice as a webhook POST.
+async fn send(client: &reqwest::Client, url: &str, n: &Notice) -> Result<(), String> {
+    let (state, text) = if n.recovered {
+        ("resolved", format!("✅ 復旧 / resolved: {}", n.message))
+    } else {
+        ("open", format!("🔴 障害 / alert: {}", n.message))
+    };
+    let body = serde_json::json!({
+        "text": text,
+        "incident": n.key,
+        "shop": n.shop,
+        "state": state,
+        "message": n.message,
+    });
+    let r = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .map_err(|e| e.without_url().to_string())?;
+    if r.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("HTTP {}", r.status().as_u16()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::{CredentialHealth, JobHealth, judge_shop};
+
+    fn job(stale: bool, failures: u32) -> JobHealth {
+        JobHealth {
+            job: "fetch".into(),
+            every_secs: 60,
+            last_run: None,
+            last_success_at: None,
+            failures_in_row: failures,
+            running: false,
+            stale,
+            next_due: None,
+        }
+    }
+
+    fn cred(days: i64) -> CredentialHealth {
+        CredentialHealth {
+            key: "license_key".into(),
+            expires: chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+            days_left: days,
+            expired: days < 0,
+            expires_soon: (0..=14).contains(&days),
+        }
+    }
+
+    fn keys(h: &[ShopHealth], n: u32) -> Vec<String> {
+        incidents(h, n).into_iter().map(|i| i.key).collect()
+    }
+
+    #[test]
+    fn failures_make_an_incident_only_from_the_threshold() {
+        let h = |f| vec![judge_shop("s", "m", vec![job(false, f)], vec![])];
+        assert!(keys(&h(2), 3).is_empty());
+        assert_eq!(keys(&h(3), 3), ["failing:s:fetch"]);
+    }
+
+    #[test]
+    fn a_stale_job_and_each_credential_state_is_its_own_incident() {
+        let h = vec![judge_shop("s", "m", vec![job(true, 0)], vec![cred(5)])];
+        assert_eq!(keys(&h, 3), ["stale:s:fetch", "expiring:s:license_key"]);
+        let h = vec![judge_shop("s", "m", vec![job(false, 0)], vec![cred(-2)])];
+        assert_eq!(keys(&h, 3), ["expired:s:license_key"]);
+        let h = vec![judge_shop("s", "m", vec![job(false, 0)], vec![cred(40)])];
+        assert!(keys(&h, 3).is_empty());
+    }
+
+    #[test]
+    fn the_webhook_address_is_never_shown() {
+        let c = AlertConfig {
+            webhook_url: Some("https://hooks.example.com/services/T0/B0/secret".into()),
+            ..AlertConfig::default()
+        };
+        assert!(!format!("{c:?}").contains("secret"));
+    }
+}
