@@ -6,7 +6,7 @@
 //!   `MALLHOST_BENCH_POSTGRES` names a server): wall time until all 10,000 orders are stored and
 //!   taken, the process's peak RSS and CPU time, and its CPU use over 10 s idle afterwards — the
 //!   scheduler's own cost with 1,000 shops on its schedule.
-//! - 1, 2 and 3 `serve` processes on one PostgreSQL database sharing 20 shops × 500 orders:
+//! - 1, 2 and 3 `serve` processes on one PostgreSQL database sharing 20 shops × 2,000 orders:
 //!   time until all are taken, and throughput.
 //!
 //! Run: `cargo build -p plugin-dshopping --target wasm32-wasip2 --release`, then
@@ -223,7 +223,8 @@ async fn thousand_shops(
 
 async fn processes(rows: &mut Vec<(String, String)>, server: &str) -> anyhow::Result<()> {
     const SHOPS: usize = 20;
-    const EACH: u32 = 500;
+    const EACH: u32 = 2_000;
+    let total = (SHOPS as f64) * f64::from(EACH);
     for k in 1..=3 {
         let tmp = tempfile::tempdir()?;
         let (db, guard) = database(Some(server), tmp.path(), "mh_bench_procs").await?;
@@ -238,6 +239,10 @@ async fn processes(rows: &mut Vec<(String, String)>, server: &str) -> anyhow::Re
             Duration::from_secs(600),
         )
         .await?;
+        let cpu: Vec<String> = children
+            .iter()
+            .map(|c| usage(c.id()).map(|(_, cpu)| format!("{cpu:.1}")))
+            .collect::<anyhow::Result<_>>()?;
         let holders: Vec<String> = sqlx::query_scalar("SELECT holder FROM job_runs")
             .fetch_all(store.pool())
             .await?;
@@ -254,11 +259,12 @@ async fn processes(rows: &mut Vec<(String, String)>, server: &str) -> anyhow::Re
         store.pool().close().await;
         drop_database(guard).await?;
         rows.push((
-            format!("PostgreSQL: {k} serve process(es), 20 shops × 500 orders"),
+            format!("PostgreSQL: {k} serve process(es), 20 shops × 2,000 orders"),
             format!(
-                "{:.2} s, {:.0} orders/s ({runs} process(es) ran jobs)",
+                "{:.2} s, {:.0} orders/s ({runs} process(es) ran jobs; CPU s per process: {})",
                 took.as_secs_f64(),
-                10_000.0 / took.as_secs_f64()
+                total / took.as_secs_f64(),
+                cpu.join(", ")
             ),
         ));
     }

@@ -70,18 +70,18 @@ fn check_shops(config: &Config, runtime: &Runtime, today: NaiveDate) -> Result<(
         for c in credentials::report(shop, &info.settings, today) {
             match c.state {
                 CredentialState::ExpiresSoon { on, days } => tracing::warn!(
-                    "shop {:?}: credential `{}` ({}) expires on {on}, in {days} day(s); renew it \
-                     ({}) and update `credentials.{}_expires`",
-                    shop.id,
+                    shop = %shop.id,
+                    "credential `{}` ({}) expires on {on}, in {days} day(s); renew it ({}) and \
+                     update `credentials.{}_expires`",
                     c.name,
                     c.label,
                     c.help,
                     c.name
                 ),
                 CredentialState::Expired { on } => tracing::warn!(
-                    "shop {:?}: credential `{}` ({}) expired on {on}; its calls are refused until \
-                     it is renewed ({})",
-                    shop.id,
+                    shop = %shop.id,
+                    "credential `{}` ({}) expired on {on}; its calls are refused until it is \
+                     renewed ({})",
                     c.name,
                     c.label,
                     c.help

@@ -4,6 +4,7 @@
 //! Where each concern lives:
 //! - [`app`]: what every entry point builds from a config (database, runtime, plugins folder,
 //!   clock), handing out the syncer, scheduler and admin state.
+//! - [`accounts`]: staff accounts, roles, API tokens (who may do what).
 //! - [`admin`]: the JSON admin API of `mallhost serve` (plugins, rollback, jobs, health,
 //!   metrics).
 //! - [`health`]: how every shop's jobs and credentials stand, from the recorded runs.
@@ -23,6 +24,7 @@
 
 #![deny(missing_docs)]
 
+pub mod accounts;
 pub mod admin;
 pub mod alerts;
 pub mod app;

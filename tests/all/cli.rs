@@ -610,7 +610,7 @@ async fn a_relative_database_is_beside_the_config_and_reading_never_creates_one(
 }
 
 #[tokio::test]
-async fn the_admin_api_is_never_served_beyond_this_machine() {
+async fn without_an_admin_account_the_admin_api_is_never_served_beyond_this_machine() {
     let env = env_now().await;
     for addr in ["0.0.0.0:0", "[::]:0", "192.0.2.10:8930"] {
         let (code, out, err) = env.cli_code(&["serve", "--admin", addr]).await;
@@ -618,4 +618,45 @@ async fn the_admin_api_is_never_served_beyond_this_machine() {
         assert!(err.contains("loopback"), "{addr}: {err}");
         assert!(!out.contains("admin API on"), "{addr}: nothing was served");
     }
+}
+
+#[tokio::test]
+async fn logs_are_json_lines_with_the_shop_as_a_field_and_rust_log_is_honoured() {
+    let env = env_now().await;
+    env.order_placed(1, 60);
+    let out = env
+        .cli_command(&["--log-format", "json", "fetch", "--shop", "dshop"])
+        .env_remove("MALLHOST_LOG")
+        .env("RUST_LOG", "mallhost=info")
+        .output()
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let lines: Vec<serde_json::Value> = err
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["shop"] == "dshop"
+            && l["level"] == "INFO"
+            && l["timestamp"].as_str().is_some_and(|t| t.starts_with("20"))
+            && l["message"].as_str().is_some_and(|m| !m.contains("dshop"))),
+        "the shop is a field of its own: {err}"
+    );
+    // RUST_LOG is honoured when MALLHOST_LOG is not set.
+    env.order_placed(2, 60);
+    let out = env
+        .cli_command(&["fetch", "--shop", "dshop"])
+        .env_remove("MALLHOST_LOG")
+        .env("RUST_LOG", "off")
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

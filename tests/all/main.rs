@@ -1,6 +1,7 @@
 //! End-to-end tests: the host library with the compiled d Shopping plugin against the emulator
 //! on loopback. One binary; each concern a module.
 
+mod accounts;
 mod calendar;
 mod cli;
 mod contract;

@@ -678,9 +678,19 @@ impl TestEnv {
         &self,
         config: &std::path::Path,
     ) -> (tokio::process::Child, String) {
+        self.serve_with_admin_on(config, "127.0.0.1:0").await
+    }
+
+    /// [`Self::serve_with_admin`] on another address (`0.0.0.0:0`: every interface); the
+    /// address returned is reachable from this machine.
+    pub async fn serve_with_admin_on(
+        &self,
+        config: &std::path::Path,
+        bind: &str,
+    ) -> (tokio::process::Child, String) {
         use tokio::io::AsyncBufReadExt;
         let mut serve = self
-            .cli_command_with(config, &["serve", "--admin", "127.0.0.1:0"])
+            .cli_command_with(config, &["serve", "--admin", bind])
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("mallhost serve runs");
@@ -694,7 +704,7 @@ impl TestEnv {
         let admin = line
             .strip_prefix("admin API on ")
             .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-            .to_string();
+            .replace("0.0.0.0", "127.0.0.1");
         // Read on, so serve never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = stdout.next_line().await {} });
         (serve, admin)

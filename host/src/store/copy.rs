@@ -217,6 +217,40 @@ const TABLES: &[Table] = &[
         false,
     ),
     (
+        "users",
+        &[
+            ("id", Int),
+            ("name", Text),
+            ("role", Text),
+            ("password_hash", Text),
+            ("created_at", Text),
+            ("disabled", Int),
+        ],
+        true,
+    ),
+    (
+        "api_tokens",
+        &[
+            ("id", Int),
+            ("user_id", Int),
+            ("token_sha256", Text),
+            ("created_at", Text),
+            ("last_used_at", Text),
+        ],
+        true,
+    ),
+    (
+        "audit_log",
+        &[
+            ("id", Int),
+            ("at", Text),
+            ("actor", Text),
+            ("action", Text),
+            ("detail", Text),
+        ],
+        true,
+    ),
+    (
         "alert_incidents",
         &[
             ("id", Int),
@@ -343,7 +377,7 @@ impl Store {
                     }
                     values.push(row);
                 }
-                let mut s = Statement::new(&format!("INSERT INTO {table} ({list}) "));
+                let mut s = Statement::new(dest.backend, &format!("INSERT INTO {table} ({list}) "));
                 s.values(values, |s, row| {
                     for v in row {
                         v.bind(s);

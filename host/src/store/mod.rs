@@ -14,8 +14,10 @@ pub(crate) mod sql;
 #[cfg(test)]
 pub(crate) mod testing;
 mod tokens;
+mod users;
 
 pub use sql::{Backend, shown_url};
+pub use users::{AuditEntry, UserRow};
 
 pub use copy::TableCopy;
 pub use incidents::Notice;

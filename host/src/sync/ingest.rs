@@ -154,8 +154,8 @@ pub async fn ingest(
         // One bad order must not stop the page: store each alone, naming the one refused.
         Err(StoreError::Query(batch)) => {
             tracing::warn!(
-                "shop {}: storing {} orders together failed ({batch}); storing them one by one",
-                shop.id,
+                shop = %shop.id,
+                "storing {} orders together failed ({batch}); storing them one by one",
                 new.len()
             );
             let mut all = crate::store::StoreOutcome::default();

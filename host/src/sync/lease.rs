@@ -94,7 +94,8 @@ impl JobLease {
             && process_gone(&h.holder)
         {
             tracing::warn!(
-                "shop {shop}: the {job} lease of {} belongs to a process that is gone; taking over",
+                shop = %shop,
+                "the {job} lease of {} belongs to a process that is gone; taking over",
                 h.holder
             );
             store
@@ -127,13 +128,14 @@ impl JobLease {
                         Ok(true) => {}
                         Ok(false) => {
                             tracing::error!(
-                                "shop {shop}: the {job} lease was taken over by another process; \
-                                 this run stops at its next step"
+                                shop = %shop,
+                                "the {job} lease was taken over by another process; this run \
+                                 stops at its next step"
                             );
                             lost.store(true, Ordering::SeqCst);
                             return;
                         }
-                        Err(e) => tracing::warn!("shop {shop}: renewing the {job} lease: {e}"),
+                        Err(e) => tracing::warn!(shop = %shop, "renewing the {job} lease: {e}"),
                     }
                 }
             })
@@ -190,8 +192,8 @@ impl JobLease {
             .await
         {
             tracing::warn!(
-                "shop {}: recording the end of the {} run: {e} (its lease expires on its own)",
-                self.shop,
+                shop = %self.shop,
+                "recording the end of the {} run: {e} (its lease expires on its own)",
                 self.job
             );
         }

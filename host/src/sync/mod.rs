@@ -481,7 +481,7 @@ impl<'a> Syncer<'a> {
                 match result {
                     Ok(o) => orders.push(o),
                     Err(e) => {
-                        tracing::warn!("shop {}: order {number} not stored: {e}", shop.id);
+                        tracing::warn!(shop = %shop.id, order = %number, "not stored: {e}");
                         report.invalid.push(OrderNote::new(number, e.to_string()));
                     }
                 }
@@ -500,8 +500,8 @@ impl<'a> Syncer<'a> {
             .await
             .map_err(store_err)?;
             tracing::info!(
-                "shop {}: page {} — {} new, {} already stored",
-                shop.id,
+                shop = %shop.id,
+                "page {} — {} new, {} already stored",
                 report.pages,
                 done.stored.len(),
                 done.already_stored.len()
@@ -571,8 +571,8 @@ impl<'a> Syncer<'a> {
                     Ok(r) => r,
                     Err(e) => {
                         tracing::warn!(
-                            "shop {}: status sync failed (asked again next run): {e}",
-                            shop.id
+                            shop = %shop.id,
+                            "status sync failed (asked again next run): {e}"
                         );
                         report.error = Some(e.to_string());
                         break;
@@ -606,7 +606,7 @@ impl<'a> Syncer<'a> {
                     .await
                     .map_err(store_err)?
                 {
-                    tracing::warn!("shop {}: order {n}: {detail}", shop.id);
+                    tracing::warn!(shop = %shop.id, order = %n, "{detail}");
                     list.0.push(OrderNote::new(n, list.1));
                 }
             }
@@ -673,13 +673,14 @@ impl<'a> Syncer<'a> {
                     Ok(TakeOutcome::AlreadyTaken) => report.already_taken.push(n),
                     Ok(TakeOutcome::Cancelled(m)) => {
                         tracing::warn!(
-                            "shop {}: order {n} was cancelled on the mall: {m}",
-                            shop.id
+                            shop = %shop.id,
+                            order = %n,
+                            "cancelled on the mall: {m}"
                         );
                         report.cancelled.push(OrderNote::new(n, m));
                     }
                     Err(e) => {
-                        tracing::warn!("shop {}: order {n} stays pending: {e}", shop.id);
+                        tracing::warn!(shop = %shop.id, order = %n, "stays pending: {e}");
                         report.failed.push(OrderNote::new(n, e));
                     }
                 }
@@ -750,9 +751,9 @@ impl<'a> Syncer<'a> {
                 .map_err(store_err)?;
             if !stale.is_empty() {
                 tracing::warn!(
-                    "shop {}: {} push(es) of a stopped export have an unknown outcome; sending \
-                     them again: {}",
-                    shop.id,
+                    shop = %shop.id,
+                    "{} push(es) of a stopped export have an unknown outcome; sending them \
+                     again: {}",
                     stale.len(),
                     stale.join(", ")
                 );

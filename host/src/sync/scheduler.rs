@@ -324,10 +324,7 @@ async fn run_job(shared: &Shared, shop: &ShopConfig, job: Job) -> bool {
     };
     let Ok(_guard) = stats.lock.try_lock() else {
         stats.skipped_busy.fetch_add(1, Ordering::SeqCst);
-        tracing::info!(
-            "shop {}: {job} skipped, the previous run is still going",
-            shop.id
-        );
+        tracing::info!(shop = %shop.id, "{job} skipped, the previous run is still going");
         return false;
     };
     let now_running = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
@@ -357,15 +354,15 @@ async fn run_job(shared: &Shared, shop: &ShopConfig, job: Job) -> bool {
     if let Err(e @ super::SyncError::Busy { .. }) = &result {
         // Another process (or a manual run) has it: not a failure, and not a run here.
         stats.skipped_busy.fetch_add(1, Ordering::SeqCst);
-        tracing::info!("shop {}: {job} skipped: {e}", shop.id);
+        tracing::info!(shop = %shop.id, "{job} skipped: {e}");
         return false;
     }
     stats.runs.fetch_add(1, Ordering::SeqCst);
     match result {
-        Ok(summary) => tracing::info!("shop {}: {job}: {summary}", shop.id),
+        Ok(summary) => tracing::info!(shop = %shop.id, "{job}: {summary}"),
         Err(e) => {
             stats.failures.fetch_add(1, Ordering::SeqCst);
-            tracing::warn!("shop {}: {job} failed (retried next time): {e}", shop.id);
+            tracing::warn!(shop = %shop.id, "{job} failed (retried next time): {e}");
             if let Ok(mut last) = stats.last_error.lock() {
                 *last = Some(e.to_string());
             }

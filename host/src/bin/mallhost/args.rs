@@ -25,6 +25,11 @@ pub struct Args {
     /// Print results as JSON.
     #[arg(long, global = true)]
     pub json: bool,
+    /// How log lines are written on standard error: `text` for people, `json` (one object a
+    /// line, with `timestamp`, `level`, `message` and fields such as `shop`, `order`, `plugin`)
+    /// for a log collector.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     /// Only warnings and errors on standard error (no progress lines).
     #[arg(long, short, global = true)]
     pub quiet: bool,
@@ -92,6 +97,15 @@ pub enum Command {
     /// Every shop: its plugin, the settings and credentials the plugin asks for, and their state
     /// (a secret that expires soon or has expired is shown with its date).
     Shops,
+    /// Staff accounts for the admin API: add, list, issue a token.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Who did what, when (changes through the admin API and account changes), newest first.
+    Audit {
+        /// How many entries.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
     /// Every shop's health: its automatic jobs' last run and last success, failures in a row,
     /// a stale job (no success for three intervals), credentials near or past expiry. Exit 2
     /// when a shop is unhealthy (what `GET /healthz` answers 503 for).
@@ -134,6 +148,37 @@ pub enum Command {
             default_value = "target/wasm32-wasip2/release/plugin_rakuten.wasm"
         )]
         rakuten_plugin: PathBuf,
+    },
+}
+
+/// How log lines are written.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UsersCommand {
+    /// Add an account. The password is asked for (twice, without echo) on a terminal, or read
+    /// as one line of standard input; at least 12 characters.
+    Add {
+        /// Login name (letters, digits, `.`, `_`, `-`).
+        name: String,
+        /// `admin` (everything, plugins and accounts), `staff` (runs jobs, ships, imports,
+        /// exports) or `viewer` (reads).
+        #[arg(long)]
+        role: String,
+    },
+    /// The accounts and their roles.
+    List,
+    /// Issue an API token for an account (`Authorization: Bearer TOKEN`), printed once; the
+    /// database keeps only its SHA-256.
+    Token {
+        /// The account.
+        name: String,
     },
 }
 

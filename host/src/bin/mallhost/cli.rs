@@ -14,7 +14,9 @@ use mallhost::store::OrderFilter;
 use mallhost::sync::ExportOptions;
 use mallhost::time::{ManualClock, SharedClock, system_clock};
 
-use crate::args::{Args, Command, DbCommand, ImportCommand, OrdersCommand, PluginsCommand};
+use crate::args::{
+    Args, Command, DbCommand, ImportCommand, OrdersCommand, PluginsCommand, UsersCommand,
+};
 use crate::output::{self, Format};
 
 /// Loads the config file and opens the app (database, runtime; the plugins when `plugins`).
@@ -176,18 +178,19 @@ async fn serve(
     admin: Option<std::net::SocketAddr>,
     format: Format,
 ) -> anyhow::Result<()> {
-    // The admin API has no accounts yet: anyone who reaches it may install a plugin. It is
-    // served on this machine only.
+    let cx = open(config, clock, true).await?;
+    // Beyond this machine only with accounts: without them anyone reaching the API could
+    // install a plugin.
     if let Some(addr) = admin
         && !addr.ip().is_loopback()
+        && !cx.store.has_admin().await?
     {
         bail!(
-            "--admin {addr}: the admin API is served on a loopback address only (127.0.0.1 or \
-             [::1]); it has no accounts yet, and anyone reaching it could install a plugin. \
-             Reach it from elsewhere through an SSH tunnel or an authenticating proxy"
+            "--admin {addr}: no admin account exists, so the admin API is served on a loopback \
+             address only (127.0.0.1 or [::1]); anyone reaching it could install a plugin. \
+             Create one first: `mallhost users add NAME --role admin`"
         );
     }
-    let cx = open(config, clock, true).await?;
     let scheduled = cx
         .config
         .shops
@@ -276,6 +279,14 @@ async fn plugins(
                         file.display()
                     )
                 })?;
+            cx.store
+                .audit(
+                    &cli_actor(),
+                    "plugins.install",
+                    &p.info().label(),
+                    chrono::Utc::now(),
+                )
+                .await?;
             output::plugins(&[p], format)
         }
         PluginsCommand::Manifest { file, allow_hosts } => {
@@ -303,8 +314,82 @@ async fn plugins(
                 .with_context(|| {
                     format!("rolling back mall {mall} (the active plugin stays as it was)")
                 })?;
+            cx.store
+                .audit(
+                    &cli_actor(),
+                    "plugins.rollback",
+                    &p.info().label(),
+                    chrono::Utc::now(),
+                )
+                .await?;
             output::plugins(&[p], format)
         }
+    }
+}
+
+/// Who runs a CLI command, for the audit log.
+fn cli_actor() -> String {
+    format!(
+        "cli {}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
+}
+
+/// A password: prompted twice without echo on a terminal, else one line of standard input.
+fn read_password(name: &str) -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("password for {name}: "))?;
+        let again = rpassword::prompt_password("again: ")?;
+        if first != again {
+            bail!("the two passwords differ; nothing was changed");
+        }
+        return Ok(first);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+async fn users(
+    config: &Path,
+    clock: &SharedClock,
+    cmd: UsersCommand,
+    format: Format,
+) -> anyhow::Result<()> {
+    use mallhost::accounts::{self, Role};
+    let cx = open(config, clock, false).await?;
+    let now = chrono::Utc::now();
+    match cmd {
+        UsersCommand::Add { name, role } => {
+            let role = Role::parse(&role)
+                .with_context(|| format!("role {role:?}: use admin, staff or viewer"))?;
+            let password = read_password(&name)?;
+            accounts::add_user(&cx.store, &name, role, &password, now).await?;
+            cx.store
+                .audit(
+                    &cli_actor(),
+                    "users.add",
+                    &format!("{name} ({})", role.id()),
+                    now,
+                )
+                .await?;
+            println!("added {name} ({})", role.id());
+            Ok(())
+        }
+        UsersCommand::Token { name } => {
+            let token = accounts::issue_token(&cx.store, &name, now).await?;
+            cx.store
+                .audit(&cli_actor(), "users.token", &name, now)
+                .await?;
+            // The token itself, alone on standard output: it is shown this once.
+            println!("{token}");
+            Ok(())
+        }
+        UsersCommand::List => output::users(&cx.store.users().await?, format),
     }
 }
 
@@ -409,6 +494,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                 bail!("the copy in {shown} differs from the source (see the table above)");
             }
             Ok(())
+        }
+        Command::Users(cmd) => users(&args.config, &clock, cmd, format).await,
+        Command::Audit { limit } => {
+            let cx = open_existing(&args.config, &clock).await?;
+            output::audit(&cx.store.audit_log(limit).await?, format)
         }
         Command::Status => {
             let cx = open_existing(&args.config, &clock).await?;

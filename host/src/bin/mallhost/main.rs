@@ -19,20 +19,27 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let args = args::Args::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MALLHOST_LOG").unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(if args.quiet {
-            "warn"
-        } else {
-            "warn,mallhost=info"
-        })
-    });
-    tracing_subscriber::fmt()
+    // The filter: MALLHOST_LOG, else RUST_LOG, else info for mallhost (warn with --quiet).
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MALLHOST_LOG")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(if args.quiet {
+                "warn"
+            } else {
+                "warn,mallhost=info"
+            })
+        });
+    // Lines carry a UTC timestamp; the shop, order and plugin are fields, not message text.
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal())
-        .without_time()
-        .init();
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        args::LogFormat::Text => logs
+            .with_target(false)
+            .with_ansi(std::io::stderr().is_terminal())
+            .init(),
+        args::LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

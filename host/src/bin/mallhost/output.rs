@@ -677,6 +677,36 @@ pub fn status(shops: &[mallhost::health::ShopHealth], f: Format) -> anyhow::Resu
     })
 }
 
+pub fn users(list: &[mallhost::store::UserRow], f: Format) -> anyhow::Result<()> {
+    print_or_json(&list, f, || {
+        if list.is_empty() {
+            return "no accounts yet (`mallhost users add NAME --role admin`)\n".into();
+        }
+        list.iter()
+            .map(|u| {
+                format!(
+                    "{:<20} {:<7} since {}{}\n",
+                    u.name,
+                    u.role,
+                    u.created_at,
+                    if u.disabled { " (disabled)" } else { "" }
+                )
+            })
+            .collect()
+    })
+}
+
+pub fn audit(list: &[mallhost::store::AuditEntry], f: Format) -> anyhow::Result<()> {
+    print_or_json(&list, f, || {
+        if list.is_empty() {
+            return "the audit log is empty\n".into();
+        }
+        list.iter()
+            .map(|e| format!("{}  {:<24} {:<18} {}\n", e.at, e.actor, e.action, e.detail))
+            .collect()
+    })
+}
+
 pub fn runs(list: &[mallhost::store::JobRun], f: Format) -> anyhow::Result<()> {
     print_or_json(&list, f, || {
         if list.is_empty() {

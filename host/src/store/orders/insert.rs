@@ -39,6 +39,7 @@ impl Store {
         let mut ids: HashMap<String, i64> = HashMap::new();
         for chunk in orders.chunks(ROWS) {
             let mut q = Statement::new(
+                self.backend,
                 "INSERT INTO orders (shop_id, mall_id, mall_order_number, source, status, hold_reason,
                     mall_status, ordered_at, mall_updated_at, payment_method, buyer_json, buyer_note,
                     items_total, shipping_fee, cod_fee, points_used, coupon_discount, billing_total,
@@ -106,6 +107,7 @@ impl Store {
             .collect();
         for chunk in deliveries.chunks(ROWS) {
             let mut q = Statement::new(
+                self.backend,
                 "INSERT INTO order_deliveries (order_id, delivery_no, recipient_json, delivery_method,
                     carrier, desired_date, desired_time_slot, time_slot, mall_delivery_id) ",
             );
@@ -130,6 +132,7 @@ impl Store {
         for chunk in lines.chunks(ROWS) {
             // A name from the mall wins; else the product master's, by SKU then by item.
             let mut q = Statement::new(
+                self.backend,
                 "INSERT INTO order_lines (order_id, delivery_no, line_no, item_code, sku_code,
                     quantity, unit_price, tax_rate, has_add_on_service, option_text,
                     name_from_mall, product_name) ",
@@ -173,11 +176,12 @@ impl Store {
                 )
             })
             .collect();
-        histories(&mut tx, &stored, "stored", &stamp).await?;
+        histories(&mut tx, self.backend, &stored, "stored", &stamp).await?;
         if when_stored == WhenStored::TakeAgain && !out.existing.is_empty() {
             let mut again = Vec::new();
             for chunk in out.existing.chunks(ROWS) {
                 let mut q = Statement::new(
+                    self.backend,
                     "UPDATE orders SET take_state = 'pending' WHERE take_state = 'taken' AND shop_id = ",
                 );
                 q.bind(shop_id)
@@ -193,7 +197,7 @@ impl Store {
                     ));
                 }
             }
-            histories(&mut tx, &again, "take_again", &stamp).await?;
+            histories(&mut tx, self.backend, &again, "take_again", &stamp).await?;
         }
         tx.commit().await?;
         Ok(out)
@@ -203,12 +207,16 @@ impl Store {
 /// History rows `event` for many orders: (order id, detail).
 async fn histories(
     tx: &mut Tx<'_>,
+    backend: crate::store::Backend,
     rows: &[(i64, String)],
     event: &str,
     at: &str,
 ) -> Result<(), StoreError> {
     for chunk in rows.chunks(ROWS) {
-        let mut q = Statement::new("INSERT INTO order_history (order_id, at, event, detail) ");
+        let mut q = Statement::new(
+            backend,
+            "INSERT INTO order_history (order_id, at, event, detail) ",
+        );
         q.values(chunk, |b, (id, detail)| {
             b.bind(*id).bind(at).bind(event).bind(detail.as_str());
         });

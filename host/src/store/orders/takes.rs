@@ -43,6 +43,7 @@ impl Store {
             .collect();
         for chunk in taken.chunks(500) {
             let mut q = Statement::new(
+                self.backend,
                 "UPDATE orders SET take_state = 'taken', take_error = NULL,
                     take_attempts = take_attempts + 1
                  WHERE take_state = 'pending' AND shop_id = ",
@@ -57,7 +58,10 @@ impl Store {
                 continue;
             }
             let at = crate::time::to_db(now);
-            let mut h = Statement::new("INSERT INTO order_history (order_id, at, event, detail) ");
+            let mut h = Statement::new(
+                self.backend,
+                "INSERT INTO order_history (order_id, at, event, detail) ",
+            );
             let details: std::collections::HashMap<&str, &str> = chunk.iter().copied().collect();
             let mut entries = Vec::with_capacity(rows.len());
             for r in &rows {

@@ -1,0 +1,194 @@
+//! Staff accounts, API tokens and the audit log, as stored: the store keeps hashes it cannot
+//! reverse (argon2id for passwords, SHA-256 for tokens) and never a secret itself. What a role
+//! may do, and how hashes are made and checked, is `accounts`'.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::Row;
+
+use super::{Store, StoreError};
+use crate::time::to_db;
+
+/// A stored account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserRow {
+    /// Row id.
+    pub id: i64,
+    /// Login name.
+    pub name: String,
+    /// `admin`, `staff` or `viewer`.
+    pub role: String,
+    /// The argon2id hash (PHC string); never serialized.
+    #[serde(skip)]
+    pub password_hash: String,
+    /// Created.
+    pub created_at: String,
+    /// Switched off.
+    pub disabled: bool,
+}
+
+/// One audit log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    /// When.
+    pub at: String,
+    /// Who (`user NAME`, or `cli OSUSER`).
+    pub actor: String,
+    /// What (`plugins.install`, …).
+    pub action: String,
+    /// On what, in words.
+    pub detail: String,
+}
+
+fn user(r: &sqlx::any::AnyRow) -> Result<UserRow, StoreError> {
+    Ok(UserRow {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        role: r.try_get("role")?,
+        password_hash: r.try_get("password_hash")?,
+        created_at: r.try_get("created_at")?,
+        disabled: super::flag(r, "disabled")?,
+    })
+}
+
+impl Store {
+    /// Adds an account; `false` when the name is taken.
+    pub async fn add_user(
+        &self,
+        name: &str,
+        role: &str,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let n = sqlx::query(
+            "INSERT INTO users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(role)
+        .bind(password_hash)
+        .bind(to_db(now))
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    /// An account by name.
+    pub async fn user(&self, name: &str) -> Result<Option<UserRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, name, role, password_hash, created_at, disabled FROM users WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(user).transpose()
+    }
+
+    /// Every account, by name.
+    pub async fn users(&self) -> Result<Vec<UserRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, role, password_hash, created_at, disabled FROM users ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(user).collect()
+    }
+
+    /// Whether any account exists (then the admin API asks every caller for a token).
+    pub async fn has_users(&self) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    /// Whether any enabled admin exists.
+    pub async fn has_admin(&self) -> Result<bool, StoreError> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled = 0")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n > 0)
+    }
+
+    /// Keeps an API token's SHA-256 for a user.
+    pub async fn add_token(
+        &self,
+        user_id: i64,
+        token_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO api_tokens (user_id, token_sha256, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(user_id)
+        .bind(token_sha256)
+        .bind(to_db(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The enabled account an API token (by its SHA-256) belongs to, noting its use.
+    pub async fn user_by_token(
+        &self,
+        token_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<UserRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT u.id, u.name, u.role, u.password_hash, u.created_at, u.disabled
+             FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_sha256 = $1 AND u.disabled = 0",
+        )
+        .bind(token_sha256)
+        .fetch_optional(&self.pool)
+        .await?;
+        if row.is_some() {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_sha256 = $2")
+                .bind(to_db(now))
+                .bind(token_sha256)
+                .execute(&self.pool)
+                .await?;
+        }
+        row.as_ref().map(user).transpose()
+    }
+
+    /// Writes an audit log entry.
+    pub async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO audit_log (at, actor, action, detail) VALUES ($1, $2, $3, $4)")
+            .bind(to_db(now))
+            .bind(actor)
+            .bind(action)
+            .bind(detail)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The newest `limit` audit log entries, newest first.
+    pub async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, actor, action, detail FROM audit_log ORDER BY id DESC LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    at: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    action: r.try_get("action")?,
+                    detail: r.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+}
