@@ -7,10 +7,12 @@
 //! | `POST /plugins/install` `{"wasm": PATH, "manifest": PATH?}` | install and swap in a plugin |
 //! | `POST /plugins/rollback` `{"mall": ID}` | return a mall to its previous plugin |
 //! | `GET /jobs` | the automatic jobs' counters |
-//! | `POST /jobs/run` `{"shop": ID, "job": "fetch" \| "export"}` | run a job now (unless running) |
+//! | `POST /jobs/run` `{"shop": ID, "job": "fetch" \| "export"}` | start a job now (unless running): 202 with the run's id, at once |
+//! | `GET /runs/{id}` | one run (`job_runs`): start, end, outcome, counts, error |
 //! | `GET /healthz` | every shop's health (`health`): 200 when all are healthy, else 503 |
 //! | `GET /metrics` | the same and the orders per status, in the Prometheus text format |
 //! | `GET /audit` | the audit log, newest first |
+//! | `GET /openapi.json` | this API's OpenAPI description, generated from the handlers |
 //!
 //! Once any account exists (`mallhost users add`), every route but `/healthz` and `/metrics`
 //! asks for `Authorization: Bearer TOKEN` (`mallhost users token NAME`): a viewer may read,
@@ -62,21 +64,69 @@ fn plugin_list(runtime: &Runtime) -> Value {
     Value::Array(list)
 }
 
-#[derive(Deserialize)]
+/// `POST /plugins/install`: a component (and its manifest) on the server's disk.
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Install {
+    /// The component's path.
+    #[schema(value_type = String)]
     wasm: PathBuf,
+    /// Its manifest's path (default: `NAME.toml` beside it).
+    #[schema(value_type = Option<String>)]
     manifest: Option<PathBuf>,
 }
 
-#[derive(Deserialize)]
+/// `POST /plugins/rollback`.
+#[derive(Deserialize, utoipa::ToSchema)]
 struct Rollback {
+    /// The mall whose previous plugin becomes active again.
     mall: String,
 }
 
-#[derive(Deserialize)]
+/// `POST /jobs/run`.
+#[derive(Deserialize, utoipa::ToSchema)]
 struct RunJob {
+    /// The shop.
     shop: String,
+    /// `fetch` or `export`.
     job: Job,
+}
+
+/// The OpenAPI description of this API, generated from the handlers below.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "mallhost admin API",
+        description = "Plugins, jobs, runs, health and the audit log of a running `mallhost serve`."
+    ),
+    paths(
+        list_plugins,
+        install_plugin,
+        rollback_plugin,
+        list_jobs,
+        run_job,
+        get_run,
+        audit_log,
+        healthz,
+        metrics,
+        openapi
+    ),
+    components(schemas(Install, Rollback, RunJob, Job)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        api.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
+    }
 }
 
 /// Who is calling, if `needed` allows it: `Ok(None)` when no account exists (the API is open,
@@ -140,102 +190,156 @@ async fn audit(a: &Admin, who: &Option<Actor>, action: &str, detail: &str) {
 /// The routes.
 pub fn router(admin: Admin) -> Router {
     Router::new()
-        .route(
-            "/plugins",
-            get(|State(a): State<Admin>, h: HeaderMap| async move {
-                if let Err(r) = caller(&a, &h, Role::Viewer).await {
-                    return r;
-                }
-                (StatusCode::OK, Json(plugin_list(&a.runtime)))
-            }),
-        )
-        .route(
-            "/plugins/install",
-            post(
-                |State(a): State<Admin>, h: HeaderMap, Json(req): Json<Install>| async move {
-                    let who = match caller(&a, &h, Role::Admin).await {
-                        Ok(w) => w,
-                        Err(r) => return r,
-                    };
-                    match a
-                        .dir
-                        .install(&a.runtime, &req.wasm, req.manifest.as_deref())
-                        .await
-                    {
-                        Ok(p) => {
-                            audit(&a, &who, "plugins.install", &p.info().label()).await;
-                            (StatusCode::OK, Json(json!({ "active": p.info() })))
-                        }
-                        Err(e) => fail(StatusCode::UNPROCESSABLE_ENTITY, e),
-                    }
-                },
-            ),
-        )
-        .route(
-            "/plugins/rollback",
-            post(
-                |State(a): State<Admin>, h: HeaderMap, Json(req): Json<Rollback>| async move {
-                    let who = match caller(&a, &h, Role::Admin).await {
-                        Ok(w) => w,
-                        Err(r) => return r,
-                    };
-                    match a.dir.rollback(&a.runtime, &req.mall).await {
-                        Ok(p) => {
-                            audit(&a, &who, "plugins.rollback", &p.info().label()).await;
-                            (StatusCode::OK, Json(json!({ "active": p.info() })))
-                        }
-                        Err(e @ RuntimeError::NoPrevious { .. }) => fail(StatusCode::CONFLICT, e),
-                        Err(e) => fail(StatusCode::UNPROCESSABLE_ENTITY, e),
-                    }
-                },
-            ),
-        )
-        .route(
-            "/jobs",
-            get(|State(a): State<Admin>, h: HeaderMap| async move {
-                if let Err(r) = caller(&a, &h, Role::Viewer).await {
-                    return r;
-                }
-                (StatusCode::OK, Json(json!(a.scheduler.stats())))
-            }),
-        )
-        .route(
-            "/jobs/run",
-            post(
-                |State(a): State<Admin>, h: HeaderMap, Json(req): Json<RunJob>| async move {
-                    let who = match caller(&a, &h, Role::Staff).await {
-                        Ok(w) => w,
-                        Err(r) => return r,
-                    };
-                    audit(&a, &who, "jobs.run", &format!("{} {:?}", req.shop, req.job)).await;
-                    if a.scheduler.run_now(&req.shop, req.job).await {
-                        (StatusCode::OK, Json(json!({ "ran": true })))
-                    } else {
-                        fail(
-                            StatusCode::CONFLICT,
-                            "not run: unknown shop or job, or a run is going",
-                        )
-                    }
-                },
-            ),
-        )
-        .route(
-            "/audit",
-            get(|State(a): State<Admin>, h: HeaderMap| async move {
-                if let Err(r) = caller(&a, &h, Role::Admin).await {
-                    return r;
-                }
-                match a.store.audit_log(500).await {
-                    Ok(log) => (StatusCode::OK, Json(json!(log))),
-                    Err(e) => fail(StatusCode::SERVICE_UNAVAILABLE, e),
-                }
-            }),
-        )
+        .route("/plugins", get(list_plugins))
+        .route("/plugins/install", post(install_plugin))
+        .route("/plugins/rollback", post(rollback_plugin))
+        .route("/jobs", get(list_jobs))
+        .route("/jobs/run", post(run_job))
+        .route("/runs/{id}", get(get_run))
+        .route("/audit", get(audit_log))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
         .with_state(admin)
 }
 
+/// The active plugins.
+#[utoipa::path(get, path = "/plugins", security(("bearer" = [])),
+    responses((status = 200, description = "Each active plugin: its info, path and sha256"),
+        (status = 401, description = "No valid token"), (status = 403, description = "Role too low")))]
+async fn list_plugins(State(a): State<Admin>, h: HeaderMap) -> Reply {
+    if let Err(r) = caller(&a, &h, Role::Viewer).await {
+        return r;
+    }
+    (StatusCode::OK, Json(plugin_list(&a.runtime)))
+}
+
+/// Installs a component, checked against its manifest, and swaps it in (admin).
+#[utoipa::path(post, path = "/plugins/install", request_body = Install, security(("bearer" = [])),
+    responses((status = 200, description = "Installed and active"),
+        (status = 422, description = "Refused: the error says why; the active plugin stays"),
+        (status = 401, description = "No valid token"), (status = 403, description = "Not an admin")))]
+async fn install_plugin(State(a): State<Admin>, h: HeaderMap, Json(req): Json<Install>) -> Reply {
+    let who = match caller(&a, &h, Role::Admin).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    match a
+        .dir
+        .install(&a.runtime, &req.wasm, req.manifest.as_deref())
+        .await
+    {
+        Ok(p) => {
+            audit(&a, &who, "plugins.install", &p.info().label()).await;
+            (StatusCode::OK, Json(json!({ "active": p.info() })))
+        }
+        Err(e) => fail(StatusCode::UNPROCESSABLE_ENTITY, e),
+    }
+}
+
+/// Makes a mall's previous plugin active again (admin).
+#[utoipa::path(post, path = "/plugins/rollback", request_body = Rollback, security(("bearer" = [])),
+    responses((status = 200, description = "Rolled back"),
+        (status = 409, description = "No earlier version"),
+        (status = 422, description = "The earlier version no longer loads; nothing changed"),
+        (status = 401, description = "No valid token"), (status = 403, description = "Not an admin")))]
+async fn rollback_plugin(State(a): State<Admin>, h: HeaderMap, Json(req): Json<Rollback>) -> Reply {
+    let who = match caller(&a, &h, Role::Admin).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    match a.dir.rollback(&a.runtime, &req.mall).await {
+        Ok(p) => {
+            audit(&a, &who, "plugins.rollback", &p.info().label()).await;
+            (StatusCode::OK, Json(json!({ "active": p.info() })))
+        }
+        Err(e @ RuntimeError::NoPrevious { .. }) => fail(StatusCode::CONFLICT, e),
+        Err(e) => fail(StatusCode::UNPROCESSABLE_ENTITY, e),
+    }
+}
+
+/// This process's automatic jobs and their counters.
+#[utoipa::path(get, path = "/jobs", security(("bearer" = [])),
+    responses((status = 200, description = "Each (shop, job): runs, failures, skips, last error")))]
+async fn list_jobs(State(a): State<Admin>, h: HeaderMap) -> Reply {
+    if let Err(r) = caller(&a, &h, Role::Viewer).await {
+        return r;
+    }
+    (StatusCode::OK, Json(json!(a.scheduler.stats())))
+}
+
+/// Starts a job now and answers with its run's id at once (staff).
+#[utoipa::path(post, path = "/jobs/run", request_body = RunJob, security(("bearer" = [])),
+    responses((status = 202, description = "Started: `{\"run\": ID, \"status\": \"/runs/ID\"}`"),
+        (status = 409, description = "Not started: unknown shop or job, or a run is going"),
+        (status = 401, description = "No valid token"), (status = 403, description = "A viewer")))]
+async fn run_job(State(a): State<Admin>, h: HeaderMap, Json(req): Json<RunJob>) -> Reply {
+    let who = match caller(&a, &h, Role::Staff).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    match a.scheduler.start_now(&req.shop, req.job).await {
+        Ok(run) => {
+            audit(
+                &a,
+                &who,
+                "jobs.run",
+                &format!("{} {} (run {run})", req.shop, req.job),
+            )
+            .await;
+            (
+                StatusCode::ACCEPTED,
+                Json(json!({ "run": run, "status": format!("/runs/{run}") })),
+            )
+        }
+        Err(e) => fail(StatusCode::CONFLICT, e),
+    }
+}
+
+/// One run: start, end, outcome, counts, error, holder.
+#[utoipa::path(get, path = "/runs/{id}", params(("id" = i64, Path, description = "The run's id")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The run"), (status = 404, description = "No such run")))]
+async fn get_run(
+    State(a): State<Admin>,
+    h: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Reply {
+    if let Err(r) = caller(&a, &h, Role::Viewer).await {
+        return r;
+    }
+    match a.store.job_run(id).await {
+        Ok(Some(run)) => (StatusCode::OK, Json(json!(run))),
+        Ok(None) => fail(StatusCode::NOT_FOUND, format!("no run {id}")),
+        Err(e) => fail(StatusCode::SERVICE_UNAVAILABLE, e),
+    }
+}
+
+/// The audit log, newest first (admin).
+#[utoipa::path(get, path = "/audit", security(("bearer" = [])),
+    responses((status = 200, description = "Entries: at, actor, action, detail"),
+        (status = 403, description = "Not an admin")))]
+async fn audit_log(State(a): State<Admin>, h: HeaderMap) -> Reply {
+    if let Err(r) = caller(&a, &h, Role::Admin).await {
+        return r;
+    }
+    match a.store.audit_log(500).await {
+        Ok(log) => (StatusCode::OK, Json(json!(log))),
+        Err(e) => fail(StatusCode::SERVICE_UNAVAILABLE, e),
+    }
+}
+
+/// This API's OpenAPI description (open to all).
+#[utoipa::path(get, path = "/openapi.json", responses((status = 200, description = "OpenAPI 3.1")))]
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    use utoipa::OpenApi as _;
+    Json(ApiDoc::openapi())
+}
+
+/// Every shop's health (open to monitoring).
+#[utoipa::path(get, path = "/healthz",
+    responses((status = 200, description = "All shops healthy"),
+        (status = 503, description = "A shop is stale or a credential expired")))]
 async fn healthz(State(a): State<Admin>) -> Reply {
     let now = chrono::Utc::now();
     match crate::health::shops(&a.store, &a.config, now, crate::time::jst_date(now)).await {
@@ -252,6 +356,8 @@ async fn healthz(State(a): State<Admin>) -> Reply {
     }
 }
 
+/// The shops' health and orders in the Prometheus text format (open to monitoring).
+#[utoipa::path(get, path = "/metrics", responses((status = 200, description = "OpenMetrics text")))]
 async fn metrics(State(a): State<Admin>) -> axum::response::Response {
     use axum::response::IntoResponse;
     let now = chrono::Utc::now();

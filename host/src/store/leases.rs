@@ -301,6 +301,18 @@ impl Store {
         Ok(claimed)
     }
 
+    /// One run, by id.
+    pub async fn job_run(&self, id: i64) -> Result<Option<JobRun>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, shop_id, job, holder, started_at, ended_at, outcome, summary, error
+             FROM job_runs WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(job_run).transpose()
+    }
+
     /// The newest `limit` runs of one job of a shop, newest first.
     pub async fn job_runs_of(
         &self,

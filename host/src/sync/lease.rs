@@ -73,6 +73,11 @@ pub(crate) struct JobLease {
 }
 
 impl JobLease {
+    /// The run's id in `job_runs`.
+    pub fn run_id(&self) -> i64 {
+        self.run_id
+    }
+
     /// Claims `(shop, job)` for this process, or says who holds it.
     pub(crate) async fn acquire(
         store: &Store,

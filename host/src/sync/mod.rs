@@ -327,6 +327,8 @@ pub struct Syncer<'a> {
     runtime: &'a Runtime,
     clock: SharedClock,
     policy: SyncPolicy,
+    /// Told the run's id once its lease is held (see [`Syncer::on_start`]).
+    started: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<i64>>>,
 }
 
 impl<'a> Syncer<'a> {
@@ -342,6 +344,23 @@ impl<'a> Syncer<'a> {
             runtime,
             clock,
             policy,
+            started: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Sends the run's id (`job_runs.id`) to `tx` as soon as the run holds its lease, so a
+    /// caller can hand the id back before the run ends. A run refused as busy sends nothing
+    /// (the sender is dropped).
+    pub fn on_start(self, tx: tokio::sync::oneshot::Sender<i64>) -> Self {
+        if let Ok(mut s) = self.started.lock() {
+            *s = Some(tx);
+        }
+        self
+    }
+
+    fn started(&self, lease: &JobLease) {
+        if let Some(tx) = self.started.lock().ok().and_then(|mut s| s.take()) {
+            let _ = tx.send(lease.run_id());
         }
     }
 
@@ -390,6 +409,7 @@ impl<'a> Syncer<'a> {
     /// `fetch` lease: refused, naming the holder, while another process fetches or takes.
     pub async fn fetch(&self, shop: &ShopConfig, window: Window) -> Result<FetchReport, SyncError> {
         let lease = JobLease::acquire(self.store, &shop.id, "fetch", self.policy.lease).await?;
+        self.started(&lease);
         let result = self.fetch_held(shop, window, &lease).await;
         lease.finish(&result, FetchReport::outcome).await;
         result
@@ -617,6 +637,7 @@ impl<'a> Syncer<'a> {
     /// Takes every order of the shop still pending on the mall, under the shop's `fetch` lease.
     pub async fn take_pending(&self, shop: &ShopConfig) -> Result<TakeReport, SyncError> {
         let lease = JobLease::acquire(self.store, &shop.id, "fetch", self.policy.lease).await?;
+        self.started(&lease);
         let result =
             async {
                 let pending = self.store.pending_takes(&shop.id).await.map_err(|source| {
@@ -704,6 +725,7 @@ impl<'a> Syncer<'a> {
             return self.export_held(shop, from, to, options, None).await;
         }
         let lease = JobLease::acquire(self.store, &shop.id, "export", self.policy.lease).await?;
+        self.started(&lease);
         let result = self
             .export_held(shop, from, to, options, Some(&lease))
             .await;

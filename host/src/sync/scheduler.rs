@@ -27,7 +27,17 @@ use crate::time::{SharedClock, jst_date};
 
 /// An automatic job.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Job {
@@ -166,7 +176,7 @@ impl Scheduler {
                         if let Some(s) = shared.shops.get(&shop) {
                             // A run that happened sets the job's next turn an interval on; one
                             // refused as busy keeps the claim's, a lease period on.
-                            if run_job(&shared, s, job).await
+                            if run_job(&shared, s, job, None).await
                                 && let Some(every) = shared.every.get(&(shop.clone(), job))
                             {
                                 let next = chrono::Utc::now()
@@ -197,8 +207,34 @@ impl Scheduler {
     /// Runs a job of a shop now, unless it is already running (then `false`).
     pub async fn run_now(&self, shop: &str, job: Job) -> bool {
         match self.shops.iter().find(|s| s.id == shop) {
-            Some(s) => run_job(&self.shared, s, job).await,
+            Some(s) => run_job(&self.shared, s, job, None).await,
             None => false,
+        }
+    }
+
+    /// Starts a job of a shop in the background and returns its run's id (`job_runs.id`) as
+    /// soon as the run holds its lease; the run goes on after this returns. Refused, saying
+    /// why, for a shop or job that is not scheduled here or a run that is going.
+    pub async fn start_now(&self, shop: &str, job: Job) -> Result<i64, String> {
+        let Some(s) = self.shops.iter().find(|s| s.id == shop).cloned() else {
+            return Err(format!("no shop {shop:?} in this host's configuration"));
+        };
+        if !self.shared.stats.contains_key(&(s.id.clone(), job)) {
+            return Err(format!(
+                "shop {shop:?} has no {job} (switch it on in the config)"
+            ));
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            run_job(&shared, &s, job, Some(tx)).await;
+        });
+        match tokio::time::timeout(std::time::Duration::from_secs(30), rx).await {
+            Ok(Ok(id)) => Ok(id),
+            Ok(Err(_)) => Err(format!(
+                "not started: a run of {shop}'s {job} is going (here or in another process)"
+            )),
+            Err(_) => Err("not started within 30 s (the database is slow to answer)".into()),
         }
     }
 
@@ -318,7 +354,12 @@ fn job_from_id(id: &str) -> Option<Job> {
 }
 
 /// One run of a job, unless one is going; returns whether it ran.
-async fn run_job(shared: &Shared, shop: &ShopConfig, job: Job) -> bool {
+async fn run_job(
+    shared: &Shared,
+    shop: &ShopConfig,
+    job: Job,
+    started: Option<tokio::sync::oneshot::Sender<i64>>,
+) -> bool {
     let Some(stats) = shared.stats.get(&(shop.id.clone(), job)).cloned() else {
         return false;
     };
@@ -329,12 +370,15 @@ async fn run_job(shared: &Shared, shop: &ShopConfig, job: Job) -> bool {
     };
     let now_running = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     stats.max_in_flight.fetch_max(now_running, Ordering::SeqCst);
-    let syncer = Syncer::new(
+    let mut syncer = Syncer::new(
         &shared.store,
         &shared.runtime,
         shared.clock.clone(),
         shared.policy.clone(),
     );
+    if let Some(tx) = started {
+        syncer = syncer.on_start(tx);
+    }
     let result = match job {
         Job::Fetch => syncer
             .fetch(shop, syncer.days_window(shop))
