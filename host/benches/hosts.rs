@@ -6,8 +6,9 @@
 //!   `MALLHOST_BENCH_POSTGRES` names a server): wall time until all 10,000 orders are stored and
 //!   taken, the process's peak RSS and CPU time, and its CPU use over 10 s idle afterwards — the
 //!   scheduler's own cost with 1,000 shops on its schedule.
-//! - 1, 2 and 3 `serve` processes on one PostgreSQL database sharing 20 shops × 2,000 orders:
-//!   time until all are taken, and throughput.
+//! - 1, 2 and 3 `serve` processes on one PostgreSQL database sharing 20 shops × 5,000 orders,
+//!   six workers in all split between them: time until all are taken, throughput, and each
+//!   process's CPU time. `MALLHOST_BENCH_ONLY=processes` runs only this part.
 //!
 //! Run: `cargo build -p plugin-dshopping --target wasm32-wasip2 --release`, then
 //! `MALLHOST_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432/test cargo bench -p mallhost --bench hosts`.
@@ -18,6 +19,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use dshopping_emulator::{Emulator, EmulatorConfig};
 use mallhost::store::Store;
+
+#[path = "support/postgres.rs"]
+mod postgres;
+use postgres::BenchDb;
 
 fn plugin() -> anyhow::Result<PathBuf> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -129,41 +134,27 @@ fn usage(pid: u32) -> anyhow::Result<(f64, f64)> {
     Ok((hwm_kb / 1024.0, ticks / 100.0))
 }
 
-/// A fresh database URL: SQLite in `dir`, or a new PostgreSQL database (dropped by the
-/// returned guard's `drop_now`).
+/// A fresh database URL: SQLite in `dir`, or a new PostgreSQL database (dropped with
+/// [`drop_database`]).
 async fn database(
     server: Option<&str>,
     dir: &Path,
     name: &str,
-) -> anyhow::Result<(String, Option<(String, String)>)> {
-    use sqlx::{Connection, Executor};
+) -> anyhow::Result<(String, Option<BenchDb>)> {
     match server {
         None => Ok((format!("sqlite://{}", dir.join("hosts.db").display()), None)),
         Some(server) => {
-            let name = format!("{name}_{}", std::process::id());
-            let mut admin = sqlx::PgConnection::connect(server).await?;
-            admin
-                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                .await?;
-            admin
-                .execute(format!("CREATE DATABASE {name}").as_str())
-                .await?;
-            let mut url = url::Url::parse(server)?;
-            url.set_path(&name);
-            Ok((url.to_string(), Some((server.to_string(), name))))
+            let db = BenchDb::create(server, name).await?;
+            Ok((db.url.clone(), Some(db)))
         }
     }
 }
 
-async fn drop_database(guard: Option<(String, String)>) -> anyhow::Result<()> {
-    use sqlx::{Connection, Executor};
-    if let Some((server, name)) = guard {
-        let mut admin = sqlx::PgConnection::connect(&server).await?;
-        admin
-            .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-            .await?;
+async fn drop_database(db: Option<BenchDb>) -> anyhow::Result<()> {
+    match db {
+        Some(db) => db.drop_now().await,
+        None => Ok(()),
     }
-    Ok(())
 }
 
 async fn thousand_shops(
@@ -223,12 +214,15 @@ async fn thousand_shops(
 
 async fn processes(rows: &mut Vec<(String, String)>, server: &str) -> anyhow::Result<()> {
     const SHOPS: usize = 20;
-    const EACH: u32 = 2_000;
+    const EACH: u32 = 5_000;
+    // The same six workers in all, split between the processes: what is measured is what
+    // sharing costs, not more parallel work on the same two cores.
+    const WORKERS: u32 = 6;
     let total = (SHOPS as f64) * f64::from(EACH);
-    for k in 1..=3 {
+    for k in 1..=3_u32 {
         let tmp = tempfile::tempdir()?;
         let (db, guard) = database(Some(server), tmp.path(), "mh_bench_procs").await?;
-        let (config, _emus) = setup(tmp.path(), &db, SHOPS, EACH, 4).await?;
+        let (config, _emus) = setup(tmp.path(), &db, SHOPS, EACH, WORKERS / k).await?;
         let store = Store::open(&db).await?;
         let mut children = (0..k)
             .map(|_| serve(&config))
@@ -259,7 +253,10 @@ async fn processes(rows: &mut Vec<(String, String)>, server: &str) -> anyhow::Re
         store.pool().close().await;
         drop_database(guard).await?;
         rows.push((
-            format!("PostgreSQL: {k} serve process(es), 20 shops × 2,000 orders"),
+            format!(
+                "PostgreSQL: {k} serve process(es) × {} workers, 20 shops × 5,000 orders",
+                WORKERS / k
+            ),
             format!(
                 "{:.2} s, {:.0} orders/s ({runs} process(es) ran jobs; CPU s per process: {})",
                 took.as_secs_f64(),
@@ -279,10 +276,15 @@ fn main() -> anyhow::Result<()> {
         let server = std::env::var("MALLHOST_BENCH_POSTGRES")
             .ok()
             .filter(|s| !s.is_empty());
+        let only = std::env::var("MALLHOST_BENCH_ONLY").unwrap_or_default();
         let mut rows = Vec::new();
-        thousand_shops(&mut rows, None).await?;
+        if only != "processes" {
+            thousand_shops(&mut rows, None).await?;
+        }
         if let Some(server) = &server {
-            thousand_shops(&mut rows, Some(server)).await?;
+            if only != "processes" {
+                thousand_shops(&mut rows, Some(server)).await?;
+            }
             processes(&mut rows, server).await?;
         }
         println!("| measure | result |\n| --- | --- |");

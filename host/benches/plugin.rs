@@ -18,8 +18,12 @@ use mallhost::connector::RawOrder;
 use mallhost::model::OrderSource;
 use mallhost::runtime::{CompiledCache, PluginLimits, Runtime};
 use mallhost::store::Store;
+
+#[path = "support/postgres.rs"]
+mod postgres;
 use mallhost::sync::Syncer;
 use mallhost::time::{Clock, SharedClock, SystemClock};
+use postgres::BenchDb;
 
 /// The allocator of the `mallhost` binary, so the numbers are the binary's.
 #[global_allocator]
@@ -225,7 +229,8 @@ async fn run() -> anyhow::Result<()> {
         })
         .await?;
         pemu.seed_bulk(now, 1, ORDERS);
-        let (db_url, drop_db) = pg_database(&server, "mh_bench_cycle").await?;
+        let db = BenchDb::create(&server, "mh_bench_cycle").await?;
+        let db_url = db.url.clone();
         let toml = toml
             .replace(
                 &format!("sqlite://{}", tmp.path().join("bench.db").display()),
@@ -247,7 +252,7 @@ async fn run() -> anyhow::Result<()> {
         )
         .await?;
         pstore.pool().close().await;
-        drop_db.await?;
+        db.drop_now().await?;
     }
 
     // The same through the Rakuten plugin, on its emulator without rate limit.
@@ -354,35 +359,6 @@ async fn cycle(
         rows.push((format!("{prefix}  phase: {phase}"), format!("{ms} ms")));
     }
     Ok(())
-}
-
-/// A new database on a PostgreSQL server: its URL, and a future that drops it.
-async fn pg_database(
-    server: &str,
-    name: &str,
-) -> anyhow::Result<(
-    String,
-    impl std::future::Future<Output = anyhow::Result<()>>,
-)> {
-    use sqlx::{Connection, Executor};
-    let name = format!("{name}_{}", std::process::id());
-    let mut admin = sqlx::PgConnection::connect(server).await?;
-    admin
-        .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-        .await?;
-    admin
-        .execute(format!("CREATE DATABASE {name}").as_str())
-        .await?;
-    let mut url = url::Url::parse(server)?;
-    url.set_path(&name);
-    let server = server.to_string();
-    Ok((url.to_string(), async move {
-        let mut admin = sqlx::PgConnection::connect(&server).await?;
-        admin
-            .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-            .await?;
-        Ok(())
-    }))
 }
 
 fn print_rows(rows: &[(String, String)]) {
