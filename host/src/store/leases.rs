@@ -303,13 +303,10 @@ impl Store {
 
     /// One run, by id.
     pub async fn job_run(&self, id: i64) -> Result<Option<JobRun>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, shop_id, job, holder, started_at, ended_at, outcome, summary, error
-             FROM job_runs WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(&format!("SELECT {RUN_COLUMNS} FROM job_runs WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(job_run).transpose()
     }
 
@@ -320,10 +317,10 @@ impl Store {
         job: &str,
         limit: u32,
     ) -> Result<Vec<JobRun>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, shop_id, job, holder, started_at, ended_at, outcome, summary, error
-             FROM job_runs WHERE shop_id = $1 AND job = $2 ORDER BY id DESC LIMIT $3",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM job_runs WHERE shop_id = $1 AND job = $2
+                 ORDER BY id DESC LIMIT $3"
+        ))
         .bind(shop)
         .bind(job)
         .bind(i64::from(limit))
@@ -369,10 +366,10 @@ impl Store {
         shop: Option<&str>,
         limit: u32,
     ) -> Result<Vec<JobRun>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, shop_id, job, holder, started_at, ended_at, outcome, summary, error
-             FROM job_runs WHERE ($1 IS NULL OR shop_id = $2) ORDER BY id DESC LIMIT $3",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM job_runs WHERE ($1 IS NULL OR shop_id = $2)
+                 ORDER BY id DESC LIMIT $3"
+        ))
         .bind(shop)
         .bind(shop)
         .bind(i64::from(limit))
@@ -381,6 +378,9 @@ impl Store {
         rows.iter().map(job_run).collect()
     }
 }
+
+/// The columns [`job_run`] reads.
+const RUN_COLUMNS: &str = "id, shop_id, job, holder, started_at, ended_at, outcome, summary, error";
 
 fn job_run(r: &sqlx::any::AnyRow) -> Result<JobRun, StoreError> {
     Ok(JobRun {
