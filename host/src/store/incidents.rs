@@ -24,6 +24,15 @@ pub struct Notice {
     pub recovered: bool,
 }
 
+/// The column that says a notice was told: the opening's, or the recovery's.
+fn told_column(recovered: bool) -> &'static str {
+    if recovered {
+        "recovery_notified_at"
+    } else {
+        "notified_at"
+    }
+}
+
 impl Store {
     /// Opens an incident for `key` unless one is open; returns whether this opened it.
     pub async fn open_incident(
@@ -101,11 +110,7 @@ impl Store {
         for r in rows {
             let id: i64 = r.try_get("id")?;
             let recovered = r.try_get::<Option<String>, _>("closed_at")?.is_some();
-            let column = if recovered {
-                "recovery_notified_at"
-            } else {
-                "notified_at"
-            };
+            let column = told_column(recovered);
             let n = sqlx::query(&format!(
                 "UPDATE alert_incidents SET {column} = $1 WHERE id = $2 AND {column} IS NULL"
             ))
@@ -129,11 +134,7 @@ impl Store {
 
     /// Gives a claimed notice back (telling it failed): the next check tells it again.
     pub async fn unclaim_notice(&self, notice: &Notice) -> Result<(), StoreError> {
-        let column = if notice.recovered {
-            "recovery_notified_at"
-        } else {
-            "notified_at"
-        };
+        let column = told_column(notice.recovered);
         sqlx::query(&format!(
             "UPDATE alert_incidents SET {column} = NULL WHERE id = $1"
         ))
