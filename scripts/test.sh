@@ -3,7 +3,7 @@
 # compiled plugins + the mall emulators on loopback), the latter three times: with the shipped
 # plugins on SQLite, with the frozen 0.1.0 d Shopping build, and with the shipped plugins on
 # PostgreSQL (each test in a database of its own, dropped after). Installs the wasm32-wasip2
-# target if needed.
+# target, and Debian's chromium and chromium-driver for the console's browser tests, if needed.
 #
 # PostgreSQL: MALLHOST_TEST_POSTGRES names the server (default: the local one, trust auth). If
 # none answers, the PostgreSQL pass is skipped with a warning — except in CI (CI=true), where
@@ -11,6 +11,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
+# The console's browser tests drive Debian's Chromium through chromedriver (tests/all/console.rs).
+if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then
+    sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    install_browser() {
+        $sudo apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 \
+            || { $sudo apt-get update -q >/dev/null 2>&1 \
+                && $sudo apt-get install -y -q chromium chromium-driver >/dev/null 2>&1; }
+    }
+    if ! install_browser; then
+        if [ "${CI:-}" = "true" ]; then
+            echo "chromium and chromium-driver cannot be installed: the browser tests cannot run" >&2
+            exit 1
+        fi
+        echo "warning: chromium and chromium-driver cannot be installed; the browser tests skip" >&2
+    fi
+fi
 cargo build -p plugin-dshopping -p plugin-dshopping-v0-1-0 -p hostile-plugin -p hostile-traversal-plugin -p probe-plugin -p probe-oauth-plugin -p plugin-rakuten --target wasm32-wasip2 --release
 cargo build -p mallhost --features demo   # the CLI tests run the binary (with `demo`)
 cargo test --workspace "$@"

@@ -1,5 +1,6 @@
-//! The admin surface of `mallhost serve`: a small JSON API on a loopback address, for what an
-//! operator does while the host runs — see and swap plugins, roll back, see and start jobs.
+//! The admin surface of `mallhost serve`: a small JSON API, for what an operator does while the
+//! host runs — see and swap plugins, roll back, see and start jobs — served beside the web
+//! console (`console`, under `/console`) on the same address and behind the same accounts.
 //!
 //! | method and path | does |
 //! | --- | --- |
@@ -47,6 +48,8 @@ pub struct Admin {
     pub dir: PluginDir,
     /// Its scheduler.
     pub scheduler: Arc<Scheduler>,
+    /// Its clock (the console's exports and shipping dates).
+    pub clock: crate::time::SharedClock,
 }
 
 type Reply = (StatusCode, Json<Value>);
@@ -379,13 +382,32 @@ async fn metrics(State(a): State<Admin>) -> axum::response::Response {
     }
 }
 
-/// Serves the admin API until `stop` resolves.
+/// Everything `serve --admin` answers: this API and the web console (`console`), behind the
+/// `Host` allowlist (the listening address, loopback names and `[console] allowed_hosts`).
+pub fn app(admin: Admin, bound: Option<std::net::SocketAddr>) -> Router {
+    let hosts = Arc::new(crate::console::HostAllowlist::new(
+        bound,
+        &admin.config.console.allowed_hosts,
+    ));
+    router(admin.clone())
+        .merge(crate::console::router(admin))
+        .layer(axum::middleware::from_fn_with_state(
+            hosts,
+            crate::console::check_host,
+        ))
+}
+
+/// Serves the admin API and the console until `stop` resolves.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     admin: Admin,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(admin))
-        .with_graceful_shutdown(stop)
-        .await
+    let bound = listener.local_addr().ok();
+    axum::serve(
+        listener,
+        app(admin, bound).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(stop)
+    .await
 }

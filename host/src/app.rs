@@ -247,66 +247,68 @@ impl App {
             runtime: self.runtime.clone(),
             dir: self.plugins.clone(),
             scheduler,
+            clock: self.clock.clone(),
         }
     }
 
     /// Every shop with its plugin and the state of its settings and credentials (plugins must be
     /// loaded for the declarations to be known).
     pub fn shop_reports(&self) -> Vec<ShopReport> {
-        let today = self.today();
-        self.config
-            .shops
-            .iter()
-            .map(|shop| {
-                let plugin = self.runtime.plugin(&shop.mall).ok();
-                let info = plugin.as_ref().map(|p| p.info());
-                let (settings, creds, problem) = match info {
-                    None => (
-                        Vec::new(),
-                        Vec::new(),
-                        Some(format!(
-                            "no plugin is loaded for mall {:?}; install one with `mallhost plugins \
-                             install`",
-                            shop.mall
-                        )),
-                    ),
-                    Some(info) => (
-                        info.settings
-                            .iter()
-                            .filter(|s| !s.secret)
-                            .map(|s| SettingReport {
-                                name: s.name.clone(),
-                                label: s.label.clone(),
-                                given: shop.settings.contains_key(&s.name),
-                                required: s.required,
-                            })
-                            .collect(),
-                        credentials::report(shop, &info.settings, today),
-                        shop.check_against(
-                            &info.label(),
-                            &info.settings,
-                            &info.capabilities.carriers,
-                        )
-                        .err()
-                        .map(|e| e.to_string()),
-                    ),
-                };
-                ShopReport {
-                    id: shop.id.clone(),
-                    name: shop.name.clone(),
-                    mall: shop.mall.clone(),
-                    plugin: info.map(|i| i.label()),
-                    contract: info.map(|i| i.contract_version.clone()),
-                    settings,
-                    credentials: creds,
-                    problem,
-                }
-            })
-            .collect()
+        shop_reports(&self.config, &self.runtime, self.today())
     }
 
     /// Today's date in JST, by this app's clock.
     pub fn today(&self) -> NaiveDate {
         jst_date(self.clock.now())
     }
+}
+
+/// Every shop with its plugin and the state of its settings and credentials (plugins must be
+/// loaded for the declarations to be known).
+pub fn shop_reports(config: &Config, runtime: &Runtime, today: NaiveDate) -> Vec<ShopReport> {
+    config
+        .shops
+        .iter()
+        .map(|shop| {
+            let plugin = runtime.plugin(&shop.mall).ok();
+            let info = plugin.as_ref().map(|p| p.info());
+            let (settings, creds, problem) = match info {
+                None => (
+                    Vec::new(),
+                    Vec::new(),
+                    Some(format!(
+                        "no plugin is loaded for mall {:?}; install one with `mallhost plugins \
+                         install`",
+                        shop.mall
+                    )),
+                ),
+                Some(info) => (
+                    info.settings
+                        .iter()
+                        .filter(|s| !s.secret)
+                        .map(|s| SettingReport {
+                            name: s.name.clone(),
+                            label: s.label.clone(),
+                            given: shop.settings.contains_key(&s.name),
+                            required: s.required,
+                        })
+                        .collect(),
+                    credentials::report(shop, &info.settings, today),
+                    shop.check_against(&info.label(), &info.settings, &info.capabilities.carriers)
+                        .err()
+                        .map(|e| e.to_string()),
+                ),
+            };
+            ShopReport {
+                id: shop.id.clone(),
+                name: shop.name.clone(),
+                mall: shop.mall.clone(),
+                plugin: info.map(|i| i.label()),
+                contract: info.map(|i| i.contract_version.clone()),
+                settings,
+                credentials: creds,
+                problem,
+            }
+        })
+        .collect()
 }

@@ -111,6 +111,8 @@ pub struct Config {
     pub sync: SyncPolicy,
     /// How operators are told of stopped syncs (`[alerts]`).
     pub alerts: crate::alerts::AlertConfig,
+    /// The web console: host names it answers to, session length, cookie flags (`[console]`).
+    pub console: crate::console::ConsoleConfig,
     /// Shops.
     pub shops: Vec<ShopConfig>,
     /// What still loads but should change (deprecated keys), for the operator.
@@ -407,6 +409,8 @@ struct RawConfig {
     #[serde(default)]
     alerts: RawAlerts,
     #[serde(default)]
+    console: RawConsole,
+    #[serde(default)]
     shops: Vec<RawShop>,
 }
 
@@ -417,6 +421,51 @@ struct RawAlerts {
     webhook_url_env: Option<String>,
     failures_in_row: Option<u32>,
     check_every: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawConsole {
+    allowed_hosts: Option<Vec<String>>,
+    session_hours: Option<u32>,
+    secure_cookies: Option<bool>,
+}
+
+/// `[console]`, checked: host names without scheme or path, a session length in range.
+fn console_config(raw: &RawConsole) -> Result<crate::console::ConsoleConfig, ConfigError> {
+    let d = crate::console::ConsoleConfig::default();
+    let bad = |key: &'static str, problem: String, fix: &str| ConfigError::Global {
+        key,
+        problem,
+        fix: fix.into(),
+    };
+    let allowed_hosts = raw.allowed_hosts.clone().unwrap_or_default();
+    for h in &allowed_hosts {
+        let ok = !h.is_empty()
+            && h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+        if !ok {
+            return Err(bad(
+                "console.allowed_hosts",
+                format!("{h:?} is not a host name"),
+                "list the names staff type in the browser, e.g. [\"mallhost.shop.example\"] \
+                 (no scheme, no path; a port may follow a colon)",
+            ));
+        }
+    }
+    let session_hours = raw.session_hours.unwrap_or(d.session_hours);
+    if !(1..=720).contains(&session_hours) {
+        return Err(bad(
+            "console.session_hours",
+            format!("is {session_hours}, outside 1..=720"),
+            "give the hours a login lasts, from 1 to 720 (default 12)",
+        ));
+    }
+    Ok(crate::console::ConsoleConfig {
+        allowed_hosts,
+        session_hours,
+        secure_cookies: raw.secure_cookies.unwrap_or(d.secure_cookies),
+    })
 }
 
 /// `[alerts]`, checked: a webhook from the file or an environment variable (most receivers'
@@ -646,6 +695,7 @@ impl Config {
         };
         let sync = sync_policy(&raw.sync)?;
         let alerts = alert_config(&raw.alerts, env)?;
+        let console = console_config(&raw.console)?;
         let mut shops: Vec<ShopConfig> = Vec::new();
         let mut warnings = Vec::new();
         for s in raw.shops {
@@ -679,6 +729,7 @@ impl Config {
             },
             sync,
             alerts,
+            console,
             shops,
             warnings,
         })

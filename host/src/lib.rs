@@ -7,6 +7,8 @@
 //! - [`accounts`]: staff accounts, roles, API tokens (who may do what).
 //! - [`admin`]: the JSON admin API of `mallhost serve` (plugins, rollback, jobs, health,
 //!   metrics).
+//! - [`console`]: the web console of `mallhost serve` (Japanese, with English): orders,
+//!   shipping, imports, exports, plugins, settings, audit log; sessions, CSRF, Host allowlist.
 //! - [`health`]: how every shop's jobs and credentials stand, from the recorded runs.
 //! - [`alerts`]: telling operators once per incident (webhook) when a shop's sync stops.
 //! - [`metrics`]: the same health, and orders per status, for Prometheus.
@@ -31,6 +33,7 @@ pub mod app;
 pub mod capabilities;
 pub mod config;
 pub mod connector;
+pub mod console;
 pub mod csv;
 pub mod health;
 pub mod hostkey;

@@ -133,6 +133,9 @@ pub struct RowError {
     pub line: usize,
     /// The row's key (order number, item code), when it has one.
     pub key: Option<String>,
+    /// The column at fault (as the file's header names it), when one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
     /// What is wrong and how to fix it.
     pub reason: String,
 }
@@ -344,6 +347,7 @@ impl Table {
                 Err(e) => errors.push(RowError {
                     line: e.position().map_or(i + 2, |p| line_at(p.byte())),
                     key: None,
+                    column: None,
                     reason: format!("cannot be read as CSV: {e}"),
                 }),
                 Ok(r) => {
@@ -355,6 +359,7 @@ impl Table {
                         errors.push(RowError {
                             line,
                             key: r.get(0).map(str::to_string),
+                            column: None,
                             reason: format!(
                                 "has {} fields, the header {} (a comma inside a value needs quotes; numbers take no thousands separators)",
                                 r.len(),

@@ -87,6 +87,7 @@ pub async fn import(
             report.errors.push(RowError {
                 line: row.line,
                 key: None,
+                column: None,
                 reason: format!("{key} is empty"),
             });
             continue;
@@ -114,6 +115,7 @@ pub async fn import(
             report.errors.push(RowError {
                 line: first_line,
                 key: Some(number.clone()),
+                column: None,
                 reason: "not imported: one of its rows cannot be read (see that row's error)"
                     .into(),
             });
@@ -129,6 +131,7 @@ pub async fn import(
             Err(e) => report.errors.push(RowError {
                 line: first_line,
                 key: Some(number.clone()),
+                column: None,
                 reason: e.to_string(),
             }),
         }
@@ -151,6 +154,7 @@ pub async fn import(
             report.errors.push(RowError {
                 line,
                 key: Some(n.clone()),
+                column: None,
                 reason: "a test-environment order (検証環境); not stored".into(),
             });
         }

@@ -68,22 +68,24 @@ pub async fn import(
                 .unwrap_or_default()
         };
         let code = cell(Some(item));
-        let err = |reason: String| RowError {
+        let err = |col: Option<usize>, reason: String| RowError {
             line: row.line,
             key: Some(code.clone()),
+            column: col.and_then(|c| table.header.get(c)).cloned(),
             reason,
         };
         if code.is_empty() {
-            report
-                .errors
-                .push(err("the item code (商品管理番号) is empty".into()));
+            report.errors.push(err(
+                Some(item),
+                "the item code (商品管理番号) is empty".into(),
+            ));
             continue;
         }
         let product_name = cell(Some(name));
         if product_name.is_empty() {
             report
                 .errors
-                .push(err("the product name (商品名) is empty".into()));
+                .push(err(Some(name), "the product name (商品名) is empty".into()));
             continue;
         }
         let price_text = cell(price);
@@ -93,20 +95,23 @@ pub async fn import(
             match price_text.parse::<i64>() {
                 Ok(p) if p >= 0 => Some(p),
                 _ => {
-                    report.errors.push(err(format!(
-                        "price {price_text:?} is not a whole number of yen"
-                    )));
+                    report.errors.push(err(
+                        price,
+                        format!("price {price_text:?} is not a whole number of yen"),
+                    ));
                     continue;
                 }
             }
         };
+        let jan_col = jan;
         let jan = cell(jan);
         let jan_ok = jan.is_empty()
             || (matches!(jan.len(), 8 | 13) && jan.bytes().all(|b| b.is_ascii_digit()));
         if !jan_ok {
-            report
-                .errors
-                .push(err(format!("JAN code {jan:?} is not 8 or 13 digits")));
+            report.errors.push(err(
+                jan_col,
+                format!("JAN code {jan:?} is not 8 or 13 digits"),
+            ));
             continue;
         }
         valid.push(Product {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{Encoding, ImportError, Progress, RowError, parse_date, read};
 use crate::config::ShopConfig;
 use crate::store::{ShippingUpdate, Store};
-use crate::tracking::shipping_update;
+use crate::tracking::{ShippingError, shipping_update};
 
 const ORDER: &[&str] = &["order_number", "注文番号"];
 const CARRIER: &[&str] = &["carrier", "配送業者"];
@@ -77,15 +77,16 @@ pub async fn import(
                 .unwrap_or_default()
         };
         let number = cell(order);
-        let err = |reason: String| RowError {
+        let err = |col: Option<usize>, reason: String| RowError {
             line: row.line,
             key: Some(number.clone()),
+            column: col.and_then(|c| table.header.get(c)).cloned(),
             reason,
         };
         if number.is_empty() {
             report
                 .errors
-                .push(err("the order number (注文番号) is empty".into()));
+                .push(err(order, "the order number (注文番号) is empty".into()));
             continue;
         }
         let date_text = cell(date);
@@ -95,9 +96,10 @@ pub async fn import(
             match parse_date(&date_text) {
                 Some(d) => d,
                 None => {
-                    report.errors.push(err(format!(
-                        "ship date {date_text:?} is not YYYY-MM-DD or YYYY/MM/DD"
-                    )));
+                    report.errors.push(err(
+                        date,
+                        format!("ship date {date_text:?} is not YYYY-MM-DD or YYYY/MM/DD"),
+                    ));
                     continue;
                 }
             }
@@ -109,9 +111,10 @@ pub async fn import(
             match delivery_text.parse::<u32>() {
                 Ok(d) if d >= 1 => Some(d),
                 _ => {
-                    report.errors.push(err(format!(
-                        "delivery number {delivery_text:?} is not 1, 2, …"
-                    )));
+                    report.errors.push(err(
+                        delivery,
+                        format!("delivery number {delivery_text:?} is not 1, 2, …"),
+                    ));
                     continue;
                 }
             }
@@ -128,7 +131,11 @@ pub async fn import(
         ) {
             Ok(u) => u,
             Err(e) => {
-                report.errors.push(err(e.to_string()));
+                let col = match e {
+                    ShippingError::UnknownCarrier { .. } => carrier,
+                    _ => tracking,
+                };
+                report.errors.push(err(col, e.to_string()));
                 continue;
             }
         };
@@ -146,6 +153,7 @@ pub async fn import(
             Err(e) => report.errors.push(RowError {
                 line,
                 key: Some(number),
+                column: None,
                 reason: e.to_string(),
             }),
         }

@@ -46,6 +46,21 @@ struct Entry {
     history: Vec<String>,
 }
 
+/// One installed component of a mall, as the console lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Installed {
+    /// Its mall.
+    pub mall: String,
+    /// Its version (from its manifest).
+    pub version: String,
+    /// Its sha256 (from its manifest, checked when it was installed).
+    pub sha256: String,
+    /// Its file, relative to the folder.
+    pub file: String,
+    /// It is the active one of its mall.
+    pub active: bool,
+}
+
 fn err(path: &Path, message: impl Into<String>) -> RuntimeError {
     RuntimeError::Load {
         path: path.to_path_buf(),
@@ -188,6 +203,28 @@ impl PluginDir {
         }
         for e in index.malls.values() {
             out.push(runtime.load_file(&self.inside(&e.active)?).await?);
+        }
+        Ok(out)
+    }
+
+    /// Every installed component, mall by mall: the active one first, then the earlier ones,
+    /// newest first (the order `rollback` goes back through).
+    pub fn installed(&self) -> Result<Vec<Installed>, RuntimeError> {
+        let index = self.read_index()?;
+        let mut out = Vec::new();
+        for (mall, entry) in &index.malls {
+            let files = std::iter::once(&entry.active).chain(entry.history.iter().rev());
+            for (i, rel) in files.enumerate().filter(|(_, r)| !r.is_empty()) {
+                let file = self.inside(rel)?;
+                let m = Manifest::load(&Manifest::beside(&file)).map_err(|e| err(&file, e))?;
+                out.push(Installed {
+                    mall: mall.clone(),
+                    version: m.version,
+                    sha256: m.sha256,
+                    file: rel.clone(),
+                    active: i == 0,
+                });
+            }
         }
         Ok(out)
     }

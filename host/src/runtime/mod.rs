@@ -26,7 +26,7 @@ mod shop;
 
 pub use cache::CompiledCache;
 pub use contract::SUPPORTED as SUPPORTED_CONTRACTS;
-pub use directory::PluginDir;
+pub use directory::{Installed, PluginDir};
 pub use engine::{Footprint, MAX_CONCURRENT_CALLS};
 pub use limits::{LimitExceeded, LimitsSpec, PluginLimits};
 pub use manifest::{Manifest, sha256_hex};

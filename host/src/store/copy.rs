@@ -66,6 +66,7 @@ const TABLES: &[Table] = &[
             ("fees_json", Text),
             ("discounts_json", Text),
             ("marks_json", Text),
+            ("buyer_name", Text),
         ],
         true,
     ),

@@ -23,11 +23,12 @@ pub use copy::TableCopy;
 pub use incidents::Notice;
 pub use leases::{Holder, JobRun, RunOutcome};
 pub use orders::{
-    NewOrder, OrderDetail, OrderFilter, OrderSummary, ShippingUpdate, StoreOutcome, WhenStored,
+    NewOrder, OrderDetail, OrderFilter, OrderSearch, OrderSummary, SearchPage, ShippingUpdate,
+    StoreOutcome, WhenStored,
 };
 pub use plugins::{SharedPlugin, StoredComponent};
 pub use pushes::{
-    CandidateDelivery, ExportCandidate, LastPush, PushClaim, PushOutcome, PushRecord,
+    CandidateDelivery, ExportCandidate, LastPush, PushClaim, PushEntry, PushOutcome, PushRecord,
 };
 
 use std::time::Duration;

@@ -484,3 +484,58 @@ async fn push_effects(
         Ok(())
     }
 }
+
+/// One push attempt of an order, as the console's order page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PushEntry {
+    /// When it was attempted (UTC, as stored).
+    pub attempted_at: String,
+    /// Which attempt of this shipment data it was.
+    pub attempt: i64,
+    /// The merchant's carrier.
+    pub carrier: String,
+    /// The mall's carrier id sent.
+    pub carrier_id: String,
+    /// The tracking number sent.
+    pub tracking_number: String,
+    /// The ship date sent.
+    pub ship_date: String,
+    /// `ok`, `rejected`, `failed`, `unknown` or `sending`.
+    pub outcome: String,
+    /// The error, when it did not end well.
+    pub error: Option<String>,
+}
+
+impl Store {
+    /// Every push attempt of an order, oldest first.
+    pub async fn pushes_of(
+        &self,
+        shop_id: &str,
+        number: &str,
+    ) -> Result<Vec<PushEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT p.attempted_at, p.attempt, p.carrier, p.carrier_id, p.tracking_number,
+                p.ship_date, p.outcome, p.error
+             FROM shipment_pushes p JOIN orders o ON o.id = p.order_id
+             WHERE o.shop_id = $1 AND o.mall_order_number = $2 ORDER BY p.id",
+        )
+        .bind(shop_id)
+        .bind(number)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PushEntry {
+                    attempted_at: r.try_get("attempted_at")?,
+                    attempt: r.try_get("attempt")?,
+                    carrier: r.try_get("carrier")?,
+                    carrier_id: r.try_get("carrier_id")?,
+                    tracking_number: r.try_get("tracking_number")?,
+                    ship_date: r.try_get("ship_date")?,
+                    outcome: r.try_get("outcome")?,
+                    error: r.try_get("error")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,4 +1,4 @@
-//! Staff accounts, API tokens and the audit log, as stored: the store keeps hashes it cannot
+//! Staff accounts, API tokens, console sessions and the audit log, as stored: the store keeps hashes it cannot
 //! reverse (argon2id for passwords, SHA-256 for tokens) and never a secret itself. What a role
 //! may do, and how hashes are made and checked, is `accounts`'.
 
@@ -190,5 +190,56 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Keeps a console session (the SHA-256 of its cookie) and its CSRF token.
+    pub async fn add_session(
+        &self,
+        id_sha256: &str,
+        user_id: i64,
+        csrf: &str,
+        now: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (id_sha256, user_id, csrf, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id_sha256)
+        .bind(user_id)
+        .bind(csrf)
+        .bind(to_db(now))
+        .bind(to_db(expires))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The enabled account of an unexpired session, with the session's CSRF token.
+    pub async fn session(
+        &self,
+        id_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(UserRow, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT u.id, u.name, u.role, u.password_hash, u.created_at, u.disabled, s.csrf
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.id_sha256 = $1 AND s.expires_at > $2 AND u.disabled = 0",
+        )
+        .bind(id_sha256)
+        .bind(to_db(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((user(&r)?, r.try_get("csrf")?))).transpose()
+    }
+
+    /// Ends a session (logging out), and every expired one.
+    pub async fn end_session(&self, id_sha256: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE id_sha256 = $1 OR expires_at <= $2")
+            .bind(id_sha256)
+            .bind(to_db(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }

@@ -87,7 +87,8 @@ pub enum Command {
     /// Run the shops' automatic fetch (自動取得) and export (自動書き出し) until Ctrl-C, watching
     /// the plugins folder for installs and rollbacks.
     Serve {
-        /// Also serve the admin API (JSON) on this address, e.g. 127.0.0.1:8930.
+        /// Also serve the web console (/console) and the admin API (JSON) on this address,
+        /// e.g. 127.0.0.1:8930.
         #[arg(long)]
         admin: Option<std::net::SocketAddr>,
     },
@@ -97,10 +98,10 @@ pub enum Command {
     /// Every shop: its plugin, the settings and credentials the plugin asks for, and their state
     /// (a secret that expires soon or has expired is shown with its date).
     Shops,
-    /// Staff accounts for the admin API: add, list, issue a token.
+    /// Staff accounts for the console and the admin API: add, list, issue a token.
     #[command(subcommand)]
     Users(UsersCommand),
-    /// Who did what, when (changes through the admin API and account changes), newest first.
+    /// Who did what, when (changes through the console, the admin API and the CLI), newest first.
     Audit {
         /// How many entries.
         #[arg(long, default_value_t = 50)]

@@ -226,10 +226,9 @@ async fn serve(
                 .with_context(|| format!("cannot listen on {addr} for the admin API"))?;
             // On standard output, whatever the log level: with port 0 it is how a supervisor
             // (or a test) learns the address.
-            println!(
-                "admin API on http://{}",
-                listener.local_addr().unwrap_or(addr)
-            );
+            let shown = listener.local_addr().unwrap_or(addr);
+            println!("admin API on http://{shown}");
+            println!("console on http://{shown}/console");
             let state = cx.admin(scheduler.clone());
             let mut stop = stop_rx.clone();
             Some(tokio::spawn(mallhost::admin::serve(

@@ -45,7 +45,7 @@ impl Store {
                     items_total, shipping_fee, cod_fee, points_used, coupon_discount, billing_total,
                     multiple_deliveries, add_on_service, no_buyer_email, take_state, carrier,
                     created_at, updated_at, buyer_email, buyer_email_relay, prices_include_tax,
-                    fees_json, discounts_json, marks_json) ",
+                    fees_json, discounts_json, marks_json, buyer_name) ",
             );
             q.values(chunk, |b, new| {
                 let o = new.order;
@@ -79,7 +79,8 @@ impl Store {
                     .bind(i64::from(o.prices_include_tax))
                     .bind(json(&o.fees))
                     .bind(json(&o.discounts))
-                    .bind(json(&o.marks));
+                    .bind(json(&o.marks))
+                    .bind(o.buyer.name.as_str());
             });
             q.push(
                 " ON CONFLICT (shop_id, mall_order_number) DO NOTHING RETURNING id, mall_order_number",

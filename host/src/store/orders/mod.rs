@@ -1,17 +1,20 @@
 //! Orders in the database, one concern a module: `insert` (storing new orders), `takes` (take
-//! bookkeeping), `read` (list and detail), `shipping` (what staff change before export) and
+//! bookkeeping), `read` (list and detail), `search` (the console's filtered pages), `shipping` (what staff change before export) and
 //! `queries` (counts across a shop). This module holds the types they share and the history
 //! row every change writes.
 
 mod insert;
 mod queries;
 mod read;
+mod search;
 mod shipping;
 mod takes;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::Row;
+
+pub use search::{OrderSearch, SearchPage};
 
 use super::{StoreError, corrupt};
 use crate::model::{Address, Order, OrderStatus, TakeState};

@@ -202,6 +202,19 @@ impl Store {
         status: OrderStatus,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        self.set_status_because(shop_id, number, status, "", now)
+            .await
+    }
+
+    /// Changes an order's status with the reason staff gave (kept in its history row).
+    pub async fn set_status_because(
+        &self,
+        shop_id: &str,
+        number: &str,
+        status: OrderStatus,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let id: Option<i64> = sqlx::query_scalar(
             "UPDATE orders SET status = $1, hold_reason = CASE WHEN $2 = 'on_hold' THEN hold_reason END,
@@ -223,7 +236,16 @@ impl Store {
             id,
             now,
             "status",
-            &format!("status set to {} ({})", status.id(), status.label()),
+            &if reason.trim().is_empty() {
+                format!("status set to {} ({})", status.id(), status.label())
+            } else {
+                format!(
+                    "status set to {} ({}): {}",
+                    status.id(),
+                    status.label(),
+                    reason.trim()
+                )
+            },
         )
         .await?;
         tx.commit().await?;

@@ -1,0 +1,330 @@
+//! The web console of `mallhost serve` (under `/console`): the screens a shop's staff work in —
+//! ダッシュボード, 受注一覧 and 受注詳細 with 出荷情報入力, データ取込, データ書出, プラグイン, 設定 and
+//! 監査ログ — rendered on the server from templates (`console/templates/`, minijinja,
+//! HTML-escaped), in Japanese with an English switch, with a few lines of progressive
+//! JavaScript (the tracking number checked as typed, upload progress). Pages work without it.
+//!
+//! Each concern has its module: `auth` (sessions, CSRF, login rate limit, Host allowlist),
+//! `i18n` (the words), and one module per screen group: `dashboard`, `orders`, `data` (import
+//! and export), `plugins`, `settings` (settings and the audit log). Every change is written to
+//! the audit log with the user who made it; roles are `accounts`'.
+
+mod auth;
+mod dashboard;
+mod data;
+mod i18n;
+mod orders;
+mod plugins;
+mod settings;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+pub use auth::{HostAllowlist, LoginLimiter, MAX_FAILURES, SESSION_COOKIE, Staff, check_host};
+pub use i18n::Lang;
+
+use crate::admin::Admin;
+
+/// `[console]` in the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleConfig {
+    /// Host names (besides loopback and the listening address) the server answers to.
+    pub allowed_hosts: Vec<String>,
+    /// How long a login lasts, in hours.
+    pub session_hours: u32,
+    /// Mark cookies `Secure` (the console is reached over HTTPS through a proxy).
+    pub secure_cookies: bool,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig {
+            allowed_hosts: Vec::new(),
+            session_hours: 12,
+            secure_cookies: false,
+        }
+    }
+}
+
+/// The largest upload (a CSV or a component) the console takes.
+pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
+
+/// The templates, by name (compiled into the binary).
+pub(crate) const TEMPLATES: &[(&str, &str)] = &[
+    ("layout.html", include_str!("templates/layout.html")),
+    ("login.html", include_str!("templates/login.html")),
+    ("error.html", include_str!("templates/error.html")),
+    ("dashboard.html", include_str!("templates/dashboard.html")),
+    ("orders.html", include_str!("templates/orders.html")),
+    ("order.html", include_str!("templates/order.html")),
+    ("import.html", include_str!("templates/import.html")),
+    ("export.html", include_str!("templates/export.html")),
+    ("plugins.html", include_str!("templates/plugins.html")),
+    ("settings.html", include_str!("templates/settings.html")),
+    ("audit.html", include_str!("templates/audit.html")),
+];
+
+const CSS: &str = include_str!("static/console.css");
+const JS: &str = include_str!("static/console.js");
+
+/// What the console's handlers share.
+#[derive(Clone)]
+pub struct Console {
+    admin: Admin,
+    config: Arc<ConsoleConfig>,
+    templates: Arc<minijinja::Environment<'static>>,
+    limiter: Arc<LoginLimiter>,
+}
+
+impl Console {
+    /// The console over a running host's admin state.
+    pub fn new(admin: Admin) -> Console {
+        let mut env = minijinja::Environment::new();
+        for (name, text) in TEMPLATES {
+            if let Err(e) = env.add_template(name, text) {
+                // A template that does not parse is a bug caught by the tests; pages using it
+                // answer with the error instead of taking the server down.
+                tracing::error!("console template {name}: {e}");
+            }
+        }
+        env.add_filter("yen", |n: i64| {
+            let s = n.unsigned_abs().to_string();
+            let mut out = String::new();
+            for (i, c) in s.chars().enumerate() {
+                if i > 0 && (s.len() - i).is_multiple_of(3) {
+                    out.push(',');
+                }
+                out.push(c);
+            }
+            format!("{}¥{out}", if n < 0 { "-" } else { "" })
+        });
+        env.add_filter("jst", |s: String| {
+            crate::time::from_db(&s).map_or(s, crate::time::display_jst)
+        });
+        Console {
+            config: Arc::new(admin.config.console.clone()),
+            admin,
+            templates: Arc::new(env),
+            limiter: Arc::new(LoginLimiter::default()),
+        }
+    }
+
+    /// A word in `lang`.
+    pub(crate) fn tr(&self, lang: Lang, key: &str) -> String {
+        i18n::word(lang, key).to_string()
+    }
+
+    fn render(&self, name: &str, ctx: Value) -> Result<String, minijinja::Error> {
+        self.templates
+            .get_template(name)?
+            .render(minijinja::Value::from_serialize(&ctx))
+    }
+
+    /// A page without the signed-in frame (the login page).
+    pub(crate) fn render_bare(&self, name: &str, lang: Lang, mut ctx: Value) -> Html<String> {
+        if let Value::Object(m) = &mut ctx {
+            m.insert("t".into(), json!(i18n::words(lang)));
+            m.insert("lang".into(), json!(lang.code()));
+        }
+        Html(self.render(name, ctx).unwrap_or_else(|e| {
+            tracing::error!("console page {name}: {e:#}");
+            format!("console page {name} cannot be shown: {e}")
+        }))
+    }
+
+    /// A page in the signed-in frame, with the words, the user, the CSRF token and the screen
+    /// (`nav`) the menu marks.
+    pub(crate) fn page(&self, who: &Staff, name: &str, nav: &str, ctx: Value) -> Response {
+        self.page_with(who, StatusCode::OK, name, nav, ctx)
+    }
+
+    /// [`Console::page`] with a status other than 200.
+    pub(crate) fn page_with(
+        &self,
+        who: &Staff,
+        status: StatusCode,
+        name: &str,
+        nav: &str,
+        mut ctx: Value,
+    ) -> Response {
+        if let Value::Object(m) = &mut ctx {
+            m.insert("t".into(), json!(i18n::words(who.lang)));
+            m.insert("lang".into(), json!(who.lang.code()));
+            m.insert(
+                "me".into(),
+                json!({
+                    "name": who.name,
+                    "role": who.role.id(),
+                    "staff": who.role.may(crate::accounts::Role::Staff),
+                    "admin": who.role.may(crate::accounts::Role::Admin),
+                }),
+            );
+            m.insert("csrf".into(), json!(who.csrf));
+            m.insert("nav".into(), json!(nav));
+        }
+        match self.render(name, ctx) {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!("console page {name}: {e:#}");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("console page {name} cannot be shown: {e}"),
+                )
+                    .into_response()
+            }
+        }
+    }
+
+    /// An error page that says what went wrong and links back.
+    pub(crate) fn error_page(&self, who: &Staff, status: StatusCode, message: &str) -> Response {
+        self.page_with(
+            who,
+            status,
+            "error.html",
+            "",
+            json!({ "message": message, "status": status.as_u16() }),
+        )
+    }
+
+    /// Writes an audit entry (a failure to write is logged, not shown).
+    pub(crate) async fn audit(&self, actor: &str, action: &str, detail: &str) {
+        if let Err(e) = self
+            .admin
+            .store
+            .audit(actor, action, detail, chrono::Utc::now())
+            .await
+        {
+            tracing::warn!("cannot write the audit log ({action} by {actor}): {e}");
+        }
+    }
+
+    /// The shop with this id, or a 404 page.
+    pub(crate) fn shop(
+        &self,
+        who: &Staff,
+        id: &str,
+    ) -> Result<&crate::config::ShopConfig, Box<Response>> {
+        self.admin.config.shop(id).ok_or_else(|| {
+            Box::new(self.error_page(
+                who,
+                StatusCode::NOT_FOUND,
+                &format!("no shop {id:?} in the config file"),
+            ))
+        })
+    }
+
+    /// The shops, for the pickers: id and name.
+    pub(crate) fn shop_choices(&self) -> Value {
+        json!(
+            self.admin
+                .config
+                .shops
+                .iter()
+                .map(|s| json!({ "id": s.id, "name": s.name, "mall": s.mall, "api": s.order_api }))
+                .collect::<Vec<_>>()
+        )
+    }
+}
+
+/// `GET /console/lang/{code}`: switches the language (a cookie) and goes back.
+async fn switch_lang(
+    axum::extract::State(cx): axum::extract::State<Console>,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let code = if code == "en" { "en" } else { "ja" };
+    // Back to the page the switch was on, if it is one of ours.
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok())
+        .map(|u| match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_string(),
+        })
+        .filter(|p| p.starts_with("/console"))
+        .unwrap_or_else(|| "/console".into());
+    let mut r = Redirect::to(&back).into_response();
+    let cookie = auth::set_cookie(
+        &cx,
+        &headers,
+        "mh_lang",
+        code,
+        std::time::Duration::from_secs(365 * 86_400),
+    );
+    if let Ok(v) = cookie.parse() {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+async fn css() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response()
+}
+
+async fn js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        JS,
+    )
+        .into_response()
+}
+
+/// The console's routes (under `/console`).
+pub fn router(admin: Admin) -> Router {
+    let cx = Console::new(admin);
+    Router::new()
+        .route("/console", get(dashboard::show))
+        .route("/console/login", get(auth::login_page).post(auth::login))
+        .route("/console/logout", post(auth::logout))
+        .route("/console/lang/{code}", get(switch_lang))
+        .route("/console/jobs/run", post(dashboard::run_job))
+        .route("/console/orders", get(orders::list))
+        .route("/console/orders.csv", get(orders::csv))
+        .route("/console/orders/{shop}/{number}", get(orders::show))
+        .route("/console/orders/{shop}/{number}/ship", post(orders::ship))
+        .route(
+            "/console/orders/{shop}/{number}/status",
+            post(orders::status),
+        )
+        .route("/console/check-tracking", get(orders::check_tracking))
+        .route(
+            "/console/import",
+            get(data::import_page)
+                .post(data::import)
+                .layer(DefaultBodyLimit::max(MAX_UPLOAD)),
+        )
+        .route("/console/export", get(data::export_page).post(data::send))
+        .route("/console/plugins", get(plugins::list))
+        .route(
+            "/console/plugins/install",
+            post(plugins::install).layer(DefaultBodyLimit::max(MAX_UPLOAD)),
+        )
+        .route("/console/plugins/rollback", post(plugins::rollback))
+        .route("/console/settings", get(settings::show))
+        .route("/console/audit", get(settings::audit))
+        .route("/console/static/console.css", get(css))
+        .route("/console/static/console.js", get(js))
+        .route("/", get(|| async { Redirect::to("/console") }))
+        .with_state(cx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_parses() {
+        let mut env = minijinja::Environment::new();
+        for (name, text) in TEMPLATES {
+            env.add_template(name, text)
+                .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! 設定 and 監査ログ: each shop's configuration as the host runs it — read-only, with every
+//! secret shown only as set or not (its value never leaves the host) — with what its plugin
+//! asks for and what is wrong; and the audit log (who did what, when; admins).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::json;
+
+use super::{Console, Staff};
+use crate::accounts::Role;
+
+/// `GET /console/settings`.
+pub async fn show(State(cx): State<Console>, who: Staff) -> Response {
+    let a = &cx.admin;
+    let today = crate::time::jst_date(a.clock.now());
+    let reports = crate::app::shop_reports(&a.config, &a.runtime, today);
+    let shops: Vec<_> = a
+        .config
+        .shops
+        .iter()
+        .map(|shop| {
+            let report = reports.iter().find(|r| r.id == shop.id);
+            let mins = |d: Option<std::time::Duration>| d.map(|d| d.as_secs() / 60);
+            json!({
+                "id": shop.id,
+                "name": shop.name,
+                "mall": shop.mall,
+                "api": shop.order_api,
+                "base_url": shop.base_url,
+                "fetch_days": shop.fetch_days,
+                "stored_status": shop.stored_status.id(),
+                "auto_fetch_mins": mins(shop.auto_fetch),
+                "auto_export_mins": mins(shop.auto_export),
+                // Plain settings only: a secret is in `credentials`, by name and state.
+                "settings": shop.settings,
+                "declared": report.map(|r| json!(r.settings)),
+                "credentials": report.map(|r| json!(r.credentials)),
+                "secrets_set": shop.credentials.keys().collect::<Vec<_>>(),
+                "plugin": report.and_then(|r| r.plugin.clone()),
+                "problem": report.and_then(|r| r.problem.clone()),
+                "carrier_ids": shop.carrier_ids,
+                "delivery_methods": shop.delivery_methods,
+                "time_slots": shop.time_slots,
+            })
+        })
+        .collect();
+    cx.page(&who, "settings.html", "settings", json!({ "shops": shops }))
+}
+
+/// `GET /console/audit` (admin): the newest 500 entries.
+pub async fn audit(State(cx): State<Console>, who: Staff) -> Response {
+    if let Some(r) = who.refuse(&cx, None, Role::Admin) {
+        return r;
+    }
+    match cx.admin.store.audit_log(500).await {
+        Ok(log) => cx.page(&who, "audit.html", "audit", json!({ "log": log })),
+        Err(e) => cx.error_page(&who, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
+}
