@@ -71,6 +71,11 @@ const TABLES: &[Table] = &[
         true,
     ),
     (
+        "order_name_grams",
+        &[("gram", Text), ("order_id", Int)],
+        false,
+    ),
+    (
         "order_deliveries",
         &[
             ("order_id", Int),

@@ -102,6 +102,27 @@ impl Store {
                 None => out.existing.push(number.clone()),
             }
         }
+        // The buyer's name in pieces, for the console's search by part of a name.
+        let grams: Vec<(i64, String)> = new_orders
+            .iter()
+            .flat_map(|(id, new)| {
+                super::search::name_grams(&new.order.buyer.name)
+                    .into_iter()
+                    .map(move |g| (*id, g))
+            })
+            .collect();
+        for chunk in grams.chunks(ROWS) {
+            let mut q = Statement::new(
+                self.backend,
+                "INSERT INTO order_name_grams (order_id, gram) ",
+            );
+            q.values(chunk, |b, (id, g)| {
+                b.bind(*id).bind(g.as_str());
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            let (sql, args) = q.build()?;
+            sqlx::query_with(&sql, args).execute(&mut *tx).await?;
+        }
         let deliveries: Vec<_> = new_orders
             .iter()
             .flat_map(|(id, new)| new.order.deliveries.iter().map(move |d| (*id, d)))

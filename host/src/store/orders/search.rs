@@ -42,6 +42,19 @@ pub struct SearchPage {
     pub counts: Vec<(OrderStatus, i64)>,
 }
 
+/// The most pieces of a name a search looks up (more narrow little further).
+const MAX_GRAMS: usize = 8;
+
+/// Every two characters of a name, spaces (half- and full-width) left out: what
+/// `order_name_grams` holds per order, and what a search for part of a name looks up.
+pub(crate) fn name_grams(name: &str) -> std::collections::BTreeSet<String> {
+    let chars: Vec<char> = name
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\u{3000}'))
+        .collect();
+    chars.windows(2).map(|w| w.iter().collect()).collect()
+}
+
 /// `LIKE` text matching `s` anywhere, with `%`, `_` and `\` taken literally.
 fn contains_pattern(s: &str) -> String {
     let mut p = String::from("%");
@@ -68,6 +81,7 @@ impl OrderSearch {
         if let Some(to) = self.to {
             q.push(" AND o.ordered_at <= ").bind(to_db(jst_day_end(to)));
         }
+        // The name's pieces (or the tracking number) chose the candidates; LIKE confirms them.
         if let Some(buyer) = &self.buyer {
             q.push(" AND o.buyer_name LIKE ")
                 .bind(contains_pattern(buyer))
@@ -78,12 +92,29 @@ impl OrderSearch {
         }
     }
 
-    /// `FROM …`: the orders table, or — for a tracking number — the orders whose number it is,
-    /// found first through the tracking indexes (`CROSS JOIN` keeps SQLite from turning the
-    /// lookup into a scan of every order).
+    /// `FROM …`: the orders table; or — for a tracking number — the orders whose number it is,
+    /// found first through the tracking indexes; or — for part of a name of two characters or
+    /// more — the orders whose name has each of its pieces (`order_name_grams`). `CROSS JOIN`
+    /// keeps SQLite from turning the lookup into a scan of every order.
     fn from<'q>(&'q self, q: &mut Statement<'q>) {
+        let grams: Vec<String> = self
+            .buyer
+            .as_deref()
+            .map(|b| name_grams(b).into_iter().take(MAX_GRAMS).collect())
+            .unwrap_or_default();
         match &self.tracking {
-            None => q.push(" FROM orders o WHERE 1 = 1"),
+            None if grams.is_empty() => q.push(" FROM orders o WHERE 1 = 1"),
+            None => {
+                q.push(" FROM (");
+                for (i, g) in grams.into_iter().enumerate() {
+                    if i > 0 {
+                        q.push(" INTERSECT ");
+                    }
+                    q.push("SELECT order_id FROM order_name_grams WHERE gram = ")
+                        .bind(g);
+                }
+                q.push(") t CROSS JOIN orders o WHERE o.id = t.order_id")
+            }
             Some(t) => q
                 .push(" FROM (SELECT id AS order_id FROM orders WHERE tracking_number = ")
                 .bind(t.as_str())
@@ -109,7 +140,13 @@ impl Store {
         search.narrow(&mut counts);
         counts.push(" GROUP BY o.status");
 
-        let mut q = Statement::new(self.backend, &format!("SELECT {SUMMARY_COLUMNS}"));
+        // The page's ids first (the index alone), then their columns: the columns' work (the
+        // missing-name count) is done for one page, not for every row a deep page skips.
+        const ORDER: &str = " ORDER BY o.ordered_at DESC, o.mall_order_number DESC";
+        let mut q = Statement::new(
+            self.backend,
+            &format!("SELECT {SUMMARY_COLUMNS} FROM orders o WHERE o.id IN (SELECT o.id"),
+        );
         search.from(&mut q);
         if let Some(status) = search.status {
             q.push(" AND o.status = ").bind(status.id());
@@ -117,10 +154,13 @@ impl Store {
         search.narrow(&mut q);
         let per_page = per_page.clamp(1, 500);
         let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
-        q.push(" ORDER BY o.ordered_at DESC, o.mall_order_number DESC LIMIT ")
+        q.push(ORDER)
+            .push(" LIMIT ")
             .bind(i64::from(per_page))
             .push(" OFFSET ")
-            .bind(offset);
+            .bind(offset)
+            .push(")")
+            .push(ORDER);
         (counts, q)
     }
 
@@ -230,6 +270,97 @@ mod tests {
                 assert!(!scans_table, "{search:?}: {plan}");
             }
         }
+    }
+
+    #[test]
+    fn a_name_is_looked_up_by_its_pairs_of_characters() {
+        let g = name_grams("山田　太郎");
+        assert_eq!(g.into_iter().collect::<Vec<_>>(), ["太郎", "山田", "田太"]);
+        assert!(name_grams("山").is_empty() && name_grams(" ").is_empty());
+    }
+
+    #[tokio::test]
+    async fn part_of_a_name_finds_its_orders_and_only_them() {
+        use crate::model::{Order, TakeState};
+        use crate::store::{NewOrder, WhenStored};
+        let t = crate::store::testing::fresh().await;
+        let base: Order = serde_json::from_value(serde_json::json!({
+            "mall_order_number": "", "ordered_at": "2026-11-01T00:00:00Z",
+            "mall_updated_at": "2026-11-01T00:00:00Z", "mall_status": "NEW",
+            "payment_method": "CARD",
+            "buyer": { "name": "", "name_kana": "", "postal_code": "", "prefecture": "",
+                "address1": "", "address2": "", "phone": "" },
+            "deliveries": [], "amounts": { "items_total": 0, "shipping_fee": 0, "cod_fee": 0,
+                "points_used": 0, "coupon_discount": 0, "billing_total": 0 },
+            "flags": { "test_order": false, "multiple_deliveries": false,
+                "add_on_service": false, "no_buyer_email": false },
+            "buyer_note": "", "source": "api"
+        }))
+        .unwrap();
+        let names = ["山田 太郎", "小山田 花子", "田山 一", "Yamada 50%"];
+        let orders: Vec<Order> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let mut o = base.clone();
+                o.mall_order_number = format!("N{i}");
+                o.buyer.name = (*n).into();
+                o
+            })
+            .collect();
+        let news: Vec<NewOrder<'_>> = orders
+            .iter()
+            .map(|o| NewOrder {
+                order: o,
+                status: OrderStatus::New,
+                hold_reason: None,
+            })
+            .collect();
+        t.store
+            .store_orders(
+                "s",
+                "m",
+                &news,
+                TakeState::Taken,
+                WhenStored::Leave,
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        let found = |q: &str| {
+            let search = OrderSearch {
+                buyer: Some(q.into()),
+                ..OrderSearch::default()
+            };
+            let store = t.store.clone();
+            async move {
+                let mut v: Vec<String> = store
+                    .search_orders(&search, 1, 50)
+                    .await
+                    .unwrap()
+                    .orders
+                    .into_iter()
+                    .map(|o| o.mall_order_number)
+                    .collect();
+                v.sort();
+                v
+            }
+        };
+        assert_eq!(found("山田").await, ["N0", "N1"]);
+        assert_eq!(
+            found("田 太").await,
+            ["N0"],
+            "the space is part of what is asked"
+        );
+        assert_eq!(found("花子").await, ["N1"]);
+        assert_eq!(found("田山").await, ["N2"]);
+        assert_eq!(
+            found("山").await,
+            ["N0", "N1", "N2"],
+            "one character: every name with it"
+        );
+        assert_eq!(found("50%").await, ["N3"], "wildcards are literal");
+        assert!(found("山田花").await.is_empty());
     }
 
     #[test]
