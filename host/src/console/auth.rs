@@ -126,6 +126,24 @@ impl LoginLimiter {
     }
 }
 
+/// Who is logging in, for the per-address limit: the peer, or — when the peer is a proxy on
+/// this machine — the address that proxy appended last to `X-Forwarded-For` (the one it saw;
+/// entries before it are the client's own word).
+pub fn client_address(headers: &HeaderMap, peer: SocketAddr) -> String {
+    if peer.ip().is_loopback()
+        && let Some(last) = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .rfind(|s| !s.is_empty())
+    {
+        return last.to_string();
+    }
+    peer.ip().to_string()
+}
+
 /// A signed-in member of staff, as every console page sees them.
 #[derive(Debug, Clone)]
 pub struct Staff {
@@ -264,10 +282,11 @@ pub async fn login(
         );
     }
     let name_key = format!("name:{}", form.name);
-    let keys = [name_key.clone(), format!("ip:{}", peer.ip())];
+    let client = client_address(&headers, peer);
+    let keys = [name_key.clone(), format!("ip:{client}")];
     let now = Instant::now();
     if let Some(wait) = cx.limiter.blocked(&keys, now) {
-        tracing::warn!(user = %form.name, peer = %peer.ip(), "console login refused: too many failures");
+        tracing::warn!(user = %form.name, peer = %client, "console login refused: too many failures");
         let minutes = wait.as_secs().div_ceil(60).max(1);
         return login_form(
             &cx,
@@ -297,7 +316,7 @@ pub async fn login(
     };
     let Some(who) = who else {
         cx.limiter.failed(&keys, now);
-        tracing::warn!(user = %form.name, peer = %peer.ip(), "console login failed");
+        tracing::warn!(user = %form.name, peer = %client, "console login failed");
         return login_form(
             &cx,
             &headers,
@@ -502,6 +521,21 @@ mod tests {
         l.failed(&keys, t0);
         l.succeeded("name:ann");
         assert_eq!(l.blocked(&keys, t0), None);
+    }
+
+    #[test]
+    fn a_local_proxy_names_the_client_and_no_one_else_does() {
+        let mut h = HeaderMap::new();
+        h.append("x-forwarded-for", "6.6.6.6, 203.0.113.9".parse().unwrap());
+        let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let remote: SocketAddr = "198.51.100.7:5000".parse().unwrap();
+        assert_eq!(client_address(&h, local), "203.0.113.9");
+        assert_eq!(
+            client_address(&h, remote),
+            "198.51.100.7",
+            "only a local proxy is believed"
+        );
+        assert_eq!(client_address(&HeaderMap::new(), local), "127.0.0.1");
     }
 
     #[test]
