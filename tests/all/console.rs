@@ -62,18 +62,38 @@ fn set_cookie(r: &reqwest::Response, name: &str) -> (String, String) {
     (h.split(';').next().unwrap().to_string(), h)
 }
 
+/// A form post with a cookie.
+async fn post(
+    c: &reqwest::Client,
+    url: &str,
+    cookie: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    c.post(url)
+        .header("cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A page with a header.
+async fn get(c: &reqwest::Client, url: &str, header: (&str, &str)) -> reqwest::Response {
+    c.get(url).header(header.0, header.1).send().await.unwrap()
+}
+
 /// Logs in over HTTP; returns the session cookie (`mh_session=…`).
 async fn login_http(c: &reqwest::Client, base: &str, name: &str) -> String {
     let page = c.get(format!("{base}/console/login")).send().await.unwrap();
     let (pre, _) = set_cookie(&page, "mh_login");
     let token = csrf_of(&page.text().await.unwrap());
-    let r = c
-        .post(format!("{base}/console/login"))
-        .header("cookie", &pre)
-        .form(&[("name", name), ("password", PASSWORD), ("csrf", &token)])
-        .send()
-        .await
-        .unwrap();
+    let r = post(
+        c,
+        &format!("{base}/console/login"),
+        &pre,
+        &[("name", name), ("password", PASSWORD), ("csrf", &token)],
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 303, "{}", r.text().await.unwrap());
     set_cookie(&r, "mh_session").0
 }
@@ -97,13 +117,13 @@ async fn forms_need_the_csrf_token_cookies_are_http_only_and_strict_and_foreign_
     let page = c.get(format!("{base}/console/login")).send().await.unwrap();
     let (pre, pre_header) = set_cookie(&page, "mh_login");
     assert!(pre_header.contains("HttpOnly") && pre_header.contains("SameSite=Strict"));
-    let r = c
-        .post(format!("{base}/console/login"))
-        .header("cookie", &pre)
-        .form(&[("name", "sam"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let r = post(
+        &c,
+        &format!("{base}/console/login"),
+        &pre,
+        &[("name", "sam"), ("password", PASSWORD)],
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 403, "a login without the form's token");
     assert!(
         r.headers()
@@ -116,13 +136,13 @@ async fn forms_need_the_csrf_token_cookies_are_http_only_and_strict_and_foreign_
     let page = c.get(format!("{base}/console/login")).send().await.unwrap();
     let (pre, _) = set_cookie(&page, "mh_login");
     let token = csrf_of(&page.text().await.unwrap());
-    let r = c
-        .post(format!("{base}/console/login"))
-        .header("cookie", &pre)
-        .form(&[("name", "sam"), ("password", PASSWORD), ("csrf", &token)])
-        .send()
-        .await
-        .unwrap();
+    let r = post(
+        &c,
+        &format!("{base}/console/login"),
+        &pre,
+        &[("name", "sam"), ("password", PASSWORD), ("csrf", &token)],
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 303);
     let (session, header) = set_cookie(&r, "mh_session");
     for flag in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age="] {
@@ -145,49 +165,49 @@ async fn forms_need_the_csrf_token_cookies_are_http_only_and_strict_and_foreign_
 
     // A form post without the session's token is refused and changes nothing; with it, done.
     let url = format!("{base}/console/orders/dshop/{number}/status");
-    let r = c
-        .post(&url)
-        .header("cookie", &session)
-        .form(&[("status", "on_hold"), ("reason", "check the address")])
-        .send()
-        .await
-        .unwrap();
+    let r = post(
+        &c,
+        &url,
+        &session,
+        &[("status", "on_hold"), ("reason", "check the address")],
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 403);
     let before = env.store.order_detail("dshop", &number).await.unwrap();
     assert_ne!(before.summary.status, OrderStatus::OnHold);
-    let page = c
-        .get(format!("{base}/console/orders/dshop/{number}"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = get(
+        &c,
+        &format!("{base}/console/orders/dshop/{number}"),
+        ("cookie", &session),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     let csrf = csrf_of(&page);
-    let r = c
-        .post(&url)
-        .header("cookie", &session)
-        .form(&[
+    let r = post(
+        &c,
+        &url,
+        &session,
+        &[
             ("status", "on_hold"),
             ("reason", "check the address"),
             ("csrf", "forged"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 403, "a wrong token");
-    let r = c
-        .post(&url)
-        .header("cookie", &session)
-        .form(&[
+    let r = post(
+        &c,
+        &url,
+        &session,
+        &[
             ("status", "on_hold"),
             ("reason", "check the address"),
             ("csrf", &csrf),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 303);
     let after = env.store.order_detail("dshop", &number).await.unwrap();
     assert_eq!(after.summary.status, OrderStatus::OnHold);
@@ -200,47 +220,32 @@ async fn forms_need_the_csrf_token_cookies_are_http_only_and_strict_and_foreign_
     );
 
     // Behind a proxy that terminates HTTPS, the cookie is also Secure.
-    let page = c
-        .get(format!("{base}/console/login"))
-        .header("x-forwarded-proto", "https")
-        .send()
-        .await
-        .unwrap();
+    let page = get(
+        &c,
+        &format!("{base}/console/login"),
+        ("x-forwarded-proto", "https"),
+    )
+    .await;
     assert!(set_cookie(&page, "mh_login").1.contains("; Secure"));
 
     // A page of another name (DNS rebinding) is refused, console and API alike.
     for path in ["/console/login", "/plugins", "/healthz"] {
-        let r = c
-            .get(format!("{base}{path}"))
-            .header("host", "evil.example")
-            .send()
-            .await
-            .unwrap();
+        let r = get(&c, &format!("{base}{path}"), ("host", "evil.example")).await;
         assert_eq!(r.status().as_u16(), 421, "{path}");
     }
-    let r = c
-        .get(format!("{base}/console/login"))
-        .header("host", "localhost")
-        .send()
-        .await
-        .unwrap();
+    let r = get(&c, &format!("{base}/console/login"), ("host", "localhost")).await;
     assert_eq!(r.status().as_u16(), 200, "loopback names are allowed");
 
     // Logging out ends the session in the database.
-    let r = c
-        .post(format!("{base}/console/logout"))
-        .header("cookie", &session)
-        .form(&[("csrf", &csrf)])
-        .send()
-        .await
-        .unwrap();
+    let r = post(
+        &c,
+        &format!("{base}/console/logout"),
+        &session,
+        &[("csrf", &csrf)],
+    )
+    .await;
     assert_eq!(r.status().as_u16(), 303);
-    let r = c
-        .get(format!("{base}/console"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap();
+    let r = get(&c, &format!("{base}/console"), ("cookie", &session)).await;
     assert_eq!(
         r.status().as_u16(),
         303,

@@ -270,16 +270,12 @@ pub async fn login(
     axum::Form(form): axum::Form<LoginForm>,
 ) -> Response {
     let lang = Lang::of(&headers);
+    let again = |status: StatusCode, message: String| {
+        login_form(&cx, &headers, lang, status, Some(message), &form.name)
+    };
     let pre = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if pre.is_empty() || !same_secret(pre, &form.csrf) {
-        return login_form(
-            &cx,
-            &headers,
-            lang,
-            StatusCode::FORBIDDEN,
-            Some(cx.tr(lang, "csrf_refused")),
-            &form.name,
-        );
+        return again(StatusCode::FORBIDDEN, cx.tr(lang, "csrf_refused"));
     }
     let name_key = format!("name:{}", form.name);
     let client = client_address(&headers, peer);
@@ -288,82 +284,39 @@ pub async fn login(
     if let Some(wait) = cx.limiter.blocked(&keys, now) {
         tracing::warn!(user = %form.name, peer = %client, "console login refused: too many failures");
         let minutes = wait.as_secs().div_ceil(60).max(1);
-        return login_form(
-            &cx,
-            &headers,
-            lang,
+        return again(
             StatusCode::TOO_MANY_REQUESTS,
-            Some(
-                cx.tr(lang, "login_limited")
-                    .replace("{minutes}", &minutes.to_string()),
-            ),
-            &form.name,
+            cx.tr(lang, "login_limited")
+                .replace("{minutes}", &minutes.to_string()),
         );
     }
-    let who = match crate::accounts::by_password(&cx.admin.store, &form.name, &form.password).await
-    {
+    let store = &cx.admin.store;
+    let who = match crate::accounts::by_password(store, &form.name, &form.password).await {
         Ok(w) => w,
-        Err(e) => {
-            return login_form(
-                &cx,
-                &headers,
-                lang,
-                StatusCode::SERVICE_UNAVAILABLE,
-                Some(e.to_string()),
-                &form.name,
-            );
-        }
+        Err(e) => return again(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     };
     let Some(who) = who else {
         cx.limiter.failed(&keys, now);
         tracing::warn!(user = %form.name, peer = %client, "console login failed");
-        return login_form(
-            &cx,
-            &headers,
-            lang,
-            StatusCode::UNAUTHORIZED,
-            Some(cx.tr(lang, "login_failed")),
-            &form.name,
-        );
+        return again(StatusCode::UNAUTHORIZED, cx.tr(lang, "login_failed"));
     };
     cx.limiter.succeeded(&name_key);
-    let user_id = match cx.admin.store.user(&who.name).await {
-        Ok(Some(u)) => u.id,
-        _ => {
-            return login_form(
-                &cx,
-                &headers,
-                lang,
-                StatusCode::SERVICE_UNAVAILABLE,
-                Some(cx.tr(lang, "login_failed")),
-                &form.name,
-            );
-        }
-    };
     let session = random_token();
     let hours = Duration::from_secs(u64::from(cx.config.session_hours) * 3600);
     let now_utc = chrono::Utc::now();
     let expires = now_utc + chrono::Duration::hours(i64::from(cx.config.session_hours));
-    if let Err(e) = cx
-        .admin
-        .store
-        .add_session(
-            &crate::accounts::token_digest(&session),
-            user_id,
-            &random_token(),
-            now_utc,
-            expires,
-        )
-        .await
-    {
-        return login_form(
-            &cx,
-            &headers,
-            lang,
-            StatusCode::SERVICE_UNAVAILABLE,
-            Some(e.to_string()),
-            &form.name,
-        );
+    let started = match store.user(&who.name).await {
+        Ok(Some(u)) => {
+            let digest = crate::accounts::token_digest(&session);
+            store
+                .add_session(&digest, u.id, &random_token(), now_utc, expires)
+                .await
+        }
+        Ok(None) => return again(StatusCode::UNAUTHORIZED, cx.tr(lang, "login_failed")),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = started {
+        return again(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
     }
     cx.audit(
         &format!("user {}", who.name),

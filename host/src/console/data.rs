@@ -330,23 +330,22 @@ async fn run_export(
         .map_err(|e| e.to_string())
 }
 
-/// `GET /console/export` (with `preview`: the dry-run table).
-pub async fn export_page(
-    State(cx): State<Console>,
-    who: Staff,
-    Query(f): Query<ExportForm>,
+/// The export page: the form, and a dry run's table or a send's results, or what went wrong.
+fn export_view(
+    cx: &Console,
+    who: &Staff,
+    f: &ExportForm,
+    result: Option<Result<Value, String>>,
+    sent: bool,
 ) -> Response {
     let today = crate::time::jst_date(cx.admin.clock.now()).to_string();
-    let (report, error) = if f.preview.is_some() {
-        match run_export(&cx, &who, &f, ExportOptions::DRY_RUN).await {
-            Ok(r) => (Some(r), None),
-            Err(e) => (None, Some(e)),
-        }
-    } else {
-        (None, None)
+    let (report, error) = match result {
+        Some(Ok(r)) => (Some(r), None),
+        Some(Err(e)) => (None, Some(e)),
+        None => (None, None),
     };
     cx.page_with(
-        &who,
+        who,
         if error.is_some() {
             StatusCode::UNPROCESSABLE_ENTITY
         } else {
@@ -358,10 +357,24 @@ pub async fn export_page(
             "shops": cx.shop_choices(),
             "f": f,
             "today": today,
+            "sent": sent && report.is_some(),
             "report": report,
             "error": error,
         }),
     )
+}
+
+/// `GET /console/export` (with `preview`: the dry-run table).
+pub async fn export_page(
+    State(cx): State<Console>,
+    who: Staff,
+    Query(f): Query<ExportForm>,
+) -> Response {
+    let result = match f.preview {
+        Some(_) => Some(run_export(&cx, &who, &f, ExportOptions::DRY_RUN).await),
+        None => None,
+    };
+    export_view(&cx, &who, &f, result, false)
 }
 
 /// `POST /console/export` (staff): sends, then shows the results.
@@ -373,12 +386,8 @@ pub async fn send(
     if let Some(r) = who.refuse(&cx, Some(&f.csrf), Role::Staff) {
         return r;
     }
-    let today = crate::time::jst_date(cx.admin.clock.now()).to_string();
-    let (report, error) = match run_export(&cx, &who, &f, ExportOptions::SEND).await {
-        Ok(r) => (Some(r), None),
-        Err(e) => (None, Some(e)),
-    };
-    if let Some(r) = &report {
+    let result = run_export(&cx, &who, &f, ExportOptions::SEND).await;
+    if let Ok(r) = &result {
         let n = |k: &str| r[k].as_array().map_or(0, Vec::len);
         cx.audit(
             &who.actor(),
@@ -397,22 +406,5 @@ pub async fn send(
         )
         .await;
     }
-    cx.page_with(
-        &who,
-        if error.is_some() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::OK
-        },
-        "export.html",
-        "export",
-        json!({
-            "shops": cx.shop_choices(),
-            "f": f,
-            "today": today,
-            "report": report,
-            "sent": report.is_some(),
-            "error": error,
-        }),
-    )
+    export_view(&cx, &who, &f, Some(result), true)
 }

@@ -414,10 +414,16 @@ pub async fn ship(
         ),
     )
     .await;
+    saved(&shop, &number)
+}
+
+/// Back to the order's page, saying its change was saved (a redirect, so a reload sends
+/// nothing twice).
+fn saved(shop: &str, number: &str) -> Response {
     Redirect::to(&format!(
         "/console/orders/{}/{}?saved=1",
-        enc(&shop),
-        enc(&number)
+        enc(shop),
+        enc(number)
     ))
     .into_response()
 }
@@ -447,31 +453,27 @@ pub async fn status(
     if let Err(r) = cx.shop(&who, &shop) {
         return *r;
     }
-    let Some(status) = OrderStatus::from_id(&form.status) else {
-        return order_page(
-            &cx,
-            &who,
-            &shop,
-            &number,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            Some((format!("{:?} is not a status", form.status), json!(form))),
-        )
-        .await;
+    let checked = match OrderStatus::from_id(&form.status) {
+        None => Err(format!("{:?} is not a status", form.status)),
+        Some(_) if form.reason.trim().is_empty() => Err(cx.tr(who.lang, "reason_needed")),
+        Some(s) => Ok(s),
     };
-    if form.reason.trim().is_empty() {
-        let msg = cx.tr(who.lang, "reason_needed");
-        return order_page(
-            &cx,
-            &who,
-            &shop,
-            &number,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            Some((msg, json!(form))),
-        )
-        .await;
-    }
+    let status = match checked {
+        Ok(s) => s,
+        Err(msg) => {
+            let shown = json!(form);
+            return order_page(
+                &cx,
+                &who,
+                &shop,
+                &number,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some((msg, shown)),
+            )
+            .await;
+        }
+    };
     let now = cx.admin.clock.now();
     if let Err(e) = cx
         .admin
@@ -487,12 +489,7 @@ pub async fn status(
         &format!("{shop} {number} → {}: {}", status.id(), form.reason.trim()),
     )
     .await;
-    Redirect::to(&format!(
-        "/console/orders/{}/{}?saved=1",
-        enc(&shop),
-        enc(&number)
-    ))
-    .into_response()
+    saved(&shop, &number)
 }
 
 /// `GET /console/check-tracking?carrier=&number=`: the tracking rule's verdict as staff type.
