@@ -255,4 +255,43 @@ mod tests {
             .unwrap();
         assert!(!stored.contains(&token));
     }
+
+    #[tokio::test]
+    async fn a_session_ends_when_it_expires_when_it_is_ended_or_when_its_account_is_switched_off() {
+        let t = crate::store::testing::fresh().await;
+        let s = &t.store;
+        let now = Utc::now();
+        add_user(s, "sam", Role::Staff, "long enough pass", now)
+            .await
+            .unwrap();
+        let id = s.user("sam").await.unwrap().unwrap().id;
+        let hour = chrono::Duration::hours(1);
+        s.add_session("live", id, "csrf-1", now, now + hour)
+            .await
+            .unwrap();
+        s.add_session("old", id, "csrf-2", now - hour * 2, now - hour)
+            .await
+            .unwrap();
+        let (u, csrf) = s.session("live", now).await.unwrap().unwrap();
+        assert_eq!((u.name.as_str(), csrf.as_str()), ("sam", "csrf-1"));
+        assert!(s.session("old", now).await.unwrap().is_none(), "expired");
+        assert!(
+            s.session("live", now + hour).await.unwrap().is_none(),
+            "expires"
+        );
+        assert_eq!(s.end_expired_sessions(now).await.unwrap(), 1);
+        assert!(s.set_user_disabled("sam", true).await.unwrap());
+        assert!(
+            s.session("live", now).await.unwrap().is_none(),
+            "switched off"
+        );
+        assert!(s.set_user_disabled("sam", false).await.unwrap());
+        assert!(s.session("live", now).await.unwrap().is_some(), "on again");
+        s.end_session("live", now).await.unwrap();
+        assert!(
+            s.session("live", now).await.unwrap().is_none(),
+            "logged out"
+        );
+        assert!(!s.set_user_disabled("nobody", true).await.unwrap());
+    }
 }

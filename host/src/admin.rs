@@ -383,10 +383,9 @@ async fn metrics(State(a): State<Admin>) -> axum::response::Response {
 }
 
 /// Everything `serve --admin` answers: this API and the web console (`console`), behind the
-/// `Host` allowlist (the listening address, loopback names and `[console] allowed_hosts`).
-pub fn app(admin: Admin, bound: Option<std::net::SocketAddr>) -> Router {
+/// `Host` allowlist (addresses, `localhost` and `[console] allowed_hosts`).
+pub fn app(admin: Admin) -> Router {
     let hosts = Arc::new(crate::console::HostAllowlist::new(
-        bound,
         &admin.config.console.allowed_hosts,
     ));
     router(admin.clone())
@@ -403,10 +402,9 @@ pub async fn serve(
     admin: Admin,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let bound = listener.local_addr().ok();
     axum::serve(
         listener,
-        app(admin, bound).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        app(admin).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(stop)
     .await

@@ -105,6 +105,9 @@ async fn forms_need_the_csrf_token_cookies_are_http_only_and_strict_and_foreign_
     env.order_placed(1, 60);
     let number = env.fetch().await.take.taken[0].clone();
     let config = env.dir.path().join("mallhost.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[console]\nallowed_hosts = [\"orders.shop.example\"]\n");
+    std::fs::write(&config, text).unwrap();
     let (mut serve, base) = env.serve_with_admin(&config).await;
     let c = no_redirects();
 
@@ -234,7 +237,15 @@ async fn forms_need_the_csrf_token_cookies_are_http_only_and_strict_and_foreign_
         assert_eq!(r.status().as_u16(), 421, "{path}");
     }
     let r = get(&c, &format!("{base}/console/login"), ("host", "localhost")).await;
-    assert_eq!(r.status().as_u16(), 200, "loopback names are allowed");
+    assert_eq!(r.status().as_u16(), 200, "localhost is allowed");
+    for host in ["orders.shop.example:8443", "192.0.2.1:8930"] {
+        let r = get(&c, &format!("{base}/console/login"), ("host", host)).await;
+        assert_eq!(
+            r.status().as_u16(),
+            200,
+            "{host}: a configured name, or an address"
+        );
+    }
 
     // Logging out ends the session in the database.
     let r = post(
@@ -251,7 +262,28 @@ async fn forms_need_the_csrf_token_cookies_are_http_only_and_strict_and_foreign_
         303,
         "the old cookie no longer signs in"
     );
-    let _ = login_http(&c, &base, "vic").await;
+    // A viewer reads orders but not the accounts page, and cannot add one.
+    let vic = login_http(&c, &base, "vic").await;
+    let r = get(&c, &format!("{base}/console/orders"), ("cookie", &vic)).await;
+    assert_eq!(r.status().as_u16(), 200);
+    let r = get(&c, &format!("{base}/console/users"), ("cookie", &vic)).await;
+    assert_eq!(r.status().as_u16(), 403);
+    let page = get(&c, &format!("{base}/console/orders"), ("cookie", &vic))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let token = csrf_of(&page);
+    let form = [
+        ("name", "eve"),
+        ("role", "admin"),
+        ("password", PASSWORD),
+        ("password_again", PASSWORD),
+        ("csrf", token.as_str()),
+    ];
+    let r = post(&c, &format!("{base}/console/users"), &vic, &form).await;
+    assert_eq!(r.status().as_u16(), 403);
+    assert!(env.store.user("eve").await.unwrap().is_none());
     serve.kill().await.ok();
 }
 
@@ -746,6 +778,26 @@ async fn staff_do_a_days_work_in_the_browser() {
     let settings = text(&c, "#settings-dshop").await;
     assert!(!settings.contains("emulator-secret"), "no secret is shown");
     shots.take(&c, "settings").await;
+    // The admin adds an account and switches another off (its logins end at once).
+    c.goto(&format!("{base}/console/users")).await.unwrap();
+    let form = c.form(Locator::Id("add-user")).await.unwrap();
+    form.set_by_name("name", "kai").await.unwrap();
+    form.set_by_name("password", PASSWORD).await.unwrap();
+    form.set_by_name("password_again", PASSWORD).await.unwrap();
+    click_through(&c, "#add-user button").await;
+    assert!(text(&c, "#notice").await.contains("kai"));
+    let kai = env.store.user("kai").await.unwrap().unwrap();
+    assert_eq!(kai.role, "staff", "the form's default role");
+    assert!(
+        mallhost::accounts::by_password(&env.store, "kai", PASSWORD)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    click_through(&c, "#user-vic button").await;
+    assert!(env.store.user("vic").await.unwrap().unwrap().disabled);
+    assert!(text(&c, "#user-vic").await.contains("停止中"));
+    shots.take(&c, "users").await;
     c.goto(&format!("{base}/console/audit")).await.unwrap();
     let mut log: HashMap<String, Vec<String>> = HashMap::new();
     for row in c.find_all(Locator::Css("#audit tbody tr")).await.unwrap() {
@@ -761,6 +813,8 @@ async fn staff_do_a_days_work_in_the_browser() {
         ("export.send", "user sam"),
         ("plugins.install", "user ann"),
         ("plugins.rollback", "user ann"),
+        ("users.add", "user ann"),
+        ("users.disable", "user ann"),
     ] {
         assert!(
             log.get(action)

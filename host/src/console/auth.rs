@@ -318,6 +318,9 @@ pub async fn login(
     if let Err(e) = started {
         return again(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
     }
+    if let Err(e) = store.end_expired_sessions(now_utc).await {
+        tracing::warn!("expired console sessions cannot be forgotten: {e}");
+    }
     cx.audit(
         &format!("user {}", who.name),
         "console.login",
@@ -368,38 +371,31 @@ pub async fn logout(
     r
 }
 
-/// The host names the server answers to: the configured ones, the loopback names, and the
-/// address it listens on. Anything else (a DNS-rebinding page's own name) gets 421.
+/// The host names the server answers to: `localhost`, the configured ones, and any address
+/// (staff may type the server's IP). Any other name — a DNS-rebinding page's own — gets 421.
 #[derive(Debug, Clone)]
 pub struct HostAllowlist {
     names: Vec<String>,
 }
 
 impl HostAllowlist {
-    /// The list for a server listening on `bound`, with `extra` names from the config.
-    pub fn new(bound: Option<SocketAddr>, extra: &[String]) -> HostAllowlist {
-        let mut names: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
-            .into_iter()
-            .map(String::from)
-            .collect();
-        if let Some(b) = bound
-            && !b.ip().is_unspecified()
-        {
-            names.push(match b {
-                SocketAddr::V4(a) => a.ip().to_string(),
-                SocketAddr::V6(a) => format!("[{}]", a.ip()),
-            });
-        }
-        for e in extra {
-            names.push(host_name(e).to_ascii_lowercase());
-        }
+    /// `localhost` and the `extra` names from the config (`[console] allowed_hosts`).
+    pub fn new(extra: &[String]) -> HostAllowlist {
+        let mut names = vec!["localhost".to_string()];
+        names.extend(extra.iter().map(|e| host_name(e).to_ascii_lowercase()));
         HostAllowlist { names }
     }
 
-    /// Whether a `Host` header names an allowed host (the port is not compared).
+    /// Whether a `Host` header names an allowed host (the port is not compared). An address
+    /// (`192.168.1.10`, `[::1]`) is always allowed: a rebinding page needs a name of its own.
     pub fn allows(&self, host: &str) -> bool {
         let name = host_name(host).to_ascii_lowercase();
-        self.names.contains(&name)
+        let literal = name
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok();
+        literal || self.names.contains(&name)
     }
 }
 
@@ -493,22 +489,20 @@ mod tests {
 
     #[test]
     fn hosts_are_allowed_by_name_not_port() {
-        let l = HostAllowlist::new(
-            Some("10.0.0.5:8080".parse().unwrap()),
-            &["Shop.Example:443".into()],
-        );
+        let l = HostAllowlist::new(&["Shop.Example:443".into()]);
         for ok in [
             "localhost:8080",
             "127.0.0.1:9",
             "[::1]:80",
             "10.0.0.5:8080",
+            "192.168.1.10",
             "shop.example",
         ] {
             assert!(l.allows(ok), "{ok}");
         }
         for bad in [
             "evil.example",
-            "10.0.0.6:8080",
+            "10.0.0.6.evil.example",
             "localhost.evil.example",
             "",
         ] {

@@ -1,13 +1,13 @@
 //! The web console of `mallhost serve` (under `/console`): the screens a shop's staff work in —
-//! ダッシュボード, 受注一覧 and 受注詳細 with 出荷情報入力, データ取込, データ書出, プラグイン, 設定 and
-//! 監査ログ — rendered on the server from templates (`console/templates/`, minijinja,
-//! HTML-escaped), in Japanese with an English switch, with a few lines of progressive
+//! ダッシュボード, 受注一覧 and 受注詳細 with 出荷情報入力, データ取込, データ書出, プラグイン, 設定,
+//! 監査ログ and 利用者 — rendered on the server from templates (`console/templates/`,
+//! minijinja, HTML-escaped), in Japanese with an English switch, with a few lines of progressive
 //! JavaScript (the tracking number checked as typed, upload progress). Pages work without it.
 //!
 //! Each concern has its module: `auth` (sessions, CSRF, login rate limit, Host allowlist),
 //! `i18n` (the words), and one module per screen group: `dashboard`, `orders`, `data` (import
-//! and export), `plugins`, `settings` (settings and the audit log). Every change is written to
-//! the audit log with the user who made it; roles are `accounts`'.
+//! and export), `plugins`, `settings` (settings and the audit log), `users` (accounts). Every
+//! change is written to the audit log with the user who made it; roles are `accounts`'.
 
 mod auth;
 mod dashboard;
@@ -16,6 +16,7 @@ mod i18n;
 mod orders;
 mod plugins;
 mod settings;
+mod users;
 
 use std::sync::Arc;
 
@@ -68,6 +69,7 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("plugins.html", include_str!("templates/plugins.html")),
     ("settings.html", include_str!("templates/settings.html")),
     ("audit.html", include_str!("templates/audit.html")),
+    ("users.html", include_str!("templates/users.html")),
 ];
 
 const CSS: &str = include_str!("static/console.css");
@@ -309,6 +311,8 @@ pub fn router(admin: Admin) -> Router {
         .route("/console/plugins/rollback", post(plugins::rollback))
         .route("/console/settings", get(settings::show))
         .route("/console/audit", get(settings::audit))
+        .route("/console/users", get(users::list).post(users::add))
+        .route("/console/users/switch", post(users::switch))
         .route("/console/static/console.css", get(css))
         .route("/console/static/console.js", get(js))
         .route("/", get(|| async { Redirect::to("/console") }))

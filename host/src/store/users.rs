@@ -112,6 +112,18 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// Switches an account off (its sessions and tokens stop working at once) or on again;
+    /// `false` when there is no such account.
+    pub async fn set_user_disabled(&self, name: &str, disabled: bool) -> Result<bool, StoreError> {
+        let n = sqlx::query("UPDATE users SET disabled = $1 WHERE name = $2")
+            .bind(i64::from(disabled))
+            .bind(name)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
     /// Keeps an API token's SHA-256 for a user.
     pub async fn add_token(
         &self,
@@ -231,6 +243,15 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| Ok((user(&r)?, r.try_get("csrf")?))).transpose()
+    }
+
+    /// Forgets every expired session (each login does, so the table holds the live ones).
+    pub async fn end_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(to_db(now))
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 
     /// Ends a session (logging out), and every expired one.

@@ -1,0 +1,127 @@
+//! 利用者 (admins): the accounts with their roles, adding one (the same checks as `mallhost
+//! users add`: a name of plain characters, a password of 12 or more, argon2id), and switching
+//! one off or on — a switched-off account's sessions and API tokens stop working at once. An
+//! admin cannot switch off their own account (someone must be left to switch it back).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Console, Staff};
+use crate::accounts::Role;
+
+async fn page(
+    cx: &Console,
+    who: &Staff,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    match cx.admin.store.users().await {
+        Ok(users) => cx.page_with(
+            who,
+            status,
+            "users.html",
+            "users",
+            json!({ "users": users, "notice": notice, "error": error }),
+        ),
+        Err(e) => cx.error_page(who, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
+}
+
+/// `GET /console/users` (admin).
+pub async fn list(State(cx): State<Console>, who: Staff) -> Response {
+    if let Some(r) = who.refuse(&cx, None, Role::Admin) {
+        return r;
+    }
+    page(&cx, &who, StatusCode::OK, None, None).await
+}
+
+/// The form that adds an account.
+#[derive(Deserialize)]
+pub struct AddForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_again: String,
+}
+
+/// `POST /console/users` (admin): adds an account.
+pub async fn add(
+    State(cx): State<Console>,
+    who: Staff,
+    axum::Form(f): axum::Form<AddForm>,
+) -> Response {
+    if let Some(r) = who.refuse(&cx, Some(&f.csrf), Role::Admin) {
+        return r;
+    }
+    let refused = |msg: String| page(&cx, &who, StatusCode::UNPROCESSABLE_ENTITY, None, Some(msg));
+    let Some(role) = Role::parse(&f.role) else {
+        return refused(format!("role {:?}: use admin, staff or viewer", f.role)).await;
+    };
+    if f.password != f.password_again {
+        return refused(cx.tr(who.lang, "passwords_differ")).await;
+    }
+    let now = cx.admin.clock.now();
+    if let Err(e) =
+        crate::accounts::add_user(&cx.admin.store, &f.name, role, &f.password, now).await
+    {
+        return refused(e.to_string()).await;
+    }
+    cx.audit(
+        &who.actor(),
+        "users.add",
+        &format!("{} ({})", f.name, role.id()),
+    )
+    .await;
+    let notice = cx.tr(who.lang, "user_added").replace("{name}", &f.name);
+    page(&cx, &who, StatusCode::OK, Some(notice), None).await
+}
+
+/// The form that switches an account off or on.
+#[derive(Deserialize)]
+pub struct SwitchForm {
+    #[serde(default)]
+    csrf: String,
+    name: String,
+    disabled: bool,
+}
+
+/// `POST /console/users/switch` (admin).
+pub async fn switch(
+    State(cx): State<Console>,
+    who: Staff,
+    axum::Form(f): axum::Form<SwitchForm>,
+) -> Response {
+    if let Some(r) = who.refuse(&cx, Some(&f.csrf), Role::Admin) {
+        return r;
+    }
+    if f.name == who.name && f.disabled {
+        let msg = cx.tr(who.lang, "not_yourself");
+        return page(&cx, &who, StatusCode::CONFLICT, None, Some(msg)).await;
+    }
+    match cx.admin.store.set_user_disabled(&f.name, f.disabled).await {
+        Ok(true) => {
+            let action = if f.disabled {
+                "users.disable"
+            } else {
+                "users.enable"
+            };
+            cx.audit(&who.actor(), action, &f.name).await;
+            page(&cx, &who, StatusCode::OK, None, None).await
+        }
+        Ok(false) => {
+            let msg = format!("no account named {:?}", f.name);
+            page(&cx, &who, StatusCode::NOT_FOUND, None, Some(msg)).await
+        }
+        Err(e) => cx.error_page(&who, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
+}
