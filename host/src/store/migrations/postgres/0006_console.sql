@@ -23,14 +23,14 @@ CREATE TABLE order_name_grams (
     order_id BIGINT NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
     PRIMARY KEY (gram, order_id)
 );
-CREATE INDEX order_name_grams_order ON order_name_grams (order_id);
 INSERT INTO order_name_grams (order_id, gram)
 SELECT id, substr(name, i, 2)
 FROM (SELECT id, replace(replace(buyer_name, ' ', ''), '　', '') AS name FROM orders) o,
      generate_series(1, length(name) - 1) AS i
 WHERE length(name) >= 2
 ON CONFLICT DO NOTHING;
+-- Tracking numbers are indexed once set (an order is stored without one: nothing to write).
 CREATE INDEX orders_number ON orders (mall_order_number);
-CREATE INDEX orders_tracking ON orders (tracking_number);
-CREATE INDEX order_deliveries_tracking ON order_deliveries (tracking_number);
-CREATE INDEX delivery_parcels_tracking ON delivery_parcels (tracking_number);
+CREATE INDEX orders_tracking ON orders (tracking_number) WHERE tracking_number IS NOT NULL;
+CREATE INDEX order_deliveries_tracking ON order_deliveries (tracking_number) WHERE tracking_number IS NOT NULL;
+CREATE INDEX delivery_parcels_tracking ON delivery_parcels (tracking_number) WHERE tracking_number IS NOT NULL;

@@ -22,8 +22,7 @@ CREATE TABLE order_name_grams (
     gram     TEXT NOT NULL,
     order_id INTEGER NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
     PRIMARY KEY (gram, order_id)
-);
-CREATE INDEX order_name_grams_order ON order_name_grams (order_id);
+) WITHOUT ROWID;
 WITH RECURSIVE g (order_id, name, i) AS (
     SELECT id, replace(replace(buyer_name, ' ', ''), '　', ''), 1 FROM orders
     UNION ALL SELECT order_id, name, i + 1 FROM g WHERE i < length(name) - 1
@@ -31,7 +30,8 @@ WITH RECURSIVE g (order_id, name, i) AS (
 INSERT INTO order_name_grams (order_id, gram)
 SELECT order_id, substr(name, i, 2) FROM g WHERE length(name) >= 2
 ON CONFLICT DO NOTHING;
+-- Tracking numbers are indexed once set (an order is stored without one: nothing to write).
 CREATE INDEX orders_number ON orders (mall_order_number);
-CREATE INDEX orders_tracking ON orders (tracking_number);
-CREATE INDEX order_deliveries_tracking ON order_deliveries (tracking_number);
-CREATE INDEX delivery_parcels_tracking ON delivery_parcels (tracking_number);
+CREATE INDEX orders_tracking ON orders (tracking_number) WHERE tracking_number IS NOT NULL;
+CREATE INDEX order_deliveries_tracking ON order_deliveries (tracking_number) WHERE tracking_number IS NOT NULL;
+CREATE INDEX delivery_parcels_tracking ON delivery_parcels (tracking_number) WHERE tracking_number IS NOT NULL;
