@@ -75,6 +75,8 @@ pub enum AccountError {
 /// An account that proved who it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
+    /// Its row id (what a console session points at).
+    pub id: i64,
     /// Its name.
     pub name: String,
     /// Its role.
@@ -158,9 +160,23 @@ pub async fn issue_token(
 
 fn actor(u: UserRow) -> Option<Actor> {
     Some(Actor {
+        id: u.id,
         role: Role::parse(&u.role)?,
         name: u.name,
     })
+}
+
+/// How the audit log names an account's actions (`user NAME`), from the API or the console.
+pub fn audit_name(name: &str) -> String {
+    format!("user {name}")
+}
+
+/// Writes an audit entry now; a failure to write is logged, not returned (the action it
+/// records has happened).
+pub async fn record(store: &Store, actor: &str, action: &str, detail: &str) {
+    if let Err(e) = store.audit(actor, action, detail, Utc::now()).await {
+        tracing::warn!("cannot write the audit log ({action} by {actor}): {e}");
+    }
 }
 
 /// The account a bearer token belongs to, if it is valid and enabled.

@@ -178,16 +178,10 @@ async fn caller(a: &Admin, headers: &HeaderMap, needed: Role) -> Result<Option<A
 /// Writes an audit entry for a change made through the API.
 async fn audit(a: &Admin, who: &Option<Actor>, action: &str, detail: &str) {
     let actor = match who {
-        Some(w) => format!("user {}", w.name),
+        Some(w) => crate::accounts::audit_name(&w.name),
         None => "admin API (no accounts)".into(),
     };
-    if let Err(e) = a
-        .store
-        .audit(&actor, action, detail, chrono::Utc::now())
-        .await
-    {
-        tracing::warn!("cannot write the audit log ({action} by {actor}): {e}");
-    }
+    crate::accounts::record(&a.store, &actor, action, detail).await;
 }
 
 /// The routes.

@@ -166,6 +166,24 @@ async fn forms_need_the_csrf_token_cookies_are_http_only_and_strict_and_foreign_
         "only the digest is stored"
     );
 
+    // The order list as CSV: every order the search finds, UTF-8 with a BOM for Excel.
+    let r = get(
+        &c,
+        &format!("{base}/console/orders.csv?shop=dshop"),
+        ("cookie", &session),
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = r.text().await.unwrap();
+    assert!(csv.starts_with("\u{feff}shop,order_number,"), "{csv}");
+    assert!(csv.contains(&format!("dshop,{number},")), "{csv}");
+    assert_eq!(
+        csv.lines().count(),
+        2,
+        "the header and the one order: {csv}"
+    );
+
     // A form post without the session's token is refused and changes nothing; with it, done.
     let url = format!("{base}/console/orders/dshop/{number}/status");
     let r = post(

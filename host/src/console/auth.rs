@@ -55,25 +55,31 @@ pub(super) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> 
         .map(|(_, v)| v)
 }
 
-/// A `Set-Cookie` value: `HttpOnly`, `SameSite=Strict`, path `/`, and `Secure` when the console
-/// is reached over HTTPS (config `secure_cookies`, or a proxy's `X-Forwarded-Proto: https`).
+/// Adds a `Set-Cookie` to a response: `HttpOnly`, `SameSite=Strict`, path `/`, and `Secure`
+/// when the console is reached over HTTPS (config `secure_cookies`, or a proxy's
+/// `X-Forwarded-Proto: https`). `headers` are the request's.
 pub(super) fn set_cookie(
     cx: &Console,
     headers: &HeaderMap,
+    response: &mut Response,
     name: &str,
     value: &str,
     max_age: Duration,
-) -> String {
+) {
     let https = cx.config.secure_cookies
         || headers
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.eq_ignore_ascii_case("https"));
-    format!(
+    let cookie = format!(
         "{name}={value}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{}",
         max_age.as_secs(),
         if https { "; Secure" } else { "" }
-    )
+    );
+    // Names and values are ours (base64url tokens, fixed names): always a valid header.
+    if let Ok(v) = cookie.parse() {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
 }
 
 /// Counts failed logins per key (a name, an address) and refuses further tries for a while.
@@ -108,7 +114,7 @@ impl LoginLimiter {
     /// Records a failed login for each key.
     pub fn failed(&self, keys: &[String], now: Instant) {
         if let Ok(mut map) = self.failures.lock() {
-            // Bound the memory an attacker can make us use: forget the oldest keys.
+            // Bound the memory an attacker can make us use: forget keys whose failures aged out.
             if map.len() > 10_000 {
                 map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < WINDOW));
             }
@@ -184,11 +190,11 @@ impl Staff {
 
     /// How the audit log names this member.
     pub fn actor(&self) -> String {
-        format!("user {}", self.name)
+        crate::accounts::audit_name(&self.name)
     }
 }
 
-/// Not signed in: to the login page (a page) or 401 (anything else).
+/// Not signed in: to the login page.
 pub struct SignIn;
 
 impl IntoResponse for SignIn {
@@ -248,16 +254,20 @@ fn login_form(
     name: &str,
 ) -> Response {
     let token = random_token();
-    let body = cx.render_bare(
+    let mut r = cx.render(
+        status,
         "login.html",
         lang,
         serde_json::json!({ "csrf": token, "error": error, "name": name }),
     );
-    let mut r = (status, body).into_response();
-    if let Ok(v) = set_cookie(cx, headers, LOGIN_COOKIE, &token, Duration::from_secs(3600)).parse()
-    {
-        r.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    set_cookie(
+        cx,
+        headers,
+        &mut r,
+        LOGIN_COOKIE,
+        &token,
+        Duration::from_secs(3600),
+    );
     r
 }
 
@@ -305,16 +315,10 @@ pub async fn login(
     let hours = Duration::from_secs(u64::from(cx.config.session_hours) * 3600);
     let now_utc = chrono::Utc::now();
     let expires = now_utc + chrono::Duration::hours(i64::from(cx.config.session_hours));
-    let started = match store.user(&who.name).await {
-        Ok(Some(u)) => {
-            let digest = crate::accounts::token_digest(&session);
-            store
-                .add_session(&digest, u.id, &random_token(), now_utc, expires)
-                .await
-        }
-        Ok(None) => return again(StatusCode::UNAUTHORIZED, cx.tr(lang, "login_failed")),
-        Err(e) => Err(e),
-    };
+    let digest = crate::accounts::token_digest(&session);
+    let started = store
+        .add_session(&digest, who.id, &random_token(), now_utc, expires)
+        .await;
     if let Err(e) = started {
         return again(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
     }
@@ -322,18 +326,14 @@ pub async fn login(
         tracing::warn!("expired console sessions cannot be forgotten: {e}");
     }
     cx.audit(
-        &format!("user {}", who.name),
+        &crate::accounts::audit_name(&who.name),
         "console.login",
-        &format!("from {}", peer.ip()),
+        &format!("from {client}"),
     )
     .await;
     let mut r = Redirect::to("/console").into_response();
-    if let Ok(v) = set_cookie(&cx, &headers, SESSION_COOKIE, &session, hours).parse() {
-        r.headers_mut().append(header::SET_COOKIE, v);
-    }
-    if let Ok(v) = set_cookie(&cx, &headers, LOGIN_COOKIE, "", Duration::ZERO).parse() {
-        r.headers_mut().append(header::SET_COOKIE, v);
-    }
+    set_cookie(&cx, &headers, &mut r, SESSION_COOKIE, &session, hours);
+    set_cookie(&cx, &headers, &mut r, LOGIN_COOKIE, "", Duration::ZERO);
     r
 }
 
@@ -365,9 +365,7 @@ pub async fn logout(
     }
     cx.audit(&who.actor(), "console.logout", "").await;
     let mut r = Redirect::to("/console/login").into_response();
-    if let Ok(v) = set_cookie(&cx, &headers, SESSION_COOKIE, "", Duration::ZERO).parse() {
-        r.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    set_cookie(&cx, &headers, &mut r, SESSION_COOKIE, "", Duration::ZERO);
     r
 }
 

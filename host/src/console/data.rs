@@ -7,7 +7,6 @@
 use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -26,36 +25,47 @@ pub async fn import_page(State(cx): State<Console>, who: Staff) -> Response {
     )
 }
 
-/// The fields of an import upload.
+/// A multipart form's fields, by name: each one's bytes and, for a file, the browser's name
+/// for it. The import and the plugin install read their uploads through it.
 #[derive(Default)]
-struct Upload {
-    csrf: String,
-    kind: String,
-    shop: String,
-    encoding: String,
-    file_name: String,
-    bytes: Vec<u8>,
+pub(super) struct Upload {
+    fields: std::collections::HashMap<String, (Option<String>, Vec<u8>)>,
 }
 
-async fn read_upload(mut m: Multipart) -> Result<Upload, String> {
-    let mut u = Upload::default();
-    while let Some(field) = m.next_field().await.map_err(|e| e.to_string())? {
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "file" {
-            u.file_name = field.file_name().unwrap_or("upload.csv").to_string();
-            u.bytes = field.bytes().await.map_err(|e| e.to_string())?.to_vec();
-        } else {
-            let text = field.text().await.map_err(|e| e.to_string())?;
-            match name.as_str() {
-                "csrf" => u.csrf = text,
-                "kind" => u.kind = text,
-                "shop" => u.shop = text,
-                "encoding" => u.encoding = text,
-                _ => {}
-            }
+impl Upload {
+    /// Reads every field of the form.
+    pub(super) async fn read(mut m: Multipart) -> Result<Upload, String> {
+        let mut u = Upload::default();
+        while let Some(field) = m.next_field().await.map_err(|e| e.to_string())? {
+            let name = field.name().unwrap_or_default().to_string();
+            let file_name = field.file_name().map(str::to_string);
+            let bytes = field.bytes().await.map_err(|e| e.to_string())?.to_vec();
+            u.fields.insert(name, (file_name, bytes));
         }
+        Ok(u)
     }
-    Ok(u)
+
+    /// A text field (empty when missing).
+    pub(super) fn text(&self, name: &str) -> String {
+        self.fields
+            .get(name)
+            .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// A file field that holds something: the browser's name for it (or `default`) and its
+    /// bytes.
+    pub(super) fn file(&self, name: &str, default: &str) -> Option<(String, &[u8])> {
+        self.fields
+            .get(name)
+            .filter(|(_, b)| !b.is_empty())
+            .map(|(n, b)| {
+                (
+                    n.clone().unwrap_or_else(|| default.to_string()),
+                    b.as_slice(),
+                )
+            })
+    }
 }
 
 /// A file an upload is kept in while it is imported; removed when dropped.
@@ -110,22 +120,15 @@ type Imported = (usize, usize, Vec<(String, String)>, Vec<RowError>);
 /// The row errors as a CSV `data:` link (line, column, key, reason).
 fn errors_csv(errors: &[RowError]) -> String {
     use base64::Engine as _;
-    let mut w = ::csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
-    let mut ok = w.write_record(["line", "column", "key", "reason"]).is_ok();
-    for e in errors {
-        ok &= w
-            .write_record([
-                e.line.to_string().as_str(),
-                e.column.as_deref().unwrap_or_default(),
-                e.key.as_deref().unwrap_or_default(),
-                e.reason.as_str(),
-            ])
-            .is_ok();
-    }
-    let bytes = match (ok, w.into_inner()) {
-        (true, Ok(b)) => b,
-        _ => Vec::new(),
-    };
+    let rows = errors.iter().map(|e| {
+        vec![
+            e.line.to_string(),
+            e.column.clone().unwrap_or_default(),
+            e.key.clone().unwrap_or_default(),
+            e.reason.clone(),
+        ]
+    });
+    let bytes = super::excel_csv(&["line", "column", "key", "reason"], rows).unwrap_or_default();
     format!(
         "data:text/csv;charset=utf-8;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -134,7 +137,7 @@ fn errors_csv(errors: &[RowError]) -> String {
 
 /// `POST /console/import` (staff, multipart): imports the file and shows every row's result.
 pub async fn import(State(cx): State<Console>, who: Staff, m: Multipart) -> Response {
-    let u = match read_upload(m).await {
+    let u = match Upload::read(m).await {
         Ok(u) => u,
         Err(e) => {
             return cx.error_page(
@@ -144,30 +147,31 @@ pub async fn import(State(cx): State<Console>, who: Staff, m: Multipart) -> Resp
             );
         }
     };
-    if let Some(r) = who.refuse(&cx, Some(&u.csrf), Role::Staff) {
+    if let Some(r) = who.refuse(&cx, Some(&u.text("csrf")), Role::Staff) {
         return r;
     }
+    let (kind, shop_id, encoding) = (u.text("kind"), u.text("shop"), u.text("encoding"));
     let again = |status: StatusCode, error: String| {
         cx.page_with(
             &who,
             status,
             "import.html",
             "import",
-            json!({ "shops": cx.shop_choices(), "kind": u.kind, "shop": u.shop, "error": error }),
+            json!({ "shops": cx.shop_choices(), "kind": kind, "shop": shop_id, "error": error }),
         )
     };
-    if u.bytes.is_empty() {
+    let Some((file_name, bytes)) = u.file("file", "upload.csv") else {
         return again(
             StatusCode::UNPROCESSABLE_ENTITY,
             cx.tr(who.lang, "file_needed"),
         );
-    }
-    let encoding: Encoding = match u.encoding.parse() {
+    };
+    let encoding: Encoding = match encoding.parse() {
         Ok(e) => e,
-        Err(_) if u.encoding.is_empty() => Encoding::Auto,
+        Err(_) if encoding.is_empty() => Encoding::Auto,
         Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, e),
     };
-    let spooled = match Spooled::write(&u.file_name, &u.bytes) {
+    let spooled = match Spooled::write(&file_name, bytes) {
         Ok(s) => s,
         Err(e) => {
             return again(
@@ -180,7 +184,7 @@ pub async fn import(State(cx): State<Console>, who: Staff, m: Multipart) -> Resp
     let now = a.clock.now();
     let today = crate::time::jst_date(a.clock.now());
     let none = |_: usize, _: usize| {};
-    let result: Result<Imported, String> = match u.kind.as_str() {
+    let result: Result<Imported, String> = match kind.as_str() {
         "products" => crate::csv::products::import(&a.store, &spooled.0, encoding, now, &none)
             .await
             .map(|r| {
@@ -193,11 +197,11 @@ pub async fn import(State(cx): State<Console>, who: Staff, m: Multipart) -> Resp
             })
             .map_err(|e| e.to_string()),
         "shipments" | "orders" => {
-            let shop = match cx.shop(&who, &u.shop) {
+            let shop = match cx.shop(&who, &shop_id) {
                 Ok(s) => s,
                 Err(r) => return *r,
             };
-            if u.kind == "shipments" {
+            if kind == "shipments" {
                 crate::csv::shipments::import(
                     &a.store, shop, &spooled.0, encoding, today, now, &none,
                 )
@@ -231,20 +235,20 @@ pub async fn import(State(cx): State<Console>, who: Staff, m: Multipart) -> Resp
     match result {
         Err(e) => again(
             StatusCode::UNPROCESSABLE_ENTITY,
-            format!("{}: {e}", u.file_name),
+            format!("{}: {e}", file_name),
         ),
         Ok((rows, done, extra, errors)) => {
             cx.audit(
                 &who.actor(),
-                &format!("import.{}", u.kind),
+                &format!("import.{}", kind),
                 &format!(
                     "{}{}: {done} of {rows} row(s) imported, {} refused",
-                    if u.shop.is_empty() {
+                    if shop_id.is_empty() {
                         String::new()
                     } else {
-                        format!("{} ", u.shop)
+                        format!("{} ", shop_id)
                     },
-                    u.file_name,
+                    file_name,
                     errors.len()
                 ),
             )
@@ -255,10 +259,10 @@ pub async fn import(State(cx): State<Console>, who: Staff, m: Multipart) -> Resp
                 "import",
                 json!({
                     "shops": cx.shop_choices(),
-                    "kind": u.kind,
-                    "shop": u.shop,
+                    "kind": kind,
+                    "shop": shop_id,
                     "result": {
-                        "file": u.file_name,
+                        "file": file_name,
                         "rows": rows,
                         "done": done,
                         "extra": extra,
@@ -313,15 +317,8 @@ async fn run_export(
         return Err(cx.tr(who.lang, "no_api"));
     }
     let today = crate::time::jst_date(a.clock.now());
-    let date = |s: &str| -> Result<NaiveDate, String> {
-        if s.trim().is_empty() {
-            Ok(today)
-        } else {
-            crate::csv::parse_date(s.trim())
-                .ok_or_else(|| format!("{s:?} is not a date (YYYY-MM-DD)"))
-        }
-    };
-    let (from, to) = (date(&f.from)?, date(&f.to)?);
+    let from = super::date_field("from", &f.from)?.unwrap_or(today);
+    let to = super::date_field("to", &f.to)?.unwrap_or(today);
     let syncer = Syncer::new(&a.store, &a.runtime, a.clock.clone(), a.config.sync.clone());
     syncer
         .export(shop, from, to, options)

@@ -81,6 +81,8 @@ pub struct Console {
     admin: Admin,
     config: Arc<ConsoleConfig>,
     templates: Arc<minijinja::Environment<'static>>,
+    /// Every word, Japanese and English, made once (pages take them as `t`).
+    words: Arc<[minijinja::Value; 2]>,
     limiter: Arc<LoginLimiter>,
 }
 
@@ -113,6 +115,9 @@ impl Console {
             config: Arc::new(admin.config.console.clone()),
             admin,
             templates: Arc::new(env),
+            words: Arc::new(
+                [Lang::Ja, Lang::En].map(|l| minijinja::Value::from_serialize(i18n::words(l))),
+            ),
             limiter: Arc::new(LoginLimiter::default()),
         }
     }
@@ -122,22 +127,36 @@ impl Console {
         i18n::word(lang, key).to_string()
     }
 
-    fn render(&self, name: &str, ctx: Value) -> Result<String, minijinja::Error> {
-        self.templates
-            .get_template(name)?
-            .render(minijinja::Value::from_serialize(&ctx))
-    }
-
-    /// A page without the signed-in frame (the login page).
-    pub(crate) fn render_bare(&self, name: &str, lang: Lang, mut ctx: Value) -> Html<String> {
-        if let Value::Object(m) = &mut ctx {
-            m.insert("t".into(), json!(i18n::words(lang)));
-            m.insert("lang".into(), json!(lang.code()));
+    /// Renders a template with the words of `lang` (`t`, `lang`) beside `ctx`; a template that
+    /// fails answers 500 saying which. Pages outside the signed-in frame (login) use it alone.
+    pub(crate) fn render(
+        &self,
+        status: StatusCode,
+        name: &str,
+        lang: Lang,
+        ctx: Value,
+    ) -> Response {
+        let words = &self.words[usize::from(lang == Lang::En)];
+        let ctx = minijinja::context! {
+            t => words.clone(),
+            lang => lang.code(),
+            ..minijinja::Value::from_serialize(&ctx)
+        };
+        match self
+            .templates
+            .get_template(name)
+            .and_then(|t| t.render(ctx))
+        {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!("console page {name}: {e:#}");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("console page {name} cannot be shown: {e}"),
+                )
+                    .into_response()
+            }
         }
-        Html(self.render(name, ctx).unwrap_or_else(|e| {
-            tracing::error!("console page {name}: {e:#}");
-            format!("console page {name} cannot be shown: {e}")
-        }))
     }
 
     /// A page in the signed-in frame, with the words, the user, the CSRF token and the screen
@@ -156,8 +175,6 @@ impl Console {
         mut ctx: Value,
     ) -> Response {
         if let Value::Object(m) = &mut ctx {
-            m.insert("t".into(), json!(i18n::words(who.lang)));
-            m.insert("lang".into(), json!(who.lang.code()));
             m.insert(
                 "me".into(),
                 json!({
@@ -170,17 +187,7 @@ impl Console {
             m.insert("csrf".into(), json!(who.csrf));
             m.insert("nav".into(), json!(nav));
         }
-        match self.render(name, ctx) {
-            Ok(html) => (status, Html(html)).into_response(),
-            Err(e) => {
-                tracing::error!("console page {name}: {e:#}");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("console page {name} cannot be shown: {e}"),
-                )
-                    .into_response()
-            }
-        }
+        self.render(status, name, who.lang, ctx)
     }
 
     /// An error page that says what went wrong and links back.
@@ -196,14 +203,7 @@ impl Console {
 
     /// Writes an audit entry (a failure to write is logged, not shown).
     pub(crate) async fn audit(&self, actor: &str, action: &str, detail: &str) {
-        if let Err(e) = self
-            .admin
-            .store
-            .audit(actor, action, detail, chrono::Utc::now())
-            .await
-        {
-            tracing::warn!("cannot write the audit log ({action} by {actor}): {e}");
-        }
+        crate::accounts::record(&self.admin.store, actor, action, detail).await;
     }
 
     /// The shop with this id, or a 404 page.
@@ -234,6 +234,33 @@ impl Console {
     }
 }
 
+/// CSV for staff to open in Excel: UTF-8 with a byte-order mark (so Excel reads it as UTF-8),
+/// the header, then the rows; `None` if a record cannot be written.
+pub(crate) fn excel_csv<R, F>(header: &[&str], rows: R) -> Option<Vec<u8>>
+where
+    R: IntoIterator<Item = Vec<F>>,
+    F: AsRef<[u8]>,
+{
+    let mut w = ::csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
+    w.write_record(header).ok()?;
+    for row in rows {
+        w.write_record(row).ok()?;
+    }
+    w.into_inner().ok()
+}
+
+/// A date field of a form: `None` when empty, else the date (YYYY-MM-DD or YYYY/MM/DD), or
+/// what is wrong, naming the field.
+pub(crate) fn date_field(field: &str, text: &str) -> Result<Option<chrono::NaiveDate>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    crate::csv::parse_date(text)
+        .map(Some)
+        .ok_or_else(|| format!("{field}: {text:?} is not a date (YYYY-MM-DD)"))
+}
+
 /// `GET /console/lang/{code}`: switches the language (a cookie) and goes back.
 async fn switch_lang(
     axum::extract::State(cx): axum::extract::State<Console>,
@@ -253,16 +280,8 @@ async fn switch_lang(
         .filter(|p| p.starts_with("/console"))
         .unwrap_or_else(|| "/console".into());
     let mut r = Redirect::to(&back).into_response();
-    let cookie = auth::set_cookie(
-        &cx,
-        &headers,
-        "mh_lang",
-        code,
-        std::time::Duration::from_secs(365 * 86_400),
-    );
-    if let Ok(v) = cookie.parse() {
-        r.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    let year = std::time::Duration::from_secs(365 * 86_400);
+    auth::set_cookie(&cx, &headers, &mut r, "mh_lang", code, year);
     r
 }
 

@@ -8,7 +8,6 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -49,14 +48,6 @@ fn given(s: &str) -> Option<String> {
 impl SearchQuery {
     /// The search, or what is wrong with a field.
     fn search(&self) -> Result<OrderSearch, String> {
-        let date = |field: &str, s: &str| -> Result<Option<NaiveDate>, String> {
-            given(s)
-                .map(|d| {
-                    crate::csv::parse_date(&d)
-                        .ok_or_else(|| format!("{field}: {d:?} is not a date (YYYY-MM-DD)"))
-                })
-                .transpose()
-        };
         let status = match given(&self.status) {
             None => None,
             Some(s) => Some(
@@ -66,8 +57,8 @@ impl SearchQuery {
         Ok(OrderSearch {
             shop: given(&self.shop),
             status,
-            from: date("from", &self.from)?,
-            to: date("to", &self.to)?,
+            from: super::date_field("from", &self.from)?,
+            to: super::date_field("to", &self.to)?,
             buyer: given(&self.buyer),
             number: given(&self.number),
             tracking: given(&self.tracking),
@@ -187,7 +178,6 @@ pub async fn csv(State(cx): State<Console>, who: Staff, Query(q): Query<SearchQu
         Ok(s) => s,
         Err(e) => return cx.error_page(&who, StatusCode::UNPROCESSABLE_ENTITY, &e),
     };
-    let mut w = ::csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
     let header = [
         "shop",
         "order_number",
@@ -199,42 +189,29 @@ pub async fn csv(State(cx): State<Console>, who: Staff, Query(q): Query<SearchQu
         "tracking_number",
         "ship_date",
     ];
-    let mut ok = w.write_record(header).is_ok();
-    let mut page = 1;
-    loop {
-        let r = match cx.admin.store.search_orders(&search, page, 500).await {
-            Ok(r) => r,
-            Err(e) => return cx.error_page(&who, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
-        };
-        for o in &r.orders {
-            ok &= w
-                .write_record([
-                    o.shop_id.as_str(),
-                    o.mall_order_number.as_str(),
-                    &crate::time::display_jst(o.ordered_at),
-                    o.status.id(),
-                    o.buyer_name.as_str(),
-                    &o.billing_total.to_string(),
-                    o.carrier.as_deref().unwrap_or_default(),
-                    o.tracking_number.as_deref().unwrap_or_default(),
-                    &o.ship_date.map(|d| d.to_string()).unwrap_or_default(),
-                ])
-                .is_ok();
-        }
-        if r.orders.len() < 500 {
-            break;
-        }
-        page += 1;
-    }
-    let bytes = match (ok, w.into_inner()) {
-        (true, Ok(b)) => b,
-        _ => {
-            return cx.error_page(
-                &who,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the CSV could not be written",
-            );
-        }
+    let orders = match cx.admin.store.search_all(&search).await {
+        Ok(o) => o,
+        Err(e) => return cx.error_page(&who, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    };
+    let rows = orders.iter().map(|o| {
+        vec![
+            o.shop_id.clone(),
+            o.mall_order_number.clone(),
+            crate::time::display_jst(o.ordered_at),
+            o.status.id().to_string(),
+            o.buyer_name.clone(),
+            o.billing_total.to_string(),
+            o.carrier.clone().unwrap_or_default(),
+            o.tracking_number.clone().unwrap_or_default(),
+            o.ship_date.map(|d| d.to_string()).unwrap_or_default(),
+        ]
+    });
+    let Some(bytes) = super::excel_csv(&header, rows) else {
+        return cx.error_page(
+            &who,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the CSV could not be written",
+        );
     };
     (
         [
@@ -314,7 +291,6 @@ async fn order_page(
             "history": history,
             "pushes": pushes,
             "carriers": shop_cfg.carrier_ids.keys().collect::<Vec<_>>(),
-            "check_digit_carriers": crate::tracking::CHECK_DIGIT_CARRIERS,
             "statuses": OrderStatus::ALL.iter().map(|s| s.id()).collect::<Vec<_>>(),
             "today": today.to_string(),
             "notice": notice,
@@ -368,14 +344,9 @@ pub async fn ship(
             .await
         }
     };
-    let date = match given(&form.ship_date) {
-        None => today,
-        Some(d) => match crate::csv::parse_date(&d) {
-            Some(d) => d,
-            None => {
-                return refused(format!("ship date {d:?} is not a date (YYYY-MM-DD)"), &form).await;
-            }
-        },
+    let date = match super::date_field("ship date", &form.ship_date) {
+        Ok(d) => d.unwrap_or(today),
+        Err(e) => return refused(e, &form).await,
     };
     let update = match crate::tracking::shipping_update(
         shop_cfg,

@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::data::Spooled;
+use super::data::{Spooled, Upload};
 use super::{Console, Staff};
 use crate::accounts::Role;
 
@@ -82,45 +82,23 @@ pub async fn rollback(
 }
 
 /// `POST /console/plugins/install` (admin, multipart: `wasm`, `manifest`).
-pub async fn install(State(cx): State<Console>, who: Staff, mut m: Multipart) -> Response {
-    let mut csrf = String::new();
-    let mut wasm: Option<(String, Vec<u8>)> = None;
-    let mut manifest: Option<Vec<u8>> = None;
-    loop {
-        let field = match m.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => {
-                return cx.error_page(
-                    &who,
-                    StatusCode::BAD_REQUEST,
-                    &format!("the upload cannot be read: {e}"),
-                );
-            }
-        };
-        let name = field.name().unwrap_or_default().to_string();
-        let file_name = field.file_name().unwrap_or("plugin.wasm").to_string();
-        let bytes = match field.bytes().await {
-            Ok(b) => b.to_vec(),
-            Err(e) => {
-                return cx.error_page(
-                    &who,
-                    StatusCode::BAD_REQUEST,
-                    &format!("the upload cannot be read: {e}"),
-                );
-            }
-        };
-        match name.as_str() {
-            "csrf" => csrf = String::from_utf8_lossy(&bytes).into_owned(),
-            "wasm" if !bytes.is_empty() => wasm = Some((file_name, bytes)),
-            "manifest" if !bytes.is_empty() => manifest = Some(bytes),
-            _ => {}
+pub async fn install(State(cx): State<Console>, who: Staff, m: Multipart) -> Response {
+    let u = match Upload::read(m).await {
+        Ok(u) => u,
+        Err(e) => {
+            return cx.error_page(
+                &who,
+                StatusCode::BAD_REQUEST,
+                &format!("the upload cannot be read: {e}"),
+            );
         }
-    }
-    if let Some(r) = who.refuse(&cx, Some(&csrf), Role::Admin) {
+    };
+    if let Some(r) = who.refuse(&cx, Some(&u.text("csrf")), Role::Admin) {
         return r;
     }
-    let (Some((name, wasm)), Some(manifest)) = (wasm, manifest) else {
+    let (Some((name, wasm)), Some((_, manifest))) =
+        (u.file("wasm", "plugin.wasm"), u.file("manifest", ""))
+    else {
         let msg = "choose both the component (.wasm) and its manifest (.toml)".to_string();
         return page(&cx, &who, StatusCode::UNPROCESSABLE_ENTITY, None, Some(msg)).await;
     };
@@ -129,12 +107,12 @@ pub async fn install(State(cx): State<Console>, who: Staff, mut m: Multipart) ->
     } else {
         format!("{name}.wasm")
     };
-    let spooled = match Spooled::write(&name, &wasm) {
+    let spooled = match Spooled::write(&name, wasm) {
         Ok(s) => s,
         Err(e) => return cx.error_page(&who, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     };
     let manifest_path = crate::runtime::Manifest::beside(&spooled.0);
-    if let Err(e) = std::fs::write(&manifest_path, &manifest) {
+    if let Err(e) = std::fs::write(&manifest_path, manifest) {
         return cx.error_page(&who, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
     }
     let result = cx

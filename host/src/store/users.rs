@@ -1,5 +1,6 @@
-//! Staff accounts, API tokens, console sessions and the audit log, as stored: the store keeps hashes it cannot
-//! reverse (argon2id for passwords, SHA-256 for tokens) and never a secret itself. What a role
+//! Staff accounts, API tokens, console sessions and the audit log, as stored: the store keeps
+//! hashes it cannot reverse (argon2id for passwords, SHA-256 for tokens and session cookies)
+//! and never a secret itself. What a role
 //! may do, and how hashes are made and checked, is `accounts`'.
 
 use chrono::{DateTime, Utc};
@@ -40,6 +41,9 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+/// The columns [`user`] reads, of `users u`.
+const USER_COLUMNS: &str = "u.id, u.name, u.role, u.password_hash, u.created_at, u.disabled";
+
 fn user(r: &sqlx::any::AnyRow) -> Result<UserRow, StoreError> {
     Ok(UserRow {
         id: r.try_get("id")?,
@@ -76,9 +80,9 @@ impl Store {
 
     /// An account by name.
     pub async fn user(&self, name: &str) -> Result<Option<UserRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, name, role, password_hash, created_at, disabled FROM users WHERE name = $1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.name = $1"
+        ))
         .bind(name)
         .fetch_optional(&self.pool)
         .await?;
@@ -87,9 +91,9 @@ impl Store {
 
     /// Every account, by name.
     pub async fn users(&self) -> Result<Vec<UserRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, name, role, password_hash, created_at, disabled FROM users ORDER BY name",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u ORDER BY u.name"
+        ))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(user).collect()
@@ -148,11 +152,10 @@ impl Store {
         token_sha256: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<UserRow>, StoreError> {
-        let row = sqlx::query(
-            "SELECT u.id, u.name, u.role, u.password_hash, u.created_at, u.disabled
-             FROM api_tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_sha256 = $1 AND u.disabled = 0",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_sha256 = $1 AND u.disabled = 0"
+        ))
         .bind(token_sha256)
         .fetch_optional(&self.pool)
         .await?;
@@ -233,11 +236,10 @@ impl Store {
         id_sha256: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<(UserRow, String)>, StoreError> {
-        let row = sqlx::query(
-            "SELECT u.id, u.name, u.role, u.password_hash, u.created_at, u.disabled, s.csrf
-             FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.id_sha256 = $1 AND s.expires_at > $2 AND u.disabled = 0",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, s.csrf FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.id_sha256 = $1 AND s.expires_at > $2 AND u.disabled = 0"
+        ))
         .bind(id_sha256)
         .bind(to_db(now))
         .fetch_optional(&self.pool)

@@ -139,7 +139,18 @@ impl Store {
         search.from(&mut counts);
         search.narrow(&mut counts);
         counts.push(" GROUP BY o.status");
+        (
+            counts,
+            self.orders_statement(search, Some((page, per_page))),
+        )
+    }
 
+    /// The orders a search finds, newest first: one page (1-based, at most 500 orders), or all.
+    fn orders_statement<'q>(
+        &self,
+        search: &'q OrderSearch,
+        page: Option<(u32, u32)>,
+    ) -> Statement<'q> {
         // The page's ids first (the index alone), then their columns: the columns' work (the
         // missing-name count) is done for one page, not for every row a deep page skips.
         const ORDER: &str = " ORDER BY o.ordered_at DESC, o.mall_order_number DESC";
@@ -152,16 +163,29 @@ impl Store {
             q.push(" AND o.status = ").bind(status.id());
         }
         search.narrow(&mut q);
-        let per_page = per_page.clamp(1, 500);
-        let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
-        q.push(ORDER)
-            .push(" LIMIT ")
-            .bind(i64::from(per_page))
-            .push(" OFFSET ")
-            .bind(offset)
-            .push(")")
-            .push(ORDER);
-        (counts, q)
+        if let Some((page, per_page)) = page {
+            let per_page = per_page.clamp(1, 500);
+            let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
+            q.push(ORDER)
+                .push(" LIMIT ")
+                .bind(i64::from(per_page))
+                .push(" OFFSET ")
+                .bind(offset);
+        }
+        q.push(")").push(ORDER);
+        q
+    }
+
+    /// Every order `search` finds, newest first (the console's CSV download): one query, no
+    /// counts, no pages.
+    pub async fn search_all(&self, search: &OrderSearch) -> Result<Vec<OrderSummary>, StoreError> {
+        let (sql, args) = self.orders_statement(search, None).build()?;
+        sqlx::query_with(&sql, args)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(summary)
+            .collect()
     }
 
     /// One page (1-based, `per_page` orders, at most 500) of the orders `search` finds, with
@@ -361,6 +385,23 @@ mod tests {
         );
         assert_eq!(found("50%").await, ["N3"], "wildcards are literal");
         assert!(found("山田花").await.is_empty());
+        let search = OrderSearch {
+            buyer: Some("山田".into()),
+            ..OrderSearch::default()
+        };
+        let all: Vec<String> = t
+            .store
+            .search_all(&search)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.mall_order_number)
+            .collect();
+        assert_eq!(
+            all,
+            ["N1", "N0"],
+            "every match, newest first (same instant: by number)"
+        );
     }
 
     #[test]
