@@ -34,7 +34,7 @@ pub(super) struct Upload {
 
 impl Upload {
     /// Reads every field of the form.
-    pub(super) async fn read(mut m: Multipart) -> Result<Upload, String> {
+    async fn read(mut m: Multipart) -> Result<Upload, String> {
         let mut u = Upload::default();
         while let Some(field) = m.next_field().await.map_err(|e| e.to_string())? {
             let name = field.name().unwrap_or_default().to_string();
@@ -43,6 +43,27 @@ impl Upload {
             u.fields.insert(name, (file_name, bytes));
         }
         Ok(u)
+    }
+
+    /// Reads the form of an action that needs `needed`: the upload, or the page that refuses
+    /// it (an unreadable body, a CSRF token that is not the session's, too low a role).
+    pub(super) async fn read_for(
+        cx: &Console,
+        who: &Staff,
+        m: Multipart,
+        needed: Role,
+    ) -> Result<Upload, Box<Response>> {
+        let u = Upload::read(m).await.map_err(|e| {
+            Box::new(cx.error_page(
+                who,
+                StatusCode::BAD_REQUEST,
+                &format!("the upload cannot be read: {e}"),
+            ))
+        })?;
+        match who.refuse(cx, Some(&u.text("csrf")), needed) {
+            Some(r) => Err(Box::new(r)),
+            None => Ok(u),
+        }
     }
 
     /// A text field (empty when missing).
@@ -137,19 +158,10 @@ fn errors_csv(errors: &[RowError]) -> String {
 
 /// `POST /console/import` (staff, multipart): imports the file and shows every row's result.
 pub async fn import(State(cx): State<Console>, who: Staff, m: Multipart) -> Response {
-    let u = match Upload::read(m).await {
+    let u = match Upload::read_for(&cx, &who, m, Role::Staff).await {
         Ok(u) => u,
-        Err(e) => {
-            return cx.error_page(
-                &who,
-                StatusCode::BAD_REQUEST,
-                &format!("the upload cannot be read: {e}"),
-            );
-        }
+        Err(r) => return *r,
     };
-    if let Some(r) = who.refuse(&cx, Some(&u.text("csrf")), Role::Staff) {
-        return r;
-    }
     let (kind, shop_id, encoding) = (u.text("kind"), u.text("shop"), u.text("encoding"));
     let again = |status: StatusCode, error: String| {
         cx.page_with(

@@ -83,19 +83,10 @@ pub async fn rollback(
 
 /// `POST /console/plugins/install` (admin, multipart: `wasm`, `manifest`).
 pub async fn install(State(cx): State<Console>, who: Staff, m: Multipart) -> Response {
-    let u = match Upload::read(m).await {
+    let u = match Upload::read_for(&cx, &who, m, Role::Admin).await {
         Ok(u) => u,
-        Err(e) => {
-            return cx.error_page(
-                &who,
-                StatusCode::BAD_REQUEST,
-                &format!("the upload cannot be read: {e}"),
-            );
-        }
+        Err(r) => return *r,
     };
-    if let Some(r) = who.refuse(&cx, Some(&u.text("csrf")), Role::Admin) {
-        return r;
-    }
     let (Some((name, wasm)), Some((_, manifest))) =
         (u.file("wasm", "plugin.wasm"), u.file("manifest", ""))
     else {
