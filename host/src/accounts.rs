@@ -117,7 +117,7 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
 
 /// The SHA-256 (hex) of a token, as stored.
 pub fn token_digest(token: &str) -> String {
-    crate::runtime::sha256_hex(token.as_bytes())
+    crate::digest::sha256_hex(token.as_bytes())
 }
 
 /// Adds an account.

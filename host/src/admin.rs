@@ -22,7 +22,6 @@
 //! open, and `serve` then serves it on a loopback address only.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -32,25 +31,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::accounts::{Actor, Role};
-use crate::runtime::{PluginDir, Runtime, RuntimeError};
-use crate::sync::scheduler::{Job, Scheduler};
+use crate::runtime::{Runtime, RuntimeError};
+use crate::sync::scheduler::Job;
 
-/// What the admin API works on.
-#[derive(Clone)]
-pub struct Admin {
-    /// The database.
-    pub store: crate::store::Store,
-    /// The configuration (the shops and their intervals).
-    pub config: Arc<crate::config::Config>,
-    /// The runtime of the running host.
-    pub runtime: Arc<Runtime>,
-    /// Its plugins folder.
-    pub dir: PluginDir,
-    /// Its scheduler.
-    pub scheduler: Arc<Scheduler>,
-    /// Its clock (the console's exports and shipping dates).
-    pub clock: crate::time::SharedClock,
-}
+use crate::app::ServeState;
 
 type Reply = (StatusCode, Json<Value>);
 
@@ -134,7 +118,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// Who is calling, if `needed` allows it: `Ok(None)` when no account exists (the API is open,
 /// on loopback only); 401 without a valid token, 403 when the role is below `needed`.
-async fn caller(a: &Admin, headers: &HeaderMap, needed: Role) -> Result<Option<Actor>, Reply> {
+async fn caller(a: &ServeState, headers: &HeaderMap, needed: Role) -> Result<Option<Actor>, Reply> {
     let has_users = a
         .store
         .has_users()
@@ -176,7 +160,7 @@ async fn caller(a: &Admin, headers: &HeaderMap, needed: Role) -> Result<Option<A
 }
 
 /// Writes an audit entry for a change made through the API.
-async fn audit(a: &Admin, who: &Option<Actor>, action: &str, detail: &str) {
+async fn audit(a: &ServeState, who: &Option<Actor>, action: &str, detail: &str) {
     let actor = match who {
         Some(w) => crate::accounts::audit_name(&w.name),
         None => "admin API (no accounts)".into(),
@@ -185,7 +169,7 @@ async fn audit(a: &Admin, who: &Option<Actor>, action: &str, detail: &str) {
 }
 
 /// The routes.
-pub fn router(admin: Admin) -> Router {
+pub fn router(admin: ServeState) -> Router {
     Router::new()
         .route("/plugins", get(list_plugins))
         .route("/plugins/install", post(install_plugin))
@@ -204,7 +188,7 @@ pub fn router(admin: Admin) -> Router {
 #[utoipa::path(get, path = "/plugins", security(("bearer" = [])),
     responses((status = 200, description = "Each active plugin: its info, path and sha256"),
         (status = 401, description = "No valid token"), (status = 403, description = "Role too low")))]
-async fn list_plugins(State(a): State<Admin>, h: HeaderMap) -> Reply {
+async fn list_plugins(State(a): State<ServeState>, h: HeaderMap) -> Reply {
     if let Err(r) = caller(&a, &h, Role::Viewer).await {
         return r;
     }
@@ -216,7 +200,11 @@ async fn list_plugins(State(a): State<Admin>, h: HeaderMap) -> Reply {
     responses((status = 200, description = "Installed and active"),
         (status = 422, description = "Refused: the error says why; the active plugin stays"),
         (status = 401, description = "No valid token"), (status = 403, description = "Not an admin")))]
-async fn install_plugin(State(a): State<Admin>, h: HeaderMap, Json(req): Json<Install>) -> Reply {
+async fn install_plugin(
+    State(a): State<ServeState>,
+    h: HeaderMap,
+    Json(req): Json<Install>,
+) -> Reply {
     let who = match caller(&a, &h, Role::Admin).await {
         Ok(w) => w,
         Err(r) => return r,
@@ -240,7 +228,11 @@ async fn install_plugin(State(a): State<Admin>, h: HeaderMap, Json(req): Json<In
         (status = 409, description = "No earlier version"),
         (status = 422, description = "The earlier version no longer loads; nothing changed"),
         (status = 401, description = "No valid token"), (status = 403, description = "Not an admin")))]
-async fn rollback_plugin(State(a): State<Admin>, h: HeaderMap, Json(req): Json<Rollback>) -> Reply {
+async fn rollback_plugin(
+    State(a): State<ServeState>,
+    h: HeaderMap,
+    Json(req): Json<Rollback>,
+) -> Reply {
     let who = match caller(&a, &h, Role::Admin).await {
         Ok(w) => w,
         Err(r) => return r,
@@ -258,7 +250,7 @@ async fn rollback_plugin(State(a): State<Admin>, h: HeaderMap, Json(req): Json<R
 /// This process's automatic jobs and their counters.
 #[utoipa::path(get, path = "/jobs", security(("bearer" = [])),
     responses((status = 200, description = "Each (shop, job): runs, failures, skips, last error")))]
-async fn list_jobs(State(a): State<Admin>, h: HeaderMap) -> Reply {
+async fn list_jobs(State(a): State<ServeState>, h: HeaderMap) -> Reply {
     if let Err(r) = caller(&a, &h, Role::Viewer).await {
         return r;
     }
@@ -270,7 +262,7 @@ async fn list_jobs(State(a): State<Admin>, h: HeaderMap) -> Reply {
     responses((status = 202, description = "Started: `{\"run\": ID, \"status\": \"/runs/ID\"}`"),
         (status = 409, description = "Not started: unknown shop or job, or a run is going"),
         (status = 401, description = "No valid token"), (status = 403, description = "A viewer")))]
-async fn run_job(State(a): State<Admin>, h: HeaderMap, Json(req): Json<RunJob>) -> Reply {
+async fn run_job(State(a): State<ServeState>, h: HeaderMap, Json(req): Json<RunJob>) -> Reply {
     let who = match caller(&a, &h, Role::Staff).await {
         Ok(w) => w,
         Err(r) => return r,
@@ -298,7 +290,7 @@ async fn run_job(State(a): State<Admin>, h: HeaderMap, Json(req): Json<RunJob>) 
     security(("bearer" = [])),
     responses((status = 200, description = "The run"), (status = 404, description = "No such run")))]
 async fn get_run(
-    State(a): State<Admin>,
+    State(a): State<ServeState>,
     h: HeaderMap,
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Reply {
@@ -316,7 +308,7 @@ async fn get_run(
 #[utoipa::path(get, path = "/audit", security(("bearer" = [])),
     responses((status = 200, description = "Entries: at, actor, action, detail"),
         (status = 403, description = "Not an admin")))]
-async fn audit_log(State(a): State<Admin>, h: HeaderMap) -> Reply {
+async fn audit_log(State(a): State<ServeState>, h: HeaderMap) -> Reply {
     if let Err(r) = caller(&a, &h, Role::Admin).await {
         return r;
     }
@@ -337,7 +329,7 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 #[utoipa::path(get, path = "/healthz",
     responses((status = 200, description = "All shops healthy"),
         (status = 503, description = "A shop is stale or a credential expired")))]
-async fn healthz(State(a): State<Admin>) -> Reply {
+async fn healthz(State(a): State<ServeState>) -> Reply {
     let now = chrono::Utc::now();
     match crate::health::shops(&a.store, &a.config, now, crate::time::jst_date(now)).await {
         Ok(shops) => {
@@ -355,7 +347,7 @@ async fn healthz(State(a): State<Admin>) -> Reply {
 
 /// The shops' health and orders in the Prometheus text format (open to monitoring).
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "OpenMetrics text")))]
-async fn metrics(State(a): State<Admin>) -> axum::response::Response {
+async fn metrics(State(a): State<ServeState>) -> axum::response::Response {
     use axum::response::IntoResponse;
     let now = chrono::Utc::now();
     let text =
@@ -374,32 +366,4 @@ async fn metrics(State(a): State<Admin>) -> axum::response::Response {
             .into_response(),
         Err(e) => fail(StatusCode::SERVICE_UNAVAILABLE, e).into_response(),
     }
-}
-
-/// Everything `serve --admin` answers: this API and the web console (`console`), behind the
-/// `Host` allowlist (addresses, `localhost` and `[console] allowed_hosts`).
-pub fn app(admin: Admin) -> Router {
-    let hosts = Arc::new(crate::console::HostAllowlist::new(
-        &admin.config.console.allowed_hosts,
-    ));
-    router(admin.clone())
-        .merge(crate::console::router(admin))
-        .layer(axum::middleware::from_fn_with_state(
-            hosts,
-            crate::console::check_host,
-        ))
-}
-
-/// Serves the admin API and the console until `stop` resolves.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    admin: Admin,
-    stop: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app(admin).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(stop)
-    .await
 }

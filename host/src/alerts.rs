@@ -14,39 +14,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+pub use crate::config::AlertConfig;
 use crate::health::ShopHealth;
 use crate::store::{Notice, Store, StoreError};
-
-/// How alerts are sent (`[alerts]` in the config).
-#[derive(Clone, PartialEq, Eq)]
-pub struct AlertConfig {
-    /// Where to POST (a secret for most receivers: masked in `Debug`).
-    pub webhook_url: Option<String>,
-    /// Failed runs in a row that make an incident.
-    pub failures_in_row: u32,
-    /// How often `serve` checks.
-    pub check_every: Duration,
-}
-
-impl std::fmt::Debug for AlertConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AlertConfig")
-            .field("webhook_url", &self.webhook_url.as_ref().map(|_| "***"))
-            .field("failures_in_row", &self.failures_in_row)
-            .field("check_every", &self.check_every)
-            .finish()
-    }
-}
-
-impl Default for AlertConfig {
-    fn default() -> Self {
-        AlertConfig {
-            webhook_url: None,
-            failures_in_row: 3,
-            check_every: Duration::from_secs(60),
-        }
-    }
-}
 
 /// Why alerts could not be checked or sent.
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,7 @@
 //! The application: what every entry point (the CLI's commands, `serve`, the admin API, the
 //! tests) builds from a [`Config`] — the database, the plugin runtime with its compiled cache,
 //! the plugins folder and the clock — built in one place, and handing out the
-//! [`Syncer`], the [`Scheduler`] and the [`Admin`] state over them.
+//! [`Syncer`], the [`Scheduler`] and the [`ServeState`] of `serve`'s servers over them.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), mallhost::app::AppError> {
@@ -21,7 +21,6 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use crate::admin::Admin;
 use crate::capabilities::credentials::{self, CredentialState};
 use crate::config::{Config, ConfigError, ShopConfig};
 use crate::runtime::{PluginDir, PluginLimits, Runtime, RuntimeError};
@@ -66,7 +65,7 @@ fn check_shops(config: &Config, runtime: &Runtime, today: NaiveDate) -> Result<(
             continue;
         };
         let info = plugin.info();
-        shop.check_against(&info.label(), &info.settings, &info.capabilities.carriers)?;
+        crate::runtime::check_shop_against(shop, info)?;
         for c in credentials::report(shop, &info.settings, today) {
             match c.state {
                 CredentialState::ExpiresSoon { on, days } => tracing::warn!(
@@ -139,6 +138,24 @@ fn compiled_cache(config: &Config) -> crate::runtime::CompiledCache {
             cache
         }
     }
+}
+
+/// What `serve`'s admin API and web console work on: this app's parts and the running
+/// scheduler.
+#[derive(Clone)]
+pub struct ServeState {
+    /// The database.
+    pub store: crate::store::Store,
+    /// The configuration (the shops and their intervals).
+    pub config: Arc<crate::config::Config>,
+    /// The runtime of the running host.
+    pub runtime: Arc<Runtime>,
+    /// Its plugins folder.
+    pub dir: PluginDir,
+    /// Its scheduler.
+    pub scheduler: Arc<Scheduler>,
+    /// Its clock (the console's exports and shipping dates).
+    pub clock: crate::time::SharedClock,
 }
 
 /// The database, the runtime, the plugins folder and the clock of one host process.
@@ -239,9 +256,9 @@ impl App {
         )
     }
 
-    /// The admin API's state over this app and a running scheduler.
-    pub fn admin(&self, scheduler: Arc<Scheduler>) -> Admin {
-        Admin {
+    /// What `serve`'s admin API and console work on: this app and a running scheduler.
+    pub fn serve_state(&self, scheduler: Arc<Scheduler>) -> ServeState {
+        ServeState {
             store: self.store.clone(),
             config: Arc::new(self.config.clone()),
             runtime: self.runtime.clone(),
@@ -294,7 +311,7 @@ pub fn shop_reports(config: &Config, runtime: &Runtime, today: NaiveDate) -> Vec
                         })
                         .collect(),
                     credentials::report(shop, &info.settings, today),
-                    shop.check_against(&info.label(), &info.settings, &info.capabilities.carriers)
+                    crate::runtime::check_shop_against(shop, info)
                         .err()
                         .map(|e| e.to_string()),
                 ),

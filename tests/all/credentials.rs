@@ -335,7 +335,7 @@ async fn an_oauth_grant_refreshes_before_expiry_and_keeps_rotated_tokens_sealed(
     let (server, state) = token_server().await;
     let shop = oauth_shop(&env, &server);
     let key = env.dir.path().join("mallhost.key");
-    let oauth = OAuth::default().with_vault(env.store.clone(), key.clone());
+    let oauth = OAuth::default().with_vault(std::sync::Arc::new(env.store.clone()), key.clone());
     let t0 = env.clock.now();
 
     let at = oauth.access_token(&shop, GRANT, t0).await.unwrap();
@@ -361,7 +361,7 @@ async fn an_oauth_grant_refreshes_before_expiry_and_keeps_rotated_tokens_sealed(
     assert_eq!(use_token(&server, &next).await, 200);
 
     // A restart: a new host reads the kept token and goes on.
-    let restarted = OAuth::default().with_vault(env.store.clone(), key);
+    let restarted = OAuth::default().with_vault(std::sync::Arc::new(env.store.clone()), key);
     let after = restarted
         .access_token(&shop, GRANT, t0 + Duration::minutes(11))
         .await
@@ -393,7 +393,7 @@ async fn a_host_that_dies_between_refresh_and_persist_still_authenticates_on_res
     for sql in failing {
         sqlx::query(sql).execute(env.store.pool()).await.unwrap();
     }
-    let oauth = OAuth::default().with_vault(env.store.clone(), key.clone());
+    let oauth = OAuth::default().with_vault(std::sync::Arc::new(env.store.clone()), key.clone());
     let e = oauth
         .access_token(&shop, GRANT, env.clock.now())
         .await
@@ -414,7 +414,7 @@ async fn a_host_that_dies_between_refresh_and_persist_still_authenticates_on_res
     .execute(env.store.pool())
     .await
     .unwrap();
-    let restarted = OAuth::default().with_vault(env.store.clone(), key);
+    let restarted = OAuth::default().with_vault(std::sync::Arc::new(env.store.clone()), key);
     let at = restarted
         .access_token(&shop, GRANT, env.clock.now())
         .await
@@ -447,7 +447,7 @@ async fn a_plugin_declaring_oauth_gets_the_hosts_access_token_and_never_the_refr
     let mut shop = oauth_shop(&env, &server);
     shop.id = "api-oauth".into();
     shop.mall = "probe-oauth".into();
-    shop.check_against(&p.info().label(), &p.info().settings, &[])
+    mallhost::runtime::check_shop(&shop, &p.info().label(), &p.info().settings, &[])
         .expect("the shop gives what the plugin declares");
     let now = env.clock.now();
     let window = Window {

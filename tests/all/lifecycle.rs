@@ -31,7 +31,7 @@ async fn a_bad_component_is_refused_and_the_running_version_stays() {
         &other,
         "dshopping",
         &mallhost_tests::dshopping_version(),
-        Some(&mallhost::runtime::sha256_hex(&bytes)),
+        Some(&mallhost::digest::sha256_hex(&bytes)),
         "",
     );
     let e = dir.install(&env.runtime, &bad, None).await.unwrap_err();
@@ -335,7 +335,7 @@ async fn serve_swaps_plugins_installed_by_the_cli_and_through_its_admin_api() {
             .to_string()
     };
     // Up, serving the loose plugin file.
-    wait_for_digest(&admin, &mallhost::runtime::sha256_hex(&bytes)).await;
+    wait_for_digest(&admin, &mallhost::digest::sha256_hex(&bytes)).await;
 
     // Installed by another process: the watched folder swaps it in.
     let (ok, _, err) = env.cli(&["plugins", "install", v1.to_str().unwrap()]).await;
@@ -585,7 +585,7 @@ async fn a_compiled_entry_the_host_did_not_make_is_never_run() {
             .unwrap()
     };
     let genuine_entry = entry(g.digest());
-    let hostile_digest = mallhost::runtime::sha256_hex(&std::fs::read(&hostile).unwrap());
+    let hostile_digest = mallhost::digest::sha256_hex(&std::fs::read(&hostile).unwrap());
     // Someone copies the hostile component's compiled code (and its MAC) over the genuine one.
     std::fs::copy(entry(&hostile_digest), &genuine_entry).unwrap();
     std::fs::copy(
@@ -658,7 +658,7 @@ async fn installs_and_rollbacks_on_one_host_reach_another_through_the_database()
         &v1_digest[..8]
     ));
     assert_eq!(
-        mallhost::runtime::sha256_hex(&std::fs::read(&fetched).unwrap()),
+        mallhost::digest::sha256_hex(&std::fs::read(&fetched).unwrap()),
         v1_digest,
         "B's folder holds the component, checked"
     );

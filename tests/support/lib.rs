@@ -249,7 +249,7 @@ pub fn write_plugin(
 ) -> PathBuf {
     let wasm = dir.join(format!("{name}.wasm"));
     std::fs::write(&wasm, bytes).expect("plugin written");
-    let digest = sha256.map_or_else(|| mallhost::runtime::sha256_hex(bytes), str::to_string);
+    let digest = sha256.map_or_else(|| mallhost::digest::sha256_hex(bytes), str::to_string);
     let manifest = format!(
         "mall = \"{mall}\"\nversion = \"{version}\"\nsha256 = \"{digest}\"\nallowed_hosts = [\"*\"]\n{extra}\n"
     );
@@ -270,7 +270,7 @@ pub fn dshopping_variant(dir: &std::path::Path, name: &str, tag: u32) -> (PathBu
         None,
         "",
     );
-    (path, mallhost::runtime::sha256_hex(&bytes))
+    (path, mallhost::digest::sha256_hex(&bytes))
 }
 
 /// The same component with a custom section appended: behaves the same, another digest.

@@ -10,6 +10,9 @@
 //! that commit never used the new access token, so the old refresh token still works on restart;
 //! a host killed after it reads the new one from the database. Tokens are never stored or logged
 //! in clear.
+//!
+//! Where sealed tokens are kept is a [`TokenVault`]: the database implements it
+//! (`runtime::vault`), tests may give any other.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -21,7 +24,6 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::{Secret, ShopConfig};
-use crate::store::Store;
 
 /// Seconds before an access token's expiry at which the host refreshes it.
 pub const REFRESH_MARGIN_SECS: i64 = 60;
@@ -39,6 +41,26 @@ pub struct Grant<'a> {
     pub refresh_token: &'a str,
     /// The scope to ask for.
     pub scope: Option<&'a str>,
+}
+
+/// A future the vault answers with (the trait is used as `dyn`).
+pub type VaultFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, String>> + Send + 'a>>;
+
+/// Where the host keeps the refresh tokens grants rotated, sealed (it keeps bytes it cannot
+/// read), one per shop.
+pub trait TokenVault: Send + Sync {
+    /// The sealed token kept for a shop, with the fingerprint of the configured token its chain
+    /// started from.
+    fn sealed<'a>(&'a self, shop_id: &'a str) -> VaultFuture<'a, Option<(Vec<u8>, String)>>;
+    /// Keeps a shop's sealed token (replacing the one before), committed on return.
+    fn keep<'a>(
+        &'a self,
+        shop_id: &'a str,
+        sealed: &'a [u8],
+        origin: &'a str,
+        now: DateTime<Utc>,
+    ) -> VaultFuture<'a, ()>;
 }
 
 /// Seals and opens small secrets with the host's key file.
@@ -96,8 +118,8 @@ struct Cached {
 /// database.
 pub struct OAuth {
     http: reqwest::Client,
-    /// The database and the key file, once the app wires them.
-    vault: Option<(Store, PathBuf)>,
+    /// Where rotated tokens are kept and the key file sealing them, once the app wires them.
+    vault: Option<(std::sync::Arc<dyn TokenVault>, PathBuf)>,
     sealer: std::sync::OnceLock<Result<Sealer, String>>,
     /// Access tokens by shop. The lock also serialises refreshes.
     cache: tokio::sync::Mutex<HashMap<String, Cached>>,
@@ -134,9 +156,9 @@ fn fingerprint(token: &str) -> String {
 }
 
 impl OAuth {
-    /// Keeps rotated refresh tokens in `store`, sealed with the key at `key_file`.
-    pub fn with_vault(mut self, store: Store, key_file: PathBuf) -> OAuth {
-        self.vault = Some((store, key_file));
+    /// Keeps rotated refresh tokens in `vault`, sealed with the key at `key_file`.
+    pub fn with_vault(mut self, vault: std::sync::Arc<dyn TokenVault>, key_file: PathBuf) -> OAuth {
+        self.vault = Some((vault, key_file));
         self
     }
 
@@ -175,11 +197,7 @@ impl OAuth {
         let origin = fingerprint(&configured);
         // The latest rotated token of this chain, if the database keeps one.
         let refresh = match &self.vault {
-            Some((store, _)) => match store
-                .sealed_refresh_token(&shop.id)
-                .await
-                .map_err(|e| e.to_string())?
-            {
+            Some((vault, _)) => match vault.sealed(&shop.id).await? {
                 Some((sealed, from)) if from == origin => self.sealer()?.open(&sealed)?,
                 _ => configured,
             },
@@ -233,7 +251,7 @@ impl OAuth {
         let token: TokenAnswer = serde_json::from_slice(&body).map_err(|_| not_a_token())?;
         // A rotated refresh token is sealed and committed before the new access token is used.
         if let Some(next) = token.refresh_token.filter(|t| t != &refresh) {
-            let Some((store, _)) = &self.vault else {
+            let Some((vault, _)) = &self.vault else {
                 return Err(format!(
                     "shop {:?}: the token endpoint rotated the refresh token, and this host has \
                      no database to keep it in",
@@ -241,8 +259,8 @@ impl OAuth {
                 ));
             };
             let sealed = self.sealer()?.seal(&next)?;
-            store
-                .keep_sealed_refresh_token(&shop.id, &sealed, &origin, now)
+            vault
+                .keep(&shop.id, &sealed, &origin, now)
                 .await
                 .map_err(|e| {
                     format!(

@@ -15,7 +15,7 @@ use crate::sync::scheduler::Job;
 
 /// The dashboard's data, shop by shop.
 async fn shops(cx: &Console) -> Result<Vec<Value>, crate::store::StoreError> {
-    let a = &cx.admin;
+    let a = &cx.state;
     let now = chrono::Utc::now();
     let health = crate::health::shops(&a.store, &a.config, now, crate::time::jst_date(now)).await?;
     let mut out = Vec::new();
@@ -109,7 +109,7 @@ pub async fn run_job(
     if let Some(r) = who.refuse(&cx, Some(&form.csrf), Role::Staff) {
         return r;
     }
-    match cx.admin.scheduler.start_now(&form.shop, form.job).await {
+    match cx.state.scheduler.start_now(&form.shop, form.job).await {
         Ok(run) => {
             cx.audit(
                 &who.actor(),

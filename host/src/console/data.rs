@@ -97,7 +97,7 @@ impl Spooled {
     pub(super) fn write(name: &str, bytes: &[u8]) -> std::io::Result<Spooled> {
         let dir = std::env::temp_dir().join(format!(
             "mallhost-upload-{}",
-            crate::runtime::sha256_hex(&crate::hostkey::random())
+            crate::digest::sha256_hex(&crate::hostkey::random())
                 .get(..16)
                 .unwrap_or("x")
         ));
@@ -192,7 +192,7 @@ pub async fn import(State(cx): State<Console>, who: Staff, m: Multipart) -> Resp
             );
         }
     };
-    let a = &cx.admin;
+    let a = &cx.state;
     let now = a.clock.now();
     let today = crate::time::jst_date(a.clock.now());
     let none = |_: usize, _: usize| {};
@@ -221,7 +221,7 @@ pub async fn import(State(cx): State<Console>, who: Staff, m: Multipart) -> Resp
                 .map(|r| (r.rows, r.updated, Vec::new(), r.errors))
                 .map_err(|e| e.to_string())
             } else {
-                crate::csv::orders::import(
+                crate::sync::import::import_orders(
                     &a.store, &a.runtime, shop, &spooled.0, encoding, now, &none,
                 )
                 .await
@@ -320,7 +320,7 @@ async fn run_export(
     f: &ExportForm,
     options: ExportOptions,
 ) -> Result<Value, String> {
-    let a = &cx.admin;
+    let a = &cx.state;
     let shop = a
         .config
         .shop(&f.shop)
@@ -347,7 +347,7 @@ fn export_view(
     result: Option<Result<Value, String>>,
     sent: bool,
 ) -> Response {
-    let today = crate::time::jst_date(cx.admin.clock.now()).to_string();
+    let today = crate::time::jst_date(cx.state.clock.now()).to_string();
     let (report, error) = match result {
         Some(Ok(r)) => (Some(r), None),
         Some(Err(e)) => (None, Some(e)),

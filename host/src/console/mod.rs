@@ -27,31 +27,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-pub use auth::{HostAllowlist, LoginLimiter, MAX_FAILURES, SESSION_COOKIE, Staff, check_host};
+pub use auth::{LoginLimiter, MAX_FAILURES, SESSION_COOKIE, Staff};
 pub use i18n::Lang;
 
-use crate::admin::Admin;
-
-/// `[console]` in the config.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConsoleConfig {
-    /// Host names (besides loopback and the listening address) the server answers to.
-    pub allowed_hosts: Vec<String>,
-    /// How long a login lasts, in hours.
-    pub session_hours: u32,
-    /// Mark cookies `Secure` (the console is reached over HTTPS through a proxy).
-    pub secure_cookies: bool,
-}
-
-impl Default for ConsoleConfig {
-    fn default() -> Self {
-        ConsoleConfig {
-            allowed_hosts: Vec::new(),
-            session_hours: 12,
-            secure_cookies: false,
-        }
-    }
-}
+use crate::app::ServeState;
+pub use crate::config::ConsoleConfig;
 
 /// The largest upload (a CSV or a component) the console takes.
 pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
@@ -78,7 +58,7 @@ const JS: &str = include_str!("static/console.js");
 /// What the console's handlers share.
 #[derive(Clone)]
 pub struct Console {
-    admin: Admin,
+    state: ServeState,
     config: Arc<ConsoleConfig>,
     templates: Arc<minijinja::Environment<'static>>,
     /// Every word, Japanese and English, made once (pages take them as `t`).
@@ -87,8 +67,8 @@ pub struct Console {
 }
 
 impl Console {
-    /// The console over a running host's admin state.
-    pub fn new(admin: Admin) -> Console {
+    /// The console over a running host's serve state.
+    pub fn new(state: ServeState) -> Console {
         let mut env = minijinja::Environment::new();
         for (name, text) in TEMPLATES {
             if let Err(e) = env.add_template(name, text) {
@@ -112,8 +92,8 @@ impl Console {
             crate::time::from_db(&s).map_or(s, crate::time::display_jst)
         });
         Console {
-            config: Arc::new(admin.config.console.clone()),
-            admin,
+            config: Arc::new(state.config.console.clone()),
+            state,
             templates: Arc::new(env),
             words: Arc::new(
                 [Lang::Ja, Lang::En].map(|l| minijinja::Value::from_serialize(i18n::words(l))),
@@ -203,7 +183,7 @@ impl Console {
 
     /// Writes an audit entry (a failure to write is logged, not shown).
     pub(crate) async fn audit(&self, actor: &str, action: &str, detail: &str) {
-        crate::accounts::record(&self.admin.store, actor, action, detail).await;
+        crate::accounts::record(&self.state.store, actor, action, detail).await;
     }
 
     /// The shop with this id, or a 404 page.
@@ -212,7 +192,7 @@ impl Console {
         who: &Staff,
         id: &str,
     ) -> Result<&crate::config::ShopConfig, Box<Response>> {
-        self.admin.config.shop(id).ok_or_else(|| {
+        self.state.config.shop(id).ok_or_else(|| {
             Box::new(self.error_page(
                 who,
                 StatusCode::NOT_FOUND,
@@ -224,7 +204,7 @@ impl Console {
     /// The shops, for the pickers: id and name.
     pub(crate) fn shop_choices(&self) -> Value {
         json!(
-            self.admin
+            self.state
                 .config
                 .shops
                 .iter()
@@ -298,8 +278,8 @@ async fn js() -> Response {
 }
 
 /// The console's routes (under `/console`).
-pub fn router(admin: Admin) -> Router {
-    let cx = Console::new(admin);
+pub fn router(state: ServeState) -> Router {
+    let cx = Console::new(state);
     Router::new()
         .route("/console", get(dashboard::show))
         .route("/console/login", get(auth::login_page).post(auth::login))

@@ -117,7 +117,7 @@ fn enc(s: &str) -> String {
 pub async fn list(State(cx): State<Console>, who: Staff, Query(q): Query<SearchQuery>) -> Response {
     let page = q.page.unwrap_or(1).max(1);
     let (result, error) = match q.search() {
-        Ok(search) => match cx.admin.store.search_orders(&search, page, PER_PAGE).await {
+        Ok(search) => match cx.state.store.search_orders(&search, page, PER_PAGE).await {
             Ok(r) => (Some(r), None),
             Err(e) => (None, Some(e.to_string())),
         },
@@ -189,7 +189,7 @@ pub async fn csv(State(cx): State<Console>, who: Staff, Query(q): Query<SearchQu
         "tracking_number",
         "ship_date",
     ];
-    let orders = match cx.admin.store.search_all(&search).await {
+    let orders = match cx.state.store.search_all(&search).await {
         Ok(o) => o,
         Err(e) => return cx.error_page(&who, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     };
@@ -257,18 +257,18 @@ async fn order_page(
         Ok(s) => s,
         Err(r) => return *r,
     };
-    let detail = match cx.admin.store.order_detail(shop, number).await {
+    let detail = match cx.state.store.order_detail(shop, number).await {
         Ok(d) => d,
         Err(e @ crate::store::StoreError::NoSuchOrder { .. }) => {
             return cx.error_page(who, StatusCode::NOT_FOUND, &e.to_string());
         }
         Err(e) => return cx.error_page(who, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     };
-    let pushes = match cx.admin.store.pushes_of(shop, number).await {
+    let pushes = match cx.state.store.pushes_of(shop, number).await {
         Ok(p) => p,
         Err(e) => return cx.error_page(who, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     };
-    let today = crate::time::jst_date(cx.admin.clock.now());
+    let today = crate::time::jst_date(cx.state.clock.now());
     let history: Vec<Value> = detail
         .history
         .iter()
@@ -327,7 +327,7 @@ pub async fn ship(
         Ok(s) => s,
         Err(r) => return *r,
     };
-    let today = crate::time::jst_date(cx.admin.clock.now());
+    let today = crate::time::jst_date(cx.state.clock.now());
     let refused = |msg: String, form: &ShipForm| {
         let shown = json!(form);
         let (cx, who, shop, number) = (cx.clone(), who.clone(), shop.clone(), number.clone());
@@ -360,9 +360,9 @@ pub async fn ship(
         Ok(u) => u,
         Err(e) => return refused(format!("order {number}: {e}"), &form).await,
     };
-    let now = cx.admin.clock.now();
+    let now = cx.state.clock.now();
     if let Err(e) = cx
-        .admin
+        .state
         .store
         .set_shipping(&shop, &number, &update, now)
         .await
@@ -445,9 +445,9 @@ pub async fn status(
             .await;
         }
     };
-    let now = cx.admin.clock.now();
+    let now = cx.state.clock.now();
     if let Err(e) = cx
-        .admin
+        .state
         .store
         .set_status_because(&shop, &number, status, &form.reason, now)
         .await

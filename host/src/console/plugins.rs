@@ -20,12 +20,12 @@ async fn page(
     notice: Option<String>,
     error: Option<String>,
 ) -> Response {
-    let installed = match cx.admin.dir.installed() {
+    let installed = match cx.state.dir.installed() {
         Ok(i) => i,
         Err(e) => return cx.error_page(who, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     };
     let active: Vec<_> = cx
-        .admin
+        .state
         .runtime
         .plugins()
         .iter()
@@ -70,7 +70,7 @@ pub async fn rollback(
     if let Some(r) = who.refuse(&cx, Some(&f.csrf), Role::Admin) {
         return r;
     }
-    match cx.admin.dir.rollback(&cx.admin.runtime, &f.mall).await {
+    match cx.state.dir.rollback(&cx.state.runtime, &f.mall).await {
         Ok(p) => {
             let label = p.info().label();
             cx.audit(&who.actor(), "plugins.rollback", &label).await;
@@ -107,9 +107,9 @@ pub async fn install(State(cx): State<Console>, who: Staff, m: Multipart) -> Res
         return cx.error_page(&who, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
     }
     let result = cx
-        .admin
+        .state
         .dir
-        .install(&cx.admin.runtime, &spooled.0, Some(&manifest_path))
+        .install(&cx.state.runtime, &spooled.0, Some(&manifest_path))
         .await;
     drop(spooled);
     match result {

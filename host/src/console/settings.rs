@@ -12,7 +12,7 @@ use crate::accounts::Role;
 
 /// `GET /console/settings`.
 pub async fn show(State(cx): State<Console>, who: Staff) -> Response {
-    let a = &cx.admin;
+    let a = &cx.state;
     let today = crate::time::jst_date(a.clock.now());
     let reports = crate::app::shop_reports(&a.config, &a.runtime, today);
     let shops: Vec<_> = a
@@ -53,7 +53,7 @@ pub async fn audit(State(cx): State<Console>, who: Staff) -> Response {
     if let Some(r) = who.refuse(&cx, None, Role::Admin) {
         return r;
     }
-    match cx.admin.store.audit_log(500).await {
+    match cx.state.store.audit_log(500).await {
         Ok(log) => cx.page(&who, "audit.html", "audit", json!({ "log": log })),
         Err(e) => cx.error_page(&who, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     }

@@ -19,7 +19,7 @@ async fn page(
     notice: Option<String>,
     error: Option<String>,
 ) -> Response {
-    match cx.admin.store.users().await {
+    match cx.state.store.users().await {
         Ok(users) => cx.page_with(
             who,
             status,
@@ -70,9 +70,9 @@ pub async fn add(
     if f.password != f.password_again {
         return refused(cx.tr(who.lang, "passwords_differ")).await;
     }
-    let now = cx.admin.clock.now();
+    let now = cx.state.clock.now();
     if let Err(e) =
-        crate::accounts::add_user(&cx.admin.store, &f.name, role, &f.password, now).await
+        crate::accounts::add_user(&cx.state.store, &f.name, role, &f.password, now).await
     {
         return refused(e.to_string()).await;
     }
@@ -108,7 +108,7 @@ pub async fn switch(
         let msg = cx.tr(who.lang, "not_yourself");
         return page(&cx, &who, StatusCode::CONFLICT, None, Some(msg)).await;
     }
-    match cx.admin.store.set_user_disabled(&f.name, f.disabled).await {
+    match cx.state.store.set_user_disabled(&f.name, f.disabled).await {
         Ok(true) => {
             let action = if f.disabled {
                 "users.disable"

@@ -326,7 +326,7 @@ impl PluginDir {
                 .map_err(|e| err(&file, e.to_string()))?;
             let m = Manifest::parse(&manifest_text, rel).map_err(|e| err(&file, e))?;
             let bytes = std::fs::read(&file).map_err(|e| err(&file, e.to_string()))?;
-            if super::manifest::sha256_hex(&bytes) != m.sha256 {
+            if crate::digest::sha256_hex(&bytes) != m.sha256 {
                 return Err(err(&file, "does not match its manifest's sha256"));
             }
             store
@@ -433,9 +433,9 @@ impl PluginDir {
         let dest = self.inside(&rel)?;
         let have = std::fs::read(&dest)
             .ok()
-            .is_some_and(|b| super::manifest::sha256_hex(&b) == digest);
+            .is_some_and(|b| crate::digest::sha256_hex(&b) == digest);
         if !have {
-            if super::manifest::sha256_hex(&c.component) != digest {
+            if crate::digest::sha256_hex(&c.component) != digest {
                 return Err(err(
                     &dest,
                     format!("the component stored as {digest} has another digest: refused"),

@@ -5,9 +5,8 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
 use crate::capabilities::HttpLimits;
+pub use crate::config::LimitsSpec;
 
 /// How often, in epoch ticks, a running call's CPU time is checked (and the call yields).
 pub(crate) const CHECK_EVERY: u64 = 5;
@@ -41,24 +40,6 @@ impl Default for PluginLimits {
     }
 }
 
-/// Limits as a manifest's `[limits]` table gives them; missing keys keep the defaults.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct LimitsSpec {
-    /// Memory, MiB.
-    pub memory_mib: Option<u64>,
-    /// CPU time per call, milliseconds.
-    pub cpu_ms: Option<u64>,
-    /// Wall time per call, seconds.
-    pub call_timeout_secs: Option<u64>,
-    /// HTTP requests per call.
-    pub max_requests_per_call: Option<u32>,
-    /// HTTP response body, MiB.
-    pub max_response_mib: Option<u64>,
-    /// Returned value, MiB.
-    pub max_return_mib: Option<u64>,
-}
-
 const MIB: u64 = 1024 * 1024;
 
 impl From<PluginLimits> for LimitsSpec {
@@ -76,82 +57,29 @@ impl From<PluginLimits> for LimitsSpec {
     }
 }
 
-/// The most a manifest may ask for, per limit (key, unit, ceiling): the host's own bounds, so a
-/// plugin cannot take the machine by asking. A manifest above one is refused at install and
-/// load, naming the limit and its ceiling.
-pub const CEILINGS: [(&str, &str, u64); 6] = [
-    ("memory_mib", "MiB", 512),
-    ("cpu_ms", "ms", 120_000),
-    ("call_timeout_secs", "s", 600),
-    ("max_requests_per_call", "requests", 10_000),
-    ("max_response_mib", "MiB", 256),
-    ("max_return_mib", "MiB", 256),
-];
-
-impl LimitsSpec {
-    fn values(&self) -> [Option<u64>; 6] {
-        [
-            self.memory_mib,
-            self.cpu_ms,
-            self.call_timeout_secs,
-            self.max_requests_per_call.map(u64::from),
-            self.max_response_mib,
-            self.max_return_mib,
-        ]
-    }
-
-    /// Refuses a limit of 0 or above the host's hard ceiling ([`CEILINGS`]), naming both.
-    pub fn check(&self) -> Result<(), String> {
-        self.check_within(&[None; 6], "the host's ceiling")
-    }
-
-    /// Refuses a limit of 0, above `ceilings` (a config's `[plugin_ceilings]`, where set) or
-    /// above the hard ceilings, naming the limit and the ceiling.
-    pub fn check_within_config(&self, ceilings: &LimitsSpec) -> Result<(), String> {
-        self.check_within(&ceilings.values(), "the ceiling in [plugin_ceilings]")
-    }
-
-    fn check_within(&self, lower: &[Option<u64>; 6], whose: &str) -> Result<(), String> {
-        for (((key, unit, hard), value), own) in CEILINGS.iter().zip(self.values()).zip(lower) {
-            let (ceiling, whose) = match own {
-                Some(c) if c < hard => (*c, whose),
-                _ => (*hard, "the host's ceiling"),
-            };
-            match value {
-                Some(0) => return Err(format!("[limits] {key} = 0 leaves the plugin nothing")),
-                Some(v) if v > ceiling => {
-                    return Err(format!(
-                        "[limits] {key} = {v} is above {whose} of {ceiling} {unit}; ask for at \
-                         most {ceiling}"
-                    ));
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-
-    /// The limits, defaults filled in.
-    pub fn resolve(&self, base: PluginLimits) -> PluginLimits {
+impl PluginLimits {
+    /// These limits with what `spec` names in their place.
+    pub fn with_spec(&self, spec: &LimitsSpec) -> PluginLimits {
+        let base = *self;
         let mib = |m: u64| usize::try_from(m.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX);
         PluginLimits {
-            memory_bytes: self.memory_mib.map_or(base.memory_bytes, mib),
-            cpu_time: self.cpu_ms.map_or(base.cpu_time, Duration::from_millis),
-            call_timeout: self
+            memory_bytes: spec.memory_mib.map_or(base.memory_bytes, mib),
+            cpu_time: spec.cpu_ms.map_or(base.cpu_time, Duration::from_millis),
+            call_timeout: spec
                 .call_timeout_secs
                 .map_or(base.call_timeout, Duration::from_secs),
             http: HttpLimits {
-                max_requests_per_call: self
+                max_requests_per_call: spec
                     .max_requests_per_call
                     .unwrap_or(base.http.max_requests_per_call),
-                max_response_bytes: self
+                max_response_bytes: spec
                     .max_response_mib
                     .map_or(base.http.max_response_bytes, |m| {
                         m.saturating_mul(1024 * 1024)
                     }),
                 request_timeout: base.http.request_timeout,
             },
-            max_return_bytes: self.max_return_mib.map_or(base.max_return_bytes, mib),
+            max_return_bytes: spec.max_return_mib.map_or(base.max_return_bytes, mib),
         }
     }
 }
@@ -250,7 +178,7 @@ mod tests {
             cpu_ms: Some(250),
             ..LimitsSpec::default()
         };
-        let l = spec.resolve(base);
+        let l = base.with_spec(&spec);
         assert_eq!(l.memory_bytes, 8 * 1024 * 1024);
         assert_eq!(l.cpu_time, Duration::from_millis(250));
         assert_eq!(l.call_timeout, base.call_timeout);
@@ -260,7 +188,7 @@ mod tests {
     #[test]
     fn the_defaults_spelled_out_resolve_to_the_defaults() {
         let base = PluginLimits::default();
-        assert_eq!(LimitsSpec::from(base).resolve(base), base);
+        assert_eq!(base.with_spec(&LimitsSpec::from(base)), base);
         // And they win over another base: every key is written.
         let other = LimitsSpec {
             memory_mib: Some(1),
@@ -269,14 +197,14 @@ mod tests {
             max_requests_per_call: Some(1),
             max_response_mib: Some(1),
             max_return_mib: Some(1),
-        }
-        .resolve(base);
+        };
+        let other = base.with_spec(&other);
         assert_eq!(
-            LimitsSpec::from(base).resolve(other).memory_bytes,
+            other.with_spec(&LimitsSpec::from(base)).memory_bytes,
             base.memory_bytes
         );
         assert_eq!(
-            LimitsSpec::from(base).resolve(other).cpu_time,
+            other.with_spec(&LimitsSpec::from(base)).cpu_time,
             base.cpu_time
         );
     }

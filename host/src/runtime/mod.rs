@@ -9,6 +9,7 @@
 //! - [`CompiledCache`]: precompiled components on disk, so a restart does not recompile.
 //! - [`PluginDir`]: the plugins folder — install, rollback, what is active.
 //! - [`ShopConnector`]: calls on behalf of one shop.
+//! - [`check_shop`]: a shop's settings against its plugin's declaration.
 //! - `contract`: the one seam between the host and the WIT contract versions (one module per
 //!   version, each converting to the host's types); no other file names a version.
 //!
@@ -18,18 +19,21 @@
 
 mod cache;
 mod contract;
+mod declaration;
 mod directory;
 mod engine;
 mod limits;
 mod manifest;
 mod shop;
+mod vault;
 
 pub use cache::CompiledCache;
 pub use contract::SUPPORTED as SUPPORTED_CONTRACTS;
+pub use declaration::{check_shop, check_shop_against};
 pub use directory::{Installed, PluginDir};
 pub use engine::{Footprint, MAX_CONCURRENT_CALLS};
 pub use limits::{LimitExceeded, LimitsSpec, PluginLimits};
-pub use manifest::{Manifest, sha256_hex};
+pub use manifest::Manifest;
 pub use shop::{BatchResults, ShopConnector};
 
 use std::collections::BTreeMap;
@@ -315,7 +319,7 @@ impl Runtime {
     /// Keeps the refresh tokens OAuth 2 grants rotate in `store`, sealed with the key at
     /// `key_file` (created on first need).
     pub fn with_token_vault(mut self, store: crate::store::Store, key_file: PathBuf) -> Runtime {
-        self.oauth = self.oauth.with_vault(store, key_file);
+        self.oauth = self.oauth.with_vault(Arc::new(store), key_file);
         self
     }
 
@@ -345,7 +349,7 @@ impl Runtime {
         let bytes = tokio::fs::read(path)
             .await
             .map_err(|e| load_err(e.to_string()))?;
-        let digest = sha256_hex(&bytes);
+        let digest = crate::digest::sha256_hex(&bytes);
         let footprint = Footprint::of(&bytes).map_err(load_err)?;
         if let Some(m) = manifest {
             m.limits
@@ -379,7 +383,7 @@ impl Runtime {
             message,
         };
         let contract = Contract::bind(&self.linker, &component).map_err(incompatible)?;
-        let limits = manifest.map_or(self.defaults, |m| m.limits.resolve(self.defaults));
+        let limits = manifest.map_or(self.defaults, |m| self.defaults.with_spec(&m.limits));
         let mut plugin = Plugin {
             info: PluginInfo::unknown(contract.version()),
             path: path.to_path_buf(),

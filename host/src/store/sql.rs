@@ -1,6 +1,6 @@
-//! What makes one set of queries run on both databases: the backend a URL names, statements
-//! built from parts with the backend's binds, and the few things that differ (locking a row,
-//! the URL as it may be shown).
+//! What makes one set of queries run on both databases: statements built from parts with the
+//! backend's binds, and the few things that differ (locking a row). Which backend a URL names,
+//! and the URL as it may be shown, are the config's ([`crate::config::Backend`]).
 //!
 //! Written queries use numbered binds (`$1`, `$2`, …), which SQLite and PostgreSQL both read.
 //! A [`Statement`] built from parts (the multi-row inserts, with thousands of binds) writes
@@ -13,55 +13,7 @@ use sqlx::any::AnyArguments;
 use sqlx::{Any, Arguments, Encode, Type};
 
 use super::StoreError;
-
-/// Which database a store is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Backend {
-    /// SQLite: one file, one machine (the embedded default).
-    Sqlite,
-    /// PostgreSQL: a server several host processes share.
-    Postgres,
-}
-
-impl Backend {
-    /// The backend a database URL names, if it is one mallhost supports.
-    pub fn of_url(url: &str) -> Option<Backend> {
-        if url.starts_with("sqlite:") {
-            Some(Backend::Sqlite)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Some(Backend::Postgres)
-        } else {
-            None
-        }
-    }
-
-    /// Its name, as said in errors and `mallhost status`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "SQLite",
-            Backend::Postgres => "PostgreSQL",
-        }
-    }
-}
-
-/// A database URL as it may be shown or logged: a password in it is replaced by `***`.
-///
-/// ```
-/// use mallhost::store::shown_url;
-/// assert_eq!(shown_url("postgres://app:s3cret@db:5432/shop"), "postgres://app:***@db:5432/shop");
-/// assert_eq!(shown_url("sqlite:///var/lib/mallhost.db"), "sqlite:///var/lib/mallhost.db");
-/// ```
-pub fn shown_url(url: &str) -> String {
-    if let Ok(mut u) = url::Url::parse(url)
-        && u.password().is_some()
-        && u.set_password(Some("***")).is_ok()
-    {
-        return u.to_string();
-    }
-    url.to_string()
-}
+pub use crate::config::{Backend, shown_url};
 
 /// A statement built from parts: text pushed as is, values bound as `$n`. Inside
 /// [`Statement::values`] rows, binds are separated by commas.

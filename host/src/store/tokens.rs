@@ -1,6 +1,6 @@
 //! Sealed OAuth refresh tokens, per shop: the latest one a grant rotated, stored before the host
 //! uses the access token that came with it (see `capabilities::oauth`). The store keeps bytes it
-//! cannot read.
+//! cannot read. The OAuth capability reads them through its `TokenVault` (`runtime::vault`).
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;

@@ -12,6 +12,7 @@
 //! mapped order, fetched or imported, goes through [`ingest`].
 
 pub mod export;
+pub mod import;
 pub mod ingest;
 mod lease;
 mod retry;

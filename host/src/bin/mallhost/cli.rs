@@ -154,7 +154,7 @@ async fn import(
             let shop = cx.shop(&shop)?;
             let bar = progress_bar(!quiet, "orders");
             let tick = |done: usize, total: usize| show_progress(&bar, done, total);
-            let report = mallhost::csv::orders::import(
+            let report = mallhost::sync::import::import_orders(
                 &cx.store,
                 &cx.runtime,
                 shop,
@@ -229,9 +229,9 @@ async fn serve(
             let shown = listener.local_addr().unwrap_or(addr);
             println!("admin API on http://{shown}");
             println!("console on http://{shown}/console");
-            let state = cx.admin(scheduler.clone());
+            let state = cx.serve_state(scheduler.clone());
             let mut stop = stop_rx.clone();
-            Some(tokio::spawn(mallhost::admin::serve(
+            Some(tokio::spawn(mallhost::server::serve(
                 listener,
                 state,
                 async move {

@@ -470,7 +470,7 @@ pub fn shipment_import(
     })
 }
 
-pub fn order_import(r: &mallhost::csv::orders::OrderImport, f: Format) -> anyhow::Result<()> {
+pub fn order_import(r: &mallhost::sync::import::OrderImport, f: Format) -> anyhow::Result<()> {
     print_or_json(r, f, || {
         let mut s = format!(
             "orders ({}): {} row(s), {} order(s): {} stored, {} already stored, {} not imported\n",

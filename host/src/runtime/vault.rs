@@ -1,0 +1,30 @@
+//! The database as the OAuth capability's [`TokenVault`]: rotated refresh tokens, sealed, in
+//! `oauth_tokens` (`store::tokens`). Wired here, where the runtime puts capabilities together, so
+//! neither the capability nor the store knows the other.
+
+use crate::capabilities::oauth::{TokenVault, VaultFuture};
+use crate::store::Store;
+
+impl TokenVault for Store {
+    fn sealed<'a>(&'a self, shop_id: &'a str) -> VaultFuture<'a, Option<(Vec<u8>, String)>> {
+        Box::pin(async move {
+            self.sealed_refresh_token(shop_id)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn keep<'a>(
+        &'a self,
+        shop_id: &'a str,
+        sealed: &'a [u8],
+        origin: &'a str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> VaultFuture<'a, ()> {
+        Box::pin(async move {
+            self.keep_sealed_refresh_token(shop_id, sealed, origin, now)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+}
