@@ -351,7 +351,6 @@ async fn cycle(
             "fetch-orders calls (HTTP, paging, mapping, crossing)",
             t.fetch_ms,
         ),
-        ("map-orders calls (0.1.0 plugins only)", t.map_ms),
         ("store (tables, holds, database writes)", t.store_ms),
         ("take (calls and bookkeeping)", t.take_ms),
         ("status sync", t.states_ms),

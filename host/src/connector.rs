@@ -208,37 +208,12 @@ pub enum SkipReason {
     },
 }
 
-/// A fetched order: a record still to map (contracts that map in a second call), or mapped.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fetched {
-    /// The record; the host maps it with `map-orders`.
-    Raw(RawOrder),
-    /// Mapped by the plugin during the fetch, or the error naming the field.
-    Mapped {
-        /// The mall's order number (or its position, when unreadable).
-        mall_order_number: String,
-        /// The order (boxed: an order is large beside a raw record).
-        order: Result<Box<Order>, ConnectorError>,
-    },
-}
-
-impl Fetched {
-    /// The mall's order number.
-    pub fn mall_order_number(&self) -> &str {
-        match self {
-            Fetched::Raw(r) => &r.mall_order_number,
-            Fetched::Mapped {
-                mall_order_number, ..
-            } => mall_order_number,
-        }
-    }
-}
-
-/// One page of a fetch.
+/// One page of a fetch: the new orders, each mapped by the plugin (or the error naming why
+/// not), the orders left out, and where to carry on.
 #[derive(Debug, Clone, Default)]
-pub struct FetchPage {
-    /// New orders.
-    pub orders: Vec<Fetched>,
+pub struct FetchPage<E = ConnectorError> {
+    /// New orders by the mall's order number (or its position, when unreadable).
+    pub orders: Vec<(String, Result<Order, E>)>,
     /// Orders left out, with the reason.
     pub skipped: Vec<(String, SkipReason)>,
     /// Where to carry on, if anywhere.

@@ -1,28 +1,50 @@
 //! mallhost: keeps a merchant's marketplace (モール) orders in one database, through connector
 //! plugins that run as sandboxed WebAssembly components.
 //!
-//! Where each concern lives:
+//! ## Layers
+//!
+//! Arrows point down: a module imports only modules of its own layer or below, never in a
+//! cycle; what it needs from above it takes as a value or a trait (the store is the OAuth
+//! capability's `TokenVault`, wired in `runtime`). A test (`layers`) reads this table and
+//! fails on an import that points up.
+//!
+//! | layer | modules |
+//! | --- | --- |
+//! | 7 serving | [`server`] |
+//! | 6 surfaces | [`admin`], [`console`] |
+//! | 5 application | [`app`] |
+//! | 4 flows | [`sync`], [`alerts`], [`metrics`] |
+//! | 3 rules and files | [`tracking`], [`csv`], [`health`], [`accounts`] |
+//! | 2 plugins | [`capabilities`], [`runtime`] |
+//! | 1 storage | [`store`] |
+//! | 0 foundations | [`time`], [`model`], [`digest`], [`hostkey`], [`config`], [`connector`] |
+//!
+//! ## Where each concern lives
+//!
+//! - [`server`]: what `serve --admin` answers on one address (the admin API, the console,
+//!   health, metrics), behind one `Host` check.
+//! - [`admin`]: the JSON admin API (plugins, rollback, jobs, runs, audit, health, metrics).
+//! - [`console`]: the web console (Japanese, with English): orders, shipping, imports, exports,
+//!   plugins, settings, audit log; sessions, CSRF, login limit.
 //! - [`app`]: what every entry point builds from a config (database, runtime, plugins folder,
-//!   clock), handing out the syncer, scheduler and admin state.
-//! - [`accounts`]: staff accounts, roles, API tokens (who may do what).
-//! - [`admin`]: the JSON admin API of `mallhost serve` (plugins, rollback, jobs, health,
-//!   metrics).
-//! - [`console`]: the web console of `mallhost serve` (Japanese, with English): orders,
-//!   shipping, imports, exports, plugins, settings, audit log; sessions, CSRF, Host allowlist.
-//! - [`health`]: how every shop's jobs and credentials stand, from the recorded runs.
+//!   clock), handing out the syncer, the scheduler and `serve`'s state.
+//! - [`sync`]: fetch → store → take, status sync, export, retries, file imports, the scheduler.
 //! - [`alerts`]: telling operators once per incident (webhook) when a shop's sync stops.
 //! - [`metrics`]: the same health, and orders per status, for Prometheus.
+//! - [`tracking`]: tracking-number rules (check digits, dummies).
+//! - [`csv`]: files merchants bring: product master, shipping data, mini-app orders.
+//! - [`health`]: how every shop's jobs and credentials stand, from the recorded runs.
+//! - [`accounts`]: staff accounts, roles, API tokens (who may do what).
 //! - [`runtime`]: the wasmtime engine, loaded plugins, calls into them; the WIT contract
 //!   versions behind one seam (`runtime::contract`, a module per version).
-//! - [`capabilities`]: what a plugin may use (http, log, clock), each in its own module.
-//! - [`connector`]: what the host asks of a connector, in the host's own types.
-//! - [`model`]: the canonical order and the host's statuses.
+//! - [`capabilities`]: what a plugin may use (http, credentials, oauth, signing, pace, log,
+//!   clock), each in its own module.
 //! - [`store`]: the database (sqlx over SQLite or PostgreSQL), migrations and queries.
-//! - [`sync`]: fetch → store → take, export, retries.
-//! - [`config`]: the TOML configuration and its validation.
-//! - [`csv`]: files merchants bring: product master, shipping data, mini-app orders.
+//! - [`config`]: the TOML configuration and its validation (plain settings types).
+//! - [`connector`]: what the host asks of a connector, in the host's own types.
+//! - [`model`]: the canonical order, its checks and the host's statuses.
 //! - [`time`]: UTC instants, JST dates, the injectable clock.
-//! - [`tracking`]: tracking-number rules (check digits, dummies).
+//! - [`digest`], [`hostkey`]: SHA-256 in hex; the host's own key file.
 
 #![deny(missing_docs)]
 
@@ -38,6 +60,8 @@ pub mod csv;
 pub mod digest;
 pub mod health;
 pub mod hostkey;
+#[cfg(test)]
+mod layers;
 pub mod metrics;
 pub mod model;
 pub mod runtime;

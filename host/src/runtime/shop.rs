@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::contract::{CallContext, Contract, Returned};
+use super::contract::{self, CallContext, Calls, Contract, Returned};
 use super::{CallError, Plugin, Runtime, ShopScope};
 use crate::capabilities::PluginState;
 use crate::capabilities::credentials::{self, Credentials};
@@ -23,23 +23,6 @@ pub use super::contract::BatchResults;
 pub struct ShopConnector<'a> {
     runtime: &'a Runtime,
     shop: &'a ShopConfig,
-}
-
-impl Returned {
-    fn into_call_error(self, plugin: &str, call: &'static str) -> CallError {
-        match self {
-            Returned::Connector(error) => CallError::Connector {
-                plugin: plugin.into(),
-                call,
-                error,
-            },
-            Returned::Malformed(message) => CallError::Fault {
-                plugin: plugin.into(),
-                call,
-                message,
-            },
-        }
-    }
 }
 
 impl<'a> ShopConnector<'a> {
@@ -67,6 +50,66 @@ impl<'a> ShopConnector<'a> {
         self.plugin().map(|p| p.info.label())
     }
 
+    /// Fetches one page of new orders, each mapped and checked (or why not).
+    pub async fn fetch_orders(
+        &self,
+        window: Window,
+        cursor: Option<String>,
+    ) -> Result<FetchPage<CallError>, CallError> {
+        contract::fetch_page(self, window, cursor.as_deref()).await
+    }
+
+    /// Maps a raw record to the canonical order (no request is allowed).
+    pub async fn map_order(&self, raw: &RawOrder) -> Result<Order, CallError> {
+        contract::map_one(self, raw).await
+    }
+
+    /// Maps raw records in one call (`map-orders`): one result per record, in order.
+    pub async fn map_orders(
+        &self,
+        raws: &[RawOrder],
+    ) -> Result<Vec<Result<Order, CallError>>, CallError> {
+        contract::map_orders(self, raws).await
+    }
+
+    /// Takes (acknowledges) orders on the mall; one result per order number.
+    pub async fn take_orders(
+        &self,
+        numbers: &[String],
+    ) -> Result<BatchResults<TakeOutcome>, CallError> {
+        self.call("take-orders", true, async |c, s, ctx, _| {
+            c.take_orders(s, ctx, numbers).await
+        })
+        .await
+        .map(|(results, _)| results)
+    }
+
+    /// The mall's current state of orders; one result per order.
+    pub async fn order_states(
+        &self,
+        numbers: &[String],
+    ) -> Result<BatchResults<crate::connector::OrderState>, CallError> {
+        self.call("order-states", true, async |c, s, ctx, _| {
+            c.order_states(s, ctx, numbers).await
+        })
+        .await
+        .map(|(results, _)| results)
+    }
+
+    /// Pushes shipments; one result per shipment.
+    pub async fn push_shipments(
+        &self,
+        shipments: &[Shipment],
+    ) -> Result<BatchResults<()>, CallError> {
+        self.call("push-shipments", true, async |c, s, ctx, _| {
+            c.push_shipments(s, ctx, shipments).await
+        })
+        .await
+        .map(|(results, _)| results)
+    }
+}
+
+impl Calls for ShopConnector<'_> {
     /// Runs one export of the shop's active plugin — with the shop's HTTP grant when `http`,
     /// with none otherwise (mapping needs no network) — and returns its result with the label of
     /// the plugin version that answered.
@@ -168,83 +211,5 @@ impl<'a> ShopConnector<'a> {
             .await?
             .map_err(|r| r.into_call_error(&label, call))
             .map(|t| (t, label))
-    }
-
-    /// Fetches one page of new orders.
-    pub async fn fetch_orders(
-        &self,
-        window: Window,
-        cursor: Option<String>,
-    ) -> Result<FetchPage, CallError> {
-        self.call("fetch-orders", true, async |c, s, ctx, max| {
-            c.fetch_orders(s, ctx, window, cursor.as_deref(), max).await
-        })
-        .await
-        .map(|(page, _)| page)
-    }
-
-    /// Maps a raw record to the canonical order (no request is allowed).
-    pub async fn map_order(&self, raw: &RawOrder) -> Result<Order, CallError> {
-        let mut all = self.map_orders(std::slice::from_ref(raw)).await?;
-        all.pop().unwrap_or_else(|| {
-            Err(CallError::Fault {
-                plugin: self.shop.mall.clone(),
-                call: "map-order",
-                message: "no result".into(),
-            })
-        })
-    }
-
-    /// Maps raw records in one call (`map-orders`): one result per record, in order.
-    pub async fn map_orders(
-        &self,
-        raws: &[RawOrder],
-    ) -> Result<Vec<Result<Order, CallError>>, CallError> {
-        let call = "map-orders";
-        let (results, label) = self
-            .call(call, false, async |c, s, ctx, max| {
-                c.map_orders(s, ctx, raws, max).await
-            })
-            .await?;
-        Ok(results
-            .into_iter()
-            .map(|r| r.map_err(|e| e.into_call_error(&label, call)))
-            .collect())
-    }
-
-    /// Takes (acknowledges) orders on the mall; one result per order number.
-    pub async fn take_orders(
-        &self,
-        numbers: &[String],
-    ) -> Result<BatchResults<TakeOutcome>, CallError> {
-        self.call("take-orders", true, async |c, s, ctx, _| {
-            c.take_orders(s, ctx, numbers).await
-        })
-        .await
-        .map(|(results, _)| results)
-    }
-
-    /// The mall's current state of orders; one result per order.
-    pub async fn order_states(
-        &self,
-        numbers: &[String],
-    ) -> Result<BatchResults<crate::connector::OrderState>, CallError> {
-        self.call("order-states", true, async |c, s, ctx, _| {
-            c.order_states(s, ctx, numbers).await
-        })
-        .await
-        .map(|(results, _)| results)
-    }
-
-    /// Pushes shipments; one result per shipment.
-    pub async fn push_shipments(
-        &self,
-        shipments: &[Shipment],
-    ) -> Result<BatchResults<()>, CallError> {
-        self.call("push-shipments", true, async |c, s, ctx, _| {
-            c.push_shipments(s, ctx, shipments).await
-        })
-        .await
-        .map(|(results, _)| results)
     }
 }

@@ -1,13 +1,19 @@
 //! The one seam between the host and the WIT contract versions. A plugin is bound to the
 //! newest version its component implements ([`Contract::bind`]); every export is then called
 //! through one method of [`Contract`] that takes and returns the host's own types
-//! ([`crate::connector`], [`crate::model`]). Each version's module does its own conversions and
-//! checks what the plugin returned (size, result counts, well-formed values), so no other file
-//! of the host names a contract version.
+//! ([`crate::connector`], [`crate::model`]). Each version's module converts its types to the
+//! host's and checks what only it can (sizes, result counts, well-formed values); every order,
+//! whichever version gave it, is then checked once here ([`crate::model::Order::check`]).
 //!
-//! Adding a version: a sibling module with its `bindgen!`, a [`Contract`] variant, an arm in
-//! each method, and a line in [`add_to_linker`] and [`Contract::bind`]. Plugins built against
-//! the older versions keep working, as in Zed's extension host.
+//! What a version lacks, its module makes up inside this seam: a 0.1.0 plugin returns records
+//! from `fetch-orders` and maps them in a second call, which [`fetch_page`] makes (through
+//! [`Calls`]) so the rest of the host only ever sees mapped orders. The host side (`send`, `log`,
+//! `now`, …) is implemented once, for the newest version ([`v0_2_0`]'s `host`); an older
+//! version converts its arguments and delegates, as Zed's extension host does.
+//!
+//! Adding a version: a sibling module with its `bindgen!` and conversions, a [`Contract`]
+//! variant, an arm in each method, a line in [`add_to_linker`] and [`Contract::bind`]; the
+//! version before it then delegates its host side to the new one.
 
 mod v0_1_0;
 mod v0_2_0;
@@ -15,11 +21,12 @@ mod v0_2_0;
 use wasmtime::Store;
 use wasmtime::component::{Component, Linker};
 
+use super::CallError;
 use crate::capabilities::PluginState;
 use crate::connector::{
     ConnectorError, FetchPage, OrderState, PluginInfo, RawOrder, Shipment, TakeOutcome, Window,
 };
-use crate::model::Order;
+use crate::model::{Order, OrderProblem};
 
 /// Contract versions this host implements, newest first.
 pub const SUPPORTED: &[&str] = &[v0_2_0::VERSION, v0_1_0::VERSION];
@@ -44,8 +51,53 @@ pub(crate) enum Returned {
     Malformed(String),
 }
 
+impl Returned {
+    /// The call's error, naming the plugin and the call.
+    pub(crate) fn into_call_error(self, plugin: &str, call: &'static str) -> CallError {
+        match self {
+            Returned::Connector(error) => CallError::Connector {
+                plugin: plugin.into(),
+                call,
+                error,
+            },
+            Returned::Malformed(message) => CallError::Fault {
+                plugin: plugin.into(),
+                call,
+                message,
+            },
+        }
+    }
+}
+
 /// Per-order results of a batch call, keyed by the mall's order number.
 pub type BatchResults<T> = Vec<(String, Result<T, ConnectorError>)>;
+
+/// What one `fetch-orders` call gave: a page of mapped orders, or (0.1.0) a page whose orders
+/// are still records, to be mapped in a second call.
+pub(crate) enum Fetched {
+    /// Orders mapped during the fetch.
+    Mapped(FetchPage),
+    /// The page without its orders, and the records to map.
+    Records(FetchPage, Vec<RawOrder>),
+}
+
+/// Runs one export of a shop's active plugin on a fresh instance (with the shop's HTTP grant
+/// when `http`), returning its result with the label (`mall@version`) of the plugin that
+/// answered. What a call needs from the runtime, so a version can make several calls of one
+/// export ([`fetch_page`]).
+pub(crate) trait Calls {
+    async fn call<T>(
+        &self,
+        call: &'static str,
+        http: bool,
+        f: impl AsyncFnOnce(
+            &Contract,
+            &mut Store<PluginState>,
+            CallContext<'_>,
+            usize,
+        ) -> wasmtime::Result<Result<T, Returned>>,
+    ) -> Result<(T, String), CallError>;
+}
 
 /// A plugin's component, bound to the contract version it implements.
 pub(crate) enum Contract {
@@ -59,6 +111,101 @@ pub(crate) enum Contract {
 pub(crate) fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
     v0_1_0::add_to_linker(linker)?;
     v0_2_0::add_to_linker(linker)
+}
+
+/// One page of new orders, every order mapped and checked: the plugin's own mapping, or (a
+/// version that maps in a second call) its records mapped in one `map-orders` call — each on its
+/// own when that call fails as a whole, so a record that breaks the plugin fails alone.
+pub(crate) async fn fetch_page(
+    calls: &impl Calls,
+    window: Window,
+    cursor: Option<&str>,
+) -> Result<FetchPage<CallError>, CallError> {
+    let call = "fetch-orders";
+    let (fetched, label) = calls
+        .call(call, true, async |c, s, ctx, max| {
+            c.fetch_orders(s, ctx, window, cursor, max).await
+        })
+        .await?;
+    let (page, records) = match fetched {
+        Fetched::Mapped(page) => (page, Vec::new()),
+        Fetched::Records(page, records) => (page, records),
+    };
+    let mut orders: Vec<(String, Result<Order, CallError>)> = page
+        .orders
+        .into_iter()
+        .map(|(n, r)| {
+            let r = r.map_err(|error| CallError::Connector {
+                plugin: label.clone(),
+                call,
+                error,
+            });
+            (n, r)
+        })
+        .collect();
+    if !records.is_empty() {
+        let mapped = map_isolated(calls, &records).await;
+        orders.extend(records.into_iter().map(|r| r.mall_order_number).zip(mapped));
+    }
+    Ok(FetchPage {
+        orders,
+        skipped: page.skipped,
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// Maps records in one `map-orders` call; when that call fails as a whole (a trap, a limit, a
+/// malformed return), maps each record in a call of its own.
+async fn map_isolated(calls: &impl Calls, records: &[RawOrder]) -> Vec<Result<Order, CallError>> {
+    match map_orders(calls, records).await {
+        Ok(mapped) => mapped,
+        Err(batch) => {
+            tracing::warn!(
+                "{batch}; mapping the page's {} orders one by one",
+                records.len()
+            );
+            let mut out = Vec::with_capacity(records.len());
+            for r in records {
+                out.push(map_one(calls, r).await);
+            }
+            out
+        }
+    }
+}
+
+/// Maps records in one `map-orders` call (no request is allowed): one result per record, in
+/// order, each checked.
+pub(crate) async fn map_orders(
+    calls: &impl Calls,
+    records: &[RawOrder],
+) -> Result<Vec<Result<Order, CallError>>, CallError> {
+    let call = "map-orders";
+    let (results, label) = calls
+        .call(call, false, async |c, s, ctx, max| {
+            c.map_orders(s, ctx, records, max).await
+        })
+        .await?;
+    Ok(results
+        .into_iter()
+        .map(|r| r.map_err(|e| e.into_call_error(&label, call)))
+        .collect())
+}
+
+/// Maps one record ([`map_orders`] with one).
+pub(crate) async fn map_one(calls: &impl Calls, record: &RawOrder) -> Result<Order, CallError> {
+    let mut all = map_orders(calls, std::slice::from_ref(record)).await?;
+    all.pop().unwrap_or_else(|| {
+        Err(CallError::Fault {
+            plugin: record.mall_order_number.clone(),
+            call: "map-orders",
+            message: "no result".into(),
+        })
+    })
+}
+
+/// An order checked as every order is ([`Order::check`]), or why it cannot be used.
+fn checked(order: Order) -> Result<Order, OrderProblem> {
+    order.check().map(|()| order)
 }
 
 impl Contract {
@@ -105,26 +252,55 @@ impl Contract {
         }
     }
 
-    /// `fetch-orders`: one page of new orders.
-    pub(crate) async fn fetch_orders(
+    /// `fetch-orders`: one page of new orders, each mapped and checked, or still records.
+    async fn fetch_orders(
         &self,
         store: &mut Store<PluginState>,
         ctx: CallContext<'_>,
         window: Window,
         cursor: Option<&str>,
         max_return: usize,
-    ) -> wasmtime::Result<Result<FetchPage, Returned>> {
-        match self {
+    ) -> wasmtime::Result<Result<Fetched, Returned>> {
+        Ok(match self {
             Contract::V0_1_0(pre) => {
-                v0_1_0::fetch_orders(pre, store, ctx, window, cursor, max_return).await
+                v0_1_0::fetch_orders(pre, store, ctx, window, cursor, max_return)
+                    .await?
+                    .map(|(page, records)| Fetched::Records(page, records))
             }
             Contract::V0_2_0(pre) => {
-                v0_2_0::fetch_orders(pre, store, ctx, window, cursor, max_return).await
+                v0_2_0::fetch_orders(pre, store, ctx, window, cursor, max_return)
+                    .await?
+                    .map(|page| {
+                        let FetchPage {
+                            orders,
+                            skipped,
+                            next_cursor,
+                        } = page;
+                        let orders = orders
+                            .into_iter()
+                            .map(|(n, r)| {
+                                let r = r.and_then(|o| {
+                                    checked(o).map_err(|e| ConnectorError::InvalidInput {
+                                        field: e.field.clone(),
+                                        message: format!(
+                                            "the plugin returned a malformed order: {e}"
+                                        ),
+                                    })
+                                });
+                                (n, r)
+                            })
+                            .collect();
+                        Fetched::Mapped(FetchPage {
+                            orders,
+                            skipped,
+                            next_cursor,
+                        })
+                    })
             }
-        }
+        })
     }
 
-    /// `map-orders`: one result per record, in order.
+    /// `map-orders`: one result per record, in order, each checked.
     pub(crate) async fn map_orders(
         &self,
         store: &mut Store<PluginState>,
@@ -132,10 +308,22 @@ impl Contract {
         raws: &[RawOrder],
         max_return: usize,
     ) -> wasmtime::Result<Result<Vec<Result<Order, Returned>>, Returned>> {
-        match self {
-            Contract::V0_1_0(pre) => v0_1_0::map_orders(pre, store, raws, max_return).await,
-            Contract::V0_2_0(pre) => v0_2_0::map_orders(pre, store, ctx, raws, max_return).await,
-        }
+        let mapped = match self {
+            Contract::V0_1_0(pre) => v0_1_0::map_orders(pre, store, raws, max_return).await?,
+            Contract::V0_2_0(pre) => v0_2_0::map_orders(pre, store, ctx, raws, max_return).await?,
+        };
+        Ok(mapped.map(|orders| {
+            orders
+                .into_iter()
+                .map(|r| {
+                    r.and_then(|o| {
+                        checked(o).map_err(|e| {
+                            Returned::Malformed(format!("returned a malformed order: {e}"))
+                        })
+                    })
+                })
+                .collect()
+        }))
     }
 
     /// `take-orders`: one result per order number.
@@ -226,33 +414,14 @@ fn check_size(got: usize, limit: usize) -> Result<(), Returned> {
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn more_results_than_asked_is_malformed_not_too_big() {
-        assert_eq!(check_count("orders", 2, 2), Ok(()));
-        assert_eq!(
-            check_count("orders", 3, 2),
-            Err(Returned::Malformed(
-                "returned 3 results for 2 orders".into()
-            ))
-        );
-        assert!(
-            matches!(check_size(11, 10), Err(Returned::Malformed(m)) if m.contains("limit of 10"))
-        );
-    }
-}
-
 /// Most bytes of one text a plugin hands the host (an error message, a reason), kept.
 pub(crate) const MAX_PLUGIN_TEXT: usize = 4096;
 
 pub(crate) use crate::capabilities::log::plugin_text;
 
 /// A connector error with every text of the plugin's made safe ([`plugin_text`]).
-pub(crate) fn clean_error(e: crate::connector::ConnectorError) -> crate::connector::ConnectorError {
-    use crate::connector::ConnectorError as E;
+pub(crate) fn clean_error(e: ConnectorError) -> ConnectorError {
+    use ConnectorError as E;
     let t = |s: String| plugin_text(&s, MAX_PLUGIN_TEXT);
     let short = |s: String| plugin_text(&s, 200);
     match e {
@@ -281,8 +450,22 @@ pub(crate) fn clean_error(e: crate::connector::ConnectorError) -> crate::connect
 }
 
 #[cfg(test)]
-mod text_tests {
+mod tests {
     use super::*;
+
+    #[test]
+    fn more_results_than_asked_is_malformed_not_too_big() {
+        assert_eq!(check_count("orders", 2, 2), Ok(()));
+        assert_eq!(
+            check_count("orders", 3, 2),
+            Err(Returned::Malformed(
+                "returned 3 results for 2 orders".into()
+            ))
+        );
+        assert!(
+            matches!(check_size(11, 10), Err(Returned::Malformed(m)) if m.contains("limit of 10"))
+        );
+    }
 
     #[test]
     fn plugin_text_is_escaped_and_capped() {

@@ -1,8 +1,9 @@
-//! Contract `mallhost:connector@0.1.0` (`wit/0.1.0/`): the generated bindings, the host side of
-//! its `host` interface (delegating to [`crate::capabilities`]), each export called with the
-//! host's types, and the conversions and checks between its types and the host's. A later
-//! contract version gets a sibling module; this one stays, so plugins built against it keep
-//! working.
+//! Contract `mallhost:connector@0.1.0` (`wit/0.1.0/`): the generated bindings, its host side
+//! (converted to the newest version's and delegated to it), each export called with the host's
+//! types, and the conversions between its types and the host's. What 0.1.0 lacks is made up
+//! here: its declaration (one credential, HTTP Basic from the legacy settings), and its fetch
+//! returns records that the seam maps in a second call. It stays, so plugins built against it
+//! keep working.
 
 use chrono::{Datelike, NaiveDate};
 use wasmtime::Store;
@@ -11,7 +12,7 @@ use wasmtime::component::{HasSelf, Linker};
 use super::{
     BatchResults, CallContext, Malformed, Returned, check_count, check_size, instant, malformed,
 };
-use crate::capabilities::{self, PluginState};
+use crate::capabilities::PluginState;
 use crate::connector as c;
 use crate::model as m;
 
@@ -34,8 +35,7 @@ pub const VERSION: &str = "0.1.0";
 /// 0.1.0 had one credential, named `api` by the plugin, that the host sent as HTTP Basic from
 /// the shop's `partner_code` (user) and `api_password`: in later terms, two declared settings.
 pub(super) const LEGACY_CREDENTIAL: &str = "api";
-const LEGACY_USER: &str = "partner_code";
-const LEGACY_PASSWORD: &str = "api_password";
+use crate::config::{LEGACY_PASSWORD, LEGACY_USER};
 
 fn legacy_settings() -> Vec<c::SettingSpec> {
     vec![
@@ -102,7 +102,7 @@ pub(super) async fn fetch_orders(
     window: c::Window,
     cursor: Option<&str>,
     max_return: usize,
-) -> wasmtime::Result<Result<c::FetchPage, Returned>> {
+) -> wasmtime::Result<Result<(c::FetchPage, Vec<c::RawOrder>), Returned>> {
     let i = pre.instantiate_async(&mut *store).await?;
     let page = i
         .mallhost_connector_connector()
@@ -183,12 +183,60 @@ pub(super) async fn push_shipments(
 
 impl wit::Host for PluginState {}
 
+/// The newest version's host side, which this one delegates to.
+use super::v0_2_0::wit_host as latest;
+
+impl From<wit_host::Method> for latest::Method {
+    fn from(m: wit_host::Method) -> latest::Method {
+        match m {
+            wit_host::Method::Get => latest::Method::Get,
+            wit_host::Method::Post => latest::Method::Post,
+            wit_host::Method::Put => latest::Method::Put,
+            wit_host::Method::Delete => latest::Method::Delete,
+        }
+    }
+}
+
+impl From<wit_host::Level> for latest::Level {
+    fn from(l: wit_host::Level) -> latest::Level {
+        match l {
+            wit_host::Level::Debug => latest::Level::Debug,
+            wit_host::Level::Info => latest::Level::Info,
+            wit_host::Level::Warn => latest::Level::Warn,
+            wit_host::Level::Error => latest::Level::Error,
+        }
+    }
+}
+
+impl From<latest::Response> for wit_host::Response {
+    fn from(r: latest::Response) -> wit_host::Response {
+        wit_host::Response {
+            status: r.status,
+            headers: r.headers,
+            body: r.body,
+        }
+    }
+}
+
+impl From<latest::HttpError> for wit_host::HttpError {
+    fn from(e: latest::HttpError) -> wit_host::HttpError {
+        match e {
+            latest::HttpError::Denied(m) => wit_host::HttpError::Denied(m),
+            latest::HttpError::InvalidRequest(m) => wit_host::HttpError::InvalidRequest(m),
+            latest::HttpError::Transport(m) => wit_host::HttpError::Transport(m),
+            latest::HttpError::TooLarge(n) => wit_host::HttpError::TooLarge(n),
+            latest::HttpError::BudgetExhausted(n) => wit_host::HttpError::BudgetExhausted(n),
+        }
+    }
+}
+
+/// 0.1.0's host side: its arguments in the newest version's terms, the newest version's host
+/// side called.
 impl wit_host::Host for PluginState {
     async fn send(
         &mut self,
         req: wit_host::Request,
     ) -> wasmtime::Result<Result<wit_host::Response, wit_host::HttpError>> {
-        use capabilities::http::{HttpError as E, Method as M, Request};
         // 0.1.0 named its one credential; any other name has nothing behind it.
         if let Some(name) = req.credential.as_deref()
             && name != LEGACY_CREDENTIAL
@@ -197,51 +245,23 @@ impl wit_host::Host for PluginState {
                 "the shop has no credential named {name:?}"
             ))));
         }
-        let req = Request {
-            method: match req.method {
-                wit_host::Method::Get => M::Get,
-                wit_host::Method::Post => M::Post,
-                wit_host::Method::Put => M::Put,
-                wit_host::Method::Delete => M::Delete,
-            },
+        let req = latest::Request {
+            method: req.method.into(),
             url: req.url,
             headers: req.headers,
             body: req.body,
             authenticate: req.credential.is_some(),
         };
-        let started = std::time::Instant::now();
-        let result = self.http.send(req).await;
-        self.meter.add_host_time(started.elapsed());
-        Ok(match result {
-            Ok(r) => Ok(wit_host::Response {
-                status: r.status,
-                headers: r.headers,
-                body: r.body,
-            }),
-            Err(e) => Err(match e {
-                E::Denied(m) => wit_host::HttpError::Denied(m),
-                E::InvalidRequest(m) => wit_host::HttpError::InvalidRequest(m),
-                E::Transport(m) => wit_host::HttpError::Transport(m),
-                E::TooLarge(n) => wit_host::HttpError::TooLarge(n),
-                E::BudgetExhausted(n) => wit_host::HttpError::BudgetExhausted(n),
-            }),
-        })
+        let answer = latest::Host::send(self, req).await?;
+        Ok(answer.map(Into::into).map_err(Into::into))
     }
 
     async fn log(&mut self, level: wit_host::Level, message: String) -> wasmtime::Result<()> {
-        use capabilities::log::Level as L;
-        let level = match level {
-            wit_host::Level::Debug => L::Debug,
-            wit_host::Level::Info => L::Info,
-            wit_host::Level::Warn => L::Warn,
-            wit_host::Level::Error => L::Error,
-        };
-        self.log.log(level, &message);
-        Ok(())
+        latest::Host::log(self, level.into(), message).await
     }
 
     async fn now(&mut self) -> wasmtime::Result<wit::Instant> {
-        Ok(capabilities::clock::now(&self.clock))
+        latest::Host::now(self).await
     }
 }
 
@@ -319,13 +339,12 @@ fn source_to(s: m::OrderSource) -> wit::OrderSource {
     }
 }
 
-fn fetch_page(p: wit::FetchPage) -> c::FetchPage {
-    c::FetchPage {
-        orders: p
-            .orders
-            .into_iter()
-            .map(|r| c::Fetched::Raw(raw_from(r)))
-            .collect(),
+/// The page without its orders, and its records: 0.1.0 maps them in a second call (the seam
+/// makes it).
+fn fetch_page(p: wit::FetchPage) -> (c::FetchPage, Vec<c::RawOrder>) {
+    let records = p.orders.into_iter().map(raw_from).collect();
+    let page = c::FetchPage {
+        orders: Vec::new(),
         skipped: p
             .skipped
             .into_iter()
@@ -338,7 +357,8 @@ fn fetch_page(p: wit::FetchPage) -> c::FetchPage {
             })
             .collect(),
         next_cursor: p.next_cursor,
-    }
+    };
+    (page, records)
 }
 
 fn raw_from(r: wit::RawOrderResult) -> c::RawOrder {

@@ -1,327 +1,14 @@
-//! Contract `mallhost:connector@0.2.0` (`wit/0.2.0/`): the generated bindings, the host side of
-//! its `host` interface (delegating to [`crate::capabilities`]), each export called with the
-//! host's types, and the conversions and checks between its types and the host's: what a plugin
-//! declares is checked when it loads (ids, setting names, the settings its auth scheme uses,
-//! pacing), and every order it returns is checked (dates, instants, the billing total against
-//! items, fees and discounts).
+//! Contract 0.2.0's types to the host's and back, with what only this version can check: what a
+//! plugin declares is checked when it loads (ids, setting names, the settings its auth scheme
+//! uses, pacing, the signing key), every order's dates and instants are read; what must hold of
+//! every order (the billing total and the like) is checked once at the seam for all versions.
 
 use chrono::{Datelike, NaiveDate};
-use wasmtime::Store;
-use wasmtime::component::{HasSelf, Linker};
 
-use super::{
-    BatchResults, CallContext, Malformed, Returned, check_count, check_size, instant, malformed,
-};
-use crate::capabilities::{self, PluginState};
+use super::super::{Malformed, instant, malformed};
+use super::wit;
 use crate::connector as c;
 use crate::model as m;
-
-wasmtime::component::bindgen!({
-    path: "../wit/0.2.0",
-    world: "mall-connector",
-    imports: { default: async | trappable },
-    exports: { default: async },
-    // Arguments to the plugin's exports borrow from the host's values.
-    ownership: Borrowing { duplicate_if_necessary: true },
-});
-
-use self::mallhost::connector::host as wit_host;
-use self::mallhost::connector::types as wit;
-
-/// The contract version this module implements.
-pub const VERSION: &str = "0.2.0";
-
-impl wit::Host for PluginState {}
-
-impl wit_host::Host for PluginState {
-    async fn send(
-        &mut self,
-        req: wit_host::Request,
-    ) -> wasmtime::Result<Result<wit_host::Response, wit_host::HttpError>> {
-        use capabilities::http::{HttpError as E, Method as M, Request};
-        let req = Request {
-            method: match req.method {
-                wit_host::Method::Get => M::Get,
-                wit_host::Method::Post => M::Post,
-                wit_host::Method::Put => M::Put,
-                wit_host::Method::Delete => M::Delete,
-            },
-            url: req.url,
-            headers: req.headers,
-            body: req.body,
-            authenticate: req.authenticate,
-        };
-        let started = std::time::Instant::now();
-        let result = self.http.send(req).await;
-        self.meter.add_host_time(started.elapsed());
-        Ok(match result {
-            Ok(r) => Ok(wit_host::Response {
-                status: r.status,
-                headers: r.headers,
-                body: r.body,
-            }),
-            Err(e) => Err(match e {
-                E::Denied(m) => wit_host::HttpError::Denied(m),
-                E::InvalidRequest(m) => wit_host::HttpError::InvalidRequest(m),
-                E::Transport(m) => wit_host::HttpError::Transport(m),
-                E::TooLarge(n) => wit_host::HttpError::TooLarge(n),
-                E::BudgetExhausted(n) => wit_host::HttpError::BudgetExhausted(n),
-            }),
-        })
-    }
-
-    async fn sign(&mut self, message: String) -> wasmtime::Result<Result<String, String>> {
-        Ok(match &self.signer {
-            Some(s) => s.sign(&message),
-            None => Err(
-                "this call is not made for a shop, or the plugin declares no signing key".into(),
-            ),
-        })
-    }
-
-    async fn log(&mut self, level: wit_host::Level, message: String) -> wasmtime::Result<()> {
-        use capabilities::log::Level as L;
-        let level = match level {
-            wit_host::Level::Debug => L::Debug,
-            wit_host::Level::Info => L::Info,
-            wit_host::Level::Warn => L::Warn,
-            wit_host::Level::Error => L::Error,
-        };
-        self.log.log(level, &message);
-        Ok(())
-    }
-
-    async fn now(&mut self) -> wasmtime::Result<wit::Instant> {
-        Ok(capabilities::clock::now(&self.clock))
-    }
-}
-
-/// Adds this version's host interface to `linker`.
-pub(super) fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
-    MallConnector::add_to_linker::<_, HasSelf<_>>(linker, |s| s)
-}
-
-pub(super) async fn info(
-    pre: &MallConnectorPre<PluginState>,
-    store: &mut Store<PluginState>,
-) -> wasmtime::Result<Result<c::PluginInfo, Returned>> {
-    let i = pre.instantiate_async(&mut *store).await?;
-    let info = i.mallhost_connector_connector().call_info(store).await?;
-    Ok(plugin_info(info).map_err(Returned::Malformed))
-}
-
-pub(super) async fn fetch_orders(
-    pre: &MallConnectorPre<PluginState>,
-    store: &mut Store<PluginState>,
-    ctx: CallContext<'_>,
-    window: c::Window,
-    cursor: Option<&str>,
-    max_return: usize,
-) -> wasmtime::Result<Result<c::FetchPage, Returned>> {
-    let settings = settings(&ctx);
-    let i = pre.instantiate_async(&mut *store).await?;
-    let req = wit::FetchRequest {
-        window: wit::Window {
-            start: window.start.timestamp(),
-            end: window.end.timestamp(),
-        },
-        cursor,
-    };
-    let page = i
-        .mallhost_connector_connector()
-        .call_fetch_orders(store, context(&ctx, &settings), req)
-        .await?;
-    Ok(page
-        .map_err(|e| Returned::Connector(error(e)))
-        .and_then(|p| {
-            check_size(page_size(&p), max_return)?;
-            Ok(fetch_page(p))
-        }))
-}
-
-pub(super) async fn map_orders(
-    pre: &MallConnectorPre<PluginState>,
-    store: &mut Store<PluginState>,
-    ctx: CallContext<'_>,
-    raws: &[c::RawOrder],
-    max_return: usize,
-) -> wasmtime::Result<Result<Vec<Result<m::Order, Returned>>, Returned>> {
-    let settings = settings(&ctx);
-    let wit: Vec<_> = raws
-        .iter()
-        .map(|r| wit::RawOrder {
-            mall_order_number: &r.mall_order_number,
-            source: source_to(r.source),
-            body: &r.body,
-        })
-        .collect();
-    let i = pre.instantiate_async(&mut *store).await?;
-    let outcome = i
-        .mallhost_connector_connector()
-        .call_map_orders(store, context(&ctx, &settings), &wit)
-        .await?;
-    if outcome.len() != raws.len() {
-        return Ok(Err(Returned::Malformed(format!(
-            "returned {} results for {} records",
-            outcome.len(),
-            raws.len()
-        ))));
-    }
-    let total: usize = outcome
-        .iter()
-        .map(|r| r.as_ref().map_or(0, order_size))
-        .sum();
-    if let Err(e) = check_size(total, max_return) {
-        return Ok(Err(e));
-    }
-    Ok(Ok(outcome
-        .into_iter()
-        .map(|r| {
-            let o = r.map_err(|e| Returned::Connector(error(e)))?;
-            order(o).map_err(|e| Returned::Malformed(format!("returned a malformed order: {e}")))
-        })
-        .collect()))
-}
-
-pub(super) async fn take_orders(
-    pre: &MallConnectorPre<PluginState>,
-    store: &mut Store<PluginState>,
-    ctx: CallContext<'_>,
-    numbers: &[String],
-) -> wasmtime::Result<Result<BatchResults<c::TakeOutcome>, Returned>> {
-    let settings = settings(&ctx);
-    let numbers_ref: Vec<&str> = numbers.iter().map(String::as_str).collect();
-    let i = pre.instantiate_async(&mut *store).await?;
-    let r = i
-        .mallhost_connector_connector()
-        .call_take_orders(store, context(&ctx, &settings), &numbers_ref)
-        .await?;
-    Ok(check_count("orders", r.len(), numbers.len()).map(|()| {
-        r.into_iter()
-            .map(|r| {
-                let outcome = match r.outcome {
-                    Ok(wit::TakeOutcome::Taken) => Ok(c::TakeOutcome::Taken),
-                    Ok(wit::TakeOutcome::AlreadyTaken) => Ok(c::TakeOutcome::AlreadyTaken),
-                    Ok(wit::TakeOutcome::Cancelled(m)) => Ok(c::TakeOutcome::Cancelled(
-                        super::plugin_text(&m, super::MAX_PLUGIN_TEXT),
-                    )),
-                    Err(e) => Err(error(e)),
-                };
-                (r.mall_order_number, outcome)
-            })
-            .collect()
-    }))
-}
-
-pub(super) async fn push_shipments(
-    pre: &MallConnectorPre<PluginState>,
-    store: &mut Store<PluginState>,
-    ctx: CallContext<'_>,
-    shipments: &[c::Shipment],
-) -> wasmtime::Result<Result<BatchResults<()>, Returned>> {
-    let settings = settings(&ctx);
-    let parcels: Vec<Vec<Vec<wit::Parcel<'_>>>> = shipments
-        .iter()
-        .map(|s| {
-            s.deliveries
-                .iter()
-                .map(|d| {
-                    d.parcels
-                        .iter()
-                        .map(|p| wit::Parcel {
-                            carrier_id: &p.carrier_id,
-                            tracking_number: &p.tracking_number,
-                        })
-                        .collect()
-                })
-                .collect()
-        })
-        .collect();
-    let deliveries: Vec<Vec<wit::DeliveryShipment<'_>>> = shipments
-        .iter()
-        .zip(&parcels)
-        .map(|(s, ps)| {
-            s.deliveries
-                .iter()
-                .zip(ps)
-                .map(|(d, p)| wit::DeliveryShipment {
-                    delivery_no: d.delivery_no,
-                    mall_delivery_id: d.mall_delivery_id.as_deref(),
-                    parcels: p,
-                })
-                .collect()
-        })
-        .collect();
-    let wit: Vec<_> = shipments
-        .iter()
-        .zip(&deliveries)
-        .map(|(s, d)| wit::Shipment {
-            mall_order_number: &s.mall_order_number,
-            shipped_date: date_to(s.shipped_date),
-            deliveries: d,
-        })
-        .collect();
-    let i = pre.instantiate_async(&mut *store).await?;
-    let r = i
-        .mallhost_connector_connector()
-        .call_push_shipments(store, context(&ctx, &settings), &wit)
-        .await?;
-    Ok(
-        check_count("shipments", r.len(), shipments.len()).map(|()| {
-            r.into_iter()
-                .map(|r| (r.mall_order_number, r.outcome.map_err(error)))
-                .collect()
-        }),
-    )
-}
-
-pub(super) async fn order_states(
-    pre: &MallConnectorPre<PluginState>,
-    store: &mut Store<PluginState>,
-    ctx: CallContext<'_>,
-    numbers: &[String],
-) -> wasmtime::Result<Result<BatchResults<c::OrderState>, Returned>> {
-    let settings = settings(&ctx);
-    let numbers_ref: Vec<&str> = numbers.iter().map(String::as_str).collect();
-    let i = pre.instantiate_async(&mut *store).await?;
-    let r = i
-        .mallhost_connector_connector()
-        .call_order_states(store, context(&ctx, &settings), &numbers_ref)
-        .await?;
-    Ok(check_count("orders", r.len(), numbers.len()).map(|()| {
-        r.into_iter()
-            .map(|r| {
-                let state = r.state.map_err(error).map(|s| c::OrderState {
-                    state: match s.state {
-                        wit::MallState::New => c::MallState::New,
-                        wit::MallState::Open => c::MallState::Open,
-                        wit::MallState::Shipped => c::MallState::Shipped,
-                        wit::MallState::Cancelled => c::MallState::Cancelled,
-                    },
-                    mall_status: s.mall_status,
-                    message: super::plugin_text(&s.message, super::MAX_PLUGIN_TEXT),
-                });
-                (r.mall_order_number, state)
-            })
-            .collect()
-    }))
-}
-
-/// The shop's plain settings as the call context carries them.
-fn settings<'a>(ctx: &CallContext<'a>) -> Vec<(&'a str, &'a str)> {
-    ctx.settings
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect()
-}
-
-fn context<'a>(ctx: &CallContext<'a>, settings: &'a [(&'a str, &'a str)]) -> wit::CallContext<'a> {
-    wit::CallContext {
-        shop_id: ctx.shop_id,
-        base_url: ctx.base_url,
-        settings,
-    }
-}
 
 /// Lower-case letters, digits and `sep`, 1..=max.
 fn is_id(s: &str, sep: char, max: usize) -> bool {
@@ -332,7 +19,7 @@ fn is_id(s: &str, sep: char, max: usize) -> bool {
 }
 
 /// Converts and checks what a plugin declares.
-fn plugin_info(i: wit::PluginInfo) -> Result<c::PluginInfo, String> {
+pub(super) fn plugin_info(i: wit::PluginInfo) -> Result<c::PluginInfo, String> {
     if !is_id(&i.mall_id, '-', 40) {
         return Err(format!(
             "mall id {:?} is not 1 to 40 lower-case letters, digits and dashes",
@@ -483,7 +170,7 @@ fn plugin_info(i: wit::PluginInfo) -> Result<c::PluginInfo, String> {
 }
 
 /// Approximate bytes of a fetched page (strings counted), for the return-size limit.
-fn page_size(p: &wit::FetchPage) -> usize {
+pub(super) fn page_size(p: &wit::FetchPage) -> usize {
     p.orders
         .iter()
         .map(|o| {
@@ -502,7 +189,7 @@ fn page_size(p: &wit::FetchPage) -> usize {
 }
 
 /// Approximate bytes of a mapped order (strings counted), for the return-size limit.
-fn order_size(o: &wit::Order) -> usize {
+pub(super) fn order_size(o: &wit::Order) -> usize {
     let addr = |a: &wit::Address| {
         a.name.len()
             + a.name_kana.len()
@@ -556,28 +243,26 @@ fn source_from(s: wit::OrderSource) -> m::OrderSource {
     }
 }
 
-fn source_to(s: m::OrderSource) -> wit::OrderSource {
+pub(super) fn source_to(s: m::OrderSource) -> wit::OrderSource {
     match s {
         m::OrderSource::Api => wit::OrderSource::Api,
         m::OrderSource::Csv => wit::OrderSource::Csv,
     }
 }
 
-fn fetch_page(p: wit::FetchPage) -> c::FetchPage {
+pub(super) fn fetch_page(p: wit::FetchPage) -> c::FetchPage {
     c::FetchPage {
         orders: p
             .orders
             .into_iter()
-            .map(|f| c::Fetched::Mapped {
-                order: f.order.map_err(error).and_then(|o| {
-                    order(o)
-                        .map(Box::new)
-                        .map_err(|e| c::ConnectorError::InvalidInput {
-                            field: e.field.clone(),
-                            message: format!("the plugin returned a malformed order: {e}"),
-                        })
-                }),
-                mall_order_number: f.mall_order_number,
+            .map(|f| {
+                let order = f.order.map_err(error).and_then(|o| {
+                    order(o).map_err(|e| c::ConnectorError::InvalidInput {
+                        field: e.field.clone(),
+                        message: format!("the plugin returned a malformed order: {e}"),
+                    })
+                });
+                (f.mall_order_number, order)
             })
             .collect(),
         skipped: p
@@ -589,7 +274,10 @@ fn fetch_page(p: wit::FetchPage) -> c::FetchPage {
                     "too-recent" => c::SkipReason::TooRecent,
                     _ => c::SkipReason::Other {
                         code: s.reason,
-                        message: super::plugin_text(&s.message, super::MAX_PLUGIN_TEXT),
+                        message: super::super::plugin_text(
+                            &s.message,
+                            super::super::MAX_PLUGIN_TEXT,
+                        ),
                     },
                 };
                 (s.mall_order_number, reason)
@@ -599,8 +287,8 @@ fn fetch_page(p: wit::FetchPage) -> c::FetchPage {
     }
 }
 
-fn error(e: wit::ConnectorError) -> c::ConnectorError {
-    super::clean_error(match e {
+pub(super) fn error(e: wit::ConnectorError) -> c::ConnectorError {
+    super::super::clean_error(match e {
         wit::ConnectorError::Auth(message) => c::ConnectorError::Auth { message },
         wit::ConnectorError::RateLimited(retry_after_ms) => {
             c::ConnectorError::RateLimited { retry_after_ms }
@@ -619,7 +307,7 @@ fn error(e: wit::ConnectorError) -> c::ConnectorError {
     })
 }
 
-fn date_to(d: NaiveDate) -> wit::Date {
+pub(super) fn date_to(d: NaiveDate) -> wit::Date {
     wit::Date {
         year: u16::try_from(d.year()).unwrap_or(0),
         month: d.month() as u8,
@@ -639,15 +327,9 @@ fn address(a: wit::Address) -> m::Address {
     }
 }
 
-/// Converts and checks a mapped order; conversion tables and the product master's names are
-/// applied later by the host.
-fn order(o: wit::Order) -> Result<m::Order, Malformed> {
-    if o.deliveries.is_empty() {
-        return Err(malformed(
-            "deliveries",
-            "an order needs at least one delivery",
-        ));
-    }
+/// Converts a mapped order (its dates and instants read); what must hold of every order is
+/// checked at the seam, conversion tables and the product master's names are applied later.
+pub(super) fn order(o: wit::Order) -> Result<m::Order, Malformed> {
     let deliveries = o
         .deliveries
         .into_iter()
@@ -721,17 +403,6 @@ fn order(o: wit::Order) -> Result<m::Order, Malformed> {
             amount: d.amount,
         })
         .collect();
-    let fee_sum: i64 = fees.iter().map(|f| f.amount).sum();
-    let off_sum: i64 = discounts.iter().map(|d| d.amount).sum();
-    if o.items_total + fee_sum - off_sum != o.billing_total {
-        return Err(malformed(
-            "billing-total",
-            format!(
-                "{} is not the items {} + fees {fee_sum} − discounts {off_sum}",
-                o.billing_total, o.items_total
-            ),
-        ));
-    }
     let mut flags = m::OrderFlags {
         test_order: false,
         multiple_deliveries: deliveries.len() > 1,

@@ -1,8 +1,13 @@
 //! The host's own order model: what every contract version's types are converted into, what the
-//! store keeps and the CLI shows. Instants are UTC; calendar dates are JST.
+//! store keeps and the CLI shows, and what must hold of every order ([`Order::check`], in
+//! `check`). Instants are UTC; calendar dates are JST.
+
+mod check;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+
+pub use check::OrderProblem;
 
 /// A person at an address (orderer or recipient).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -1,0 +1,137 @@
+//! The fetch: page through the mall's new orders in a window, store each page in one
+//! transaction through [`super::ingest`] and take its orders right after the commit (take as
+//! you go), then take whatever is still pending and sync the mall's states.
+
+use std::collections::HashSet;
+
+use super::lease::JobLease;
+use super::report::FetchReport;
+use super::{SyncError, Syncer, ingest, ms, retry};
+use crate::config::ShopConfig;
+use crate::connector::{SkipReason, Window};
+use crate::model::{OrderNote, TakeState};
+
+impl Syncer<'_> {
+    /// Fetches new orders in `window`, stores each page and takes its orders right after the
+    /// page's commit, then takes any still pending and syncs statuses. Runs under the shop's
+    /// `fetch` lease: refused, naming the holder, while another process fetches or takes.
+    pub async fn fetch(&self, shop: &ShopConfig, window: Window) -> Result<FetchReport, SyncError> {
+        let lease = JobLease::acquire(self.store, &shop.id, "fetch", self.policy.lease).await?;
+        self.started(&lease);
+        let result = self.fetch_held(shop, window, &lease).await;
+        lease.finish(&result, FetchReport::outcome).await;
+        result
+    }
+
+    async fn fetch_held(
+        &self,
+        shop: &ShopConfig,
+        window: Window,
+        lease: &JobLease,
+    ) -> Result<FetchReport, SyncError> {
+        let call_err = |source| SyncError::Call {
+            shop: shop.id.clone(),
+            source,
+        };
+        let store_err = |source| SyncError::Store {
+            shop: shop.id.clone(),
+            source,
+        };
+        let connector = self.runtime.connector(shop);
+        let mut report = FetchReport {
+            shop: shop.id.clone(),
+            plugin: connector.plugin_label().map_err(call_err)?,
+            window: Some(window),
+            ..FetchReport::default()
+        };
+        let per_delivery = connector
+            .capabilities()
+            .map_err(call_err)?
+            .shipping_per_delivery;
+        let mut cursor: Option<String> = None;
+        let mut attempted: HashSet<String> = HashSet::new();
+        loop {
+            lease.check()?;
+            let started = std::time::Instant::now();
+            let page = retry::with_retry(&self.policy, async || {
+                connector.fetch_orders(window, cursor.clone()).await
+            })
+            .await
+            .map_err(call_err)?;
+            report.timings.fetch_ms += ms(started.elapsed());
+            report.pages += 1;
+            report.fetched += page.orders.len();
+            for (n, reason) in page.skipped {
+                match reason {
+                    SkipReason::TestOrder => report.skipped_test.push(n),
+                    SkipReason::TooRecent => report.skipped_too_recent.push(n),
+                    SkipReason::Other { code, message } => report
+                        .skipped_other
+                        .push(OrderNote::new(n, format!("{code}: {message}"))),
+                }
+            }
+            let started = std::time::Instant::now();
+            let mut orders = Vec::with_capacity(page.orders.len());
+            for (number, result) in page.orders {
+                match result {
+                    Ok(o) => orders.push(o),
+                    Err(e) => {
+                        tracing::warn!(shop = %shop.id, order = %number, "not stored: {e}");
+                        report.invalid.push(OrderNote::new(number, e.to_string()));
+                    }
+                }
+            }
+            let prepared = ingest::prepare(shop, per_delivery, orders);
+            report
+                .skipped_test
+                .extend(prepared.test_orders.iter().cloned());
+            let done = ingest::ingest(
+                self.store,
+                shop,
+                prepared,
+                TakeState::Pending,
+                self.clock.now(),
+            )
+            .await
+            .map_err(store_err)?;
+            tracing::info!(
+                shop = %shop.id,
+                "page {} — {} new, {} already stored",
+                report.pages,
+                done.stored.len(),
+                done.already_stored.len()
+            );
+            report.timings.store_ms += ms(started.elapsed());
+            // Take as you go: this page's new orders, right after their commit, so an
+            // interrupted fetch leaves nothing untaken that it stored.
+            let started = std::time::Instant::now();
+            let page_take = self.take_list(shop, &done.stored).await?;
+            attempted.extend(done.stored.iter().cloned());
+            report.take.absorb(page_take);
+            report.timings.take_ms += ms(started.elapsed());
+            report.ingested.extend(done);
+            cursor = page.next_cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
+        // Then what is still pending from earlier runs (or re-listed by the mall).
+        lease.check()?;
+        let started = std::time::Instant::now();
+        let pending: Vec<String> = self
+            .store
+            .pending_takes(&shop.id)
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .filter(|n| !attempted.contains(n))
+            .collect();
+        let rest = self.take_list(shop, &pending).await?;
+        report.take.absorb(rest);
+        report.timings.take_ms += ms(started.elapsed());
+        let started = std::time::Instant::now();
+        report.states = self.sync_states(shop).await?;
+        report.timings.states_ms = ms(started.elapsed());
+        Ok(report)
+    }
+}

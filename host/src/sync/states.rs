@@ -1,0 +1,84 @@
+//! The status sync: the mall's word on every order the host holds open. One cancelled there
+//! becomes キャンセル here (and is never pushed), one shipped elsewhere becomes 出荷済み.
+
+use super::report::StatesReport;
+use super::{CALL_CHUNK, SyncError, Syncer, retry};
+use crate::config::ShopConfig;
+use crate::connector::MallState;
+use crate::model::{OrderNote, OrderStatus};
+
+impl Syncer<'_> {
+    /// Asks the mall for the state of every order the host holds open (taken, not shipped, not
+    /// cancelled): one cancelled there becomes キャンセル here, with a history row, and is never
+    /// pushed; one shipped there (elsewhere) becomes 出荷済み. A mall without status sync is not
+    /// asked. A failed question is reported and asked again next run.
+    pub async fn sync_states(&self, shop: &ShopConfig) -> Result<StatesReport, SyncError> {
+        let store_err = |source| SyncError::Store {
+            shop: shop.id.clone(),
+            source,
+        };
+        let connector = self.runtime.connector(shop);
+        let mut report = StatesReport::default();
+        let supported = connector
+            .capabilities()
+            .map_err(|source| SyncError::Call {
+                shop: shop.id.clone(),
+                source,
+            })?
+            .status_sync;
+        if !supported {
+            return Ok(report);
+        }
+        let open = self.store.open_orders(&shop.id).await.map_err(store_err)?;
+        report.checked = open.len();
+        for chunk in open.chunks(CALL_CHUNK) {
+            let results =
+                match retry::with_retry(&self.policy, async || connector.order_states(chunk).await)
+                    .await
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::warn!(
+                            shop = %shop.id,
+                            "status sync failed (asked again next run): {e}"
+                        );
+                        report.error = Some(e.to_string());
+                        break;
+                    }
+                };
+            let now = self.clock.now();
+            for (n, state) in results {
+                let (status, event, list) = match state {
+                    Err(e) => {
+                        report.failed.push(OrderNote::new(n, e.to_string()));
+                        continue;
+                    }
+                    Ok(s) => match s.state {
+                        MallState::Cancelled => (
+                            OrderStatus::Cancelled,
+                            "cancelled_on_mall",
+                            (&mut report.cancelled, s.message),
+                        ),
+                        MallState::Shipped => (
+                            OrderStatus::Shipped,
+                            "shipped_on_mall",
+                            (&mut report.shipped_elsewhere, s.message),
+                        ),
+                        MallState::New | MallState::Open => continue,
+                    },
+                };
+                let detail = format!("the mall says: {}", list.1);
+                if self
+                    .store
+                    .record_mall_state(&shop.id, &n, status, event, &detail, now)
+                    .await
+                    .map_err(store_err)?
+                {
+                    tracing::warn!(shop = %shop.id, order = %n, "{detail}");
+                    list.0.push(OrderNote::new(n, list.1));
+                }
+            }
+        }
+        Ok(report)
+    }
+}
