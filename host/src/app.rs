@@ -66,7 +66,7 @@ fn check_shops(config: &Config, runtime: &Runtime, today: NaiveDate) -> Result<(
         };
         let info = plugin.info();
         crate::runtime::check_shop_against(shop, info)?;
-        for c in credentials::report(shop, &info.settings, today) {
+        for c in credentials::report(crate::runtime::shop_values(shop), &info.settings, today) {
             match c.state {
                 CredentialState::ExpiresSoon { on, days } => tracing::warn!(
                     shop = %shop.id,
@@ -310,7 +310,7 @@ pub fn shop_reports(config: &Config, runtime: &Runtime, today: NaiveDate) -> Vec
                             required: s.required,
                         })
                         .collect(),
-                    credentials::report(shop, &info.settings, today),
+                    credentials::report(crate::runtime::shop_values(shop), &info.settings, today),
                     crate::runtime::check_shop_against(shop, info)
                         .err()
                         .map(|e| e.to_string()),

@@ -170,7 +170,7 @@ async fn a_secret_near_expiry_warns_and_an_expired_one_refuses_before_any_reques
     let info = p.env.runtime.plugin("probe").unwrap().info().clone();
     let today = p.today();
     let soon = p.shop("api", today + Duration::days(10));
-    let report = credentials::report(&soon, &info.settings, today);
+    let report = credentials::report(mallhost::runtime::shop_values(&soon), &info.settings, today);
     let token = report.iter().find(|c| c.name == "token").unwrap();
     assert_eq!(
         token.state,
@@ -338,7 +338,15 @@ async fn an_oauth_grant_refreshes_before_expiry_and_keeps_rotated_tokens_sealed(
     let oauth = OAuth::default().with_vault(std::sync::Arc::new(env.store.clone()), key.clone());
     let t0 = env.clock.now();
 
-    let at = oauth.access_token(&shop, GRANT, t0).await.unwrap();
+    let at = oauth
+        .access_token(
+            mallhost::runtime::shop_values(&shop),
+            shop.allow_private_network,
+            GRANT,
+            t0,
+        )
+        .await
+        .unwrap();
     assert_eq!(at.expose(), "at-1");
     assert_eq!(use_token(&server, &at).await, 200);
     // Kept sealed: the database holds no token in clear.
@@ -348,13 +356,23 @@ async fn an_oauth_grant_refreshes_before_expiry_and_keeps_rotated_tokens_sealed(
     // Good for a while: no refresh. Within a minute of expiry: refreshed, with the kept token
     // (the configured rt-0 retired when at-1 was used).
     let again = oauth
-        .access_token(&shop, GRANT, t0 + Duration::minutes(5))
+        .access_token(
+            mallhost::runtime::shop_values(&shop),
+            shop.allow_private_network,
+            GRANT,
+            t0 + Duration::minutes(5),
+        )
         .await
         .unwrap();
     assert_eq!(again.expose(), "at-1");
     assert_eq!(state.refreshes.load(Ordering::SeqCst), 1);
     let next = oauth
-        .access_token(&shop, GRANT, t0 + Duration::seconds(570))
+        .access_token(
+            mallhost::runtime::shop_values(&shop),
+            shop.allow_private_network,
+            GRANT,
+            t0 + Duration::seconds(570),
+        )
         .await
         .unwrap();
     assert_eq!(next.expose(), "at-2");
@@ -363,7 +381,12 @@ async fn an_oauth_grant_refreshes_before_expiry_and_keeps_rotated_tokens_sealed(
     // A restart: a new host reads the kept token and goes on.
     let restarted = OAuth::default().with_vault(std::sync::Arc::new(env.store.clone()), key);
     let after = restarted
-        .access_token(&shop, GRANT, t0 + Duration::minutes(11))
+        .access_token(
+            mallhost::runtime::shop_values(&shop),
+            shop.allow_private_network,
+            GRANT,
+            t0 + Duration::minutes(11),
+        )
         .await
         .unwrap();
     assert_eq!(after.expose(), "at-3");
@@ -395,7 +418,12 @@ async fn a_host_that_dies_between_refresh_and_persist_still_authenticates_on_res
     }
     let oauth = OAuth::default().with_vault(std::sync::Arc::new(env.store.clone()), key.clone());
     let e = oauth
-        .access_token(&shop, GRANT, env.clock.now())
+        .access_token(
+            mallhost::runtime::shop_values(&shop),
+            shop.allow_private_network,
+            GRANT,
+            env.clock.now(),
+        )
         .await
         .unwrap_err();
     assert!(e.contains("not used") && !e.contains("rt-1"), "{e}");
@@ -416,7 +444,12 @@ async fn a_host_that_dies_between_refresh_and_persist_still_authenticates_on_res
     .unwrap();
     let restarted = OAuth::default().with_vault(std::sync::Arc::new(env.store.clone()), key);
     let at = restarted
-        .access_token(&shop, GRANT, env.clock.now())
+        .access_token(
+            mallhost::runtime::shop_values(&shop),
+            shop.allow_private_network,
+            GRANT,
+            env.clock.now(),
+        )
         .await
         .unwrap();
     assert_eq!(at.expose(), "at-2");

@@ -20,7 +20,8 @@ use base64::Engine as _;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::config::{Secret, ShopConfig};
+use super::ShopValues;
+use crate::config::Secret;
 use crate::connector::{AuthScheme, SettingSpec, TokenPlacement};
 
 /// Days before an expiry from which the host warns.
@@ -79,15 +80,19 @@ pub struct CredentialReport {
 }
 
 /// The states of every secret a shop's plugin declares.
-pub fn report(shop: &ShopConfig, specs: &[SettingSpec], today: NaiveDate) -> Vec<CredentialReport> {
+pub fn report(
+    shop: ShopValues<'_>,
+    specs: &[SettingSpec],
+    today: NaiveDate,
+) -> Vec<CredentialReport> {
     specs
         .iter()
         .filter(|s| s.secret)
         .map(|s| CredentialReport {
             name: s.name.clone(),
             label: s.label.clone(),
-            state: if shop.credentials.contains_key(&s.name) {
-                state_of(shop.expiries.get(&s.name).copied(), today)
+            state: if shop.secret(&s.name).is_some() {
+                state_of(shop.expiry(&s.name), today)
             } else {
                 CredentialState::Missing
             },
@@ -117,17 +122,15 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl Credentials {
-    /// The credentials of `shop` by its plugin's `scheme`, on `today` (JST); `access` is the
-    /// access token of an OAuth 2 scheme (from [`super::oauth`]).
-    pub fn for_shop(
-        shop: &ShopConfig,
+    /// The credentials of a shop (its values, its API origin) by its plugin's `scheme`, on
+    /// `today` (JST); `access` is the access token of an OAuth 2 scheme (from [`super::oauth`]).
+    pub fn new(
+        shop: ShopValues<'_>,
+        api_origin: String,
         scheme: &AuthScheme,
         today: NaiveDate,
         access: Option<&Secret>,
     ) -> Credentials {
-        let api_origin = url::Url::parse(&shop.base_url)
-            .map(|u| u.origin().ascii_serialization())
-            .unwrap_or_default();
         Credentials {
             api_origin,
             header: header(shop, scheme, access),
@@ -179,15 +182,15 @@ impl Credentials {
 }
 
 /// Why every call of `shop` is refused on `today`: a secret its `scheme` reads has expired.
-pub fn refusal(shop: &ShopConfig, scheme: &AuthScheme, today: NaiveDate) -> Option<String> {
+pub fn refusal(shop: ShopValues<'_>, scheme: &AuthScheme, today: NaiveDate) -> Option<String> {
     used_settings(scheme).iter().find_map(|name| {
-        let on = shop.expiries.get(*name)?;
-        (state_of(Some(*on), today) == CredentialState::Expired { on: *on }).then(|| {
+        let on = shop.expiry(name)?;
+        (state_of(Some(on), today) == CredentialState::Expired { on }).then(|| {
             format!(
                 "shop {:?}: credential `{name}` expired on {on}; issue a new one, then update \
                  `credentials.{name}_env` (or `{name}_file`) and `credentials.{name}_expires` in \
                  the config file",
-                shop.id
+                shop.shop_id
             )
         })
     })
@@ -220,28 +223,13 @@ fn placeholders(template: &str) -> Vec<&str> {
         .collect()
 }
 
-/// A setting's value: a secret, or a plain setting (a user name may be plain).
-fn value<'a>(shop: &'a ShopConfig, name: &str) -> Result<&'a str, String> {
-    shop.credentials
-        .get(name)
-        .map(Secret::expose)
-        .or_else(|| shop.settings.get(name).map(String::as_str))
-        .ok_or_else(|| {
-            format!(
-                "shop {:?} has no `{name}`: add it under [shops.credentials] (as {name}_env) or \
-                 [shops.settings]",
-                shop.id
-            )
-        })
-}
-
 fn b64(a: &str, b: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("{a}:{b}"))
 }
 
 /// The header a scheme puts on a request, built from the shop's values.
 fn header(
-    shop: &ShopConfig,
+    shop: ShopValues<'_>,
     scheme: &AuthScheme,
     access: Option<&Secret>,
 ) -> Result<(String, Secret), String> {
@@ -250,7 +238,7 @@ fn header(
         AuthScheme::None => Err("the plugin declares no way to authenticate".into()),
         AuthScheme::Basic { user, password } => authorization(format!(
             "Basic {}",
-            b64(value(shop, user)?, value(shop, password)?)
+            b64(shop.value(user)?, shop.value(password)?)
         )),
         AuthScheme::WordBase64 {
             word,
@@ -258,13 +246,13 @@ fn header(
             second,
         } => authorization(format!(
             "{word} {}",
-            b64(value(shop, first)?, value(shop, second)?)
+            b64(shop.value(first)?, shop.value(second)?)
         )),
-        AuthScheme::Bearer { token } => authorization(format!("Bearer {}", value(shop, token)?)),
+        AuthScheme::Bearer { token } => authorization(format!("Bearer {}", shop.value(token)?)),
         AuthScheme::Header { header, template } => {
             let mut out = template.clone();
             for name in placeholders(template) {
-                out = out.replace(&format!("{{{name}}}"), value(shop, name)?);
+                out = out.replace(&format!("{{{name}}}"), shop.value(name)?);
             }
             Ok((header.to_ascii_lowercase(), Secret::new(out)))
         }
@@ -284,7 +272,23 @@ fn header(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
+    use crate::config::{Config, ShopConfig};
+
+    fn values(s: &ShopConfig) -> ShopValues<'_> {
+        super::super::test_values(s)
+    }
+
+    fn for_shop(
+        shop: &ShopConfig,
+        scheme: &AuthScheme,
+        today: NaiveDate,
+        access: Option<&Secret>,
+    ) -> Credentials {
+        let origin = url::Url::parse(&shop.base_url)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default();
+        Credentials::new(values(shop), origin, scheme, today, access)
+    }
 
     fn shop() -> ShopConfig {
         let toml = r#"
@@ -311,7 +315,7 @@ mod tests {
     }
 
     fn header_of(scheme: AuthScheme) -> (String, String) {
-        let c = Credentials::for_shop(&shop(), &scheme, today(), None);
+        let c = for_shop(&shop(), &scheme, today(), None);
         let (name, value) = c.header_for("https://api.mall.example").expect("a header");
         (name.to_string(), value.expose().to_string())
     }
@@ -351,7 +355,7 @@ mod tests {
 
     #[test]
     fn only_the_shops_api_origin_gets_them() {
-        let c = Credentials::for_shop(
+        let c = for_shop(
             &shop(),
             &AuthScheme::Bearer {
                 token: "token".into(),
@@ -372,7 +376,7 @@ mod tests {
 
     #[test]
     fn a_missing_value_is_named_and_the_debug_form_shows_no_secret() {
-        let c = Credentials::for_shop(
+        let c = for_shop(
             &shop(),
             &AuthScheme::Bearer {
                 token: "nope".into(),
@@ -385,7 +389,7 @@ mod tests {
             e.contains("`nope`") && e.contains("[shops.credentials]"),
             "{e}"
         );
-        let ok = Credentials::for_shop(
+        let ok = for_shop(
             &shop(),
             &AuthScheme::Bearer {
                 token: "token".into(),
@@ -404,10 +408,10 @@ mod tests {
             first: "secret".into(),
             second: "key".into(),
         };
-        let valid = Credentials::for_shop(&shop(), &scheme, today(), None);
+        let valid = for_shop(&shop(), &scheme, today(), None);
         assert_eq!(valid.refusal(), None);
         let later = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
-        let expired = Credentials::for_shop(&shop(), &scheme, later, None);
+        let expired = for_shop(&shop(), &scheme, later, None);
         let why = expired.refusal().expect("refused");
         assert!(
             why.contains("`key` expired on 2026-12-31")
@@ -416,7 +420,7 @@ mod tests {
             "{why}"
         );
         // A scheme that does not use the expired secret is not refused.
-        let other = Credentials::for_shop(
+        let other = for_shop(
             &shop(),
             &AuthScheme::Bearer {
                 token: "token".into(),
@@ -444,9 +448,9 @@ mod tests {
             scope: None,
             placement: TokenPlacement::Bearer,
         };
-        let why = refusal(&s, &scheme, today()).expect("refused");
+        let why = refusal(values(&s), &scheme, today()).expect("refused");
         assert!(why.contains("`refresh` expired on 2026-11-01"), "{why}");
-        assert_eq!(refusal(&s, &AuthScheme::None, today()), None);
+        assert_eq!(refusal(values(&s), &AuthScheme::None, today()), None);
     }
 
     #[test]
@@ -473,7 +477,7 @@ mod tests {
             expires: true,
             help: "RMS".into(),
         }];
-        let r = report(&shop(), &specs, today());
+        let r = report(values(&shop()), &specs, today());
         assert_eq!(r[0].state, CredentialState::Valid);
     }
 }

@@ -16,7 +16,6 @@ use url::Url;
 
 use super::credentials::Credentials;
 use super::pace::Pacer;
-use crate::config::ShopConfig;
 
 /// Limits of the HTTP capability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,13 +110,19 @@ pub struct HttpGrant {
 }
 
 impl HttpGrant {
-    /// The grant for a shop: its allowed origins and its credentials.
-    pub fn for_shop(shop: &ShopConfig, credentials: Credentials) -> HttpGrant {
+    /// The grant for a shop: the origins it allows, whether private addresses are among them,
+    /// and its credentials.
+    pub fn new(
+        shop_id: &str,
+        allowed_origins: Vec<String>,
+        allow_private: bool,
+        credentials: Credentials,
+    ) -> HttpGrant {
         HttpGrant {
-            shop_id: shop.id.clone(),
-            allowed_origins: shop.allowed_origins.clone(),
+            shop_id: shop_id.to_string(),
+            allowed_origins,
             credentials,
-            allow_private: shop.allow_private_network,
+            allow_private,
             pacer: None,
         }
     }
@@ -906,8 +911,19 @@ mod tests {
         ];
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
         for (scheme, (path, _, _)) in schemes.iter().zip(&expected) {
-            let credentials = Credentials::for_shop(&shop, scheme, today, None);
-            let grant = HttpGrant::for_shop(&shop, credentials);
+            let credentials = Credentials::new(
+                super::super::test_values(&shop),
+                origin.clone(),
+                scheme,
+                today,
+                None,
+            );
+            let grant = HttpGrant::new(
+                &shop.id,
+                shop.allowed_origins.clone(),
+                shop.allow_private_network,
+                credentials,
+            );
             let mut cap = HttpCapability::new(
                 reqwest::Client::new(),
                 Some(Arc::new(grant)),

@@ -1,8 +1,10 @@
 //! What a plugin may use: each capability is its own module ([`http`], [`credentials`] (the
-//! shop's secrets on its requests), [`oauth`] (a host-run refresh grant), [`signing`] (a shop's key signing a header), [`pace`] (the
-//! mall's declared rate), [`log`], [`output`] (the tail of stdout/stderr), [`clock`]) with its
-//! configuration and its tests; [`PluginState`] bundles them as the store's data and is the one
-//! place they meet. WASI is linked (a `std` guest imports it) but grants nothing: no files, no
+//! shop's secrets on its requests), [`oauth`] (a host-run refresh grant), [`signing`] (a shop's
+//! key signing a header), [`pace`] (the mall's declared rate), [`log`], [`output`] (the tail of
+//! stdout/stderr), [`clock`]) with its configuration and its tests; [`PluginState`] bundles them
+//! as the store's data and is the one place they meet. A capability sees of a shop only what it
+//! is granted: its [`ShopValues`] (settings and secrets), its origins; the runtime builds the
+//! grant once per call (`runtime::shop`). WASI is linked (a `std` guest imports it) but grants nothing: no files, no
 //! environment, no sockets, and its clocks read the host's [`clock`].
 
 pub mod clock;
@@ -14,9 +16,11 @@ pub mod oauth;
 pub mod output;
 pub mod pace;
 pub mod signing;
+mod values;
 
 pub use http::HttpLimits;
 pub use meter::CallMeter;
+pub use values::ShopValues;
 
 use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
@@ -78,5 +82,16 @@ impl WasiView for PluginState {
             ctx: &mut self.wasi,
             table: &mut self.table,
         }
+    }
+}
+
+/// A shop's values from its configuration, for the capabilities' tests.
+#[cfg(test)]
+pub(crate) fn test_values(shop: &crate::config::ShopConfig) -> ShopValues<'_> {
+    ShopValues {
+        shop_id: &shop.id,
+        settings: &shop.settings,
+        secrets: &shop.credentials,
+        expiries: &shop.expiries,
     }
 }

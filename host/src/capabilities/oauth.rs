@@ -23,7 +23,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::config::{Secret, ShopConfig};
+use super::ShopValues;
+use crate::config::Secret;
 
 /// Seconds before an access token's expiry at which the host refreshes it.
 pub const REFRESH_MARGIN_SECS: i64 = 60;
@@ -176,28 +177,30 @@ impl OAuth {
     /// [`REFRESH_MARGIN_SECS`], else a fresh one from the token endpoint.
     pub async fn access_token(
         &self,
-        shop: &ShopConfig,
+        shop: ShopValues<'_>,
+        allow_private_network: bool,
         grant: Grant<'_>,
         now: DateTime<Utc>,
     ) -> Result<Secret, String> {
         let mut cache = self.cache.lock().await;
-        if let Some(c) = cache.get(&shop.id)
+        if let Some(c) = cache.get(shop.shop_id)
             && (c.expires_at - now).num_seconds() > REFRESH_MARGIN_SECS
         {
             return Ok(c.access.clone());
         }
         let value = |name: &str| -> Result<String, String> {
-            shop.credentials
-                .get(name)
-                .map(|s| s.expose().to_string())
-                .or_else(|| shop.settings.get(name).cloned())
-                .ok_or_else(|| format!("shop {:?} has no `{name}` for its OAuth 2 grant", shop.id))
+            shop.value(name).map(str::to_string).map_err(|_| {
+                format!(
+                    "shop {:?} has no `{name}` for its OAuth 2 grant",
+                    shop.shop_id
+                )
+            })
         };
         let configured = value(grant.refresh_token)?;
         let origin = fingerprint(&configured);
         // The latest rotated token of this chain, if the database keeps one.
         let refresh = match &self.vault {
-            Some((vault, _)) => match vault.sealed(&shop.id).await? {
+            Some((vault, _)) => match vault.sealed(shop.shop_id).await? {
                 Some((sealed, from)) if from == origin => self.sealer()?.open(&sealed)?,
                 _ => configured,
             },
@@ -205,11 +208,11 @@ impl OAuth {
         };
         let token_url = value(grant.token_url)?;
         let url = url::Url::parse(&token_url)
-            .map_err(|e| format!("shop {:?}: the token URL is not a URL ({e})", shop.id))?;
-        if url.scheme() != "https" && !shop.allow_private_network {
+            .map_err(|e| format!("shop {:?}: the token URL is not a URL ({e})", shop.shop_id))?;
+        if url.scheme() != "https" && !allow_private_network {
             return Err(format!(
                 "shop {:?}: the token URL must be https (got {})",
-                shop.id,
+                shop.shop_id,
                 url.scheme()
             ));
         }
@@ -225,7 +228,7 @@ impl OAuth {
         let answer = self.http.post(url).form(&form).send().await.map_err(|e| {
             format!(
                 "shop {:?}: the token endpoint cannot be reached ({})",
-                shop.id,
+                shop.shop_id,
                 if e.is_timeout() {
                     "timed out"
                 } else {
@@ -238,13 +241,13 @@ impl OAuth {
             return Err(format!(
                 "shop {:?}: the token endpoint refused the refresh token ({status}); \
                  authorise the app again and update `credentials.{}`",
-                shop.id, grant.refresh_token
+                shop.shop_id, grant.refresh_token
             ));
         }
         let not_a_token = || {
             format!(
                 "shop {:?}: the token endpoint's answer is not a token",
-                shop.id
+                shop.shop_id
             )
         };
         let body = answer.bytes().await.map_err(|_| not_a_token())?;
@@ -255,24 +258,24 @@ impl OAuth {
                 return Err(format!(
                     "shop {:?}: the token endpoint rotated the refresh token, and this host has \
                      no database to keep it in",
-                    shop.id
+                    shop.shop_id
                 ));
             };
             let sealed = self.sealer()?.seal(&next)?;
             vault
-                .keep(&shop.id, &sealed, &origin, now)
+                .keep(shop.shop_id, &sealed, &origin, now)
                 .await
                 .map_err(|e| {
                     format!(
                         "shop {:?}: the rotated refresh token could not be kept ({e}); the new \
                          access token is not used",
-                        shop.id
+                        shop.shop_id
                     )
                 })?;
         }
         let access = Secret::new(token.access_token);
         cache.insert(
-            shop.id.clone(),
+            shop.shop_id.to_string(),
             Cached {
                 access: access.clone(),
                 expires_at: now + chrono::Duration::seconds(token.expires_in.unwrap_or(3600)),

@@ -15,7 +15,7 @@ use rsa::pkcs8::DecodePrivateKey;
 use rsa::signature::{SignatureEncoding, Signer as _};
 use sha2::Sha256;
 
-use crate::config::ShopConfig;
+use super::ShopValues;
 
 /// A shop's signing key, or why there is none.
 #[derive(Clone)]
@@ -32,18 +32,18 @@ impl std::fmt::Debug for Signer {
 }
 
 impl Signer {
-    /// The signer of `shop` with the secret named `setting` (what the plugin declares).
-    pub fn for_shop(shop: &ShopConfig, setting: &str) -> Signer {
-        let key = match shop.credentials.get(setting) {
+    /// The signer of a shop with its secret named `setting` (what the plugin declares).
+    pub fn new(shop: ShopValues<'_>, setting: &str) -> Signer {
+        let key = match shop.secret(setting) {
             None => Err(format!(
                 "shop {:?} has no `{setting}` (the signing key): add `{setting}_file = \"<PEM \
                  file>\"` under [shops.credentials]",
-                shop.id
+                shop.shop_id
             )),
             Some(pem) => parse(pem.expose()).map_err(|e| {
                 format!(
                     "shop {:?}: `{setting}` is not an RSA private key in PEM form ({e})",
-                    shop.id
+                    shop.shop_id
                 )
             }),
         };
@@ -72,7 +72,7 @@ mod tests {
     use rsa::signature::Verifier as _;
 
     use super::*;
-    use crate::config::Config;
+    use crate::config::{Config, ShopConfig};
 
     const KEY: &str = include_str!("testdata/signing-key.pem");
     const PUBLIC: &str = include_str!("testdata/signing-key.pub.pem");
@@ -95,7 +95,7 @@ mod tests {
 
     #[test]
     fn a_signature_verifies_with_the_public_key() {
-        let signer = Signer::for_shop(&shop(true), "signing_key");
+        let signer = Signer::new(super::super::test_values(&shop(true)), "signing_key");
         let message = "seller-1:1795836000";
         let b64 = signer.sign(message).unwrap();
         let bytes = base64::engine::general_purpose::STANDARD
@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn no_key_or_a_bad_key_is_named_and_the_key_never_shows() {
-        let e = Signer::for_shop(&shop(false), "signing_key")
+        let e = Signer::new(super::super::test_values(&shop(false)), "signing_key")
             .sign("m")
             .unwrap_err();
         assert!(e.contains("signing_key_file"), "{e}");
@@ -122,9 +122,14 @@ mod tests {
             "signing_key".into(),
             crate::config::Secret::new("not a key"),
         );
-        let e = Signer::for_shop(&bad, "signing_key").sign("m").unwrap_err();
+        let e = Signer::new(super::super::test_values(&bad), "signing_key")
+            .sign("m")
+            .unwrap_err();
         assert!(e.contains("not an RSA private key"), "{e}");
-        let shown = format!("{:?}", Signer::for_shop(&shop(true), "signing_key"));
+        let shown = format!(
+            "{:?}",
+            Signer::new(super::super::test_values(&shop(true)), "signing_key")
+        );
         assert!(!shown.contains("MII"), "{shown}");
     }
 }

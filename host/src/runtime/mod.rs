@@ -34,7 +34,7 @@ pub use directory::{Installed, PluginDir};
 pub use engine::{Footprint, MAX_CONCURRENT_CALLS};
 pub use limits::{LimitExceeded, LimitsSpec, PluginLimits};
 pub use manifest::Manifest;
-pub use shop::{BatchResults, ShopConnector};
+pub use shop::{BatchResults, ShopConnector, shop_values};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -7,17 +7,34 @@ use std::sync::Arc;
 
 use super::contract::{self, CallContext, Calls, Contract, Returned};
 use super::{CallError, Plugin, Runtime, ShopScope};
-use crate::capabilities::PluginState;
 use crate::capabilities::credentials::{self, Credentials};
 use crate::capabilities::http::HttpGrant;
 use crate::capabilities::oauth::Grant;
 use crate::capabilities::signing::Signer;
+use crate::capabilities::{PluginState, ShopValues};
 use crate::config::{Pace, ShopConfig};
 use crate::connector::AuthScheme;
 use crate::connector::{FetchPage, RawOrder, Shipment, TakeOutcome, Window};
 use crate::model::Order;
 
 pub use super::contract::BatchResults;
+
+/// A shop's settings and secrets as its plugin's capabilities may read them.
+pub fn shop_values(shop: &ShopConfig) -> ShopValues<'_> {
+    ShopValues {
+        shop_id: &shop.id,
+        settings: &shop.settings,
+        secrets: &shop.credentials,
+        expiries: &shop.expiries,
+    }
+}
+
+/// The origin of the shop's API (its `base_url`'s): the one origin its credentials go to.
+fn api_origin(shop: &ShopConfig) -> String {
+    url::Url::parse(&shop.base_url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default()
+}
 
 /// Calls on behalf of one shop.
 pub struct ShopConnector<'a> {
@@ -48,6 +65,97 @@ impl<'a> ShopConnector<'a> {
     /// The label (`mall@version`) of the plugin that serves the shop now.
     pub fn plugin_label(&self) -> Result<String, CallError> {
         self.plugin().map(|p| p.info.label())
+    }
+
+    /// What the shop grants its plugin for one call, built once here: its credentials by the
+    /// scheme of the plugin version that answers (an OAuth 2 access token fetched first), the
+    /// origins it allows, its pace and its signing key. A shop whose secret has expired is
+    /// refused before the plugin runs.
+    async fn grant(
+        &self,
+        plugin: &Plugin,
+        label: &str,
+        call: &'static str,
+    ) -> Result<ShopScope<'a>, CallError> {
+        let shop = self.shop;
+        let values = shop_values(shop);
+        let now = self.runtime.clock.now();
+        let today = crate::time::jst_date(now);
+        let refused = |message: String| CallError::Fault {
+            plugin: label.to_string(),
+            call,
+            message,
+        };
+        if let Some(why) = credentials::refusal(values, &plugin.info.auth, today) {
+            return Err(refused(why));
+        }
+        let access = match &plugin.info.auth {
+            AuthScheme::OAuth2Refresh {
+                token_url,
+                client_id,
+                client_secret,
+                refresh_token,
+                scope,
+                ..
+            } => {
+                let grant = Grant {
+                    token_url,
+                    client_id,
+                    client_secret,
+                    refresh_token,
+                    scope: scope.as_deref(),
+                };
+                Some(
+                    self.runtime
+                        .oauth
+                        .access_token(values, shop.allow_private_network, grant, now)
+                        .await
+                        .map_err(refused)?,
+                )
+            }
+            _ => None,
+        };
+        let credentials = Credentials::new(
+            values,
+            api_origin(shop),
+            &plugin.info.auth,
+            today,
+            access.as_ref(),
+        );
+        let pacing = match shop.pace {
+            Pace::Mall => plugin.info.pacing,
+            Pace::PerSecond(n) => Some(crate::connector::Pacing {
+                requests: n,
+                per_millis: 1000,
+                burst: n,
+            }),
+            Pace::Off => None,
+        };
+        let pacer = pacing.map(|p| {
+            let who = credentials
+                .fingerprint()
+                .unwrap_or_else(|| format!("shop {}", shop.id));
+            self.runtime
+                .paces
+                .pacer(&format!("{}/{who}", plugin.info.mall_id), p)
+        });
+        let grant = HttpGrant::new(
+            &shop.id,
+            shop.allowed_origins.clone(),
+            shop.allow_private_network,
+            credentials,
+        )
+        .paced(pacer);
+        let signer = plugin
+            .info
+            .signing_key
+            .as_deref()
+            .map(|key| Arc::new(Signer::new(values, key)));
+        Ok(ShopScope {
+            shop_id: shop.id.as_str(),
+            grant: Arc::new(grant),
+            signer,
+        })
     }
 
     /// Fetches one page of new orders, each mapped and checked (or why not).
@@ -132,74 +240,7 @@ impl Calls for ShopConnector<'_> {
             settings: &self.shop.settings,
         };
         let scope = if http {
-            // The shop's credentials by the scheme of the plugin version that answers; a shop
-            // whose secret has expired is refused before the plugin runs.
-            let now = self.runtime.clock.now();
-            let today = crate::time::jst_date(now);
-            let refused = |message: String| CallError::Fault {
-                plugin: label.clone(),
-                call,
-                message,
-            };
-            if let Some(why) = credentials::refusal(self.shop, &plugin.info.auth, today) {
-                return Err(refused(why));
-            }
-            let access = match &plugin.info.auth {
-                AuthScheme::OAuth2Refresh {
-                    token_url,
-                    client_id,
-                    client_secret,
-                    refresh_token,
-                    scope,
-                    ..
-                } => {
-                    let grant = Grant {
-                        token_url,
-                        client_id,
-                        client_secret,
-                        refresh_token,
-                        scope: scope.as_deref(),
-                    };
-                    Some(
-                        self.runtime
-                            .oauth
-                            .access_token(self.shop, grant, now)
-                            .await
-                            .map_err(refused)?,
-                    )
-                }
-                _ => None,
-            };
-            let credentials =
-                Credentials::for_shop(self.shop, &plugin.info.auth, today, access.as_ref());
-            let pacing = match self.shop.pace {
-                Pace::Mall => plugin.info.pacing,
-                Pace::PerSecond(n) => Some(crate::connector::Pacing {
-                    requests: n,
-                    per_millis: 1000,
-                    burst: n,
-                }),
-                Pace::Off => None,
-            };
-            let pacer = pacing.map(|p| {
-                let who = credentials
-                    .fingerprint()
-                    .unwrap_or_else(|| format!("shop {}", self.shop.id));
-                self.runtime
-                    .paces
-                    .pacer(&format!("{}/{who}", plugin.info.mall_id), p)
-            });
-            let grant = Arc::new(HttpGrant::for_shop(self.shop, credentials).paced(pacer));
-            let signer = plugin
-                .info
-                .signing_key
-                .as_deref()
-                .map(|key| Arc::new(Signer::for_shop(self.shop, key)));
-            Some(ShopScope {
-                shop_id: self.shop.id.as_str(),
-                grant,
-                signer,
-            })
+            Some(self.grant(&plugin, &label, call).await?)
         } else {
             None
         };
