@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the plugins' native unit tests, the host's, and the end-to-end tests (host +
-# compiled plugins + the mall emulators on loopback), the latter three times: with the shipped
+# compiled plugins + the mall emulators on loopback; what to build is plugins.toml's list), the
+# latter three times: with the shipped
 # plugins on SQLite, with the frozen 0.1.0 d Shopping build, and with the shipped plugins on
 # PostgreSQL (each test in a database of its own, dropped after). Installs the wasm32-wasip2
 # target, and Debian's chromium and chromium-driver for the console's browser tests, if needed.
@@ -28,7 +29,11 @@ if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then
         echo "warning: chromium and chromium-driver cannot be installed; the browser tests skip" >&2
     fi
 fi
-cargo build -p plugin-dshopping -p plugin-dshopping-v0-1-0 -p hostile-plugin -p hostile-traversal-plugin -p probe-plugin -p probe-oauth-plugin -p plugin-rakuten --target wasm32-wasip2 --release
+# Every plugin of the one list (plugins.toml), and its mall's emulator binary.
+# shellcheck disable=SC2046 # the list's words are `-p PACKAGE` pairs
+cargo build $(scripts/plugins.sh packages) --target wasm32-wasip2 --release
+# shellcheck disable=SC2046
+cargo build $(scripts/plugins.sh emulators)
 cargo build -p mallhost --features demo   # the CLI tests run the binary (with `demo`)
 cargo test --workspace "$@"
 # The end-to-end suite again against the d Shopping plugin as it was on contract 0.1.0 (frozen in

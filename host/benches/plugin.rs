@@ -158,7 +158,7 @@ async fn run() -> anyhow::Result<()> {
             body: b.clone(),
         })
         .collect();
-    use plugin_dshopping::bindings::mallhost::connector::types as wit;
+    use connector_kit::types as wit;
     let native_raws: Vec<wit::RawOrder> = bodies
         .iter()
         .map(|(n, b)| wit::RawOrder {

@@ -2,13 +2,14 @@
 //! acknowledging (taking) orders, registering shipments. Plain Rust over a [`Transport`], so it is
 //! unit-tested natively with a fake; in the component the transport is the host's `send` import.
 
-use crate::bindings::mallhost::connector::host::{HttpError, Method, Request, Response};
-use crate::bindings::mallhost::connector::types::{
+use crate::{mapping, time, wire};
+use connector_kit::host::{Method, Response};
+use connector_kit::http;
+use connector_kit::types::{
     CallContext, ConnectorError, FetchPage, FetchRequest, FetchedOrder, FieldError, MallState,
     OrderState, PushResult, RemoteError, Shipment, SkippedOrder, StateResult, TakeOutcome,
     TakeResult,
 };
-use crate::{mapping, time, wire};
 /// Orders younger than this are held back: the buyer may still change or cancel them.
 pub const HOLD_SECONDS: i64 = 10 * 60;
 /// Page size asked of `GET /orders` (the API's maximum).
@@ -18,13 +19,7 @@ pub const TAKE_BATCH: usize = 100;
 /// Most entries one `POST /shipments` takes.
 pub const PUSH_BATCH: usize = 50;
 
-/// What the API code needs from its environment.
-pub trait Transport {
-    /// Performs an HTTP request.
-    fn send(&self, req: &Request) -> Result<Response, HttpError>;
-    /// The current instant, UTC seconds.
-    fn now(&self) -> i64;
-}
+pub use connector_kit::Transport;
 
 /// Where a fetch carries on: the last order returned (by the API's sort key, `orderedAt` then
 /// `orderNumber`) and which page of the query starting there to ask for.
@@ -104,8 +99,8 @@ pub fn fetch_page(
         "{}/orders?status={}&orderedFrom={}&orderedTo={}&page={}&limit={}",
         ctx.base_url,
         wire::ORDER_CONFIRM_WAIT,
-        percent_encode(&time::format_instant(start)),
-        percent_encode(&time::format_instant(end)),
+        http::percent_encode(&time::format_instant(start)),
+        http::percent_encode(&time::format_instant(end)),
         page_no,
         PAGE_LIMIT
     );
@@ -374,7 +369,7 @@ pub fn order_states(t: &impl Transport, ctx: &CallContext, numbers: &[String]) -
             "{}/orders?status={}&orderedFrom={}&page={page_no}&limit={PAGE_LIMIT}",
             ctx.base_url,
             wire::CANCELLED,
-            percent_encode(&time::format_instant(since)),
+            http::percent_encode(&time::format_instant(since)),
         );
         let page = call(t, Method::Get, url, Vec::new()).and_then(|resp| {
             serde_json::from_slice::<wire::OrdersPage>(&resp.body).map_err(|e| {
@@ -444,45 +439,16 @@ fn post_for_results(
     Ok(parsed.results)
 }
 
-/// Sends a request with the shop's credential and turns non-2xx answers into errors.
+/// Sends a request with the shop's credential (HTTP Basic, added by the host from the shop's
+/// partner code and API password) and turns non-2xx answers into errors.
 fn call(
     t: &impl Transport,
     method: Method,
     url: String,
     body: Vec<u8>,
 ) -> Result<Response, ConnectorError> {
-    let mut headers = vec![("accept".to_string(), "application/json".to_string())];
-    if !body.is_empty() {
-        headers.push((
-            "content-type".into(),
-            "application/json; charset=utf-8".into(),
-        ));
-    }
-    let req = Request {
-        method,
-        url,
-        headers,
-        body,
-        // The host adds HTTP Basic from the shop's partner code and API password.
-        authenticate: true,
-    };
-    let resp = t.send(&req).map_err(|e| match e {
-        HttpError::Transport(m) => {
-            ConnectorError::Transient(format!("d Shopping unreachable: {m}"))
-        }
-        HttpError::Denied(m) => ConnectorError::HostRefused(m),
-        HttpError::InvalidRequest(m) => ConnectorError::HostRefused(m),
-        HttpError::TooLarge(n) => {
-            ConnectorError::HostRefused(format!("response larger than the host allows ({n} bytes)"))
-        }
-        HttpError::BudgetExhausted(n) => {
-            ConnectorError::HostRefused(format!("more than {n} requests in one call"))
-        }
-    })?;
-    if (200..300).contains(&resp.status) {
-        return Ok(resp);
-    }
-    Err(status_error(&resp))
+    let req = http::json_request(method, url, body);
+    http::send_ok(t, "d Shopping", &req).map_err(|e| e.map_or_else(|e| e, |r| status_error(&r)))
 }
 
 /// Maps an error response to the connector-error the host acts on.
@@ -490,36 +456,25 @@ pub fn status_error(resp: &Response) -> ConnectorError {
     let first = serde_json::from_slice::<wire::ErrorBody>(&resp.body)
         .ok()
         .and_then(|b| b.errors.into_iter().next());
-    let (code, message, field) = match first {
-        Some(e) => (e.code, e.message, e.field),
-        None => (
-            format!("HTTP_{}", resp.status),
-            String::from_utf8_lossy(&resp.body).into_owned(),
-            None,
-        ),
+    let said = match first {
+        Some(e) => http::MallError {
+            code: e.code,
+            message: e.message,
+            field: e.field,
+        },
+        None => http::MallError {
+            code: format!("HTTP_{}", resp.status),
+            message: String::from_utf8_lossy(&resp.body).into_owned(),
+            field: None,
+        },
     };
-    match resp.status {
-        401 | 403 => ConnectorError::Auth(format!(
-            "d Shopping refused the partner code / API password ({code}): {message}"
-        )),
-        429 => {
-            let secs = resp
-                .headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
-                .and_then(|(_, v)| v.trim().parse::<u32>().ok())
-                .unwrap_or(1);
-            ConnectorError::RateLimited(secs.max(1).saturating_mul(1000))
-        }
-        500..=599 => {
-            ConnectorError::Transient(format!("d Shopping {} {code}: {message}", resp.status))
-        }
-        400 => ConnectorError::InvalidInput(FieldError {
-            field: field.unwrap_or_default(),
-            message: format!("{code}: {message}"),
-        }),
-        _ => ConnectorError::Remote(RemoteError { code, message }),
-    }
+    http::status_error(
+        "d Shopping",
+        resp,
+        said,
+        "the partner code / API password",
+        1000,
+    )
 }
 
 fn entry_error(e: &wire::EntryError) -> ConnectorError {
@@ -544,19 +499,6 @@ fn missing_result(n: &str) -> ConnectorError {
         code: "NO_RESULT".into(),
         message: format!("d Shopping returned no result for order {n}"),
     })
-}
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters pass).
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

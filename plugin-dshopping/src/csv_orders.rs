@@ -6,11 +6,9 @@
 //! Layout (spec): one row per order line; order-level columns repeat on every row and must
 //! agree; rows with different recipients or delivery settings are separate deliveries.
 
-use crate::bindings::mallhost::connector::types::{
-    Address, ConnectorError, Delivery, Order, OrderLine, OrderSource,
-};
 use crate::mapping::{Money, check, invalid};
 use crate::time;
+use connector_kit::types::{Address, ConnectorError, Delivery, Order, OrderLine, OrderSource};
 
 /// The column whose equal values make one order.
 pub const ORDER_KEY: &str = "注文番号";
@@ -523,7 +521,7 @@ mod tests {
         let cod: i64 = o
             .fees
             .iter()
-            .filter(|f| f.kind == crate::bindings::mallhost::connector::types::FeeKind::Cod)
+            .filter(|f| f.kind == connector_kit::types::FeeKind::Cod)
             .map(|f| f.amount)
             .sum();
         assert_eq!(cod, 330);

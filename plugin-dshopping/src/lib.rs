@@ -3,38 +3,27 @@
 //!
 //! Layout: [`wire`] is the API's JSON, [`api`] the requests and responses (fetch pages, take,
 //! push, status sync), [`mapping`] the record → canonical order mapping, [`csv_orders`] the d払い
-//! mini-app CSV rows → canonical order, [`time`] the JST wire formats, [`arena`] the allocator.
-//! They are plain Rust, unit-tested natively. This file only binds them to the WIT contract and
-//! says what the plugin needs ([`info`](DShopping)): the shop's partner code and API password
+//! mini-app CSV rows → canonical order, [`time`] the JST wire formats. They are plain Rust,
+//! unit-tested natively; what every connector shares (the bindings, the transport, JST and money
+//! helpers, the arena allocator) is `connector_kit`'s. This file only binds them to the contract
+//! and says what the plugin needs ([`info`](DShopping)): the shop's partner code and API password
 //! (HTTP Basic, applied by the host), 2 requests a second, one carrier and number per order, and
 //! the mall's carrier codes.
 
 pub mod api;
-pub mod arena;
 pub mod csv_orders;
 pub mod mapping;
 pub mod time;
 pub mod wire;
 
-/// Bindings generated from `wit/` (contract `mallhost:connector@0.2.0`).
-pub mod bindings {
-    wit_bindgen::generate!({
-        path: "../wit/0.2.0",
-        world: "mall-connector",
-        generate_all,
-    });
-}
-
-use bindings::exports::mallhost::connector::connector::Guest;
-use bindings::mallhost::connector::host;
-use bindings::mallhost::connector::types::{
-    AuthScheme, BasicAuth, CallContext, Capabilities, Carrier, ConnectorError, FetchPage,
-    FetchRequest, Operations, Order, Pacing, PluginInfo, PushResult, RawOrder, SettingSpec,
-    Shipment, StateResult, TakeResult,
+use connector_kit::types::{
+    AuthScheme, BasicAuth, CallContext, ConnectorError, FetchPage, FetchRequest, Operations, Order,
+    Pacing, PluginInfo, PushResult, RawOrder, SettingSpec, Shipment, StateResult, TakeResult,
 };
+use connector_kit::{Guest, HostTransport};
 
 /// The contract version this plugin implements.
-pub const CONTRACT_VERSION: &str = "0.2.0";
+pub const CONTRACT_VERSION: &str = connector_kit::CONTRACT_VERSION;
 
 /// The shop setting holding the partner code (パートナーコード), the user of HTTP Basic.
 pub const PARTNER_CODE: &str = "partner_code";
@@ -51,18 +40,6 @@ pub const CARRIERS: [(&str, &str); 6] = [
     ("99", "その他"),
 ];
 
-/// The host's imports as the [`api::Transport`].
-struct HostTransport;
-
-impl api::Transport for HostTransport {
-    fn send(&self, req: &host::Request) -> Result<host::Response, host::HttpError> {
-        host::send(req)
-    }
-    fn now(&self) -> i64 {
-        host::now()
-    }
-}
-
 /// The component's export.
 pub struct DShopping;
 
@@ -77,10 +54,6 @@ pub fn info() -> PluginInfo {
         help: "issued with the order API (受注API) on the d Shopping merchant screen".into(),
     };
     PluginInfo {
-        mall_id: "dshopping".into(),
-        mall_name: "dショッピング".into(),
-        plugin_version: env!("CARGO_PKG_VERSION").into(),
-        contract_version: CONTRACT_VERSION.into(),
         settings: vec![
             setting(PARTNER_CODE, "パートナーコード (partner code)", false),
             setting(API_PASSWORD, "APIパスワード (API password)", true),
@@ -94,23 +67,17 @@ pub fn info() -> PluginInfo {
             per_millis: 1000,
             burst: 2,
         }),
-        signing_key: None,
-        capabilities: Capabilities {
+        capabilities: connector_kit::types::Capabilities {
             operations: Operations::TAKE
                 | Operations::PUSH
                 | Operations::STATUS_SYNC
                 | Operations::FILE_IMPORT,
             shipping_per_delivery: false,
             max_parcels: 1,
-            carriers: CARRIERS
-                .iter()
-                .map(|(id, name)| Carrier {
-                    id: (*id).into(),
-                    name: (*name).into(),
-                })
-                .collect(),
+            carriers: connector_kit::carriers(&CARRIERS),
         },
         csv_order_key: Some(csv_orders::ORDER_KEY.into()),
+        ..connector_kit::info("dshopping", "dショッピング", env!("CARGO_PKG_VERSION"))
     }
 }
 
@@ -143,8 +110,7 @@ impl Guest for DShopping {
 /// Every call runs on a fresh instance: a bump arena is all the allocator a call needs.
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
-static ALLOCATOR: arena::Arena<arena::LinearMemory> = arena::Arena::new(arena::LinearMemory);
+static ALLOCATOR: connector_kit::arena::Arena<connector_kit::arena::LinearMemory> =
+    connector_kit::arena::Arena::new(connector_kit::arena::LinearMemory);
 
-// Native builds (unit tests) leave the export out: its symbol names are for wasm only.
-#[cfg(target_arch = "wasm32")]
-bindings::export!(DShopping with_types_in bindings);
+connector_kit::export_connector!(DShopping);

@@ -2,11 +2,12 @@
 //! Checks what the host relies on (dates, tax rates, amounts adding up) and names the order and
 //! field of anything wrong.
 
-use crate::bindings::mallhost::connector::types::{
-    Address, ConnectorError, Delivery, Discount, DiscountKind, Fee, FeeKind, FieldError, Order,
-    OrderFlag, OrderLine, OrderSource, RawOrder,
-};
 use crate::{time, wire};
+use connector_kit::money;
+use connector_kit::types::{
+    Address, ConnectorError, Delivery, DiscountKind, FeeKind, FieldError, Order, OrderFlag,
+    OrderLine, OrderSource, RawOrder,
+};
 
 /// Flag codes the host acts on.
 pub const TEST_ORDER: &str = "test-order";
@@ -190,7 +191,6 @@ pub(crate) fn check(mut order: Order, money: Money) -> Result<Order, ConnectorEr
     if order.deliveries.is_empty() {
         return Err(invalid(&n, "deliveries", "the order has no delivery"));
     }
-    let mut items_total: i64 = 0;
     let mut add_on = false;
     for (i, d) in order.deliveries.iter().enumerate() {
         if d.lines.is_empty() {
@@ -227,10 +227,10 @@ pub(crate) fn check(mut order: Order, money: Money) -> Result<Order, ConnectorEr
                 return Err(invalid(&n, &field("itemCode"), "the item code is empty"));
             }
             add_on |= l.has_add_on_service;
-            items_total =
-                items_total.saturating_add(l.unit_price.saturating_mul(i64::from(l.quantity)));
         }
     }
+    let items_total = money::lines_total(order.deliveries.iter().flat_map(|d| &d.lines))
+        .ok_or_else(|| invalid(&n, "deliveries", "the lines add up past any amount of yen"))?;
     if add_on {
         order.flags.push(flag(
             ADD_ON_SERVICE,
@@ -248,8 +248,17 @@ pub(crate) fn check(mut order: Order, money: Money) -> Result<Order, ConnectorEr
             ),
         ));
     }
-    let billing = a.items_total + a.shipping_fee + a.cod_fee - a.points_used - a.coupon_discount;
-    if a.billing_total != billing {
+    let fees = money::fees(&[
+        (FeeKind::Shipping, "送料", a.shipping_fee),
+        (FeeKind::Cod, "代引手数料", a.cod_fee),
+    ]);
+    let discounts = money::discounts(&[
+        (DiscountKind::Points, "ポイント利用", a.points_used),
+        (DiscountKind::Coupon, "クーポン値引", a.coupon_discount),
+    ]);
+    let billing = money::billing_total(a.items_total, &fees, &discounts);
+    if billing != Some(a.billing_total) {
+        let billing = billing.map_or_else(|| "past any amount of yen".into(), |b| b.to_string());
         return Err(invalid(
             &n,
             "amounts.billingTotal",
@@ -262,30 +271,8 @@ pub(crate) fn check(mut order: Order, money: Money) -> Result<Order, ConnectorEr
     }
     order.items_total = a.items_total;
     order.billing_total = a.billing_total;
-    let fee = |kind, label: &str, amount: i64| Fee {
-        kind,
-        label: label.into(),
-        amount,
-    };
-    order.fees = [
-        fee(FeeKind::Shipping, "送料", a.shipping_fee),
-        fee(FeeKind::Cod, "代引手数料", a.cod_fee),
-    ]
-    .into_iter()
-    .filter(|f| f.amount != 0)
-    .collect();
-    let off = |kind, label: &str, amount: i64| Discount {
-        kind,
-        label: label.into(),
-        amount,
-    };
-    order.discounts = [
-        off(DiscountKind::Points, "ポイント利用", a.points_used),
-        off(DiscountKind::Coupon, "クーポン値引", a.coupon_discount),
-    ]
-    .into_iter()
-    .filter(|d| d.amount != 0)
-    .collect();
+    order.fees = fees;
+    order.discounts = discounts;
     Ok(order)
 }
 

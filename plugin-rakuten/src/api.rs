@@ -7,13 +7,14 @@
 
 use std::collections::HashMap;
 
-use crate::bindings::mallhost::connector::host::{HttpError, Method, Request, Response};
-use crate::bindings::mallhost::connector::types::{
+use crate::{mapping, time, wire};
+use connector_kit::host::{Method, Response};
+use connector_kit::http;
+use connector_kit::types::{
     CallContext, ConnectorError, DeliveryShipment, FetchPage, FetchRequest, FetchedOrder,
     FieldError, MallState, OrderState, PushResult, RemoteError, Shipment, SkippedOrder,
     StateResult, TakeOutcome, TakeResult,
 };
-use crate::{mapping, time, wire};
 
 /// Order numbers asked of one `searchOrder` page unless the shop's `search_page_size` says
 /// otherwise (the API allows 30..1000).
@@ -53,13 +54,7 @@ pub const TOO_MANY_HITS: &str = "ORDER_EXT_API_SEARCH_ORDER_ERROR_015";
 /// The `getOrder` model version asked for.
 pub const MODEL_VERSION: u32 = 7;
 
-/// What the API code needs from its environment.
-pub trait Transport {
-    /// Performs an HTTP request.
-    fn send(&self, req: &Request) -> Result<Response, HttpError>;
-    /// The current instant, UTC seconds.
-    fn now(&self) -> i64;
-}
+pub use connector_kit::Transport;
 
 /// Where a fetch carries on: the part of the window still to search (`start..=end`, at most 63
 /// days, narrower when a search matched too many orders), the page of that search, and the
@@ -725,71 +720,43 @@ fn call(
     method: &str,
     body: Vec<u8>,
 ) -> Result<Response, Failure> {
-    let req = Request {
-        method: Method::Post,
-        url: format!("{}/es/2.0/order/{method}/", ctx.base_url),
-        headers: vec![
-            ("accept".into(), "application/json".into()),
-            (
-                "content-type".into(),
-                "application/json; charset=utf-8".into(),
-            ),
-        ],
+    let req = http::json_request(
+        Method::Post,
+        format!("{}/es/2.0/order/{method}/", ctx.base_url),
         body,
-        authenticate: true,
-    };
-    let resp = t.send(&req).map_err(|e| {
-        Failure::Host(match e {
-            HttpError::Transport(m) => {
-                ConnectorError::Transient(format!("Rakuten unreachable ({method}): {m}"))
-            }
-            HttpError::Denied(m) | HttpError::InvalidRequest(m) => ConnectorError::HostRefused(m),
-            HttpError::TooLarge(n) => ConnectorError::HostRefused(format!(
-                "{method}: response larger than the host allows ({n} bytes)"
-            )),
-            HttpError::BudgetExhausted(n) => {
-                ConnectorError::HostRefused(format!("more than {n} requests in one call"))
-            }
-        })
-    })?;
-    if (200..300).contains(&resp.status) {
-        Ok(resp)
-    } else {
-        Err(Failure::Mall(resp))
-    }
+    );
+    http::send_ok(t, &format!("Rakuten ({method})"), &req).map_err(|e| match e {
+        Ok(resp) => Failure::Mall(resp),
+        Err(e) => Failure::Host(e),
+    })
 }
 
-/// Maps an error answer to the connector-error the host acts on.
+/// Maps an error answer to the connector-error the host acts on. Rakuten sends no
+/// `Retry-After`: a 429 waits one period of its pace.
 pub fn status_error(resp: &Response) -> ConnectorError {
     let first = serde_json::from_slice::<wire::Messages>(&resp.body)
         .ok()
         .and_then(|m| m.list.into_iter().find(wire::Message::is_error));
     let (code, message) = match first {
         Some(m) => (m.message_code, m.message),
-        None => (
-            format!("HTTP_{}", resp.status),
-            String::from_utf8_lossy(&resp.body)
-                .chars()
-                .take(300)
-                .collect(),
-        ),
+        None => (format!("HTTP_{}", resp.status), http::body_text(resp, 300)),
     };
-    match resp.status {
-        401 | 403 => ConnectorError::Auth(format!(
-            "Rakuten refused the shop's serviceSecret / licenseKey ({code}: {message}); check \
-             license_key and service_secret in RMS (a licence key lasts 90 days)"
-        )),
-        // No Retry-After from this mall: wait one period of its pace.
-        429 => ConnectorError::RateLimited(1000),
-        500..=599 => {
-            ConnectorError::Transient(format!("Rakuten {} {code}: {message}", resp.status))
-        }
-        400 => ConnectorError::InvalidInput(FieldError {
-            field: String::new(),
-            message: format!("{code}: {message}"),
-        }),
-        _ => remote(&code, message),
+    if !matches!(resp.status, 400..=403 | 429 | 500..=599) {
+        return remote(&code, message);
     }
+    let said = http::MallError {
+        code,
+        message,
+        field: None,
+    };
+    http::status_error(
+        "Rakuten",
+        resp,
+        said,
+        "the shop's serviceSecret / licenseKey (check license_key and service_secret in RMS; \
+         a licence key lasts 90 days)",
+        1000,
+    )
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 //!
 //! Layout: [`wire`] is the RMS order API's JSON, [`api`] the requests and answers (fetch in
 //! 63-day searches, take, per-basket push, status sync), [`mapping`] the order model → canonical
-//! order, [`time`] the JST wire formats. They are plain Rust, unit-tested natively. This file only
-//! binds them to the WIT contract and says what the plugin needs ([`info`]): the shop's
+//! order, [`time`] the JST wire formats. They are plain Rust, unit-tested natively; what every
+//! connector shares is `connector_kit`'s. This file only binds them to the contract and says what the plugin needs ([`info`]): the shop's
 //! serviceSecret and licence key (ESA, applied by the host; the key expires every 90 days), 1
 //! request a second per licence key, shipping per basket with several parcels, and Rakuten's
 //! carrier codes.
@@ -17,25 +17,15 @@ pub mod mapping;
 pub mod time;
 pub mod wire;
 
-/// Bindings generated from `wit/` (contract `mallhost:connector@0.2.0`).
-pub mod bindings {
-    wit_bindgen::generate!({
-        path: "../wit/0.2.0",
-        world: "mall-connector",
-        generate_all,
-    });
-}
-
-use bindings::exports::mallhost::connector::connector::Guest;
-use bindings::mallhost::connector::host;
-use bindings::mallhost::connector::types::{
-    AuthScheme, CallContext, Capabilities, Carrier, ConnectorError, FetchPage, FetchRequest,
-    Operations, Order, Pacing, PluginInfo, PushResult, RawOrder, SettingSpec, Shipment,
-    StateResult, TakeResult, WordBase64Auth,
+use connector_kit::types::{
+    AuthScheme, CallContext, ConnectorError, FetchPage, FetchRequest, Operations, Order, Pacing,
+    PluginInfo, PushResult, RawOrder, SettingSpec, Shipment, StateResult, TakeResult,
+    WordBase64Auth,
 };
+use connector_kit::{Guest, HostTransport};
 
 /// The contract version this plugin implements.
-pub const CONTRACT_VERSION: &str = "0.2.0";
+pub const CONTRACT_VERSION: &str = connector_kit::CONTRACT_VERSION;
 
 /// The shop secret holding the serviceSecret (サービスシークレット).
 pub const SERVICE_SECRET: &str = "service_secret";
@@ -61,28 +51,12 @@ pub const CARRIERS: [(&str, &str); 11] = [
     ("1028", "Rakuten EXPRESS"),
 ];
 
-/// The host's imports as the [`api::Transport`].
-struct HostTransport;
-
-impl api::Transport for HostTransport {
-    fn send(&self, req: &host::Request) -> Result<host::Response, host::HttpError> {
-        host::send(req)
-    }
-    fn now(&self) -> i64 {
-        host::now()
-    }
-}
-
 /// The component's export.
 pub struct Rakuten;
 
 /// What this plugin is and needs.
 pub fn info() -> PluginInfo {
     PluginInfo {
-        mall_id: "rakuten".into(),
-        mall_name: "楽天市場".into(),
-        plugin_version: env!("CARGO_PKG_VERSION").into(),
-        contract_version: CONTRACT_VERSION.into(),
         settings: vec![
             SettingSpec {
                 name: SERVICE_SECRET.into(),
@@ -121,20 +95,13 @@ pub fn info() -> PluginInfo {
             per_millis: 1000,
             burst: 1,
         }),
-        signing_key: None,
-        capabilities: Capabilities {
+        capabilities: connector_kit::types::Capabilities {
             operations: Operations::TAKE | Operations::PUSH | Operations::STATUS_SYNC,
             shipping_per_delivery: true,
             max_parcels: MAX_PARCELS,
-            carriers: CARRIERS
-                .iter()
-                .map(|(id, name)| Carrier {
-                    id: (*id).into(),
-                    name: (*name).into(),
-                })
-                .collect(),
+            carriers: connector_kit::carriers(&CARRIERS),
         },
-        csv_order_key: None,
+        ..connector_kit::info("rakuten", "楽天市場", env!("CARGO_PKG_VERSION"))
     }
 }
 
@@ -167,6 +134,4 @@ impl Guest for Rakuten {
     }
 }
 
-// Native builds (unit tests) leave the export out: its symbol names are for wasm only.
-#[cfg(target_arch = "wasm32")]
-bindings::export!(Rakuten with_types_in bindings);
+connector_kit::export_connector!(Rakuten);

@@ -3,11 +3,12 @@
 //! points and coupons, baskets as deliveries with their basket ids) and checks what the host
 //! relies on, naming the order and the field of anything wrong.
 
-use crate::bindings::mallhost::connector::types::{
+use crate::{time, wire};
+use connector_kit::money;
+use connector_kit::types::{
     Address, ConnectorError, Delivery, Discount, DiscountKind, Email, Fee, FeeKind, FieldError,
     Order, OrderFlag, OrderLine, OrderSource,
 };
-use crate::{time, wire};
 
 /// Flag code of an order with a gift service (のし, ラッピング); shown to staff.
 pub const GIFT: &str = "gift";
@@ -244,10 +245,7 @@ pub fn map_wire(o: wire::Order) -> Result<Order, ConnectorError> {
             amount: o.coupon_all_total_price,
         });
     }
-    let sum = |fees: &[Fee]| {
-        items_total + fees.iter().map(|f| f.amount).sum::<i64>()
-            - discounts.iter().map(|d| d.amount).sum::<i64>()
-    };
+    let sum = |fees: &[Fee]| money::billing_total(items_total, fees, &discounts);
     // Wrapping is a fee on top, unless the sums show it inside the item price (an option such as
     // "ラッピング:希望する(+330円)" raises the price): then it is shown, not added twice.
     let wrappings: Vec<&wire::Wrapping> = [&o.wrapping1, &o.wrapping2]
@@ -269,9 +267,9 @@ pub fn map_wire(o: wire::Order) -> Result<Order, ConnectorError> {
             amount: w.price,
         });
     }
-    let fees = if sum(&with_wrapping) == o.request_price || wrappings.is_empty() {
+    let fees = if sum(&with_wrapping) == Some(o.request_price) || wrappings.is_empty() {
         with_wrapping
-    } else if sum(&fees) == o.request_price {
+    } else if sum(&fees) == Some(o.request_price) {
         for w in &wrappings {
             flags.push(OrderFlag {
                 code: GIFT.into(),
@@ -282,15 +280,18 @@ pub fn map_wire(o: wire::Order) -> Result<Order, ConnectorError> {
     } else {
         with_wrapping
     };
-    if sum(&fees) != o.request_price {
+    if sum(&fees) != Some(o.request_price) {
+        let total = |amounts: Vec<i64>| {
+            money::sum(amounts).map_or_else(|| "past any amount".into(), |t| t.to_string())
+        };
         return Err(invalid(
             n,
             "requestPrice",
             format!(
                 "{} yen is not goodsPrice {items_total} + fees {} − points and coupons {}",
                 o.request_price,
-                fees.iter().map(|f| f.amount).sum::<i64>(),
-                discounts.iter().map(|d| d.amount).sum::<i64>()
+                total(fees.iter().map(|f| f.amount).collect()),
+                total(discounts.iter().map(|d| d.amount).collect())
             ),
         ));
     }

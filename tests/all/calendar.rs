@@ -77,8 +77,18 @@ async fn staff_ship_today_and_export_today_on_the_jst_calendar() {
             n.as_str(),
             "{label}: {out}"
         );
-        assert_eq!(env.emu.status_of(&n), Some(Status::Shipped), "{label}");
-        let shipped = env.emu.order(&n).unwrap().shipment.unwrap().shipped_date;
+        assert_eq!(
+            env.dshopping().status_of(&n),
+            Some(Status::Shipped),
+            "{label}"
+        );
+        let shipped = env
+            .dshopping()
+            .order(&n)
+            .unwrap()
+            .shipment
+            .unwrap()
+            .shipped_date;
         assert_eq!(shipped, today.to_string(), "{label}");
     }
 }
@@ -137,7 +147,10 @@ async fn a_ship_date_tomorrow_in_jst_waits() {
             Exclusion::FutureShipDate { date: tomorrow },
             "{label}"
         );
-        assert_eq!(env.emu.status_of(&n), Some(Status::ShipInstructionWait));
+        assert_eq!(
+            env.dshopping().status_of(&n),
+            Some(Status::ShipInstructionWait)
+        );
     }
 }
 
@@ -179,7 +192,7 @@ async fn automatic_export_covers_yesterday_and_today_in_jst() {
         assert_eq!(stats[0].job, Job::Export);
         assert_eq!(stats[0].failures, 0, "{label}: {stats:?}");
         assert_eq!(
-            env.emu.status_of(&n),
+            env.dshopping().status_of(&n),
             Some(Status::Shipped),
             "{label}: entered {entered}, exported on {today}"
         );

@@ -353,7 +353,7 @@ async fn staff_enter_shipping_by_hand_and_in_bulk_then_export() {
     assert!(ok, "{err}");
     assert!(out.contains("3 sent"), "{out}");
     assert_eq!(
-        env.emu
+        env.dshopping()
             .order(&numbers[0])
             .unwrap()
             .shipment
@@ -362,7 +362,7 @@ async fn staff_enter_shipping_by_hand_and_in_bulk_then_export() {
         "03"
     );
     assert_eq!(
-        env.emu
+        env.dshopping()
             .order(&numbers[2])
             .unwrap()
             .shipment
@@ -457,9 +457,9 @@ fn assert_secret_absent(out: &str, err: &str, user: &str, password: &str) {
 async fn missing_names_and_unconverted_labels_are_listed() {
     let env = env_now().await;
     let n = env.order_placed(1, 60);
-    let mut o = env.emu.order(&n).unwrap();
+    let mut o = env.dshopping().order(&n).unwrap();
     o.deliveries[0].delivery_method = "チルド便".into();
-    env.emu.add_order(o);
+    env.dshopping().add_order(o);
     let (ok, out, err) = env.cli(&["fetch", "--shop", "dshop"]).await;
     assert!(ok, "{err}");
     assert!(
@@ -486,18 +486,15 @@ async fn missing_names_and_unconverted_labels_are_listed() {
 async fn the_demo_runs_both_malls_in_one_host_against_the_bundled_emulators() {
     let env = env_now().await;
     let demo_dir = env.dir.path().join("demo");
-    let plugin = mallhost_tests::plugin_path();
-    let rakuten = mallhost_tests::rakuten_plugin_path();
+    let list = mallhost_tests::emulators_built();
     let (ok, out, err) = env
         .cli(&[
             "--json",
             "demo",
             "--dir",
             &demo_dir.display().to_string(),
-            "--plugin",
-            &plugin.display().to_string(),
-            "--rakuten-plugin",
-            &rakuten.display().to_string(),
+            "--list",
+            &list.display().to_string(),
         ])
         .await;
     assert!(

@@ -708,7 +708,10 @@ async fn staff_do_a_days_work_in_the_browser() {
 
     // Export: the dry run lists the shipped order and sends nothing; sending changes the mall.
     use dshopping_emulator::Status;
-    assert_eq!(env.emu.status_of(order), Some(Status::ShipInstructionWait));
+    assert_eq!(
+        env.dshopping().status_of(order),
+        Some(Status::ShipInstructionWait)
+    );
     c.goto(&format!("{base}/console/export")).await.unwrap();
     click_through(&c, "#preview").await;
     let dry = text(&c, "#dry-run #pushed").await;
@@ -719,7 +722,7 @@ async fn staff_do_a_days_work_in_the_browser() {
             .contains(fetched.take.taken[0].as_str())
     );
     assert_eq!(
-        env.emu.status_of(order),
+        env.dshopping().status_of(order),
         Some(Status::ShipInstructionWait),
         "a dry run sends nothing"
     );
@@ -727,9 +730,9 @@ async fn staff_do_a_days_work_in_the_browser() {
     click_through(&c, "#send").await;
     let sent = text(&c, "#export-results #pushed").await;
     assert!(sent.contains(order.as_str()), "{sent}");
-    assert_eq!(env.emu.status_of(order), Some(Status::Shipped));
+    assert_eq!(env.dshopping().status_of(order), Some(Status::Shipped));
     assert_eq!(
-        env.emu
+        env.dshopping()
             .order(order)
             .unwrap()
             .shipment

@@ -34,7 +34,7 @@ async fn full_cycle(env: &TestEnv, n: u32) -> String {
         .await
         .unwrap();
     assert_eq!(e.pushed.len(), 1, "{e:?}");
-    assert_eq!(env.emu.status_of(&number), Some(Status::Shipped));
+    assert_eq!(env.dshopping().status_of(&number), Some(Status::Shipped));
     number
 }
 
@@ -84,7 +84,7 @@ async fn a_cancellation_on_the_mall_after_the_take_reaches_the_host_and_blocks_e
     );
     assert!(first.states.cancelled.is_empty());
     // The buyer cancels on the mall; staff had already entered shipping data.
-    assert!(env.emu.cancel(&n));
+    assert!(env.dshopping().cancel(&n));
     let today = jst_date(env.clock.now());
     for number in [&n, &kept] {
         env.store
@@ -126,7 +126,7 @@ async fn a_cancellation_on_the_mall_after_the_take_reaches_the_host_and_blocks_e
         "{left:?}"
     );
     assert_eq!(
-        env.emu.status_of(&n),
+        env.dshopping().status_of(&n),
         Some(Status::Cancelled),
         "never pushed"
     );
@@ -151,11 +151,11 @@ async fn requests_keep_to_the_malls_declared_pace_without_a_single_429() {
     if !mallhost_tests::on_contract_0_2() {
         return;
     }
-    env.emu.seed_bulk(env.clock.now_secs(), 1, 120);
+    env.dshopping().seed_bulk(env.clock.now_secs(), 1, 120);
     let r = env.fetch().await;
     assert_eq!(r.ingested.stored.len(), 120);
     assert_eq!(r.take.taken.len(), 120);
-    assert_eq!(env.emu.rate_limited_count(), 0, "not one 429");
+    assert_eq!(env.dshopping().rate_limited_count(), 0, "not one 429");
 }
 
 #[tokio::test]
@@ -176,9 +176,9 @@ async fn fifty_requests_under_the_declared_two_a_second_meet_no_429() {
     for _ in 0..50 {
         connector.fetch_orders(window, None).await.unwrap();
     }
-    assert_eq!(env.emu.rate_limited_count(), 0);
+    assert_eq!(env.dshopping().rate_limited_count(), 0);
     assert_eq!(
-        env.emu
+        env.dshopping()
             .request_count(dshopping_emulator::Endpoint::SearchOrders),
         50
     );
@@ -199,9 +199,9 @@ async fn fifty_requests_at_a_granted_pace_meet_no_429() {
     for _ in 0..50 {
         connector.fetch_orders(window, None).await.unwrap();
     }
-    assert_eq!(env.emu.rate_limited_count(), 0);
+    assert_eq!(env.dshopping().rate_limited_count(), 0);
     assert_eq!(
-        env.emu
+        env.dshopping()
             .request_count(dshopping_emulator::Endpoint::SearchOrders),
         50
     );

@@ -10,7 +10,7 @@ use mallhost_tests::{Options, TestEnv};
 async fn a_full_fetch_stores_converts_and_takes() {
     let env = TestEnv::start(Options::default()).await;
     let now = env.clock.now_secs();
-    let seeded = env.emu.seed_demo(now);
+    let seeded = env.dshopping().seed_demo(now);
     assert!(seeded > 20);
     let report = env.fetch().await;
 
@@ -31,7 +31,7 @@ async fn a_full_fetch_stores_converts_and_takes() {
     // Every stored order moved to 出荷指示待ち on the mall.
     for n in &report.ingested.stored {
         assert_eq!(
-            env.emu.status_of(n),
+            env.dshopping().status_of(n),
             Some(Status::ShipInstructionWait),
             "{n}"
         );
@@ -111,28 +111,31 @@ async fn an_order_is_fetched_only_once_it_is_ten_minutes_old() {
     let report = env.fetch().await;
     assert!(report.ingested.stored.is_empty());
     assert_eq!(
-        env.emu.status_of(&n),
+        env.dshopping().status_of(&n),
         Some(Status::OrderConfirmWait),
         "not taken either"
     );
     env.clock.advance(chrono::Duration::minutes(1));
     let report = env.fetch().await;
     assert_eq!(report.ingested.stored, vec![n.clone()]);
-    assert_eq!(env.emu.status_of(&n), Some(Status::ShipInstructionWait));
+    assert_eq!(
+        env.dshopping().status_of(&n),
+        Some(Status::ShipInstructionWait)
+    );
 }
 
 #[tokio::test]
 async fn a_test_environment_order_is_never_stored() {
     let env = TestEnv::start(Options::default()).await;
     let n = env.order_placed(1, 60);
-    let mut o = env.emu.order(&n).unwrap();
+    let mut o = env.dshopping().order(&n).unwrap();
     o.test_order = true;
-    env.emu.add_order(o);
+    env.dshopping().add_order(o);
     let report = env.fetch().await;
     assert_eq!(report.skipped_test, vec![n.clone()]);
     assert_eq!(env.stored_count().await, 0);
     assert_eq!(
-        env.emu.status_of(&n),
+        env.dshopping().status_of(&n),
         Some(Status::OrderConfirmWait),
         "left alone on the mall"
     );
@@ -149,7 +152,10 @@ async fn a_date_range_fetch_takes_only_that_range_and_refuses_nonsense() {
     let w = syncer.range_window(env.shop(), today, today).unwrap();
     let report = syncer.fetch(env.shop(), w).await.unwrap();
     assert_eq!(report.ingested.stored, vec![recent]);
-    assert_eq!(env.emu.status_of(&old), Some(Status::OrderConfirmWait));
+    assert_eq!(
+        env.dshopping().status_of(&old),
+        Some(Status::OrderConfirmWait)
+    );
 
     let tomorrow = today.succ_opt().unwrap();
     let e = syncer
@@ -167,12 +173,15 @@ async fn a_date_range_fetch_takes_only_that_range_and_refuses_nonsense() {
 #[tokio::test]
 async fn many_pages_are_fetched_completely() {
     let env = TestEnv::start(Options::default()).await;
-    env.emu.seed_bulk(env.clock.now_secs(), 1000, 250);
+    env.dshopping().seed_bulk(env.clock.now_secs(), 1000, 250);
     let report = env.fetch().await;
     assert_eq!(report.ingested.stored.len(), 250);
     assert!(report.pages >= 3, "{}", report.pages);
     assert_eq!(report.take.taken.len(), 250);
-    assert_eq!(env.emu.status_counts().get("出荷指示待ち"), Some(&250));
+    assert_eq!(
+        env.dshopping().status_counts().get("出荷指示待ち"),
+        Some(&250)
+    );
 }
 
 #[tokio::test]
@@ -181,8 +190,8 @@ async fn paging_survives_orders_leaving_the_new_set_between_page_reads() {
     // new orders shift by 50 between reads, so a reader paging by page number would skip 50
     // orders a page. The keyset cursor misses none.
     let env = TestEnv::start(Options::default()).await;
-    env.emu.seed_bulk(env.clock.now_secs(), 1000, 250);
-    env.emu.taken_by_others_after_each_page(50);
+    env.dshopping().seed_bulk(env.clock.now_secs(), 1000, 250);
+    env.dshopping().taken_by_others_after_each_page(50);
     let report = env.fetch().await;
     assert_eq!(report.ingested.stored.len(), 250, "{:?}", report.pages);
     assert!(report.pages >= 3, "{}", report.pages);
@@ -193,7 +202,10 @@ async fn paging_survives_orders_leaving_the_new_set_between_page_reads() {
     );
     assert!(!report.take.already_taken.is_empty());
     assert!(report.take.failed.is_empty(), "{:?}", report.take.failed);
-    assert_eq!(env.emu.status_counts().get("出荷指示待ち"), Some(&250));
+    assert_eq!(
+        env.dshopping().status_counts().get("出荷指示待ち"),
+        Some(&250)
+    );
 }
 
 #[tokio::test]
@@ -201,9 +213,9 @@ async fn an_unmappable_order_is_listed_with_its_field_left_untaken_and_fetched_a
     let env = TestEnv::start(Options::default()).await;
     let good = env.order_placed(1, 60);
     let bad = env.order_placed(2, 60);
-    let mut o = env.emu.order(&bad).unwrap();
+    let mut o = env.dshopping().order(&bad).unwrap();
     o.deliveries[0].items[0].tax_rate = 5;
-    env.emu.add_order(o.clone());
+    env.dshopping().add_order(o.clone());
     let r = env.fetch().await;
     assert_eq!(r.ingested.stored, vec![good.clone()]);
     assert_eq!(r.invalid.len(), 1, "{r:?}");
@@ -217,7 +229,7 @@ async fn an_unmappable_order_is_listed_with_its_field_left_untaken_and_fetched_a
     );
     // Left untaken on the mall, not stored.
     assert_eq!(
-        env.emu.status_of(&bad).map(|s| s.code()),
+        env.dshopping().status_of(&bad).map(|s| s.code()),
         Some("ORDER_CONFIRM_WAIT")
     );
     assert_eq!(env.stored_count().await, 1);
@@ -225,7 +237,7 @@ async fn an_unmappable_order_is_listed_with_its_field_left_untaken_and_fetched_a
     let again = env.fetch().await;
     assert_eq!(again.invalid.len(), 1);
     o.deliveries[0].items[0].tax_rate = 8;
-    env.emu.add_order(o);
+    env.dshopping().add_order(o);
     let fixed = env.fetch().await;
     assert!(fixed.invalid.is_empty(), "{:?}", fixed.invalid);
     assert_eq!(fixed.ingested.stored, vec![bad.clone()]);
@@ -239,9 +251,9 @@ async fn an_order_the_mall_lists_as_new_again_is_taken_again_not_stored_again() 
     let first = env.fetch().await;
     assert_eq!(first.take.taken, vec![n.clone()]);
     // The mall's take did not hold: it shows the order as new (受注確認待ち) again.
-    let mut o = env.emu.order(&n).unwrap();
+    let mut o = env.dshopping().order(&n).unwrap();
     o.status = dshopping_emulator::Status::OrderConfirmWait;
-    env.emu.add_order(o);
+    env.dshopping().add_order(o);
     let second = env.fetch().await;
     assert_eq!(second.ingested.already_stored, vec![n.clone()]);
     assert_eq!(second.take.taken, vec![n.clone()], "taken again");

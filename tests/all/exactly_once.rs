@@ -52,10 +52,10 @@ async fn outcomes(env: &TestEnv, outcome: &str) -> i64 {
 
 /// Each shipment moved its order to 出荷完了 exactly once on the mall.
 fn each_applied_once(env: &TestEnv, numbers: &[String]) {
-    let applied = env.emu.shipments_applied();
+    let applied = env.dshopping().shipments_applied();
     for n in numbers {
         assert_eq!(applied.get(n), Some(&1), "order {n}: {applied:?}");
-        assert_eq!(env.emu.status_of(n), Some(Status::Shipped), "{n}");
+        assert_eq!(env.dshopping().status_of(n), Some(Status::Shipped), "{n}");
     }
 }
 
@@ -78,7 +78,8 @@ async fn answers_lost_after_the_mall_applied_a_push_are_never_refusals_and_conve
         let numbers = taken(&env, 100 * round as u32, 4).await;
         ship_all(&env, &numbers).await;
         // The mall applies every push of the export, and each answer is lost.
-        env.emu.lose_next_answers(Endpoint::Shipments, 10, how);
+        env.dshopping()
+            .lose_next_answers(Endpoint::Shipments, 10, how);
         let first = env
             .syncer()
             .export(env.shop(), today, today, ExportOptions::SEND)
@@ -94,7 +95,7 @@ async fn answers_lost_after_the_mall_applied_a_push_are_never_refusals_and_conve
         );
         for n in &numbers {
             assert_eq!(
-                env.emu.status_of(n),
+                env.dshopping().status_of(n),
                 Some(Status::Shipped),
                 "applied on the mall"
             );
@@ -102,11 +103,13 @@ async fn answers_lost_after_the_mall_applied_a_push_are_never_refusals_and_conve
         if how == LostAnswer::Truncated {
             let m = &first.unknown[0].message;
             assert!(
-                (m.contains("broke off") || m.contains("closed")) && m.contains(&env.emu.url()),
+                (m.contains("broke off") || m.contains("closed"))
+                    && m.contains(&env.dshopping().url()),
                 "says where and what: {m}"
             );
         }
-        env.emu.lose_next_answers(Endpoint::Shipments, 0, how);
+        env.dshopping()
+            .lose_next_answers(Endpoint::Shipments, 0, how);
         // The next export sends them again; the mall answers OK without shipping twice.
         let second = env
             .syncer()
@@ -138,20 +141,20 @@ async fn three_exports_at_once_send_each_shipment_once() {
     let numbers = taken(&env, 0, 6).await;
     ship_all(&env, &numbers).await;
     // The first export's pushes wait at the mall while two more exports start.
-    env.emu.hold(Endpoint::Shipments);
+    env.dshopping().hold(Endpoint::Shipments);
     let first = {
         let env = &env;
         async move { env.cli_code(&["export", "--shop", "dshop"]).await }
     };
     let others = async {
         for _ in 0..200 {
-            if env.emu.waiting(Endpoint::Shipments) > 0 {
+            if env.dshopping().waiting(Endpoint::Shipments) > 0 {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         assert_eq!(
-            env.emu.waiting(Endpoint::Shipments),
+            env.dshopping().waiting(Endpoint::Shipments),
             1,
             "the first export is at the mall"
         );
@@ -165,7 +168,7 @@ async fn three_exports_at_once_send_each_shipment_once() {
                 ExportOptions::SEND,
             )
             .await;
-        env.emu.release(Endpoint::Shipments);
+        env.dshopping().release(Endpoint::Shipments);
         (second, third)
     };
     let ((code, _, err), ((code2, _, err2), third)) = tokio::join!(first, others);
@@ -179,7 +182,7 @@ async fn three_exports_at_once_send_each_shipment_once() {
     assert!(third.to_string().contains("export is running"), "{third}");
     each_applied_once(&env, &numbers);
     assert_eq!(
-        env.emu.shipment_repeats(),
+        env.dshopping().shipment_repeats(),
         0,
         "not even an identical second push"
     );
@@ -243,7 +246,7 @@ async fn fetches_and_exports_killed_at_random_points_lose_and_double_nothing() {
     const ORDERS: u32 = KILLS * PER_RUN;
     let env = TestEnv::start(Options::default()).await;
     // Applied work answers after a while: kills land between the mall's work and the answer.
-    env.emu.delay_answers(Duration::from_millis(150));
+    env.dshopping().delay_answers(Duration::from_millis(150));
     let mut rng = Lcg(0x6d61_6c6c_686f_7374);
     // How long the CLI takes to start and open the database on this machine now (a loaded
     // machine starts slower): kills land that much later, so they keep cutting runs mid-way.
@@ -279,7 +282,7 @@ async fn fetches_and_exports_killed_at_random_points_lose_and_double_nothing() {
         "each stored once"
     );
     assert_eq!(
-        env.emu.acknowledged_ok(),
+        env.dshopping().acknowledged_ok(),
         ORDERS,
         "each taken once on the mall"
     );
@@ -289,7 +292,7 @@ async fn fetches_and_exports_killed_at_random_points_lose_and_double_nothing() {
     );
     for n in &numbers {
         assert_eq!(
-            env.emu.status_of(n),
+            env.dshopping().status_of(n),
             Some(Status::ShipInstructionWait),
             "{n}"
         );
@@ -328,7 +331,7 @@ async fn fetches_and_exports_killed_at_random_points_lose_and_double_nothing() {
     // makes an identical push harmless: the mall answers OK and changes nothing). Nothing else
     // is repeated: no more repeats than pushes cut off.
     let cut_off = outcomes(&env, "unknown").await;
-    let repeats = i64::from(env.emu.shipment_repeats());
+    let repeats = i64::from(env.dshopping().shipment_repeats());
     assert!(cut_off > 0, "the trial cut pushes off");
     assert!(
         repeats <= cut_off,
@@ -355,19 +358,20 @@ async fn a_malformed_order_fails_alone_on_any_page_and_is_tried_again() {
     // where text belongs, and a duplicate line number the database refuses.
     let (bad_date, bad_flag, bad_number, dup_line) =
         (&numbers[149], &numbers[10], &numbers[20], &numbers[30]);
-    env.emu.corrupt(
+    env.dshopping().corrupt(
         bad_date,
         "orderedAt",
         serde_json::json!("2026-02-30T10:00:00+09:00"),
     );
-    env.emu
+    env.dshopping()
         .corrupt(bad_flag, "testOrder", serde_json::json!("no"));
-    env.emu
+    env.dshopping()
         .corrupt(bad_number, "orderNumber", serde_json::json!(12345));
     let mut deliveries =
-        serde_json::to_value(env.emu.order(dup_line).unwrap()).unwrap()["deliveries"].clone();
+        serde_json::to_value(env.dshopping().order(dup_line).unwrap()).unwrap()["deliveries"]
+            .clone();
     deliveries[0]["items"][1]["lineNo"] = serde_json::json!(1);
-    env.emu.corrupt(dup_line, "deliveries", deliveries);
+    env.dshopping().corrupt(dup_line, "deliveries", deliveries);
     let (code, out, err) = env.cli_code(&["--json", "fetch", "--shop", "dshop"]).await;
     assert_eq!(code, 2, "done, with orders that failed: {err}");
     let r: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -402,7 +406,7 @@ async fn a_malformed_order_fails_alone_on_any_page_and_is_tried_again() {
     );
     for n in [bad_date, bad_flag, bad_number, dup_line] {
         assert_eq!(
-            env.emu.status_of(n),
+            env.dshopping().status_of(n),
             Some(Status::OrderConfirmWait),
             "{n} left untaken"
         );
@@ -416,7 +420,7 @@ async fn a_malformed_order_fails_alone_on_any_page_and_is_tried_again() {
         r["invalid"].as_array().unwrap().len() + r["store_failed"].as_array().unwrap().len(),
         4
     );
-    assert_eq!(env.emu.acknowledged_ok(), 146);
+    assert_eq!(env.dshopping().acknowledged_ok(), 146);
 }
 
 #[tokio::test]
@@ -427,7 +431,8 @@ async fn a_fetch_cut_off_after_its_first_page_has_taken_that_page() {
     }
     // Page 1 answers; every try at page 2 fails.
     let tries = 1 + env.config.sync.transient_retries;
-    env.emu.fail_after(Endpoint::SearchOrders, 1, tries, 503);
+    env.dshopping()
+        .fail_after(Endpoint::SearchOrders, 1, tries, 503);
     let syncer = env.syncer();
     let e = syncer
         .fetch(env.shop(), syncer.days_window(env.shop()))
@@ -435,7 +440,7 @@ async fn a_fetch_cut_off_after_its_first_page_has_taken_that_page() {
     assert!(e.is_err(), "page 2 never came");
     assert_eq!(env.stored_count().await, 100);
     assert_eq!(
-        env.emu.acknowledged_ok(),
+        env.dshopping().acknowledged_ok(),
         100,
         "page 1 was taken as soon as it was stored"
     );
@@ -443,7 +448,7 @@ async fn a_fetch_cut_off_after_its_first_page_has_taken_that_page() {
     // The next fetch does the rest.
     let r = env.fetch().await;
     assert_eq!(r.ingested.stored.len(), 50);
-    assert_eq!(env.emu.acknowledged_ok(), 150);
+    assert_eq!(env.dshopping().acknowledged_ok(), 150);
 }
 
 #[tokio::test]
@@ -462,7 +467,7 @@ async fn an_order_a_lagging_search_lists_again_is_not_stuck_pending() {
         .unwrap();
     assert_eq!(e.pushed.len(), 1);
     let n = &numbers[0];
-    env.emu.list_stale(n);
+    env.dshopping().list_stale(n);
     for _ in 0..3 {
         let r = env.fetch().await;
         assert!(r.take.failed.is_empty(), "{:?}", r.take.failed);
@@ -483,7 +488,7 @@ async fn a_shipment_not_delivered_is_sent_by_a_later_export_whatever_its_period(
     ship_all(&env, &numbers).await;
     let today = jst_date(env.clock.now());
     // The mall is down for every try of today's export.
-    env.emu.fail_next(
+    env.dshopping().fail_next(
         Endpoint::Shipments,
         1 + env.config.sync.transient_retries,
         503,
@@ -518,7 +523,7 @@ async fn exit_codes_and_errors_say_each_thing_once() {
     assert_eq!(code, 0, "all done: {err}");
     // Every take fails: done, with failures.
     env.order_placed(2, 60);
-    env.emu.fail_next(Endpoint::Acknowledge, 100, 400);
+    env.dshopping().fail_next(Endpoint::Acknowledge, 100, 400);
     let (code, out, _) = env.cli_code(&["fetch", "--shop", "dshop"]).await;
     assert_eq!(code, 2, "{out}");
     // An error: exit 1, said once.
@@ -557,16 +562,16 @@ async fn serve_and_manual_exports_at_once_send_each_shipment_once() {
     let numbers = taken(&env, 0, 20).await;
     ship_all(&env, &numbers).await;
     // serve's automatic export reaches the mall and waits there.
-    env.emu.hold(Endpoint::Shipments);
+    env.dshopping().hold(Endpoint::Shipments);
     let mut serve = spawn_cli(&env, &["serve"]);
     for _ in 0..250 {
-        if env.emu.waiting(Endpoint::Shipments) > 0 {
+        if env.dshopping().waiting(Endpoint::Shipments) > 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(
-        env.emu.waiting(Endpoint::Shipments),
+        env.dshopping().waiting(Endpoint::Shipments),
         1,
         "serve's export is at the mall"
     );
@@ -574,11 +579,11 @@ async fn serve_and_manual_exports_at_once_send_each_shipment_once() {
     let (code, _, err) = env.cli_code(&["export", "--shop", "dshop"]).await;
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("running in another process"), "{err}");
-    env.emu.release(Endpoint::Shipments);
+    env.dshopping().release(Endpoint::Shipments);
     for _ in 0..250 {
         if numbers
             .iter()
-            .all(|n| env.emu.status_of(n) == Some(Status::Shipped))
+            .all(|n| env.dshopping().status_of(n) == Some(Status::Shipped))
         {
             break;
         }
@@ -593,7 +598,11 @@ async fn serve_and_manual_exports_at_once_send_each_shipment_once() {
     let _ = serve.start_kill();
     let _ = serve.wait().await;
     each_applied_once(&env, &numbers);
-    assert_eq!(env.emu.shipment_repeats(), 0, "no shipment pushed twice");
+    assert_eq!(
+        env.dshopping().shipment_repeats(),
+        0,
+        "no shipment pushed twice"
+    );
 }
 
 #[tokio::test]
@@ -629,7 +638,7 @@ async fn a_live_claim_of_another_export_is_never_taken_an_expired_one_is() {
     assert!(e.excluded.iter().any(|x| x.mall_order_number == numbers[0]
         && x.reason == mallhost::sync::Exclusion::ClaimedElsewhere));
     assert_eq!(
-        env.emu.status_of(&numbers[0]),
+        env.dshopping().status_of(&numbers[0]),
         Some(Status::ShipInstructionWait)
     );
     // Its lease passes without an answer: the outcome is unknown, and the next export sends it.

@@ -79,7 +79,7 @@ async fn only_orders_meeting_all_four_conditions_are_pushed() {
         .unwrap();
     assert_eq!(dry.pushed.len(), 1);
     assert_eq!(
-        env.emu.status_of(&n[0]),
+        env.dshopping().status_of(&n[0]),
         Some(Status::ShipInstructionWait),
         "a dry run sends nothing"
     );
@@ -110,8 +110,8 @@ async fn only_orders_meeting_all_four_conditions_are_pushed() {
         })
     ));
 
-    assert_eq!(env.emu.status_of(&n[0]), Some(Status::Shipped));
-    let shipped = env.emu.order(&n[0]).unwrap().shipment.unwrap();
+    assert_eq!(env.dshopping().status_of(&n[0]), Some(Status::Shipped));
+    let shipped = env.dshopping().order(&n[0]).unwrap().shipment.unwrap();
     assert_eq!(
         (
             shipped.carrier_id.as_str(),
@@ -121,7 +121,7 @@ async fn only_orders_meeting_all_four_conditions_are_pushed() {
     );
     for other in &n[1..] {
         assert_eq!(
-            env.emu.status_of(other),
+            env.dshopping().status_of(other),
             Some(Status::ShipInstructionWait),
             "order {other}"
         );
@@ -214,7 +214,7 @@ async fn a_refused_shipment_keeps_its_reason_and_waits_for_new_data() {
         .await
         .unwrap();
     assert_eq!(fixed.pushed.len(), 1);
-    assert_eq!(env.emu.status_of(&n[0]), Some(Status::Shipped));
+    assert_eq!(env.dshopping().status_of(&n[0]), Some(Status::Shipped));
 }
 
 #[tokio::test]
@@ -264,7 +264,8 @@ async fn a_push_that_was_not_delivered_is_sent_by_the_next_export() {
         .unwrap();
     // The mall is down for every attempt of the first export (first try and each retry).
     let attempts = 1 + env.config.sync.transient_retries;
-    env.emu.fail_next(Endpoint::Shipments, attempts, 503);
+    env.dshopping()
+        .fail_next(Endpoint::Shipments, attempts, 503);
     let syncer = env.syncer();
     let first = syncer
         .export(env.shop(), today, today, ExportOptions::SEND)
@@ -280,13 +281,16 @@ async fn a_push_that_was_not_delivered_is_sent_by_the_next_export() {
         1,
         "outcome unknown, not refused: {first:?}"
     );
-    assert_eq!(env.emu.status_of(&n[0]), Some(Status::ShipInstructionWait));
+    assert_eq!(
+        env.dshopping().status_of(&n[0]),
+        Some(Status::ShipInstructionWait)
+    );
     let second = syncer
         .export(env.shop(), today, today, ExportOptions::SEND)
         .await
         .unwrap();
     assert_eq!(second.pushed.len(), 1, "{second:?}");
-    assert_eq!(env.emu.status_of(&n[0]), Some(Status::Shipped));
+    assert_eq!(env.dshopping().status_of(&n[0]), Some(Status::Shipped));
     let d = env.store.order_detail("dshop", &n[0]).await.unwrap();
     assert_eq!(d.summary.status, OrderStatus::Shipped);
 }
@@ -312,7 +316,7 @@ async fn retry_rejected_sends_a_refused_shipment_again_with_unchanged_data() {
         .await
         .unwrap();
     assert_eq!(r.rejected.len(), 1);
-    let sent = env.emu.request_count(Endpoint::Shipments);
+    let sent = env.dshopping().request_count(Endpoint::Shipments);
     // Without the flag: left out, nothing sent.
     let plain = syncer
         .export(env.shop(), today, today, ExportOptions::SEND)
@@ -322,7 +326,7 @@ async fn retry_rejected_sends_a_refused_shipment_again_with_unchanged_data() {
         plain.excluded[0].reason,
         Exclusion::RejectedBefore { .. }
     ));
-    assert_eq!(env.emu.request_count(Endpoint::Shipments), sent);
+    assert_eq!(env.dshopping().request_count(Endpoint::Shipments), sent);
     // With it, from the command line: sent again, and refused again with the mall's reason.
     let (code, out, err) = env
         .cli_code(&["--json", "export", "--shop", "dshop", "--retry-rejected"])
@@ -331,7 +335,7 @@ async fn retry_rejected_sends_a_refused_shipment_again_with_unchanged_data() {
         code, 2,
         "done, but a shipment was refused: exit code 2; {err}"
     );
-    assert_eq!(env.emu.request_count(Endpoint::Shipments), sent + 1);
+    assert_eq!(env.dshopping().request_count(Endpoint::Shipments), sent + 1);
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
         report["rejected"][0]["mall_order_number"],

@@ -13,7 +13,7 @@ async fn a_failed_take_leaves_the_order_stored_and_pending_until_the_next_run() 
     let env = TestEnv::start(Options::default()).await;
     let n = env.order_placed(1, 30);
     // One try and two retries, all refused with 500.
-    env.emu.fail_next(Endpoint::Acknowledge, 3, 500);
+    env.dshopping().fail_next(Endpoint::Acknowledge, 3, 500);
     let report = env.fetch().await;
     assert_eq!(report.ingested.stored, vec![n.clone()]);
     assert_eq!(report.take.failed.len(), 1);
@@ -22,7 +22,7 @@ async fn a_failed_take_leaves_the_order_stored_and_pending_until_the_next_run() 
         "{:?}",
         report.take.failed
     );
-    assert_eq!(env.emu.request_count(Endpoint::Acknowledge), 3);
+    assert_eq!(env.dshopping().request_count(Endpoint::Acknowledge), 3);
     let pending = env
         .store
         .list_orders(&OrderFilter {
@@ -41,13 +41,19 @@ async fn a_failed_take_leaves_the_order_stored_and_pending_until_the_next_run() 
         "{:?}",
         pending[0].take_error
     );
-    assert_eq!(env.emu.status_of(&n), Some(Status::OrderConfirmWait));
+    assert_eq!(
+        env.dshopping().status_of(&n),
+        Some(Status::OrderConfirmWait)
+    );
 
     // The next run stores nothing new and takes it.
     let report = env.fetch().await;
     assert!(report.ingested.stored.is_empty());
     assert_eq!(report.take.taken, vec![n.clone()]);
-    assert_eq!(env.emu.status_of(&n), Some(Status::ShipInstructionWait));
+    assert_eq!(
+        env.dshopping().status_of(&n),
+        Some(Status::ShipInstructionWait)
+    );
     assert_eq!(env.stored_count().await, 1);
 }
 
@@ -55,13 +61,13 @@ async fn a_failed_take_leaves_the_order_stored_and_pending_until_the_next_run() 
 async fn a_take_the_mall_already_applied_counts_as_taken() {
     let env = TestEnv::start(Options::default()).await;
     let n = env.order_placed(1, 30);
-    env.emu.fail_next(Endpoint::Acknowledge, 3, 500);
+    env.dshopping().fail_next(Endpoint::Acknowledge, 3, 500);
     let syncer = env.syncer();
     env.fetch().await;
     // Someone took it on the mall meanwhile (or our take had gone through after all).
-    let mut o = env.emu.order(&n).unwrap();
+    let mut o = env.dshopping().order(&n).unwrap();
     o.status = Status::ShipInstructionWait;
-    env.emu.add_order(o);
+    env.dshopping().add_order(o);
     let report = syncer.take_pending(env.shop()).await.unwrap();
     assert_eq!(report.already_taken, vec![n]);
     assert!(env.store.pending_takes("dshop").await.unwrap().is_empty());
@@ -102,10 +108,10 @@ async fn rate_limits_are_waited_out_and_the_fetch_completes() {
         ..Options::default()
     })
     .await;
-    env.emu.seed_bulk(env.clock.now_secs(), 1, 250);
+    env.dshopping().seed_bulk(env.clock.now_secs(), 1, 250);
     let report = env.fetch().await;
     assert!(
-        env.emu.rate_limited_count() > 0,
+        env.dshopping().rate_limited_count() > 0,
         "the emulator did refuse some requests"
     );
     assert_eq!(report.ingested.stored.len(), 250);
@@ -124,10 +130,10 @@ async fn whatever_retry_after_the_mall_sends_is_waited_out() {
             ..Options::default()
         })
         .await;
-        env.emu.seed_bulk(env.clock.now_secs(), 1, orders);
+        env.dshopping().seed_bulk(env.clock.now_secs(), 1, orders);
         let report = env.fetch().await;
         assert!(
-            env.emu.rate_limited_count() > 0,
+            env.dshopping().rate_limited_count() > 0,
             "Retry-After {retry_after}"
         );
         assert_eq!(report.ingested.stored.len(), orders as usize);
@@ -139,17 +145,17 @@ async fn whatever_retry_after_the_mall_sends_is_waited_out() {
 async fn a_transient_search_failure_is_retried() {
     let env = TestEnv::start(Options::default()).await;
     let n = env.order_placed(1, 30);
-    env.emu.fail_next(Endpoint::SearchOrders, 2, 503);
+    env.dshopping().fail_next(Endpoint::SearchOrders, 2, 503);
     let report = env.fetch().await;
     assert_eq!(report.ingested.stored, vec![n]);
-    assert_eq!(env.emu.request_count(Endpoint::SearchOrders), 3);
+    assert_eq!(env.dshopping().request_count(Endpoint::SearchOrders), 3);
 }
 
 #[tokio::test]
 async fn a_mall_down_for_long_is_reported_after_bounded_retries() {
     let env = TestEnv::start(Options::default()).await;
     env.order_placed(1, 30);
-    env.emu.fail_next(Endpoint::SearchOrders, 100, 500);
+    env.dshopping().fail_next(Endpoint::SearchOrders, 100, 500);
     let syncer = env.syncer();
     let err = syncer
         .fetch(env.shop(), syncer.days_window(env.shop()))
@@ -161,7 +167,7 @@ async fn a_mall_down_for_long_is_reported_after_bounded_retries() {
         "{err}"
     );
     assert_eq!(
-        env.emu.request_count(Endpoint::SearchOrders),
+        env.dshopping().request_count(Endpoint::SearchOrders),
         3,
         "one try, two retries"
     );
@@ -178,12 +184,20 @@ async fn a_take_applied_on_the_mall_whose_answer_was_lost_converges() {
     ] {
         let env = TestEnv::start(Options::default()).await;
         let n = env.order_placed(1, 30);
-        env.emu.lose_next_answers(Endpoint::Acknowledge, 1, how);
+        env.dshopping()
+            .lose_next_answers(Endpoint::Acknowledge, 1, how);
         for _ in 0..2 {
             env.fetch().await;
         }
-        assert_eq!(env.emu.acknowledged_ok(), 1, "{how:?}: applied once");
-        assert_eq!(env.emu.status_of(&n), Some(Status::ShipInstructionWait));
+        assert_eq!(
+            env.dshopping().acknowledged_ok(),
+            1,
+            "{how:?}: applied once"
+        );
+        assert_eq!(
+            env.dshopping().status_of(&n),
+            Some(Status::ShipInstructionWait)
+        );
         let pending = env.store.pending_takes("dshop").await.unwrap();
         assert!(
             pending.is_empty(),
@@ -213,14 +227,19 @@ async fn a_push_applied_on_the_mall_whose_answer_was_lost_converges() {
             )
             .await
             .unwrap();
-        env.emu.lose_next_answers(Endpoint::Shipments, 1, how);
+        env.dshopping()
+            .lose_next_answers(Endpoint::Shipments, 1, how);
         for _ in 0..2 {
             syncer
                 .export(env.shop(), today, today, ExportOptions::SEND)
                 .await
                 .unwrap();
         }
-        assert_eq!(env.emu.status_of(&n), Some(Status::Shipped), "{how:?}");
+        assert_eq!(
+            env.dshopping().status_of(&n),
+            Some(Status::Shipped),
+            "{how:?}"
+        );
         let d = env.store.order_detail("dshop", &n).await.unwrap();
         assert_eq!(d.summary.status, OrderStatus::Shipped, "{how:?}");
         let refused: i64 =

@@ -73,7 +73,8 @@ async fn a_stale_shop_turns_healthz_to_503_and_alerts_once_then_once_on_recovery
     .unwrap();
     env.order_placed(1, 30);
     // The mall fails every search from the start.
-    env.emu.fail_next(Endpoint::SearchOrders, 1_000_000, 500);
+    env.dshopping()
+        .fail_next(Endpoint::SearchOrders, 1_000_000, 500);
     let (mut serve, admin) = env.serve_with_admin(&config).await;
 
     // Three intervals without a success: stale, 503, one alert.
@@ -129,7 +130,7 @@ async fn a_stale_shop_turns_healthz_to_503_and_alerts_once_then_once_on_recovery
     }
 
     // The mall heals: the next fetch succeeds, 200, one recovery.
-    env.emu.fail_next(Endpoint::SearchOrders, 0, 500);
+    env.dshopping().fail_next(Endpoint::SearchOrders, 0, 500);
     until("a 200", Duration::from_secs(30), async || {
         healthz(&admin).await.0 == 200
     })

@@ -173,7 +173,7 @@ async fn swapping_the_plugin_during_a_sync_drops_and_doubles_nothing() {
         ..Options::default()
     })
     .await;
-    env.emu.seed_bulk(env.clock.now_secs(), 1, 600);
+    env.dshopping().seed_bulk(env.clock.now_secs(), 1, 600);
     let bytes = std::fs::read(plugin_path()).unwrap();
     let root = env.dir.path().join("swaps");
     std::fs::create_dir_all(&root).unwrap();
@@ -248,8 +248,15 @@ async fn swapping_the_plugin_during_a_sync_drops_and_doubles_nothing() {
         600
     );
     assert_eq!(env.stored_count().await, 600, "every order stored once");
-    assert_eq!(env.emu.acknowledged_ok(), 600, "every order taken once");
-    assert_eq!(env.emu.status_counts().get("出荷指示待ち"), Some(&600));
+    assert_eq!(
+        env.dshopping().acknowledged_ok(),
+        600,
+        "every order taken once"
+    );
+    assert_eq!(
+        env.dshopping().status_counts().get("出荷指示待ち"),
+        Some(&600)
+    );
     let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM order_history WHERE event = 'taken'")
         .fetch_one(env.store.pool())
         .await
@@ -382,7 +389,10 @@ async fn serve_swaps_plugins_installed_by_the_cli_and_through_its_admin_api() {
         assert!(std::time::Instant::now() < deadline, "no run: {jobs}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(env.emu.status_counts().get("出荷指示待ち"), Some(&1));
+    assert_eq!(
+        env.dshopping().status_counts().get("出荷指示待ち"),
+        Some(&1)
+    );
     env.order_placed(2, 30);
     let (status, body) = post(
         &format!("{admin}/jobs/run"),
@@ -406,7 +416,7 @@ async fn serve_swaps_plugins_installed_by_the_cli_and_through_its_admin_api() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(
-        env.emu.status_counts().get("出荷指示待ち"),
+        env.dshopping().status_counts().get("出荷指示待ち"),
         Some(&2),
         "the run took it"
     );

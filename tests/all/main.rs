@@ -4,6 +4,7 @@
 mod accounts;
 mod calendar;
 mod cli;
+mod connectors;
 mod console;
 mod contract;
 mod credentials;

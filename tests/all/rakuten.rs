@@ -46,7 +46,7 @@ async fn both_malls_fetch_take_and_export_in_one_host() {
     }
     let env = two_malls(RakutenOptions::default()).await;
     let now = env.clock.now_secs();
-    env.emu.seed_demo(now);
+    env.dshopping().seed_demo(now);
     let seeded = env.rakuten().seed_demo(now);
     assert_eq!(seeded, 11);
 
@@ -176,7 +176,7 @@ async fn both_malls_fetch_take_and_export_in_one_host() {
         OrderStatus::Shipped
     );
     assert_eq!(
-        env.emu.status_of(dshop_order),
+        env.dshopping().status_of(dshop_order),
         Some(dshopping_emulator::Status::Shipped)
     );
 }

@@ -18,14 +18,14 @@ const T2: &str = "123456789024"; // 12345678902 mod 7 = 4
 /// Adds an order with two destinations and fetches it; returns its number.
 async fn multi_delivery_order(env: &TestEnv) -> String {
     let n = env.order_placed(1, 60);
-    let mut o = env.emu.order(&n).unwrap();
+    let mut o = env.dshopping().order(&n).unwrap();
     let mut second = o.deliveries[0].clone();
     second.delivery_no = 2;
     second.recipient.name = "田中 健".into();
     second.items[0].line_no = 9;
     o.deliveries.push(second);
     o.amounts = dshopping_emulator::EmuAmounts::compute(&o.deliveries, 1100, 0, 0);
-    env.emu.add_order(o);
+    env.dshopping().add_order(o);
     env.fetch().await;
     n
 }
@@ -83,7 +83,10 @@ async fn a_multi_delivery_order_is_held_and_exported_only_with_a_number_per_deli
             deliveries: vec![2]
         }
     );
-    assert_eq!(env.emu.status_of(&n), Some(Status::ShipInstructionWait));
+    assert_eq!(
+        env.dshopping().status_of(&n),
+        Some(Status::ShipInstructionWait)
+    );
 
     let second = ShippingUpdate {
         delivery: Some(2),
@@ -102,7 +105,7 @@ async fn a_multi_delivery_order_is_held_and_exported_only_with_a_number_per_deli
         r.pushed[0].tracking_number, T1,
         "the mall keeps one number: the first delivery's"
     );
-    assert_eq!(env.emu.status_of(&n), Some(Status::Shipped));
+    assert_eq!(env.dshopping().status_of(&n), Some(Status::Shipped));
 
     let missing = ShippingUpdate {
         delivery: Some(3),
@@ -120,10 +123,10 @@ async fn a_multi_delivery_order_is_held_and_exported_only_with_a_number_per_deli
 async fn an_unknown_label_is_stored_raw_warned_and_listed() {
     let env = TestEnv::start(Options::default()).await;
     let n = env.order_placed(1, 60);
-    let mut o = env.emu.order(&n).unwrap();
+    let mut o = env.dshopping().order(&n).unwrap();
     o.deliveries[0].delivery_method = "チルド便".into();
     o.deliveries[0].desired_time_slot = "20-21".into();
-    env.emu.add_order(o);
+    env.dshopping().add_order(o);
     let r = env.fetch().await;
     assert_eq!(r.ingested.stored, vec![n.clone()], "not blocked");
     let kinds: Vec<_> = r
@@ -215,10 +218,13 @@ async fn overlapping_windows_store_a_boundary_order_once() {
     // An order near the end of the first window, whose take fails in the first run: it is still
     // new on the mall when the next, overlapping window reads it again.
     let first = syncer.days_window(env.shop());
-    let at_boundary = env.emu.add_plain_order(7, first.end.timestamp() - 600);
+    let at_boundary = env
+        .dshopping()
+        .add_plain_order(7, first.end.timestamp() - 600);
     // Every attempt of the first run fails (the first try and each retry of the policy).
     let attempts = 1 + env.config.sync.transient_retries;
-    env.emu.fail_next(Endpoint::Acknowledge, attempts, 500);
+    env.dshopping()
+        .fail_next(Endpoint::Acknowledge, attempts, 500);
     let r1 = syncer.fetch(env.shop(), first).await.unwrap();
     assert_eq!(r1.ingested.stored, vec![at_boundary.clone()]);
     assert_eq!(r1.take.failed.len(), 1, "{:?}", r1.take);
@@ -246,7 +252,7 @@ async fn a_job_never_runs_beside_itself() {
     // progress for as long as the test needs.
     let env = TestEnv::start(Options::default()).await;
     env.order_placed(1, 30);
-    env.emu.hold(Endpoint::SearchOrders);
+    env.dshopping().hold(Endpoint::SearchOrders);
     let mut shop = env.shop().clone();
     shop.auto_fetch = Some(Duration::from_millis(20));
     let sched = Scheduler::start(
@@ -257,7 +263,7 @@ async fn a_job_never_runs_beside_itself() {
         vec![shop],
     );
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while env.emu.waiting(Endpoint::SearchOrders) == 0 {
+    while env.dshopping().waiting(Endpoint::SearchOrders) == 0 {
         assert!(
             std::time::Instant::now() < deadline,
             "the first run never reached the mall"
@@ -272,14 +278,14 @@ async fn a_job_never_runs_beside_itself() {
     // Ticks passed meanwhile; none started a run either.
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(
-        env.emu.waiting(Endpoint::SearchOrders),
+        env.dshopping().waiting(Endpoint::SearchOrders),
         1,
         "one run at the mall"
     );
     assert_eq!(sched.stats()[0].runs, 0, "the first run is still going");
     assert!(sched.stats()[0].skipped_busy >= 1);
 
-    env.emu.release(Endpoint::SearchOrders);
+    env.dshopping().release(Endpoint::SearchOrders);
     let stats = sched.shutdown().await;
     assert!(stats[0].runs >= 1 && stats[0].failures == 0, "{stats:?}");
     assert_eq!(env.stored_count().await, 1);
@@ -295,9 +301,9 @@ async fn the_scheduler_goes_on_after_failed_runs() {
         ..Options::default()
     })
     .await;
-    env.emu.seed_bulk(env.clock.now_secs(), 1, 250);
+    env.dshopping().seed_bulk(env.clock.now_secs(), 1, 250);
     // The first run fails (the mall is down for it), the next ones succeed.
-    env.emu.fail_next(Endpoint::SearchOrders, 3, 500);
+    env.dshopping().fail_next(Endpoint::SearchOrders, 3, 500);
     let mut shop = env.shop().clone();
     shop.auto_fetch = Some(Duration::from_millis(50));
     let shared: mallhost::time::SharedClock = env.clock.clone();
@@ -332,5 +338,8 @@ async fn the_scheduler_goes_on_after_failed_runs() {
         "{s:?}"
     );
     assert_eq!(env.stored_count().await, 250);
-    assert_eq!(env.emu.status_counts().get("出荷指示待ち"), Some(&250));
+    assert_eq!(
+        env.dshopping().status_counts().get("出荷指示待ち"),
+        Some(&250)
+    );
 }

@@ -73,7 +73,7 @@ async fn hostile_fetch(env: &TestEnv, shop: &ShopConfig) -> CallError {
     );
     // The well-behaved plugin in the same host goes on.
     let n = env
-        .emu
+        .dshopping()
         .add_plain_order(rand_n(&text), env.clock.now().timestamp() - 3600);
     let r = env.fetch().await;
     assert!(
@@ -155,7 +155,7 @@ async fn requests_to_hosts_not_allowed_are_denied_by_name_and_by_address() {
         "{e}"
     );
     // Its own base URL, but an internal address the shop did not allow.
-    let e = hostile_fetch(&env, &shop(&env, "evil-ip", &env.emu.url(), false))
+    let e = hostile_fetch(&env, &shop(&env, "evil-ip", &env.dshopping().url(), false))
         .await
         .to_string();
     assert!(
@@ -165,7 +165,7 @@ async fn requests_to_hosts_not_allowed_are_denied_by_name_and_by_address() {
         "{e}"
     );
     assert_eq!(
-        env.emu
+        env.dshopping()
             .request_count(dshopping_emulator::Endpoint::SearchOrders),
         2,
         "only d Shopping's own requests arrived"
@@ -354,15 +354,18 @@ async fn text_from_a_plugin_is_capped_and_escaped_and_its_log_has_a_budget() {
 async fn a_header_no_request_may_carry_is_refused_naming_it_and_never_sent() {
     let env = env_with_hostile().await;
     let before = env
-        .emu
+        .dshopping()
         .request_count(dshopping_emulator::Endpoint::SearchOrders);
-    let e = hostile_fetch(&env, &shop(&env, "crlf-header", &env.emu.url(), true))
-        .await
-        .to_string();
+    let e = hostile_fetch(
+        &env,
+        &shop(&env, "crlf-header", &env.dshopping().url(), true),
+    )
+    .await
+    .to_string();
     assert!(e.contains("InvalidRequest") && e.contains("x-evil"), "{e}");
     // Only the d Shopping fetch inside hostile_fetch reached the mall.
     assert_eq!(
-        env.emu
+        env.dshopping()
             .request_count(dshopping_emulator::Endpoint::SearchOrders),
         before + 1
     );
@@ -401,7 +404,7 @@ async fn a_proxy_in_the_environment_never_carries_plugin_traffic() {
     });
     // The shop names its mall by a name that resolves to loopback, not allowed for it.
     let config = std::fs::read_to_string(env.dir.path().join("mallhost.toml")).unwrap();
-    let port = env.emu.addr().port();
+    let port = env.dshopping().addr().port();
     let config = config
         .replace(
             &format!("http://127.0.0.1:{port}"),

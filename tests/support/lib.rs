@@ -12,11 +12,14 @@
 
 pub mod database;
 
+use std::any::Any;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
+use connector_kit::emulator::MallEmulator;
 use dshopping_emulator::{Emulator, EmulatorConfig};
 use mallhost::app::App;
 use mallhost::config::{Config, ShopConfig, SyncPolicy};
@@ -45,64 +48,112 @@ fn cargo(args: &[&str]) {
     );
 }
 
-/// Builds the test plugins (once per test run): the newest source, never a stale `.wasm`.
+/// One entry of the workspace's `plugins.toml`, the one list of connector plugins.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Listed {
+    /// The cargo package, built for wasm32-wasip2.
+    pub package: String,
+    /// The mall id its plugin declares.
+    pub mall: String,
+    /// The package whose binary emulates its mall, if one does.
+    pub emulator: Option<String>,
+    /// `yes`: shipped (the image, the demo).
+    pub ship: String,
+}
+
+impl Listed {
+    /// The component this entry builds.
+    pub fn wasm(&self) -> PathBuf {
+        workspace().join(format!(
+            "target/wasm32-wasip2/release/{}.wasm",
+            self.package.replace('-', "_")
+        ))
+    }
+
+    /// Its emulator's binary (built by `scripts/test.sh`), if it has one.
+    pub fn emulator_bin(&self) -> Option<PathBuf> {
+        self.emulator
+            .as_ref()
+            .map(|e| workspace().join("target/debug").join(e))
+    }
+}
+
+/// The workspace's `plugins.toml`.
+pub fn plugin_list() -> Vec<Listed> {
+    #[derive(serde::Deserialize)]
+    struct List {
+        plugin: Vec<Listed>,
+    }
+    let path = workspace().join("plugins.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{} cannot be read: {e}", path.display()));
+    toml::from_str::<List>(&text)
+        .unwrap_or_else(|e| panic!("{} is not a plugin list: {e}", path.display()))
+        .plugin
+}
+
+/// Builds the listed plugins (once per test run): the newest source, never a stale `.wasm`.
 fn plugins_built() {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
-        cargo(&[
-            "build",
-            "-q",
-            "-p",
-            "plugin-dshopping",
-            "-p",
-            "plugin-dshopping-v0-1-0",
-            "-p",
-            "hostile-plugin",
-            "-p",
-            "hostile-traversal-plugin",
-            "-p",
-            "probe-plugin",
-            "-p",
-            "probe-oauth-plugin",
-            "-p",
-            "plugin-rakuten",
-            "--target",
-            "wasm32-wasip2",
-            "--release",
-        ])
+        let mut args = vec!["build".to_string(), "-q".to_string()];
+        for p in plugin_list() {
+            args.extend(["-p".to_string(), p.package]);
+        }
+        args.extend(["--target", "wasm32-wasip2", "--release"].map(String::from));
+        cargo(&args.iter().map(String::as_str).collect::<Vec<_>>())
     });
 }
 
-/// A built artefact, from `env_var` when set, else `default` (built first by `build`).
-fn artefact(env_var: &str, default: PathBuf, build: fn()) -> PathBuf {
-    if let Ok(p) = std::env::var(env_var) {
-        return PathBuf::from(p);
-    }
-    build();
+/// Builds the listed plugins and their malls' emulators' binaries (once per test run); returns
+/// the list's path, beside which they are.
+pub fn emulators_built() -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    plugins_built();
+    BUILT.get_or_init(|| {
+        let mut args = vec!["build".to_string(), "-q".to_string()];
+        for p in plugin_list() {
+            if let Some(e) = p.emulator {
+                args.extend(["-p".to_string(), e]);
+            }
+        }
+        cargo(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    });
+    workspace().join("plugins.toml")
+}
+
+/// The listed component of `package`, built for this run.
+pub fn listed_plugin_path(package: &str) -> PathBuf {
+    let listed = plugin_list()
+        .into_iter()
+        .find(|p| p.package == package)
+        .unwrap_or_else(|| panic!("plugins.toml lists no package {package}"));
+    plugins_built();
+    let path = listed.wasm();
     assert!(
-        default.exists(),
+        path.exists(),
         "{} is missing after building it",
-        default.display()
+        path.display()
     );
-    default
+    path
+}
+
+/// A built artefact, from `env_var` when set, else the listed package's component.
+fn artefact(env_var: &str, package: &str) -> PathBuf {
+    match std::env::var(env_var) {
+        Ok(p) => PathBuf::from(p),
+        Err(_) => listed_plugin_path(package),
+    }
 }
 
 /// The compiled d Shopping plugin (built for this run; `MALLHOST_TEST_PLUGIN` overrides).
 pub fn plugin_path() -> PathBuf {
-    artefact(
-        "MALLHOST_TEST_PLUGIN",
-        workspace().join("target/wasm32-wasip2/release/plugin_dshopping.wasm"),
-        plugins_built,
-    )
+    artefact("MALLHOST_TEST_PLUGIN", "plugin-dshopping")
 }
 
 /// The compiled Rakuten plugin (built for this run; `MALLHOST_TEST_RAKUTEN_PLUGIN` overrides).
 pub fn rakuten_plugin_path() -> PathBuf {
-    artefact(
-        "MALLHOST_TEST_RAKUTEN_PLUGIN",
-        workspace().join("target/wasm32-wasip2/release/plugin_rakuten.wasm"),
-        plugins_built,
-    )
+    artefact("MALLHOST_TEST_RAKUTEN_PLUGIN", "plugin-rakuten")
 }
 
 /// Whether this pass of the suite is the first (the shipped plugins'); `what` is said when a
@@ -128,11 +179,7 @@ pub fn rakuten_pass() -> bool {
 
 /// The d Shopping plugin as it was on contract 0.1.0 (`tests/plugins/dshopping-v0_1_0`, frozen).
 pub fn plugin_v0_1_0_path() -> PathBuf {
-    artefact(
-        "MALLHOST_TEST_PLUGIN_V0_1_0",
-        workspace().join("target/wasm32-wasip2/release/plugin_dshopping_v0_1_0.wasm"),
-        plugins_built,
-    )
+    artefact("MALLHOST_TEST_PLUGIN_V0_1_0", "plugin-dshopping-v0-1-0")
 }
 
 /// The d Shopping plugin under test (`plugin_path`): its version and contract, known once a
@@ -167,37 +214,24 @@ pub fn on_contract_0_2() -> bool {
 
 /// The compiled probe plugin (`tests/plugins/probe`, contract 0.2.0).
 pub fn probe_plugin_path() -> PathBuf {
-    artefact(
-        "MALLHOST_TEST_PROBE_PLUGIN",
-        workspace().join("target/wasm32-wasip2/release/probe_plugin.wasm"),
-        plugins_built,
-    )
+    artefact("MALLHOST_TEST_PROBE_PLUGIN", "probe-plugin")
 }
 
 /// The compiled probe plugin declaring an OAuth 2 grant (`tests/plugins/probe-oauth`).
 pub fn probe_oauth_plugin_path() -> PathBuf {
-    artefact(
-        "MALLHOST_TEST_PROBE_OAUTH_PLUGIN",
-        workspace().join("target/wasm32-wasip2/release/probe_oauth_plugin.wasm"),
-        plugins_built,
-    )
+    artefact("MALLHOST_TEST_PROBE_OAUTH_PLUGIN", "probe-oauth-plugin")
 }
 
 /// The compiled hostile test plugin (`tests/plugins/hostile`).
 pub fn hostile_plugin_path() -> PathBuf {
-    artefact(
-        "MALLHOST_TEST_HOSTILE_PLUGIN",
-        workspace().join("target/wasm32-wasip2/release/hostile_plugin.wasm"),
-        plugins_built,
-    )
+    artefact("MALLHOST_TEST_HOSTILE_PLUGIN", "hostile-plugin")
 }
 
 /// The hostile plugin built claiming a mall id and version that are paths.
 pub fn hostile_traversal_plugin_path() -> PathBuf {
     artefact(
         "MALLHOST_TEST_HOSTILE_TRAVERSAL_PLUGIN",
-        workspace().join("target/wasm32-wasip2/release/hostile_traversal_plugin.wasm"),
-        plugins_built,
+        "hostile-traversal-plugin",
     )
 }
 
@@ -309,16 +343,10 @@ pub fn mallhost_bin() -> PathBuf {
     }
     let bin = workspace().join("target/debug/mallhost");
     let built = std::fs::metadata(&bin).and_then(|m| m.modified()).ok();
-    let sources = [
-        "host/src",
-        "host/Cargo.toml",
-        "tests/dshopping-emulator/src",
-        "tests/rakuten-emulator/src",
-        "Cargo.lock",
-    ]
-    .iter()
-    .filter_map(|p| newest(&workspace().join(p)))
-    .max();
+    let sources = ["host/src", "host/Cargo.toml", "Cargo.lock"]
+        .iter()
+        .filter_map(|p| newest(&workspace().join(p)))
+        .max();
     assert!(
         built.is_some() && built >= sources,
         "{} is missing or older than its sources: run `cargo build -p mallhost --features demo` \
@@ -403,34 +431,61 @@ impl Default for Options {
     }
 }
 
+/// One mall of a test environment: its emulator as the generic tests see it, and as itself.
+struct Mall {
+    emulator: Arc<dyn MallEmulator>,
+    typed: Arc<dyn Any + Send + Sync>,
+}
+
+impl Mall {
+    fn of<E: MallEmulator + Any>(e: E) -> Mall {
+        let e = Arc::new(e);
+        Mall {
+            emulator: e.clone(),
+            typed: e,
+        }
+    }
+}
+
 /// Everything one test needs.
 pub struct TestEnv {
-    /// The mall.
-    pub emu: Emulator,
+    /// The malls' emulators, by mall id: always `dshopping`; `rakuten` when asked for.
+    malls: BTreeMap<String, Mall>,
     /// The clock of the host, the plugin and the emulator.
     pub clock: Arc<ManualClock>,
     /// The database.
     pub store: Store,
     /// The runtime with the d Shopping plugin loaded.
     pub runtime: Arc<Runtime>,
-    /// The configuration (one shop, `dshop`).
+    /// The configuration (the shop `dshop`; `rshop` when a Rakuten shop was asked for).
     pub config: Config,
     /// The app over all of it.
     pub app: App,
-    /// The Rakuten mall, when the options asked for a Rakuten shop.
-    pub rakuten: Option<rakuten_emulator::Emulator>,
     /// Where the database and files live.
     pub dir: tempfile::TempDir,
     /// The database (a SQLite file in `dir`, or a PostgreSQL database of this test's own).
     pub db: database::TestDb,
 }
 
+/// A `[[shops]]` entry for the shop `id` on `mall`'s emulator: the generic keys, `extra` lines,
+/// then what the emulator says reaches it (`base_url`, settings, credentials, tables).
+fn shop_entry(id: &str, name: &str, mall: &dyn MallEmulator, pace: &str, extra: &str) -> String {
+    format!(
+        "[[shops]]\nid = \"{id}\"\nname = \"{name}\"\nmall = \"{mall_id}\"\n\
+         stored_status = \"awaiting_shipment\"\nfetch_days = 7\nallow_private_network = true\n\
+         pace = \"{pace}\"\n{extra}\n{emulator}\n",
+        mall_id = mall.mall_id(),
+        emulator = mall.shop_toml(),
+    )
+}
+
 impl TestEnv {
-    /// Starts the emulator, opens a fresh database, loads the plugin.
+    /// Starts the emulators, opens a fresh database, loads the plugins.
     pub async fn start(opts: Options) -> TestEnv {
         let clock = ManualClock::new(opts.now.unwrap_or_else(default_now));
         let emu_clock = clock.clone();
-        let emu = Emulator::start(EmulatorConfig {
+        let mut malls = BTreeMap::new();
+        let dshopping = Emulator::start(EmulatorConfig {
             rate_per_second: opts.rate,
             retry_after_secs: opts.retry_after,
             clock: Arc::new(move || emu_clock.now().timestamp()),
@@ -438,61 +493,50 @@ impl TestEnv {
         })
         .await
         .expect("emulator starts");
-        let rakuten = match &opts.rakuten {
-            None => None,
-            Some(r) => {
-                let clock = clock.clone();
-                Some(
-                    rakuten_emulator::Emulator::start(rakuten_emulator::EmulatorConfig {
-                        rate_per_second: r.rate,
-                        clock: Arc::new(move || clock.now().timestamp()),
-                        ..rakuten_emulator::EmulatorConfig::default()
-                    })
-                    .await
-                    .expect("Rakuten emulator starts"),
-                )
+        malls.insert("dshopping".to_string(), Mall::of(dshopping));
+        if let Some(r) = &opts.rakuten {
+            let clock = clock.clone();
+            let rakuten = rakuten_emulator::Emulator::start(rakuten_emulator::EmulatorConfig {
+                rate_per_second: r.rate,
+                clock: Arc::new(move || clock.now().timestamp()),
+                ..rakuten_emulator::EmulatorConfig::default()
+            })
+            .await
+            .expect("Rakuten emulator starts");
+            malls.insert("rakuten".to_string(), Mall::of(rakuten));
+        }
+        let mut shops = shop_entry(
+            "dshop",
+            "テスト雑貨店",
+            malls["dshopping"].emulator.as_ref(),
+            &opts.pace,
+            &opts.shop_toml,
+        )
+        .replace(
+            "api_password = \"emulator-secret\"",
+            &format!("api_password = \"{}\"", opts.password),
+        );
+        if let (Some(r), Some(mall)) = (&opts.rakuten, malls.get("rakuten")) {
+            let emu = mall.emulator.as_ref();
+            let typed = mall
+                .typed
+                .downcast_ref::<rakuten_emulator::Emulator>()
+                .expect("the Rakuten emulator");
+            let mut entry = shop_entry("rshop", "テスト楽天店", emu, &r.pace, "").replace(
+                "license_key_expires = \"2099-12-31\"",
+                &format!("license_key_expires = \"{}\"", r.expires),
+            );
+            if let Some(key) = &r.license_key {
+                entry = entry.replace(
+                    &format!("license_key = \"{}\"", typed.license_key()),
+                    &format!("license_key = \"{key}\""),
+                );
             }
-        };
-        let rakuten_toml = match (&opts.rakuten, &rakuten) {
-            (Some(r), Some(emu)) => format!(
-                r#"
-            [[shops]]
-            id = "rshop"
-            name = "テスト楽天店"
-            mall = "rakuten"
-            base_url = "{url}"
-            stored_status = "awaiting_shipment"
-            fetch_days = 7
-            allow_private_network = true
-            pace = "{pace}"
-            [shops.delivery_methods]
-            "宅配便" = "yamato"
-            "メール便" = "japanpost"
-            [shops.time_slots]
-            "午前中" = "am"
-            "14-16" = "14-16"
-            "19-21" = "19-21"
-            "指定なし" = "none"
-            [shops.carrier_ids]
-            yamato = "1001"
-            sagawa = "1002"
-            japanpost = "1003"
-            [shops.settings]
-            {settings}
-            [shops.credentials]
-            service_secret = "{secret}"
-            license_key = "{key}"
-            license_key_expires = "{expires}"
-            "#,
-                url = emu.url(),
-                pace = r.pace,
-                settings = r.settings_toml,
-                secret = emu.service_secret(),
-                key = r.license_key.as_deref().unwrap_or(emu.license_key()),
-                expires = r.expires,
-            ),
-            _ => String::new(),
-        };
+            if !r.settings_toml.is_empty() {
+                entry.push_str(&format!("[shops.settings]\n{}\n", r.settings_toml));
+            }
+            shops.push_str(&entry);
+        }
         let dir = tempfile::tempdir().expect("temp dir");
         let db = database::TestDb::fresh(dir.path()).await;
         let toml = format!(
@@ -502,44 +546,10 @@ impl TestEnv {
             compiled_cache_dir = "{cache}"
             secrets_key_file = "{key}"
             dev_loose_plugins = true
-            [[shops]]
-            id = "dshop"
-            name = "テスト雑貨店"
-            mall = "dshopping"
-            base_url = "{url}"
-            stored_status = "awaiting_shipment"
-            fetch_days = 7
-            allow_private_network = true
-            pace = "{pace}"
-            {extra}
-            [shops.delivery_methods]
-            "宅配便" = "yamato"
-            "メール便" = "japanpost"
-            "ネコポス" = "yamato"
-            [shops.time_slots]
-            "午前中" = "am"
-            "14-16" = "14-16"
-            "16-18" = "16-18"
-            "18-20" = "18-20"
-            "19-21" = "19-21"
-            "指定なし" = "none"
-            [shops.carrier_ids]
-            yamato = "01"
-            japanpost = "03"
-            [shops.settings]
-            partner_code = "P0001234"
-            [shops.credentials]
-            api_password = "{password}"
-            {rakuten_toml}
-            "#,
+{shops}"#,
             db = db.url,
             cache = shared_cache_dir().display(),
             key = shared_key_file().display(),
-            url = emu.url(),
-            password = opts.password,
-            extra = opts.shop_toml,
-            pace = opts.pace,
-            rakuten_toml = rakuten_toml,
         );
         let mut config = Config::parse(&toml, dir.path(), &|_| None).expect("test config is valid");
         config.sync = opts.policy.clone();
@@ -557,7 +567,7 @@ impl TestEnv {
         std::fs::create_dir_all(dir.path().join("plugins")).expect("plugins folder");
         std::fs::copy(plugin_path(), dir.path().join("plugins/dshopping.wasm"))
             .expect("plugin copied");
-        if rakuten.is_some() {
+        if malls.contains_key("rakuten") {
             std::fs::copy(
                 rakuten_plugin_path(),
                 dir.path().join("plugins/rakuten.wasm"),
@@ -574,7 +584,7 @@ impl TestEnv {
             .load_file(&plugin_path())
             .await
             .expect("plugin loads");
-        if rakuten.is_some() {
+        if malls.contains_key("rakuten") {
             app.runtime
                 .load_file(&rakuten_plugin_path())
                 .await
@@ -586,16 +596,38 @@ impl TestEnv {
         ));
         let (store, runtime) = (app.store.clone(), app.runtime.clone());
         TestEnv {
-            emu,
+            malls,
             clock,
             store,
             runtime,
             config,
             app,
-            rakuten,
             dir,
             db,
         }
+    }
+
+    /// The emulator of `mall` (by its id), as the generic tests see it; panics when the options
+    /// asked for none.
+    pub fn mall(&self, mall: &str) -> &dyn MallEmulator {
+        self.malls
+            .get(mall)
+            .unwrap_or_else(|| panic!("no {mall} emulator in this environment"))
+            .emulator
+            .as_ref()
+    }
+
+    /// The emulator of `mall` as itself.
+    pub fn emulator<E: Any>(&self, mall: &str) -> &E {
+        self.malls
+            .get(mall)
+            .and_then(|m| m.typed.downcast_ref::<E>())
+            .unwrap_or_else(|| panic!("no {mall} emulator of that type in this environment"))
+    }
+
+    /// The d Shopping mall.
+    pub fn dshopping(&self) -> &Emulator {
+        self.emulator("dshopping")
     }
 
     /// The Rakuten shop (`rshop`); panics when the options asked for none.
@@ -607,7 +639,7 @@ impl TestEnv {
 
     /// The Rakuten mall; panics when the options asked for none.
     pub fn rakuten(&self) -> &rakuten_emulator::Emulator {
-        self.rakuten.as_ref().expect("a Rakuten shop was asked for")
+        self.emulator("rakuten")
     }
 
     /// Fetches `shop`'s `fetch_days` window; panics on failure.
@@ -622,7 +654,7 @@ impl TestEnv {
     /// Adds a plain Rakuten order placed `minutes_ago` minutes before now; returns its number.
     pub fn rakuten_order_placed(&self, n: u32, minutes_ago: i64) -> String {
         let at = self.clock.now().timestamp() - minutes_ago * 60;
-        self.rakuten().add_plain_order(n, at)
+        self.mall("rakuten").add_plain_order(n, at)
     }
 
     /// The shop.
@@ -647,7 +679,7 @@ impl TestEnv {
     /// Adds a plain order placed `minutes_ago` minutes before the clock's now; returns its number.
     pub fn order_placed(&self, n: u32, minutes_ago: i64) -> String {
         let at = self.clock.now().timestamp() - minutes_ago * 60;
-        self.emu.add_plain_order(n, at)
+        self.mall("dshopping").add_plain_order(n, at)
     }
 
     /// Runs the `mallhost` binary with this environment's config file, at the clock's instant

@@ -4,7 +4,8 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use super::*;
-use crate::bindings::mallhost::connector::types::{Date, DeliveryShipment, Parcel, Window};
+use connector_kit::host::{HttpError, Request};
+use connector_kit::types::{Date, DeliveryShipment, Parcel, Window};
 
 const NOW: i64 = 1_795_836_000; // 2026-11-28T12:20:00+09:00
 

@@ -16,60 +16,23 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::model::{EmuOrder, EmuShipment, Status};
-use crate::{Endpoint, LostAnswer, Shared};
+use connector_kit::emulator::lost_answer;
+
+use crate::{Endpoint, Shared};
 
 /// The answer to an applied request, or its loss when the test asked for one.
 fn answer(st: &mut crate::State, endpoint: Endpoint, body: serde_json::Value) -> Response {
-    let how = match st.lose.get_mut(&endpoint) {
-        Some((left, how)) if *left > 0 => {
-            *left -= 1;
-            Some(*how)
-        }
-        _ => None,
-    };
-    match how {
+    match st.faults.loss(endpoint) {
         None => Json(body).into_response(),
-        Some(LostAnswer::ServerError) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL_ERROR",
-            "the front end failed after the work was done",
-            None,
+        Some(how) => lost_answer(
+            how,
+            body.to_string().into_bytes(),
+            "application/json",
+            json!({"errors": [{"code": "INTERNAL_ERROR",
+                "message": "the front end failed after the work was done"}]})
+            .to_string(),
         ),
-        Some(LostAnswer::Html) => (
-            StatusCode::OK,
-            [("content-type", "text/html")],
-            "<html><body><h1>Maintenance</h1></body></html>",
-        )
-            .into_response(),
-        Some(LostAnswer::Truncated) => {
-            let text = body.to_string();
-            let half = text.as_bytes()[..text.len() / 2].to_vec();
-            let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
-                vec![Ok(half), Err(std::io::Error::other("connection lost"))];
-            axum::body::Body::from_stream(tokio_stream_iter(chunks)).into_response()
-        }
     }
-}
-
-/// A stream over ready items (no extra crate for it).
-fn tokio_stream_iter<T: Send + 'static>(
-    items: Vec<T>,
-) -> impl futures_core::Stream<Item = T> + Send + 'static {
-    struct Iter<T>(std::vec::IntoIter<T>);
-    impl<T> futures_core::Stream for Iter<T>
-    where
-        T: Send,
-    {
-        type Item = T;
-        fn poll_next(
-            mut self: std::pin::Pin<&mut Self>,
-            _: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Option<T>> {
-            std::task::Poll::Ready(self.0.next())
-        }
-    }
-    impl<T> Unpin for Iter<T> {}
-    Iter(items.into_iter())
 }
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -77,13 +40,13 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/orders", get(search_orders))
         .route("/orders/acknowledge", post(acknowledge))
         .route("/shipments", post(shipments))
+        .route(
+            connector_kit::emulator::STATUS_PATH,
+            get(|AxState(s): AxState<Arc<Shared>>| async move {
+                connector_kit::emulator::status_answer(s.status_counts())
+            }),
+        )
         .with_state(shared)
-}
-
-/// A token bucket: `rate` tokens a second, holding at most `rate`.
-pub(crate) struct Bucket {
-    tokens: f64,
-    at: Instant,
 }
 
 fn error(status: StatusCode, code: &str, message: &str, field: Option<&str>) -> Response {
@@ -122,42 +85,24 @@ fn gate(shared: &Shared, headers: &HeaderMap, endpoint: Endpoint) -> Result<(), 
         ));
     }
     let mut st = shared.lock();
-    if let Some(rate) = cfg.rate_per_second {
-        let rate = f64::from(rate.max(1));
-        let now = Instant::now();
-        let b = st.bucket.get_or_insert(Bucket {
-            tokens: rate,
-            at: now,
-        });
-        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * rate).min(rate);
-        b.at = now;
-        if b.tokens < 1.0 {
-            let wait = cfg
-                .retry_after_secs
-                .unwrap_or(((1.0 - b.tokens) / rate).ceil().max(1.0) as u64);
-            st.rate_limited += 1;
-            let mut resp = error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "RATE_LIMITED",
-                "too many requests for this partner code",
-                None,
-            );
-            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-                resp.headers_mut().insert("retry-after", v);
-            }
-            return Err(resp);
+    if let Err(wait) = st.rate.admit(&cfg.partner_code, Instant::now()) {
+        let wait = cfg
+            .retry_after_secs
+            .unwrap_or(wait.as_secs_f64().ceil().max(1.0) as u64);
+        let mut resp = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            "too many requests for this partner code",
+            None,
+        );
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            resp.headers_mut().insert("retry-after", v);
         }
-        b.tokens -= 1.0;
+        return Err(resp);
     }
-    *st.requests.entry(endpoint).or_insert(0) += 1;
-    let skip = st.fault_skip.get(&endpoint).copied().unwrap_or(0);
-    if skip > 0 {
-        st.fault_skip.insert(endpoint, skip - 1);
-    } else if let Some((left, status)) = st.faults.get_mut(&endpoint)
-        && *left > 0
-    {
-        *left -= 1;
-        let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    st.calls.request(endpoint);
+    if let Some(status) = st.faults.failure(endpoint) {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let code = if status == StatusCode::SERVICE_UNAVAILABLE {
             "SERVICE_UNAVAILABLE"
         } else {
@@ -308,6 +253,9 @@ async fn acknowledge(
     let now = (shared.config.clock)();
     let (resp, delay) = {
         let mut st = shared.lock();
+        for n in &req.order_numbers {
+            st.calls.order(Endpoint::Acknowledge, n);
+        }
         let mut ok_count = 0;
         let results: Vec<_> = req
             .order_numbers
@@ -431,6 +379,9 @@ async fn shipments(
         .unwrap_or_default();
     let (resp, delay) = {
         let mut st = shared.lock();
+        for e in &req.shipments {
+            st.calls.order(Endpoint::Shipments, &e.order_number);
+        }
         let mut applied = std::mem::take(&mut st.shipments_applied);
         let mut repeat_count = 0;
         let repeats = &mut repeat_count;

@@ -74,34 +74,26 @@ pub enum Endpoint {
     Shipments,
 }
 
-/// How an applied request's answer is lost (see [`Emulator::lose_next_answers`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LostAnswer {
-    /// A 500 with an error body, as a proxy or a crashed front end would send.
-    ServerError,
-    /// The answer starts, then the connection breaks off mid-body.
-    Truncated,
-    /// A 200 whose body is an HTML page, not JSON.
-    Html,
-}
+pub use connector_kit::emulator::LostAnswer;
+use connector_kit::emulator::{CallCounts, Faults, MallEmulator, RateLimit, Server};
 
 /// The emulator's mutable state.
 #[derive(Default)]
 pub(crate) struct State {
     pub orders: BTreeMap<String, EmuOrder>,
-    pub faults: BTreeMap<Endpoint, (u32, u16)>,
-    pub requests: BTreeMap<Endpoint, u32>,
-    pub rate_limited: u32,
+    /// The partner code's rate limit.
+    pub rate: RateLimit,
+    /// Injected faults: failed requests, lost answers.
+    pub faults: Faults<Endpoint>,
+    /// Every request that passed auth and the rate limit, per endpoint and per order.
+    pub calls: CallCounts<Endpoint>,
     pub acknowledged_ok: u32,
-    pub bucket: Option<api::Bucket>,
     /// Endpoints whose requests wait at the door until released.
     pub held: std::collections::BTreeSet<Endpoint>,
     /// Requests waiting at a held endpoint.
     pub waiting: BTreeMap<Endpoint, u32>,
     /// After serving a search page, another client takes this many of the page's orders.
     pub taken_by_others_per_page: usize,
-    /// Requests to apply and then answer badly: how many left, and how.
-    pub lose: BTreeMap<Endpoint, (u32, LostAnswer)>,
     /// How long an applied acknowledgement or shipment waits before its answer.
     pub answer_delay: std::time::Duration,
     /// Shipments that moved an order to 出荷完了, per order (more than 1 would be a double).
@@ -112,8 +104,6 @@ pub(crate) struct State {
     pub stale_listing: std::collections::BTreeSet<String>,
     /// Fields of an order's JSON replaced in search answers (malformed records), by order.
     pub overrides: BTreeMap<String, Vec<(String, serde_json::Value)>>,
-    /// Requests of an endpoint still answered normally before its fault (`fail_after`).
-    pub fault_skip: BTreeMap<Endpoint, u32>,
 }
 
 pub(crate) struct Shared {
@@ -124,6 +114,15 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Orders per status label, production orders only.
+    pub fn status_counts(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for o in self.lock().orders.values().filter(|o| !o.test_order) {
+            *out.entry(o.status.label().to_string()).or_insert(0) += 1;
+        }
+        out
+    }
+
     pub fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves consistent data (every change is one statement).
         self.state.lock().unwrap_or_else(|p| p.into_inner())
@@ -157,44 +156,33 @@ impl Shared {
 /// A running emulator. Dropping it stops the server.
 pub struct Emulator {
     shared: Arc<Shared>,
-    addr: SocketAddr,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Server,
 }
 
 impl Emulator {
     /// Starts the server on the configured address (in the current tokio runtime).
     pub async fn start(config: EmulatorConfig) -> std::io::Result<Emulator> {
-        let listener = tokio::net::TcpListener::bind(config.listen).await?;
-        let addr = listener.local_addr()?;
+        let listen = config.listen;
         let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                rate: RateLimit::new(config.rate_per_second),
+                ..State::default()
+            }),
             config,
-            state: Mutex::new(State::default()),
             released: tokio::sync::Notify::new(),
         });
-        let app = api::router(shared.clone());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
-        Ok(Emulator {
-            shared,
-            addr,
-            shutdown: Some(tx),
-        })
+        let server = Server::start(listen, api::router(shared.clone())).await?;
+        Ok(Emulator { shared, server })
     }
 
     /// The base URL of the API, e.g. `http://127.0.0.1:40123`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.url()
     }
 
     /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// The partner code it accepts.
@@ -252,11 +240,7 @@ impl Emulator {
     /// How many orders are in each status, by the status's Japanese label (受注確認待ち …);
     /// production orders only, the verification environment's test orders left out.
     pub fn status_counts(&self) -> BTreeMap<String, usize> {
-        let mut out = BTreeMap::new();
-        for o in self.shared.lock().orders.values().filter(|o| !o.test_order) {
-            *out.entry(o.status.label().to_string()).or_insert(0) += 1;
-        }
-        out
+        self.shared.status_counts()
     }
 
     /// The search answers order `number` with `field` set to `value` (e.g. an impossible date,
@@ -273,24 +257,26 @@ impl Emulator {
     /// The next `ok` requests to `endpoint` are answered normally, the `count` after them with
     /// `status`.
     pub fn fail_after(&self, endpoint: Endpoint, ok: u32, count: u32, status: u16) {
-        let mut st = self.shared.lock();
-        st.fault_skip.insert(endpoint, ok);
-        st.faults.insert(endpoint, (count, status));
+        self.shared
+            .lock()
+            .faults
+            .fail_after(endpoint, ok, count, status);
     }
 
     /// Makes the next `count` requests to `endpoint` answer `status` (e.g. 500, 503).
     pub fn fail_next(&self, endpoint: Endpoint, count: u32, status: u16) {
-        self.shared.lock().faults.insert(endpoint, (count, status));
+        self.shared.lock().faults.fail_next(endpoint, count, status);
     }
 
     /// How many authenticated requests reached `endpoint` (including failed ones).
     pub fn request_count(&self, endpoint: Endpoint) -> u32 {
-        self.shared
-            .lock()
-            .requests
-            .get(&endpoint)
-            .copied()
-            .unwrap_or(0)
+        self.shared.lock().calls.requests(endpoint)
+    }
+
+    /// How many calls about each order reached `endpoint` (past auth and the rate limit),
+    /// whatever they did: refused, failed, repeated or applied.
+    pub fn calls_per_order(&self, endpoint: Endpoint) -> BTreeMap<String, u32> {
+        self.shared.lock().calls.per_order(endpoint)
     }
 
     /// Makes requests to `endpoint` wait, unanswered, until [`Emulator::release`]: a mall that
@@ -316,7 +302,7 @@ impl Emulator {
     /// registered), and then their answer is lost as `how` says: the client cannot know that
     /// the mall did the work.
     pub fn lose_next_answers(&self, endpoint: Endpoint, count: u32, how: LostAnswer) {
-        self.shared.lock().lose.insert(endpoint, (count, how));
+        self.shared.lock().faults.lose_next(endpoint, count, how);
     }
 
     /// The buyer (or the shop on the mall's screen) cancels an order: it becomes キャンセル.
@@ -369,14 +355,64 @@ impl Emulator {
 
     /// How many requests were refused with 429.
     pub fn rate_limited_count(&self) -> u32 {
-        self.shared.lock().rate_limited
+        self.shared.lock().rate.refused()
     }
 }
 
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+impl MallEmulator for Emulator {
+    fn mall_id(&self) -> &str {
+        "dshopping"
+    }
+
+    fn url(&self) -> String {
+        self.url()
+    }
+
+    fn shop_toml(&self) -> String {
+        format!(
+            r#"base_url = "{url}"
+[shops.delivery_methods]   # 配送業者変換: mall label -> your carrier
+"宅配便" = "yamato"
+"メール便" = "japanpost"
+"ネコポス" = "yamato"
+[shops.time_slots]         # 配送時間帯変換: mall label -> your time slot
+"午前中" = "am"
+"14-16" = "14-16"
+"16-18" = "16-18"
+"18-20" = "18-20"
+"19-21" = "19-21"
+"指定なし" = "none"
+[shops.carrier_ids]        # 配送業者ID設定: your carrier -> d Shopping's id
+yamato = "01"
+japanpost = "03"
+[shops.settings]           # what the plugin asks for (`mallhost shops` lists it)
+partner_code = "{partner}"
+[shops.credentials]        # a real shop: api_password_env = "DSHOP_API_PASSWORD"
+api_password = "{password}"
+"#,
+            url = self.url(),
+            partner = self.shared.config.partner_code,
+            password = self.shared.config.api_password,
+        )
+    }
+
+    fn add_plain_order(&self, n: u32, ordered_at: i64) -> String {
+        self.add_plain_order(n, ordered_at)
+    }
+
+    fn is_taken(&self, number: &str) -> bool {
+        self.status_of(number)
+            .is_some_and(|s| s != Status::OrderConfirmWait)
+    }
+
+    fn status_counts(&self) -> BTreeMap<String, usize> {
+        self.status_counts()
+    }
+
+    fn demo_products(&self) -> Vec<(String, String, String, i64)> {
+        demo_catalogue()
+            .into_iter()
+            .map(|(i, s, n, p)| (i.into(), s.into(), n.into(), p))
+            .collect()
     }
 }

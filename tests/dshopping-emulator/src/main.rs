@@ -1,52 +1,40 @@
-//! Runs the d Shopping emulator as a standalone server, seeded with the demo data.
+//! Runs the d Shopping emulator as a standalone server, seeded with the demo data (the connector
+//! kit's emulator protocol: `--listen`, `--rate`, `--empty`; `--partner-code` and
+//! `--api-password` (or `DSHOPPING_EMULATOR_PASSWORD`) for the credentials it accepts).
 
-use anyhow::Context;
-use clap::Parser;
+use connector_kit::emulator::{BinaryArgs, announce, until_stopped};
 use dshopping_emulator::{Emulator, EmulatorConfig};
 
-/// d Shopping order-API emulator (for development; not the real mall).
-#[derive(Parser)]
-struct Args {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8089")]
-    listen: std::net::SocketAddr,
-    /// Partner code to accept.
-    #[arg(long, default_value = "P0001234")]
-    partner_code: String,
-    /// API password to accept.
-    #[arg(
-        long,
-        env = "DSHOPPING_EMULATOR_PASSWORD",
-        default_value = "emulator-secret"
-    )]
-    api_password: String,
-    /// Requests per second per partner code (0: no limit).
-    #[arg(long, default_value_t = 2)]
-    rate: u32,
-    /// Do not load the demo orders.
-    #[arg(long)]
-    empty: bool,
-}
-
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    let emu = Emulator::start(EmulatorConfig {
-        partner_code: args.partner_code,
-        api_password: args.api_password,
-        rate_per_second: (args.rate > 0).then_some(args.rate),
+async fn main() -> std::io::Result<()> {
+    let args = BinaryArgs::parse(8089, 2).map_err(std::io::Error::other)?;
+    let mut config = EmulatorConfig {
+        rate_per_second: args.rate,
         listen: args.listen,
         ..EmulatorConfig::default()
-    })
-    .await
-    .with_context(|| format!("cannot listen on {}", args.listen))?;
-    if !args.empty {
-        let n = emu.seed_demo(chrono::Utc::now().timestamp());
-        println!("seeded {n} orders");
+    };
+    if let Ok(p) = std::env::var("DSHOPPING_EMULATOR_PASSWORD") {
+        config.api_password = p;
     }
-    println!("d Shopping emulator listening on {}", emu.url());
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    let mut rest = args.rest.iter();
+    while let Some(a) = rest.next() {
+        let value = rest
+            .next()
+            .cloned()
+            .ok_or_else(|| std::io::Error::other(format!("{a} needs a value")))?;
+        match a.as_str() {
+            "--partner-code" => config.partner_code = value,
+            "--api-password" => config.api_password = value,
+            other => return Err(std::io::Error::other(format!("unknown argument {other}"))),
+        }
+    }
+    let emu = Emulator::start(config).await?;
+    let seeded = if args.empty {
+        0
+    } else {
+        emu.seed_demo(chrono::Utc::now().timestamp())
+    };
+    announce(&emu, seeded);
+    until_stopped().await;
     Ok(())
 }

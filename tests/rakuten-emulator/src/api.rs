@@ -14,6 +14,8 @@ use axum::routing::post;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+use connector_kit::emulator::lost_answer;
+
 use crate::model::Shipping;
 use crate::{Method, Shared, State};
 
@@ -25,6 +27,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/es/2.0/order/{method}", post(order_api))
         .route("/control/cancel", post(control_cancel))
         .route("/control/fault", post(control_fault))
+        .route(
+            connector_kit::emulator::STATUS_PATH,
+            axum::routing::get(|AxState(s): AxState<Arc<Shared>>| async move {
+                connector_kit::emulator::status_answer(s.status_counts())
+            }),
+        )
         .with_state(shared)
 }
 
@@ -85,29 +93,17 @@ fn gate(shared: &Shared, headers: &HeaderMap, method: Method) -> Result<(), Resp
             "Unauthorized: serviceSecret または licenseKey が正しくありません",
         ));
     }
-    if let Some(rate) = cfg.rate_per_second {
-        let rate = f64::from(rate.max(1));
-        let now = Instant::now();
-        let (tokens, at) = st.bucket.get_or_insert((1.0, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(1.0);
-        *at = now;
-        if *tokens < 1.0 {
-            st.rate_limited += 1;
-            // No Retry-After: Rakuten does not send one.
-            return Err(error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "ES04-04",
-                "Too Many Requests: 1秒あたりのリクエスト数を超えました",
-            ));
-        }
-        *tokens -= 1.0;
+    if st.rate.admit(&cfg.license_key, Instant::now()).is_err() {
+        // No Retry-After: Rakuten does not send one.
+        return Err(error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "ES04-04",
+            "Too Many Requests: 1秒あたりのリクエスト数を超えました",
+        ));
     }
-    *st.requests.entry(method).or_insert(0) += 1;
-    if let Some((left, status)) = st.faults.get_mut(&method)
-        && *left > 0
-    {
-        *left -= 1;
-        let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    st.calls.request(method);
+    if let Some(status) = st.faults.failure(method) {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return Err(error(status, "ES04-99", "injected fault"));
     }
     Ok(())
@@ -144,6 +140,13 @@ async fn order_api(
     };
     let now = (shared.config.clock)();
     let mut st = shared.lock();
+    if let Some(asked) = numbers(&body) {
+        for n in &asked {
+            st.calls.order(method, n);
+        }
+    } else if let Some(n) = body.get("orderNumber").and_then(Value::as_str) {
+        st.calls.order(method, n);
+    }
     let resp = match method {
         Method::SearchOrder => search(&mut st, &body, now, shared.config.max_hits),
         Method::GetOrder => get(&st, &body),
@@ -151,16 +154,9 @@ async fn order_api(
         Method::UpdateOrderShipping => update_shipping(&mut st, &body, now),
     };
     if resp.status().is_success()
-        && let Some(left) = st.garble.get_mut(&method)
-        && *left > 0
+        && let Some(how) = st.faults.loss(method)
     {
-        *left -= 1;
-        return (
-            StatusCode::OK,
-            [("content-type", "text/html")],
-            "<html><body><h1>メンテナンス中</h1></body></html>",
-        )
-            .into_response();
+        return lost_answer(how, Vec::new(), "application/json", String::new());
     }
     resp
 }
@@ -486,7 +482,7 @@ async fn control_fault(AxState(shared): AxState<Arc<Shared>>, Json(body): Json<V
     };
     let count = u32::try_from(body["count"].as_u64().unwrap_or(1)).unwrap_or(u32::MAX);
     let status = u16::try_from(body["status"].as_u64().unwrap_or(500)).unwrap_or(500);
-    shared.lock().faults.insert(method, (count, status));
+    shared.lock().faults.fail_next(method, count, status);
     Json(json!({"method": body["method"], "count": count, "status": status})).into_response()
 }
 

@@ -28,6 +28,8 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use connector_kit::emulator::{CallCounts, Faults, LostAnswer, MallEmulator, RateLimit, Server};
+
 use chrono::TimeZone;
 
 pub use model::{Basket, Item, Person, RakutenOrder, Shipping};
@@ -160,17 +162,17 @@ impl Method {
 #[derive(Default)]
 pub(crate) struct State {
     pub orders: BTreeMap<String, RakutenOrder>,
-    pub faults: BTreeMap<Method, (u32, u16)>,
-    /// Requests to apply and then answer with an HTML page, per method.
-    pub garble: BTreeMap<Method, u32>,
-    pub requests: BTreeMap<Method, u32>,
-    pub rate_limited: u32,
+    /// The licence key's rate limit.
+    pub rate: RateLimit,
+    /// Injected faults: failed requests, answers lost after the work was done.
+    pub faults: Faults<Method>,
+    /// Every request that passed auth and the rate limit, per method and per order.
+    pub calls: CallCounts<Method>,
     pub auth_refused: u32,
     pub confirmed_ok: u32,
     /// Parcels registered (entries added, not changed).
     pub parcels_added: u32,
     pub next_detail_id: i64,
-    pub bucket: Option<(f64, std::time::Instant)>,
 }
 
 pub(crate) struct Shared {
@@ -179,6 +181,16 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Orders per progress label.
+    pub fn status_counts(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for o in self.lock().orders.values() {
+            *out.entry(progress_label(o.progress).to_string())
+                .or_insert(0) += 1;
+        }
+        out
+    }
+
     pub fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves consistent data (each change is one statement).
         self.state.lock().unwrap_or_else(|p| p.into_inner())
@@ -188,41 +200,28 @@ impl Shared {
 /// A running emulator. Dropping it stops the server.
 pub struct Emulator {
     shared: Arc<Shared>,
-    addr: SocketAddr,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Server,
 }
 
 impl Emulator {
     /// Starts the server on the configured address (in the current tokio runtime).
     pub async fn start(config: EmulatorConfig) -> std::io::Result<Emulator> {
-        let listener = tokio::net::TcpListener::bind(config.listen).await?;
-        let addr = listener.local_addr()?;
+        let listen = config.listen;
         let shared = Arc::new(Shared {
-            config,
             state: Mutex::new(State {
                 next_detail_id: 50_000_001,
+                rate: RateLimit::new(config.rate_per_second),
                 ..State::default()
             }),
+            config,
         });
-        let app = api::router(shared.clone());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
-        Ok(Emulator {
-            shared,
-            addr,
-            shutdown: Some(tx),
-        })
+        let server = Server::start(listen, api::router(shared.clone())).await?;
+        Ok(Emulator { shared, server })
     }
 
     /// The base URL of the API, e.g. `http://127.0.0.1:40123`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.url()
     }
 
     /// The serviceSecret it accepts.
@@ -282,12 +281,7 @@ impl Emulator {
 
     /// How many orders are at each progress, by its label (注文確認待ち …).
     pub fn status_counts(&self) -> BTreeMap<String, usize> {
-        let mut out = BTreeMap::new();
-        for o in self.shared.lock().orders.values() {
-            *out.entry(progress_label(o.progress).to_string())
-                .or_insert(0) += 1;
-        }
-        out
+        self.shared.status_counts()
     }
 
     /// The buyer cancels an order: it becomes 900 キャンセル確定.
@@ -308,28 +302,32 @@ impl Emulator {
 
     /// Makes the next `count` requests of `method` answer `status` (e.g. 500, 503).
     pub fn fail_next(&self, method: Method, count: u32, status: u16) {
-        self.shared.lock().faults.insert(method, (count, status));
+        self.shared.lock().faults.fail_next(method, count, status);
     }
 
     /// The next `count` requests of `method` are applied in full, and then answered with an HTML
     /// page instead of JSON: the client cannot know that the mall did the work.
     pub fn garble_next_answers(&self, method: Method, count: u32) {
-        self.shared.lock().garble.insert(method, count);
+        self.shared
+            .lock()
+            .faults
+            .lose_next(method, count, LostAnswer::Html);
     }
 
     /// How many authenticated requests reached `method` (including failed ones).
     pub fn request_count(&self, method: Method) -> u32 {
-        self.shared
-            .lock()
-            .requests
-            .get(&method)
-            .copied()
-            .unwrap_or(0)
+        self.shared.lock().calls.requests(method)
+    }
+
+    /// How many calls about each order reached `method` (past auth and the rate limit),
+    /// whatever they did.
+    pub fn calls_per_order(&self, method: Method) -> BTreeMap<String, u32> {
+        self.shared.lock().calls.per_order(method)
     }
 
     /// How many requests were refused with 429.
     pub fn rate_limited_count(&self) -> u32 {
-        self.shared.lock().rate_limited
+        self.shared.lock().rate.refused()
     }
 
     /// How many requests were refused for their credentials.
@@ -348,10 +346,50 @@ impl Emulator {
     }
 }
 
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+impl MallEmulator for Emulator {
+    fn mall_id(&self) -> &str {
+        "rakuten"
+    }
+
+    fn url(&self) -> String {
+        self.url()
+    }
+
+    fn shop_toml(&self) -> String {
+        format!(
+            r#"base_url = "{url}"
+[shops.delivery_methods]
+"宅配便" = "yamato"
+"メール便" = "japanpost"
+[shops.time_slots]         # Rakuten's shippingTerm: 1 = 午前中, 1416 = 14-16 …, 0 = 指定なし
+"午前中" = "am"
+"14-16" = "14-16"
+"19-21" = "19-21"
+"指定なし" = "none"
+[shops.carrier_ids]        # your carrier -> Rakuten's deliveryCompany code
+yamato = "1001"
+sagawa = "1002"
+japanpost = "1003"
+[shops.credentials]        # a real shop: service_secret_env / license_key_env
+service_secret = "{secret}"
+license_key = "{key}"
+license_key_expires = "2099-12-31"
+"#,
+            url = self.url(),
+            secret = self.service_secret(),
+            key = self.license_key(),
+        )
+    }
+
+    fn add_plain_order(&self, n: u32, ordered_at: i64) -> String {
+        self.add_plain_order(n, ordered_at)
+    }
+
+    fn is_taken(&self, number: &str) -> bool {
+        self.progress_of(number).is_some_and(|p| p >= 300)
+    }
+
+    fn status_counts(&self) -> BTreeMap<String, usize> {
+        self.status_counts()
     }
 }

@@ -1,56 +1,44 @@
-//! Runs the Rakuten emulator as a standalone server, seeded with the demo data.
+//! Runs the Rakuten emulator as a standalone server, seeded with the demo data (the connector
+//! kit's emulator protocol: `--listen`, `--rate`, `--empty`; `--service-secret` and
+//! `--license-key` (or `RAKUTEN_EMULATOR_SERVICE_SECRET` / `RAKUTEN_EMULATOR_LICENSE_KEY`) for
+//! the credentials it accepts).
 
-use anyhow::Context;
-use clap::Parser;
+use connector_kit::emulator::{BinaryArgs, announce, until_stopped};
 use rakuten_emulator::{Emulator, EmulatorConfig};
 
-/// Rakuten RMS order-API emulator (for development; not the real mall).
-#[derive(Parser)]
-struct Args {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8090")]
-    listen: std::net::SocketAddr,
-    /// serviceSecret to accept.
-    #[arg(
-        long,
-        env = "RAKUTEN_EMULATOR_SERVICE_SECRET",
-        default_value = "SP391234_emulator"
-    )]
-    service_secret: String,
-    /// Licence key to accept.
-    #[arg(
-        long,
-        env = "RAKUTEN_EMULATOR_LICENSE_KEY",
-        default_value = "SL391234_emulator-licence"
-    )]
-    license_key: String,
-    /// Requests per second per licence key (0: no limit).
-    #[arg(long, default_value_t = 1)]
-    rate: u32,
-    /// Do not load the demo orders.
-    #[arg(long)]
-    empty: bool,
-}
-
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    let emu = Emulator::start(EmulatorConfig {
-        service_secret: args.service_secret,
-        license_key: args.license_key,
-        rate_per_second: (args.rate > 0).then_some(args.rate),
+async fn main() -> std::io::Result<()> {
+    let args = BinaryArgs::parse(8090, 1).map_err(std::io::Error::other)?;
+    let mut config = EmulatorConfig {
+        rate_per_second: args.rate,
         listen: args.listen,
         ..EmulatorConfig::default()
-    })
-    .await
-    .with_context(|| format!("cannot listen on {}", args.listen))?;
-    if !args.empty {
-        let n = emu.seed_demo(chrono::Utc::now().timestamp());
-        println!("seeded {n} orders");
+    };
+    if let Ok(v) = std::env::var("RAKUTEN_EMULATOR_SERVICE_SECRET") {
+        config.service_secret = v;
     }
-    println!("Rakuten emulator listening on {}", emu.url());
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    if let Ok(v) = std::env::var("RAKUTEN_EMULATOR_LICENSE_KEY") {
+        config.license_key = v;
+    }
+    let mut rest = args.rest.iter();
+    while let Some(a) = rest.next() {
+        let value = rest
+            .next()
+            .cloned()
+            .ok_or_else(|| std::io::Error::other(format!("{a} needs a value")))?;
+        match a.as_str() {
+            "--service-secret" => config.service_secret = value,
+            "--license-key" => config.license_key = value,
+            other => return Err(std::io::Error::other(format!("unknown argument {other}"))),
+        }
+    }
+    let emu = Emulator::start(config).await?;
+    let seeded = if args.empty {
+        0
+    } else {
+        emu.seed_demo(chrono::Utc::now().timestamp())
+    };
+    announce(&emu, seeded);
+    until_stopped().await;
     Ok(())
 }

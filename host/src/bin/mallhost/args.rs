@@ -130,25 +130,17 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<PluginsCommand>,
     },
-    /// Run a full cycle of two malls in one host (the bundled d Shopping and Rakuten
-    /// emulators) on a fresh SQLite database.
+    /// Run a full cycle of every shipped mall in one host, each against its emulator, on a
+    /// fresh SQLite database.
     #[cfg(feature = "demo")]
     Demo {
         /// Folder for the demo's config file and database (replaced if it exists).
         #[arg(long, default_value = "mallhost-demo")]
         dir: PathBuf,
-        /// The compiled d Shopping plugin.
-        #[arg(
-            long,
-            default_value = "target/wasm32-wasip2/release/plugin_dshopping.wasm"
-        )]
-        plugin: PathBuf,
-        /// The compiled Rakuten plugin.
-        #[arg(
-            long,
-            default_value = "target/wasm32-wasip2/release/plugin_rakuten.wasm"
-        )]
-        rakuten_plugin: PathBuf,
+        /// The workspace's plugin list: which plugins ship, their components (built under
+        /// `target/` beside it) and their malls' emulators.
+        #[arg(long, default_value = "plugins.toml")]
+        list: PathBuf,
     },
 }
 

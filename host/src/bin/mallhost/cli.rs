@@ -414,17 +414,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     };
     match args.command {
         #[cfg(feature = "demo")]
-        Command::Demo {
-            dir,
-            plugin,
-            rakuten_plugin,
-        } => {
-            let plugins = crate::demo::DemoPlugins {
-                dshopping: &plugin,
-                rakuten: &rakuten_plugin,
-            };
-            crate::demo::run(&dir, plugins, format).await
-        }
+        Command::Demo { dir, list } => crate::demo::run(&dir, &list, format).await,
         Command::Fetch { shop, from, to } => {
             let cx = open(&args.config, &clock, true).await?;
             let shop = cx.shop(&shop)?;

@@ -1,10 +1,13 @@
-//! `mallhost demo`: one host, two malls. A d Shopping shop and a Rakuten shop, each on its
-//! bundled emulator, in one SQLite database: orders fetched, stored and taken; staff enter
-//! shipping data for some (a parcel per basket for Rakuten's multi-basket order); an export sends
-//! them; a summary shows each mall's statuses before and after.
+//! `mallhost demo`: one host, every shipped mall. For each plugin the workspace's `plugins.toml`
+//! ships, its mall's emulator runs (its binary, built beside the list) and a shop is configured
+//! on it from what the emulator says reaches it; all shops share one SQLite database. Orders are
+//! fetched, stored and taken; staff enter shipping data for some (a parcel per delivery); an
+//! export sends them; a summary shows each mall's statuses before and after. The demo knows no
+//! mall: what differs is the list's, the plugins' and the emulators'.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
@@ -14,7 +17,7 @@ use mallhost::model::OrderStatus;
 use mallhost::store::{OrderFilter, ShippingUpdate};
 use mallhost::sync::ExportOptions;
 use mallhost::time::{Clock, SharedClock, SystemClock, jst_date};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::output::{self, Format};
 
@@ -22,6 +25,93 @@ use crate::output::{self, Format};
 fn tracking_number(seed: u64) -> String {
     let body = 30_000_000_000 + seed * 7_919;
     format!("{body:011}{}", body % 7)
+}
+
+/// One entry of `plugins.toml`.
+#[derive(Deserialize)]
+struct Listed {
+    package: String,
+    mall: String,
+    emulator: Option<String>,
+    ship: String,
+}
+
+/// What an emulator says when it starts (`connector_kit::emulator::announce`).
+#[derive(Deserialize)]
+struct Announced {
+    url: String,
+    seeded: usize,
+    shop_toml: String,
+    #[serde(default)]
+    products: Vec<(String, String, String, i64)>,
+    status_path: String,
+}
+
+/// A mall's emulator running for the demo; killed when dropped.
+struct Running {
+    mall: String,
+    child: std::process::Child,
+    said: Announced,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Running {
+    /// The mall's statuses now, by its own words.
+    async fn status_counts(&self) -> anyhow::Result<BTreeMap<String, usize>> {
+        let url = format!("{}{}", self.said.url, self.said.status_path);
+        let body = reqwest::get(&url)
+            .await
+            .with_context(|| format!("asking the {} emulator for its statuses", self.mall))?
+            .bytes()
+            .await
+            .with_context(|| format!("reading the {} emulator's statuses", self.mall))?;
+        serde_json::from_slice(&body)
+            .with_context(|| format!("the {} emulator's statuses are not JSON", self.mall))
+    }
+}
+
+/// Starts an emulator's binary on a free loopback port and reads what it announces.
+fn start_emulator(mall: &str, bin: &Path) -> anyhow::Result<Running> {
+    let mut child = std::process::Command::new(bin)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| {
+            format!(
+                "starting the {mall} emulator {}; build it with `cargo build -p {}` \
+                 (scripts/demo.sh does)",
+                bin.display(),
+                bin.file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default()
+            )
+        })?;
+    let mut first = String::new();
+    if let Some(out) = child.stdout.take() {
+        let mut out = std::io::BufReader::new(out);
+        out.read_line(&mut first)
+            .with_context(|| format!("reading the {mall} emulator's first line"))?;
+        // Whatever else it writes is read and dropped, so it never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    }
+    let said = first
+        .strip_prefix("mallhost-emulator ")
+        .and_then(|json| serde_json::from_str::<Announced>(json).ok());
+    let Some(said) = said else {
+        let _ = child.kill();
+        bail!("the {mall} emulator did not announce itself (it said {first:?})");
+    };
+    Ok(Running {
+        mall: mall.to_string(),
+        child,
+        said,
+    })
 }
 
 /// One mall's part of the demo.
@@ -44,98 +134,32 @@ struct Summary {
     malls: Vec<MallSummary>,
 }
 
-/// The compiled plugins the demo loads.
-pub struct DemoPlugins<'a> {
-    /// d Shopping's.
-    pub dshopping: &'a Path,
-    /// Rakuten's.
-    pub rakuten: &'a Path,
-}
-
-fn config_text(
-    dir: &Path,
-    dshop_url: &str,
-    partner: &str,
-    rakuten_url: &str,
-    secret: &str,
-    key: &str,
-    key_expires: &str,
-) -> String {
-    format!(
-        r#"# Written by `mallhost demo`: two shops, one per bundled mall emulator, in one database.
+/// The demo's config: one shop per running emulator.
+fn config_text(dir: &Path, malls: &[Running]) -> String {
+    let mut text = format!(
+        r#"# Written by `mallhost demo`: one shop per shipped mall, each on its emulator, in one database.
 database_url = "sqlite://{db}"
 plugins_dir = "plugins"
 dev_loose_plugins = true       # the demo's plugins are loose files; install real ones with
                                # `mallhost plugins install FILE.wasm` (manifest, digest, hosts)
-
-[[shops]]
-id = "dshop"
-name = "デモ雑貨店"
-mall = "dshopping"
-base_url = "{dshop_url}"
-stored_status = "awaiting_shipment"
-fetch_days = 7
-allow_private_network = true   # the emulator listens on 127.0.0.1
-
-[shops.delivery_methods]   # 配送業者変換: mall label -> your carrier
-"宅配便" = "yamato"
-"ネコポス" = "yamato"
-"メール便" = "japanpost"
-
-[shops.time_slots]         # 配送時間帯変換: mall label -> your time slot
-"午前中" = "午前中"
-"14-16" = "14-16"
-"16-18" = "16-18"
-"18-20" = "18-20"
-"19-21" = "19-21"
-"指定なし" = "指定なし"
-
-[shops.carrier_ids]        # 配送業者ID設定: your carrier -> d Shopping's id
-yamato = "01"
-japanpost = "03"
-
-[shops.settings]           # what the plugin asks for (`mallhost shops` lists it)
-partner_code = "{partner}"
-
-[shops.credentials]        # a real shop: api_password_env = "DSHOP_API_PASSWORD"
-api_password = "emulator-secret"
-
-[[shops]]
-id = "rshop"
-name = "デモ楽天市場店"
-mall = "rakuten"
-base_url = "{rakuten_url}"
-stored_status = "awaiting_shipment"
-fetch_days = 7
-allow_private_network = true
-pace = "mall"                  # 1 request a second per licence key, as the plugin declares
-
-[shops.delivery_methods]
-"宅配便" = "yamato"
-"メール便" = "japanpost"
-
-[shops.time_slots]         # Rakuten's shippingTerm: 1 = 午前中, 1416 = 14-16 …, 0 = 指定なし
-"午前中" = "午前中"
-"14-16" = "14-16"
-"19-21" = "19-21"
-"指定なし" = "指定なし"
-
-[shops.carrier_ids]        # your carrier -> Rakuten's deliveryCompany code
-yamato = "1001"
-sagawa = "1002"
-japanpost = "1003"
-
-[shops.credentials]        # a real shop: service_secret_env / license_key_env
-service_secret = "{secret}"
-license_key = "{key}"
-license_key_expires = "{key_expires}"   # RMS shows it when the key is issued (90 days)
 "#,
         db = dir.join("mallhost.db").display(),
-    )
+    );
+    for m in malls {
+        text.push_str(&format!(
+            "\n[[shops]]\nid = \"demo-{mall}\"\nname = \"デモ {mall}\"\nmall = \"{mall}\"\n\
+             stored_status = \"awaiting_shipment\"\nfetch_days = 7\n\
+             allow_private_network = true   # the emulator listens on 127.0.0.1\n\
+             pace = \"mall\"                  # as fast as the plugin says its mall allows\n{}",
+            m.said.shop_toml,
+            mall = m.mall,
+        ));
+    }
+    text
 }
 
-/// Staff enter shipping data: each basket of a multi-basket order gets its own parcel; one
-/// order ships tomorrow and one has no tracking number yet, to show why they are left out.
+/// Staff enter shipping data: each delivery of an order gets its own parcel; one order ships
+/// tomorrow and one has no tracking number yet, to show why they are left out.
 async fn enter_shipping(
     cx: &App,
     shop: &ShopConfig,
@@ -151,13 +175,14 @@ async fn enter_shipping(
             ..OrderFilter::default()
         })
         .await?;
+    let count = count.min(awaiting.len());
     let mut entered = 0;
-    // Oldest first: the demo's multi-basket gift order is among them.
+    // Oldest first: the demo's multi-delivery orders are among them.
     for (i, o) in awaiting.iter().rev().enumerate().take(count) {
         let carrier = o.carrier.clone().unwrap_or_else(|| "yamato".into());
         let (date, blank) = match i {
-            _ if i + 2 == count => (today.succ_opt().unwrap_or(today), false),
-            _ if i + 1 == count => (today, true),
+            _ if count > 2 && i + 2 == count => (today.succ_opt().unwrap_or(today), false),
+            _ if count > 2 && i + 1 == count => (today, true),
             _ => (today, false),
         };
         let detail = cx
@@ -184,19 +209,46 @@ async fn enter_shipping(
     Ok(entered)
 }
 
-pub async fn run(dir: &Path, plugins: DemoPlugins<'_>, format: Format) -> anyhow::Result<()> {
-    for (mall, p, package) in [
-        ("d Shopping", plugins.dshopping, "plugin-dshopping"),
-        ("Rakuten", plugins.rakuten, "plugin-rakuten"),
-    ] {
-        if !p.exists() {
+/// The shipped plugins of the list, with their components and emulators' binaries.
+fn shipped(list: &Path) -> anyhow::Result<Vec<(Listed, PathBuf, PathBuf)>> {
+    #[derive(Deserialize)]
+    struct List {
+        plugin: Vec<Listed>,
+    }
+    let text =
+        std::fs::read_to_string(list).with_context(|| format!("reading {}", list.display()))?;
+    let parsed: List = toml::from_str(&text)
+        .with_context(|| format!("{} is not a plugin list", list.display()))?;
+    let root = list.parent().unwrap_or(Path::new("."));
+    let mut out = Vec::new();
+    for p in parsed.plugin.into_iter().filter(|p| p.ship == "yes") {
+        let Some(emulator) = p.emulator.clone() else {
+            continue;
+        };
+        let wasm = root.join(format!(
+            "target/wasm32-wasip2/release/{}.wasm",
+            p.package.replace('-', "_")
+        ));
+        if !wasm.exists() {
             bail!(
-                "the {mall} plugin {} is missing; build it with `cargo build -p {package} \
-                 --target wasm32-wasip2 --release` (scripts/demo.sh does)",
-                p.display()
+                "the {} plugin {} is missing; build it with `cargo build -p {} --target \
+                 wasm32-wasip2 --release` (scripts/demo.sh does)",
+                p.mall,
+                wasm.display(),
+                p.package
             );
         }
+        let bin = root.join("target/debug").join(&emulator);
+        out.push((p, wasm, bin));
     }
+    if out.is_empty() {
+        bail!("{} ships no plugin with an emulator", list.display());
+    }
+    Ok(out)
+}
+
+pub async fn run(dir: &Path, list: &Path, format: Format) -> anyhow::Result<()> {
+    let plugins = shipped(list)?;
     let text = format == Format::Text;
     let say = |s: String| {
         if text {
@@ -213,61 +265,47 @@ pub async fn run(dir: &Path, plugins: DemoPlugins<'_>, format: Format) -> anyhow
     let plugins_dir = dir.join("plugins");
     std::fs::create_dir_all(&plugins_dir)
         .with_context(|| format!("creating {}", plugins_dir.display()))?;
-    std::fs::copy(plugins.dshopping, plugins_dir.join("dshopping.wasm"))
-        .context("copying the d Shopping plugin")?;
-    std::fs::copy(plugins.rakuten, plugins_dir.join("rakuten.wasm"))
-        .context("copying the Rakuten plugin")?;
 
     // The malls: each emulator with its spec's rate limit and demo orders.
+    let mut malls = Vec::new();
+    for (p, wasm, bin) in &plugins {
+        std::fs::copy(wasm, plugins_dir.join(format!("{}.wasm", p.mall)))
+            .with_context(|| format!("copying the {} plugin", p.mall))?;
+        let running = start_emulator(&p.mall, bin)?;
+        say(format!(
+            "{} emulator on {} with {} orders",
+            p.mall, running.said.url, running.said.seeded
+        ));
+        malls.push(running);
+    }
+    let mut before = Vec::new();
+    for m in &malls {
+        before.push(m.status_counts().await?);
+    }
+
     let clock: SharedClock = Arc::new(SystemClock) as Arc<dyn Clock>;
     let now = clock.now();
-    let dshop = dshopping_emulator::Emulator::start(dshopping_emulator::EmulatorConfig::default())
-        .await
-        .context("starting the d Shopping emulator")?;
-    let seeded_d = dshop.seed_demo(now.timestamp());
-    let rakuten = rakuten_emulator::Emulator::start(rakuten_emulator::EmulatorConfig::default())
-        .await
-        .context("starting the Rakuten emulator")?;
-    let seeded_r = rakuten.seed_demo(now.timestamp());
-    let before = [dshop.status_counts(), rakuten.status_counts()];
-    say(format!(
-        "d Shopping emulator on {} with {seeded_d} orders (test and production)\n\
-         Rakuten emulator on {} with {seeded_r} orders (1 request a second)",
-        dshop.url(),
-        rakuten.url()
-    ));
-
     let config_path = dir.join("mallhost.toml");
-    let expires = (jst_date(now) + chrono::Days::new(80)).to_string();
-    let toml = config_text(
-        dir,
-        &dshop.url(),
-        dshop.partner_code(),
-        &rakuten.url(),
-        rakuten.service_secret(),
-        rakuten.license_key(),
-        &expires,
-    );
-    std::fs::write(&config_path, toml).context("writing the demo config")?;
+    std::fs::write(&config_path, config_text(dir, &malls)).context("writing the demo config")?;
     let config = Config::load(&config_path)?;
     let cx = App::open(config, clock.clone(), true).await?;
 
-    // The product master (商品データ): d Shopping returns no product names (Rakuten does). One
-    // product is left out on purpose, to show how a missing name looks.
-    for (item, sku, name, price) in dshopping_emulator::demo_catalogue().into_iter().skip(1) {
-        cx.store
-            .upsert_product(item, sku, name, Some(price), now)
-            .await?;
+    // The product master (商品データ), for malls whose orders carry no product names. One product
+    // is left out on purpose, to show how a missing name looks.
+    for m in &malls {
+        for (item, sku, name, price) in m.said.products.iter().skip(1) {
+            cx.store
+                .upsert_product(item, sku, name, Some(*price), now)
+                .await?;
+        }
     }
 
     let syncer = cx.syncer();
     let today = jst_date(now);
-    let mut malls = Vec::new();
-    for (k, (shop_id, label, ship_count)) in [("dshop", "d Shopping", 14), ("rshop", "Rakuten", 4)]
-        .into_iter()
-        .enumerate()
-    {
-        let shop = cx.shop(shop_id)?.clone();
+    let mut summaries = Vec::new();
+    for (m, before) in malls.iter().zip(before) {
+        let shop = cx.shop(&format!("demo-{}", m.mall))?.clone();
+        let label = &m.mall;
         say(format!("\n== {label}: 1. fetch (受注取込) =="));
         let fetch = syncer.fetch(&shop, syncer.days_window(&shop)).await?;
         if text {
@@ -276,9 +314,9 @@ pub async fn run(dir: &Path, plugins: DemoPlugins<'_>, format: Format) -> anyhow
         say(format!(
             "\n== {label}: 2. shipping data entered by staff (出荷作業) =="
         ));
-        let entered = enter_shipping(&cx, &shop, ship_count, clock.now()).await?;
+        let entered = enter_shipping(&cx, &shop, 14, clock.now()).await?;
         say(format!(
-            "  carrier, tracking number and ship date set on {entered} orders (each basket its own parcel)"
+            "  carrier, tracking number and ship date set on {entered} orders (each delivery its own parcel)"
         ));
         say(format!("\n== {label}: 3. export (データ書出) =="));
         let export = syncer
@@ -287,11 +325,6 @@ pub async fn run(dir: &Path, plugins: DemoPlugins<'_>, format: Format) -> anyhow
         if text {
             print!("{}", output::export_text(&export));
         }
-        let mall_after = if k == 0 {
-            dshop.status_counts()
-        } else {
-            rakuten.status_counts()
-        };
         let host_statuses = cx
             .store
             .status_counts(&shop.id)
@@ -299,12 +332,12 @@ pub async fn run(dir: &Path, plugins: DemoPlugins<'_>, format: Format) -> anyhow
             .into_iter()
             .map(|(s, n)| (format!("{} ({})", s.label(), s.id()), n))
             .collect::<Vec<_>>();
-        malls.push(MallSummary {
+        summaries.push(MallSummary {
             shop: shop.id.clone(),
             mall: shop.mall.clone(),
             plugin: fetch.plugin.clone(),
-            mall_before: before[k].clone(),
-            mall_after,
+            mall_before: before,
+            mall_after: m.status_counts().await?,
             host_statuses,
             fetch,
             export,
@@ -313,7 +346,7 @@ pub async fn run(dir: &Path, plugins: DemoPlugins<'_>, format: Format) -> anyhow
     let summary = Summary {
         config_file: config_path.display().to_string(),
         database: cx.config.database_url.to_string(),
-        malls,
+        malls: summaries,
     };
     if !text {
         println!("{}", serde_json::to_string_pretty(&summary)?);
