@@ -360,6 +360,20 @@ impl BinaryArgs {
     }
 }
 
+impl BinaryArgs {
+    /// The emulator's own options (`--name value` pairs among the arguments the harness does
+    /// not know), or which one lacks its value.
+    pub fn options(&self) -> Result<Vec<(&str, &str)>, String> {
+        let mut out = Vec::new();
+        let mut rest = self.rest.iter();
+        while let Some(name) = rest.next() {
+            let value = rest.next().ok_or_else(|| format!("{name} needs a value"))?;
+            out.push((name.as_str(), value.as_str()));
+        }
+        Ok(out)
+    }
+}
+
 /// The first line an emulator binary prints: where it listens, how many orders it seeded, the
 /// shop entry that reaches it and the demo's product rows, as one JSON object after
 /// `mallhost-emulator ` on standard output; then a line for people on standard error. A test or
@@ -454,6 +468,9 @@ mod tests {
         assert_eq!(a.listen.port(), 0);
         assert_eq!(a.rate, None);
         assert_eq!(a.rest, vec!["--seller", "x"]);
+        assert_eq!(a.options(), Ok(vec![("--seller", "x")]));
+        let odd = BinaryArgs::from(["--seller".to_string()], 1, 1).unwrap();
+        assert!(odd.options().unwrap_err().contains("--seller"));
         let d = BinaryArgs::from(Vec::<String>::new(), 8089, 2).unwrap();
         assert_eq!((d.listen.port(), d.rate, d.empty), (8089, Some(2), false));
         assert!(BinaryArgs::from(["--rate".to_string()], 1, 1).is_err());

@@ -151,20 +151,23 @@ fn violations(
     out
 }
 
-/// The top-level modules of `src` and the files of each.
-fn modules(src: &Path) -> BTreeMap<String, Vec<std::path::PathBuf>> {
-    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-        for e in std::fs::read_dir(dir).expect("src readable").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                out.push(p);
-            }
+/// Every Rust file below `dir`.
+fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("src readable").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(rust_files(&p));
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
         }
     }
-    let mut files = Vec::new();
-    walk(src, &mut files);
+    out
+}
+
+/// The top-level modules of `src` and the files of each.
+fn modules(src: &Path) -> BTreeMap<String, Vec<std::path::PathBuf>> {
+    let files = rust_files(src);
     let mut by_module: BTreeMap<String, Vec<std::path::PathBuf>> = BTreeMap::new();
     for f in files {
         let rel = f.strip_prefix(src).expect("below src");
@@ -263,20 +266,8 @@ fn the_check_sees_an_upward_import_a_sideways_cycle_and_a_module_left_out() {
 
 #[test]
 fn no_file_holds_more_than_its_share_of_non_test_code() {
-    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-        for e in std::fs::read_dir(dir).expect("readable").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                out.push(p);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(&src(), &mut files);
     let mut over = Vec::new();
-    for f in files {
+    for f in rust_files(&src()) {
         let text = std::fs::read_to_string(&f).expect("readable");
         let n = code(&text).lines().filter(|l| !l.trim().is_empty()).count();
         if n > MAX_LINES {

@@ -285,3 +285,29 @@ impl Config {
 
 #[cfg(test)]
 mod tests;
+
+/// A valid config for tests: one shop with a legacy partner code and a password from the
+/// environment variable `DSHOP_PW`.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// The config text.
+    pub(crate) const GOOD: &str = r#"
+        [[shops]]
+        id = "dshop"
+        mall = "mymall"
+        base_url = "https://api.mymall.example/v1/"
+        partner_code = "P1"
+        api_password_env = "DSHOP_PW"
+        stored_status = "awaiting_shipment"
+        fetch_days = 14
+        [shops.delivery_methods]
+        "宅配便" = "yamato"
+        [shops.carrier_ids]
+        yamato = "01"
+    "#;
+
+    /// `DSHOP_PW` set, nothing else.
+    pub(crate) fn env(k: &str) -> Option<String> {
+        (k == "DSHOP_PW").then(|| "s3cret".to_string())
+    }
+}

@@ -6,24 +6,9 @@ use std::time::Duration;
 use super::*;
 use crate::model::OrderStatus;
 
-const GOOD: &str = r#"
-    [[shops]]
-    id = "dshop"
-    mall = "mymall"
-    base_url = "https://api.mymall.example/v1/"
-    partner_code = "P1"
-    api_password_env = "DSHOP_PW"
-    stored_status = "awaiting_shipment"
-    fetch_days = 14
-    [shops.delivery_methods]
-    "宅配便" = "yamato"
-    [shops.carrier_ids]
-    yamato = "01"
-"#;
+use super::testing::GOOD;
 
-fn env(k: &str) -> Option<String> {
-    (k == "DSHOP_PW").then(|| "s3cret".to_string())
-}
+use super::testing::env;
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
     Config::parse(text, Path::new("/srv/mh"), &env)

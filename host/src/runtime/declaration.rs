@@ -145,20 +145,7 @@ mod tests {
     use super::*;
     use crate::config::Config;
 
-    const GOOD: &str = r#"
-        [[shops]]
-        id = "dshop"
-        mall = "mymall"
-        base_url = "https://api.mymall.example/v1/"
-        partner_code = "P1"
-        api_password_env = "DSHOP_PW"
-        stored_status = "awaiting_shipment"
-        fetch_days = 14
-        [shops.delivery_methods]
-        "宅配便" = "yamato"
-        [shops.carrier_ids]
-        yamato = "01"
-    "#;
+    use crate::config::testing::{GOOD, env};
 
     const DECLARED: &str = r#"
         [[shops]]
@@ -237,10 +224,7 @@ mod tests {
 
     #[test]
     fn a_carrier_id_the_mall_does_not_know_is_refused_naming_shop_carrier_and_code() {
-        let c = Config::parse(GOOD, Path::new("/srv/mh"), &|k: &str| {
-            (k == "DSHOP_PW").then(|| "s3cret".to_string())
-        })
-        .unwrap();
+        let c = Config::parse(GOOD, Path::new("/srv/mh"), &env).unwrap();
         let carriers = vec![
             crate::connector::Carrier {
                 id: "1001".into(),

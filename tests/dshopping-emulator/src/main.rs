@@ -16,15 +16,10 @@ async fn main() -> std::io::Result<()> {
     if let Ok(p) = std::env::var("DSHOPPING_EMULATOR_PASSWORD") {
         config.api_password = p;
     }
-    let mut rest = args.rest.iter();
-    while let Some(a) = rest.next() {
-        let value = rest
-            .next()
-            .cloned()
-            .ok_or_else(|| std::io::Error::other(format!("{a} needs a value")))?;
-        match a.as_str() {
-            "--partner-code" => config.partner_code = value,
-            "--api-password" => config.api_password = value,
+    for (name, value) in args.options().map_err(std::io::Error::other)? {
+        match name {
+            "--partner-code" => config.partner_code = value.to_string(),
+            "--api-password" => config.api_password = value.to_string(),
             other => return Err(std::io::Error::other(format!("unknown argument {other}"))),
         }
     }

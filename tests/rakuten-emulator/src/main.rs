@@ -20,15 +20,10 @@ async fn main() -> std::io::Result<()> {
     if let Ok(v) = std::env::var("RAKUTEN_EMULATOR_LICENSE_KEY") {
         config.license_key = v;
     }
-    let mut rest = args.rest.iter();
-    while let Some(a) = rest.next() {
-        let value = rest
-            .next()
-            .cloned()
-            .ok_or_else(|| std::io::Error::other(format!("{a} needs a value")))?;
-        match a.as_str() {
-            "--service-secret" => config.service_secret = value,
-            "--license-key" => config.license_key = value,
+    for (name, value) in args.options().map_err(std::io::Error::other)? {
+        match name {
+            "--service-secret" => config.service_secret = value.to_string(),
+            "--license-key" => config.license_key = value.to_string(),
             other => return Err(std::io::Error::other(format!("unknown argument {other}"))),
         }
     }

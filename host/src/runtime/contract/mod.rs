@@ -394,6 +394,34 @@ fn instant(field: &str, secs: i64) -> Result<chrono::DateTime<chrono::Utc>, Malf
         .ok_or_else(|| malformed(field, format!("{secs} is out of range")))
 }
 
+/// A version's `map-orders` results in the host's types: one per record (else the return is
+/// malformed), within the return-size limit (`size` counts each), each the plugin's error or an
+/// order converted by `convert`.
+fn mapped<W, E>(
+    outcome: Vec<Result<W, E>>,
+    asked: usize,
+    max_return: usize,
+    size: fn(&W) -> usize,
+    error: fn(E) -> ConnectorError,
+    convert: fn(W) -> Result<Order, Malformed>,
+) -> Result<Vec<Result<Order, Returned>>, Returned> {
+    if outcome.len() != asked {
+        return Err(Returned::Malformed(format!(
+            "returned {} results for {asked} records",
+            outcome.len()
+        )));
+    }
+    let total: usize = outcome.iter().map(|r| r.as_ref().map_or(0, size)).sum();
+    check_size(total, max_return)?;
+    Ok(outcome
+        .into_iter()
+        .map(|r| {
+            let o = r.map_err(|e| Returned::Connector(error(e)))?;
+            convert(o).map_err(|e| Returned::Malformed(format!("returned a malformed order: {e}")))
+        })
+        .collect())
+}
+
 /// A batch result list that answers more entries than were asked for is malformed.
 fn check_count(what: &str, got: usize, asked: usize) -> Result<(), Returned> {
     if got > asked {

@@ -128,27 +128,14 @@ pub(super) async fn map_orders(
         .mallhost_connector_connector()
         .call_map_orders(store, &wit)
         .await?;
-    if outcome.len() != raws.len() {
-        return Ok(Err(Returned::Malformed(format!(
-            "returned {} results for {} records",
-            outcome.len(),
-            raws.len()
-        ))));
-    }
-    let total: usize = outcome
-        .iter()
-        .map(|r| r.as_ref().map_or(0, order_size))
-        .sum();
-    if let Err(e) = check_size(total, max_return) {
-        return Ok(Err(e));
-    }
-    Ok(Ok(outcome
-        .into_iter()
-        .map(|r| {
-            let o = r.map_err(|e| Returned::Connector(error(e)))?;
-            order(o).map_err(|e| Returned::Malformed(format!("returned a malformed order: {e}")))
-        })
-        .collect()))
+    Ok(super::mapped(
+        outcome,
+        raws.len(),
+        max_return,
+        order_size,
+        error,
+        order,
+    ))
 }
 
 pub(super) async fn take_orders(
