@@ -357,60 +357,106 @@ pub fn push_shipments(
 /// How far back status sync looks for cancellations: longer than any order stays open.
 pub const CANCELLED_LOOKBACK_DAYS: i64 = 180;
 
-/// The mall's state of orders the host holds open. d Shopping has no look-up by number, so the
-/// cancelled orders of the last [`CANCELLED_LOOKBACK_DAYS`] days are paged through once; an
-/// order among them is cancelled, any other is still open.
+/// How many of the newest pages of shipped orders status sync reads for the orders it asks
+/// about that are not cancelled: an open order shipped on the mall (elsewhere, or by a push
+/// whose answer was lost) is among the newest; older pages are not read every run.
+pub const SHIPPED_PAGES: u32 = 2;
+
+/// One page of `GET /orders` of `status` ordered since `since`.
+fn search_page(
+    t: &impl Transport,
+    ctx: &CallContext,
+    status: &str,
+    since: i64,
+    page_no: u32,
+) -> Result<wire::OrdersPage, ConnectorError> {
+    let url = format!(
+        "{}/orders?status={status}&orderedFrom={}&page={page_no}&limit={PAGE_LIMIT}",
+        ctx.base_url,
+        http::percent_encode(&time::format_instant(since)),
+    );
+    call(t, Method::Get, url, Vec::new()).and_then(|resp| {
+        serde_json::from_slice::<wire::OrdersPage>(&resp.body).map_err(|e| {
+            ConnectorError::Remote(RemoteError {
+                code: "BAD_RESPONSE".into(),
+                message: format!("GET /orders answered JSON this plugin cannot read: {e}"),
+            })
+        })
+    })
+}
+
+/// The order numbers of a page.
+fn numbers_of(page: wire::OrdersPage) -> impl Iterator<Item = String> {
+    page.orders
+        .into_iter()
+        .filter_map(|v| serde_json::from_value::<wire::OrderHead>(v).ok())
+        .map(|h| h.order_number)
+}
+
+/// The mall's state of orders the host holds open. d Shopping has no look-up by number: the
+/// cancelled orders of the last [`CANCELLED_LOOKBACK_DAYS`] days are paged through once, then,
+/// for the orders not among them, the newest [`SHIPPED_PAGES`] pages of shipped orders; an
+/// order found there is shipped, any other still open.
 pub fn order_states(t: &impl Transport, ctx: &CallContext, numbers: &[String]) -> Vec<StateResult> {
     let since = t.now() - CANCELLED_LOOKBACK_DAYS * 86_400;
     let mut cancelled: Vec<String> = Vec::new();
-    let mut page_no = 1u32;
-    let failure = loop {
-        let url = format!(
-            "{}/orders?status={}&orderedFrom={}&page={page_no}&limit={PAGE_LIMIT}",
-            ctx.base_url,
-            wire::CANCELLED,
-            http::percent_encode(&time::format_instant(since)),
-        );
-        let page = call(t, Method::Get, url, Vec::new()).and_then(|resp| {
-            serde_json::from_slice::<wire::OrdersPage>(&resp.body).map_err(|e| {
-                ConnectorError::Remote(RemoteError {
-                    code: "BAD_RESPONSE".into(),
-                    message: format!("GET /orders answered JSON this plugin cannot read: {e}"),
-                })
-            })
-        });
-        match page {
-            Err(e) => break Some(e),
-            Ok(page) => {
-                for value in page.orders {
-                    if let Ok(head) = serde_json::from_value::<wire::OrderHead>(value) {
-                        cancelled.push(head.order_number);
-                    }
-                }
-                if page.page >= page.total_pages {
-                    break None;
-                }
-                page_no += 1;
+    let mut shipped: Vec<String> = Vec::new();
+    let failure = (|| -> Result<(), ConnectorError> {
+        let mut page_no = 1u32;
+        loop {
+            let page = search_page(t, ctx, wire::CANCELLED, since, page_no)?;
+            let last = page.page >= page.total_pages;
+            cancelled.extend(numbers_of(page));
+            if last {
+                break;
             }
+            page_no += 1;
         }
-    };
+        if numbers.iter().all(|n| cancelled.contains(n)) {
+            return Ok(());
+        }
+        // The newest pages: the first answer says how many there are.
+        let first = search_page(t, ctx, wire::SHIPPED, since, 1)?;
+        let total = first.total_pages;
+        shipped.extend(numbers_of(first));
+        let oldest = total.saturating_sub(SHIPPED_PAGES).max(2);
+        for page_no in (oldest..=total).rev() {
+            if numbers
+                .iter()
+                .all(|n| cancelled.contains(n) || shipped.contains(n))
+            {
+                break;
+            }
+            shipped.extend(numbers_of(search_page(
+                t,
+                ctx,
+                wire::SHIPPED,
+                since,
+                page_no,
+            )?));
+        }
+        Ok(())
+    })()
+    .err();
     numbers
         .iter()
         .map(|n| {
             let state = match &failure {
                 Some(e) => Err(e.clone()),
-                None => Ok(if cancelled.contains(n) {
-                    OrderState {
-                        state: MallState::Cancelled,
-                        mall_status: wire::CANCELLED.into(),
-                        message: "cancelled on d Shopping (キャンセル)".into(),
-                    }
-                } else {
-                    OrderState {
-                        state: MallState::Open,
-                        mall_status: String::new(),
-                        message: "not cancelled on d Shopping".into(),
-                    }
+                None if cancelled.contains(n) => Ok(OrderState {
+                    state: MallState::Cancelled,
+                    mall_status: wire::CANCELLED.into(),
+                    message: "cancelled on d Shopping (キャンセル)".into(),
+                }),
+                None if shipped.contains(n) => Ok(OrderState {
+                    state: MallState::Shipped,
+                    mall_status: wire::SHIPPED.into(),
+                    message: "shipped on d Shopping (出荷完了)".into(),
+                }),
+                None => Ok(OrderState {
+                    state: MallState::Open,
+                    mall_status: String::new(),
+                    message: "not cancelled on d Shopping".into(),
                 }),
             };
             StateResult {

@@ -3,16 +3,20 @@
 //! limiter lets it through, so a conforming plugin never meets the mall's 429 in normal work.
 //! The wait is the host's time: it is not counted against the plugin's CPU limit. One limiter
 //! serves every shop and call that uses the same credential of the same mall ([`Paces`]).
-//! The limiter is `governor`'s (GCRA). The host keeps [`MARGIN_PERCENT`] below the declared
-//! rate: a request let go exactly on time can reach the mall a little early (scheduling, the
-//! network), and a mall that counts to the millisecond would refuse it.
+//!
+//! The limit holds in **any** window, as a mall counts: at most `requests` requests in any
+//! period, and at most `burst` in any `burst / requests` of it. (A token bucket, which lets a
+//! full burst go after a quiet spell and then one request per period/requests, let three
+//! requests into one second of a mall that allows two.) Each request reserves the first instant
+//! both hold, so requests waiting together take turns. The host keeps [`MARGIN_PERCENT`] below
+//! the declared rate: a request let go exactly on time can reach the mall a little early
+//! (scheduling, the network), and a mall that counts to the millisecond would refuse it.
 
-use std::collections::HashMap;
-use std::num::NonZeroU32;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::time::Instant;
 
 use crate::connector::Pacing;
 
@@ -22,31 +26,52 @@ pub const MARGIN_PERCENT: u32 = 10;
 /// One credential's limiter.
 #[derive(Debug)]
 pub struct Pacer {
-    limiter: DefaultDirectRateLimiter,
     pacing: Pacing,
+    /// The period, the margin added.
+    window: Duration,
+    /// The instants reserved by the latest requests (at most `requests` kept).
+    sent: Mutex<VecDeque<Instant>>,
 }
 
 impl Pacer {
-    /// A limiter letting `pacing.requests` through per `pacing.per_millis`, `pacing.burst` at
-    /// once.
+    /// A limiter letting `pacing.requests` through in any `pacing.per_millis`, `pacing.burst`
+    /// at once.
     pub fn new(pacing: Pacing) -> Pacer {
-        let requests = pacing.requests.max(1);
-        let period = Duration::from_millis(u64::from(pacing.per_millis.max(1))) / requests
+        let window = Duration::from_millis(u64::from(pacing.per_millis.max(1)))
             * (100 + MARGIN_PERCENT)
             / 100;
-        let burst = NonZeroU32::new(pacing.burst.max(1)).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::with_period(period.max(Duration::from_nanos(1)))
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-            .allow_burst(burst);
         Pacer {
-            limiter: RateLimiter::direct(quota),
             pacing,
+            window,
+            sent: Mutex::new(VecDeque::new()),
         }
+    }
+
+    /// Reserves the next instant a request may go at, from `now`: the first at which the
+    /// window holds fewer than `requests` and its burst part fewer than `burst`.
+    pub fn reserve(&self, now: Instant) -> Instant {
+        let requests = self.pacing.requests.max(1) as usize;
+        let burst = (self.pacing.burst.max(1) as usize).min(requests);
+        let burst_window = self.window * burst as u32 / requests as u32;
+        let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
+        let mut at = now;
+        if sent.len() >= requests {
+            at = at.max(sent[sent.len() - requests] + self.window);
+        }
+        if sent.len() >= burst {
+            at = at.max(sent[sent.len() - burst] + burst_window);
+        }
+        sent.push_back(at);
+        while sent.len() > requests {
+            sent.pop_front();
+        }
+        at
     }
 
     /// Waits until the next request may go.
     pub async fn wait(&self) {
-        self.limiter.until_ready().await;
+        let at = self.reserve(Instant::now());
+        tokio::time::sleep_until(at).await;
     }
 
     /// The pace it keeps.
@@ -81,20 +106,70 @@ impl Paces {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_burst_goes_at_once_and_the_rest_waits_its_turn() {
+    /// How many of `times` fall in the window of length `w` starting at each of them.
+    fn most_in_any_window(times: &[Instant], w: Duration) -> usize {
+        times
+            .iter()
+            .map(|&start| {
+                times
+                    .iter()
+                    .filter(|&&t| t >= start && t < start + w)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn two_a_second_hold_in_any_second_even_after_a_quiet_spell() {
+        let pacer = Pacer::new(Pacing {
+            requests: 2,
+            per_millis: 1000,
+            burst: 2,
+        });
+        let t0 = Instant::now();
+        // A quiet spell, then requests arriving together and one by one.
+        let mut times = Vec::new();
+        for (i, arrive) in [0u64, 0, 0, 0, 600, 3000, 3000, 3100, 3100, 3100]
+            .into_iter()
+            .enumerate()
+        {
+            let at = pacer.reserve(t0 + Duration::from_millis(arrive));
+            assert!(
+                at >= t0 + Duration::from_millis(arrive),
+                "request {i} never goes early"
+            );
+            times.push(at);
+        }
+        assert_eq!(
+            most_in_any_window(&times, Duration::from_millis(1000)),
+            2,
+            "{:?}",
+            times.iter().map(|t| *t - t0).collect::<Vec<_>>()
+        );
+        // The first two went at once: the burst.
+        assert_eq!(times[0], times[1]);
+    }
+
+    #[test]
+    fn a_burst_goes_at_once_and_the_rest_keeps_both_limits() {
         let pacer = Pacer::new(Pacing {
             requests: 20,
             per_millis: 1000,
             burst: 2,
         });
-        // The burst: no wait. Then each request waits about 50 ms for its turn; the number of
-        // turns is what is checked (the limiter's own state), not how long the machine took.
-        pacer.wait().await;
-        pacer.wait().await;
-        assert!(pacer.limiter.check().is_err(), "the burst is spent");
-        pacer.wait().await;
-        assert!(pacer.limiter.check().is_err(), "each turn is used once");
+        let t0 = Instant::now();
+        let times: Vec<Instant> = (0..45).map(|_| pacer.reserve(t0)).collect();
+        assert_eq!(times[0], times[1], "the burst goes at once");
+        assert!(times[2] > times[1], "the third waits its turn");
+        assert!(most_in_any_window(&times, Duration::from_millis(1000)) <= 20);
+        assert!(most_in_any_window(&times, Duration::from_millis(100)) <= 2);
+        // And it is not slower than it must be: 45 requests at 20 a second (10 % margin).
+        assert!(
+            times[44] - t0 <= Duration::from_millis(2500),
+            "{:?}",
+            times[44] - t0
+        );
     }
 
     #[test]

@@ -146,6 +146,9 @@ pub struct PushRecord<'a> {
     pub outcome: PushOutcome,
     /// The error, if it did not end well.
     pub error: Option<&'a str>,
+    /// How an accepted shipment is known to be on the mall, when it was not by its answer
+    /// (e.g. a lookup after a lost answer); kept in the order's history.
+    pub note: Option<&'a str>,
     /// The status the order moves to with this record (decided by the caller), if any.
     pub status_after: Option<OrderStatus>,
 }
@@ -428,7 +431,7 @@ impl Store {
             }
             let message = format!(
                 "the export that sent it ({}) stopped before recording the answer; the mall may \
-                 have applied it: sent again",
+                 have applied it: looked up on the mall, or sent again",
                 by.unwrap_or_default()
             );
             let settled = sqlx::query(
@@ -459,6 +462,12 @@ async fn push_effects(
 ) -> Result<(), StoreError> {
     {
         let detail = match (r.outcome, r.error) {
+            (PushOutcome::Ok, _) if r.note.is_some() => format!(
+                "shipment on the mall ({}): carrier id {}, tracking {}",
+                r.note.unwrap_or_default(),
+                r.carrier_id,
+                r.tracking_number
+            ),
             (PushOutcome::Ok, _) => format!(
                 "shipment sent to the mall: carrier id {}, tracking {}",
                 r.carrier_id, r.tracking_number

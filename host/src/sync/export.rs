@@ -114,6 +114,9 @@ pub struct Eligible {
     pub data_key: String,
     /// The shipment for the mall.
     pub shipment: Shipment,
+    /// This same data was sent before and the answer was lost (outcome unknown): the mall may
+    /// have it, so it is looked up before it is sent again.
+    pub after_unknown: bool,
 }
 
 /// Applies the rules to one candidate.
@@ -270,11 +273,15 @@ pub fn judge(
             _ => {}
         }
     }
+    let after_unknown = c.last_push.as_ref().is_some_and(|p| {
+        p.outcome == PushOutcome::Unknown && p.data_key.as_deref() == Some(data_key.as_str())
+    });
     Ok(Eligible {
         order_id: c.id,
         carrier: carrier.to_string(),
         data_key,
         shipment,
+        after_unknown,
     })
 }
 

@@ -6,7 +6,8 @@ use std::collections::HashSet;
 
 use super::lease::JobLease;
 use super::report::FetchReport;
-use super::{SyncError, Syncer, ingest, ms, retry};
+use super::retry::{self, RunWaits};
+use super::{SyncError, Syncer, ingest, ms};
 use crate::config::ShopConfig;
 use crate::connector::{SkipReason, Window};
 use crate::model::{OrderNote, TakeState};
@@ -48,12 +49,13 @@ impl Syncer<'_> {
             .capabilities()
             .map_err(call_err)?
             .shipping_per_delivery;
+        let run = RunWaits::default();
         let mut cursor: Option<String> = None;
         let mut attempted: HashSet<String> = HashSet::new();
         loop {
             lease.check()?;
             let started = std::time::Instant::now();
-            let page = retry::with_retry(&self.policy, async || {
+            let page = retry::with_retry(&self.policy, &run, async || {
                 connector.fetch_orders(window, cursor.clone()).await
             })
             .await
@@ -105,7 +107,7 @@ impl Syncer<'_> {
             // Take as you go: this page's new orders, right after their commit, so an
             // interrupted fetch leaves nothing untaken that it stored.
             let started = std::time::Instant::now();
-            let page_take = self.take_list(shop, &done.stored).await?;
+            let page_take = self.take_list(shop, &done.stored, &run).await?;
             attempted.extend(done.stored.iter().cloned());
             report.take.absorb(page_take);
             report.timings.take_ms += ms(started.elapsed());
@@ -126,11 +128,13 @@ impl Syncer<'_> {
             .into_iter()
             .filter(|n| !attempted.contains(n))
             .collect();
-        let rest = self.take_list(shop, &pending).await?;
+        let rest = self.take_list(shop, &pending, &run).await?;
         report.take.absorb(rest);
         report.timings.take_ms += ms(started.elapsed());
         let started = std::time::Instant::now();
-        report.states = self.sync_states(shop).await?;
+        // The orders this run just took are new on the mall: asking their state again would
+        // spend the mall's requests on what the take just said.
+        report.states = self.sync_states_in(shop, &run, &attempted).await?;
         report.timings.states_ms = ms(started.elapsed());
         Ok(report)
     }

@@ -7,8 +7,10 @@ use chrono::NaiveDate;
 use super::export::{self, Eligible, Exclusion};
 use super::lease::{self, JobLease};
 use super::report::{Excluded, ExportLine, ExportOptions, ExportReport};
-use super::{CALL_CHUNK, SyncError, Syncer, retry};
+use super::retry::{self, RunWaits};
+use super::{CALL_CHUNK, SyncError, Syncer};
 use crate::config::ShopConfig;
+use crate::connector::{ConnectorError, MallState};
 use crate::model::{OrderNote, OrderStatus};
 use crate::store::{PushClaim, PushOutcome, PushRecord};
 use crate::time::{jst_date, jst_day_end, jst_day_start};
@@ -128,6 +130,7 @@ impl Syncer<'_> {
             report.pushed = eligible.iter().map(line).collect();
             return Ok(report);
         }
+        let run = RunWaits::default();
         for chunk in eligible.chunks(CALL_CHUNK) {
             if let Some(l) = lease {
                 l.check()?;
@@ -170,55 +173,218 @@ impl Syncer<'_> {
                     }),
                 }
             }
-            let results = retry::batch_with_retry(
-                &self.policy,
-                claimed,
-                |(e, _): &(Eligible, i64)| e.shipment.mall_order_number.as_str(),
-                |batch: Vec<(Eligible, i64)>| {
-                    let c = &connector;
-                    async move {
-                        let shipments: Vec<_> =
-                            batch.iter().map(|(e, _)| e.shipment.clone()).collect();
-                        c.push_shipments(&shipments).await
+            // On a mall that says its orders' states, a push is never sent again blind: a resend
+            // after a lost answer (an earlier export's, or this one's) is looked up first, and
+            // one the mall has is settled, not sent twice. Elsewhere a repeat is sent again.
+            let ask_first = capabilities.status_sync;
+            let mut to_send = if ask_first {
+                self.look_up_resends(shop, &connector, &run, claimed, &mut report, &line)
+                    .await?
+            } else {
+                claimed
+            };
+            let unknown = if ask_first {
+                retry::Unknown::Keep
+            } else {
+                retry::Unknown::Resend
+            };
+            let mut budget = retry::Budget::new(&self.policy, &run);
+            while !to_send.is_empty() {
+                let results = retry::batch_with_retry(
+                    &self.policy,
+                    &run,
+                    unknown,
+                    std::mem::take(&mut to_send),
+                    |(e, _): &(Eligible, i64)| e.shipment.mall_order_number.as_str(),
+                    |batch: Vec<(Eligible, i64)>| {
+                        let c = &connector;
+                        async move {
+                            let shipments: Vec<_> =
+                                batch.iter().map(|(e, _)| e.shipment.clone()).collect();
+                            c.push_shipments(&shipments).await
+                        }
+                    },
+                )
+                .await;
+                let mut lost = Vec::new();
+                for ((e, push_id), r) in results {
+                    if ask_first
+                        && let Err(err) = &r
+                        && err.outcome_unknown()
+                    {
+                        lost.push((e, push_id, err.to_string()));
+                        continue;
                     }
-                },
-            )
-            .await;
-            for ((e, push_id), r) in results {
-                let n = e.shipment.mall_order_number.clone();
-                // Refused is only what the mall said of this order in a well-formed answer; not
-                // sent (rate limit, refusal by the host) is failed; sent without a readable
-                // answer is unknown. Failed and unknown are sent again by the next export.
-                let (outcome, error) = match &r {
-                    Ok(()) => (PushOutcome::Ok, None),
-                    Err(e) if e.outcome_unknown() => (PushOutcome::Unknown, Some(e.to_string())),
-                    Err(e) if e.undelivered() => (PushOutcome::Failed, Some(e.to_string())),
-                    Err(e) => (PushOutcome::Rejected, Some(e.to_string())),
-                };
-                let error = error.as_deref();
-                let parcel = e.shipment.first_parcel();
-                let record = PushRecord {
-                    order_id: e.order_id,
-                    carrier_id: parcel.map_or("", |p| p.carrier_id.as_str()),
-                    tracking_number: parcel.map_or("", |p| p.tracking_number.as_str()),
-                    outcome,
-                    error,
-                    // An accepted shipment is shipped (出荷済み) here as on the mall.
-                    status_after: (outcome == PushOutcome::Ok).then_some(OrderStatus::Shipped),
-                };
-                self.store
-                    .settle_push(push_id, &record, self.clock.now())
-                    .await
-                    .map_err(store_err)?;
-                let note = || OrderNote::new(n.clone(), error.unwrap_or_default());
-                match outcome {
-                    PushOutcome::Ok => report.pushed.push(line(&e)),
-                    PushOutcome::Rejected => report.rejected.push(note()),
-                    PushOutcome::Failed | PushOutcome::Sending => report.failed.push(note()),
-                    PushOutcome::Unknown => report.unknown.push(note()),
+                    self.settle(shop, &e, push_id, r, &mut report, &line)
+                        .await?;
                 }
+                if lost.is_empty() {
+                    break;
+                }
+                // Lost answers: after a backoff, looked up and sent again only if the mall lacks
+                // them — while the run's retries and waits last; then their outcome is unknown.
+                let why = ConnectorError::Transient {
+                    message: lost[0].2.clone(),
+                };
+                if !budget.wait_for(&why).await {
+                    for (e, push_id, err) in lost {
+                        let r = Err(retry::ItemError::Connector(ConnectorError::Transient {
+                            message: err,
+                        }));
+                        self.settle(shop, &e, push_id, r, &mut report, &line)
+                            .await?;
+                    }
+                    break;
+                }
+                let again = lost
+                    .into_iter()
+                    .map(|(e, push_id, _)| {
+                        (
+                            Eligible {
+                                after_unknown: true,
+                                ..e
+                            },
+                            push_id,
+                        )
+                    })
+                    .collect();
+                to_send = self
+                    .look_up_resends(shop, &connector, &run, again, &mut report, &line)
+                    .await?;
             }
         }
         Ok(report)
+    }
+
+    /// The claimed shipments that resend data whose answer was lost, asked on the mall first:
+    /// one the mall reports shipped is settled as accepted ("confirmed by lookup") and not sent;
+    /// one it reports new or open goes on to be sent; one it cannot be asked about now is
+    /// settled as not delivered (looked up again by the next export). The rest go on as they are.
+    async fn look_up_resends(
+        &self,
+        shop: &ShopConfig,
+        connector: &crate::runtime::ShopConnector<'_>,
+        run: &RunWaits,
+        claimed: Vec<(Eligible, i64)>,
+        report: &mut ExportReport,
+        line: &impl Fn(&Eligible) -> ExportLine,
+    ) -> Result<Vec<(Eligible, i64)>, SyncError> {
+        let (ask, mut send): (Vec<_>, Vec<_>) =
+            claimed.into_iter().partition(|(e, _)| e.after_unknown);
+        if ask.is_empty() {
+            return Ok(send);
+        }
+        let store_err = |source| SyncError::Store {
+            shop: shop.id.clone(),
+            source,
+        };
+        let states = retry::batch_with_retry(
+            &self.policy,
+            run,
+            retry::Unknown::Resend,
+            ask,
+            |(e, _): &(Eligible, i64)| e.shipment.mall_order_number.as_str(),
+            |batch: Vec<(Eligible, i64)>| {
+                let numbers: Vec<String> = batch
+                    .iter()
+                    .map(|(e, _)| e.shipment.mall_order_number.clone())
+                    .collect();
+                async move { connector.order_states(&numbers).await }
+            },
+        )
+        .await;
+        for ((e, push_id), state) in states {
+            let n = e.shipment.mall_order_number.clone();
+            let parcel = e.shipment.first_parcel();
+            let mut record = PushRecord {
+                order_id: e.order_id,
+                carrier_id: parcel.map_or("", |p| p.carrier_id.as_str()),
+                tracking_number: parcel.map_or("", |p| p.tracking_number.as_str()),
+                outcome: PushOutcome::Ok,
+                error: None,
+                note: None,
+                status_after: None,
+            };
+            let why;
+            let note;
+            match state {
+                Ok(s) if s.state == MallState::Shipped => {
+                    note = format!(
+                        "confirmed by lookup after a lost answer; the mall says: {}",
+                        s.message
+                    );
+                    record.note = Some(&note);
+                    record.status_after = Some(OrderStatus::Shipped);
+                    tracing::info!(shop = %shop.id, order = %n, "not sent again: {note}");
+                    report.confirmed.push(line(&e));
+                }
+                Ok(_) => {
+                    send.push((e, push_id));
+                    continue;
+                }
+                Err(err) => {
+                    why = format!(
+                        "its last answer was lost and the mall cannot be asked whether it has                          it ({err}); not sent again until it can"
+                    );
+                    record.outcome = PushOutcome::Failed;
+                    record.error = Some(&why);
+                    report.failed.push(OrderNote::new(n.clone(), why.clone()));
+                }
+            }
+            self.store
+                .settle_push(push_id, &record, self.clock.now())
+                .await
+                .map_err(store_err)?;
+        }
+        Ok(send)
+    }
+
+    /// Records a push's result in the outbox and the report. Refused is only what the mall said
+    /// of this order in a well-formed answer; not sent (rate limit, refusal by the host) is
+    /// failed; sent without a readable answer is unknown. Failed and unknown go again with the
+    /// next export (an unknown one looked up first where the mall can be asked).
+    async fn settle(
+        &self,
+        shop: &ShopConfig,
+        e: &Eligible,
+        push_id: i64,
+        r: Result<(), retry::ItemError>,
+        report: &mut ExportReport,
+        line: &impl Fn(&Eligible) -> ExportLine,
+    ) -> Result<(), SyncError> {
+        let n = e.shipment.mall_order_number.clone();
+        let (outcome, error) = match &r {
+            Ok(()) => (PushOutcome::Ok, None),
+            Err(e) if e.outcome_unknown() => (PushOutcome::Unknown, Some(e.to_string())),
+            Err(e) if e.undelivered() => (PushOutcome::Failed, Some(e.to_string())),
+            Err(e) => (PushOutcome::Rejected, Some(e.to_string())),
+        };
+        let error = error.as_deref();
+        let parcel = e.shipment.first_parcel();
+        let record = PushRecord {
+            order_id: e.order_id,
+            carrier_id: parcel.map_or("", |p| p.carrier_id.as_str()),
+            tracking_number: parcel.map_or("", |p| p.tracking_number.as_str()),
+            outcome,
+            error,
+            note: None,
+            // An accepted shipment is shipped (出荷済み) here as on the mall.
+            status_after: (outcome == PushOutcome::Ok).then_some(OrderStatus::Shipped),
+        };
+        self.store
+            .settle_push(push_id, &record, self.clock.now())
+            .await
+            .map_err(|source| SyncError::Store {
+                shop: shop.id.clone(),
+                source,
+            })?;
+        let note = || OrderNote::new(n.clone(), error.unwrap_or_default());
+        match outcome {
+            PushOutcome::Ok => report.pushed.push(line(e)),
+            PushOutcome::Rejected => report.rejected.push(note()),
+            PushOutcome::Failed | PushOutcome::Sending => report.failed.push(note()),
+            PushOutcome::Unknown => report.unknown.push(note()),
+        }
+        Ok(())
     }
 }

@@ -152,8 +152,10 @@ impl ExportReport {
         (
             RunOutcome::done(self.has_failures()),
             format!(
-                "{} sent, {} refused, {} not delivered, {} outcome unknown, {} left out",
+                "{} sent, {} confirmed on the mall, {} refused, {} not delivered, {} outcome \
+                 unknown, {} left out",
                 self.pushed.len(),
+                self.confirmed.len(),
                 self.rejected.len(),
                 self.failed.len(),
                 self.unknown.len(),
@@ -201,12 +203,15 @@ pub struct ExportReport {
     pub dry_run: bool,
     /// Sent and accepted (or, in a dry run, to be sent).
     pub pushed: Vec<ExportLine>,
+    /// Sent before with the answer lost, and found on the mall by a lookup: not sent again.
+    pub confirmed: Vec<ExportLine>,
     /// Refused by the mall, with its reason.
     pub rejected: Vec<crate::model::OrderNote>,
     /// Not delivered (retried next time), with the error.
     pub failed: Vec<crate::model::OrderNote>,
     /// Sent, but the answer was lost (timeout, broken or unreadable answer): the mall may have
-    /// applied it. The next export sends it again (an identical push is harmless).
+    /// applied it. The next export looks it up on the mall (when the mall says its orders'
+    /// states) and sends it again only if the mall does not have it.
     pub unknown: Vec<crate::model::OrderNote>,
     /// Left out by the rules, with the reason.
     pub excluded: Vec<Excluded>,

@@ -1,8 +1,11 @@
 //! Retrying mall calls: a `rate-limited` answer waits the mall's `Retry-After` and carries on
 //! where it was; a `transient` fault is retried with doubling backoff a bounded number of times;
-//! anything else is final.
+//! anything else is final. Every wait of one run (a fetch with its takes and status sync, an
+//! export) comes out of one [`RunWaits`]: `sync.max_wait_per_run_secs` is what the run may wait
+//! in all, not per call.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::config::SyncPolicy;
@@ -16,22 +19,49 @@ enum Next {
     GiveUp,
 }
 
-/// Counts waits and attempts of one operation against the policy.
+/// What one run has waited, in all its calls, against `sync.max_wait_per_run_secs`.
+#[derive(Debug, Default)]
+pub(crate) struct RunWaits {
+    waited_ns: AtomicU64,
+}
+
+impl RunWaits {
+    /// Takes `d` out of the run's allowance, or says no (and takes nothing) when it would pass
+    /// `limit`.
+    fn take(&self, d: Duration, limit: Duration) -> bool {
+        let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        let (d, limit) = (ns(d), ns(limit));
+        self.waited_ns
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |w| {
+                let total = w.saturating_add(d);
+                (total <= limit).then_some(total)
+            })
+            .is_ok()
+    }
+
+    /// What the run has waited so far.
+    pub(crate) fn waited(&self) -> Duration {
+        Duration::from_nanos(self.waited_ns.load(Ordering::SeqCst))
+    }
+}
+
+/// Counts waits and attempts of one operation against the policy; its waits come out of its
+/// run's allowance.
 #[derive(Debug)]
 pub(crate) struct Budget<'a> {
     policy: &'a SyncPolicy,
+    run: &'a RunWaits,
     rate_waits: u32,
     transient: u32,
-    waited: Duration,
 }
 
 impl<'a> Budget<'a> {
-    pub(crate) fn new(policy: &'a SyncPolicy) -> Self {
+    pub(crate) fn new(policy: &'a SyncPolicy, run: &'a RunWaits) -> Self {
         Budget {
             policy,
+            run,
             rate_waits: 0,
             transient: 0,
-            waited: Duration::ZERO,
         }
     }
 
@@ -66,17 +96,17 @@ impl<'a> Budget<'a> {
     pub(crate) async fn wait_for(&mut self, e: &ConnectorError) -> bool {
         match self.next(e) {
             Next::GiveUp => false,
-            Next::Wait(d) if self.waited + d > self.policy.max_wait_per_run => {
+            Next::Wait(d) if !self.run.take(d, self.policy.max_wait_per_run) => {
                 tracing::warn!(
                     "{e}; giving up: waiting {:.1} s more would pass the {} s this run may wait \
-                     (sync.max_wait_per_run_secs)",
+                     in all (sync.max_wait_per_run_secs; {:.1} s waited)",
                     d.as_secs_f64(),
-                    self.policy.max_wait_per_run.as_secs()
+                    self.policy.max_wait_per_run.as_secs(),
+                    self.run.waited().as_secs_f64()
                 );
                 false
             }
             Next::Wait(d) => {
-                self.waited += d;
                 tracing::info!("{e}; retrying in {:.1} s", d.as_secs_f64());
                 tokio::time::sleep(d).await;
                 true
@@ -85,13 +115,17 @@ impl<'a> Budget<'a> {
     }
 }
 
-/// Runs `f` until it succeeds or fails for good under `policy`.
-pub(crate) async fn with_retry<T, F, Fut>(policy: &SyncPolicy, mut f: F) -> Result<T, CallError>
+/// Runs `f` until it succeeds or fails for good under `policy`, waiting out of `run`.
+pub(crate) async fn with_retry<T, F, Fut>(
+    policy: &SyncPolicy,
+    run: &RunWaits,
+    mut f: F,
+) -> Result<T, CallError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, CallError>>,
 {
-    let mut budget = Budget::new(policy);
+    let mut budget = Budget::new(policy, run);
     loop {
         match f().await {
             Ok(v) => return Ok(v),
@@ -139,10 +173,23 @@ impl ItemError {
     }
 }
 
+/// Whether a batch call's items whose outcome is unknown (a transient fault: the mall may have
+/// applied them) are sent again in the same run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unknown {
+    /// Sent again: a repeat is harmless (a take, a question).
+    Resend,
+    /// Left unknown for the next run to look up first (a push: the mall may have accepted it).
+    Keep,
+}
+
 /// Runs a per-order batch call until every item has a final result: items that failed with a
-/// retryable error are sent again (only those), after the wait the error asks for.
+/// retryable error are sent again (only those), after the wait the error asks for (out of
+/// `run`) — except, with [`Unknown::Keep`], those whose outcome is unknown.
 pub(crate) async fn batch_with_retry<I, O, F, Fut>(
     policy: &SyncPolicy,
+    run: &RunWaits,
+    unknown: Unknown,
     items: Vec<I>,
     key: impl Fn(&I) -> &str,
     mut call: F,
@@ -152,7 +199,7 @@ where
     F: FnMut(Vec<I>) -> Fut,
     Fut: Future<Output = Result<Vec<(String, Result<O, ConnectorError>)>, CallError>>,
 {
-    let mut budget = Budget::new(policy);
+    let mut budget = Budget::new(policy, run);
     let mut remaining = items;
     let mut finished = Vec::with_capacity(remaining.len());
     while !remaining.is_empty() {
@@ -177,7 +224,11 @@ where
             match by_key.remove(key(&item)) {
                 None => finished.push((item, Err(ItemError::NoResult))),
                 Some(Ok(v)) => finished.push((item, Ok(v))),
-                Some(Err(e)) if e.is_retryable() => {
+                Some(Err(e))
+                    if e.is_retryable()
+                        && !(unknown == Unknown::Keep
+                            && matches!(e, ConnectorError::Transient { .. })) =>
+                {
                     // A rate limit dominates a transient fault: waiting the mall's time serves both.
                     if wait_on.is_none() || matches!(e, ConnectorError::RateLimited { .. }) {
                         wait_on = Some(e);
@@ -228,7 +279,7 @@ mod tests {
     /// Runs `with_retry` over a fixed sequence of answers; returns the result and the calls made.
     async fn retried(answers: Vec<Result<u32, ConnectorError>>) -> (Result<u32, CallError>, usize) {
         let calls = Cell::new(0);
-        let r = with_retry(&policy(), || {
+        let r = with_retry(&policy(), &RunWaits::default(), || {
             let i = calls.get();
             calls.set(i + 1);
             let answer = answers.get(i).cloned().unwrap_or(Ok(99)).map_err(fault);
@@ -271,7 +322,8 @@ mod tests {
             max_retry_after: Duration::from_secs(5),
             ..SyncPolicy::default()
         };
-        let mut b = Budget::new(&p);
+        let run = RunWaits::default();
+        let mut b = Budget::new(&p, &run);
         let down = ConnectorError::Transient {
             message: "503".into(),
         };
@@ -284,7 +336,7 @@ mod tests {
         let limited = |s: u32| ConnectorError::RateLimited {
             retry_after_ms: s * 1000,
         };
-        let mut b = Budget::new(&p);
+        let mut b = Budget::new(&p, &run);
         assert_eq!(b.next(&limited(2)), Next::Wait(Duration::from_secs(2)));
         assert_eq!(b.next(&limited(3)), Next::Wait(Duration::from_secs(3)));
         assert_eq!(
@@ -311,6 +363,8 @@ mod tests {
         let items: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
         let out = batch_with_retry(
             &policy(),
+            &RunWaits::default(),
+            Unknown::Resend,
             items,
             |s| s.as_str(),
             |batch: Vec<String>| {
@@ -358,5 +412,40 @@ mod tests {
             "d failed for good after its retries"
         );
         assert_eq!(out.len(), 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_wait_allowance_is_the_runs_in_all_not_each_calls() {
+        let p = SyncPolicy {
+            rate_limit_waits: 100,
+            max_retry_after: Duration::from_secs(10),
+            max_wait_per_run: Duration::from_secs(5),
+            ..SyncPolicy::default()
+        };
+        let run = RunWaits::default();
+        let limited = || {
+            fault(ConnectorError::RateLimited {
+                retry_after_ms: 2000,
+            })
+        };
+        // Three calls of one run (pages), each limited once for 2 s then answered: the third's
+        // wait would take the run past 5 s, so it gives up.
+        let mut results = Vec::new();
+        for _ in 0..3 {
+            let calls = Cell::new(0);
+            let r = with_retry(&p, &run, || {
+                calls.set(calls.get() + 1);
+                let answer = if calls.get() == 1 {
+                    Err(limited())
+                } else {
+                    Ok(())
+                };
+                async move { answer }
+            })
+            .await;
+            results.push(r.is_ok());
+        }
+        assert_eq!(results, vec![true, true, false]);
+        assert_eq!(run.waited(), Duration::from_secs(4));
     }
 }

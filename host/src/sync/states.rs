@@ -1,8 +1,13 @@
 //! The status sync: the mall's word on every order the host holds open. One cancelled there
-//! becomes キャンセル here (and is never pushed), one shipped elsewhere becomes 出荷済み.
+//! becomes キャンセル here (and is never pushed), one shipped elsewhere becomes 出荷済み. Each
+//! order's answer is waited out on its own: a rate limit the plugin reports per order is waited
+//! out and only those orders asked again, as takes and pushes are.
+
+use std::collections::HashSet;
 
 use super::report::StatesReport;
-use super::{CALL_CHUNK, SyncError, Syncer, retry};
+use super::retry::{self, RunWaits};
+use super::{CALL_CHUNK, SyncError, Syncer};
 use crate::config::ShopConfig;
 use crate::connector::MallState;
 use crate::model::{OrderNote, OrderStatus};
@@ -13,6 +18,18 @@ impl Syncer<'_> {
     /// pushed; one shipped there (elsewhere) becomes 出荷済み. A mall without status sync is not
     /// asked. A failed question is reported and asked again next run.
     pub async fn sync_states(&self, shop: &ShopConfig) -> Result<StatesReport, SyncError> {
+        self.sync_states_in(shop, &RunWaits::default(), &HashSet::new())
+            .await
+    }
+
+    /// [`Self::sync_states`] as part of a run (its waits out of `run`), leaving out `skip` (the
+    /// orders the run has just taken: the mall just said they are new).
+    pub(super) async fn sync_states_in(
+        &self,
+        shop: &ShopConfig,
+        run: &RunWaits,
+        skip: &HashSet<String>,
+    ) -> Result<StatesReport, SyncError> {
         let store_err = |source| SyncError::Store {
             shop: shop.id.clone(),
             source,
@@ -29,23 +46,40 @@ impl Syncer<'_> {
         if !supported {
             return Ok(report);
         }
-        let open = self.store.open_orders(&shop.id).await.map_err(store_err)?;
+        let open: Vec<String> = self
+            .store
+            .open_orders(&shop.id)
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .filter(|n| !skip.contains(n))
+            .collect();
         report.checked = open.len();
         for chunk in open.chunks(CALL_CHUNK) {
-            let results =
-                match retry::with_retry(&self.policy, async || connector.order_states(chunk).await)
-                    .await
-                {
-                    Ok(r) => r,
-                    Err(e) => {
-                        tracing::warn!(
-                            shop = %shop.id,
-                            "status sync failed (asked again next run): {e}"
-                        );
-                        report.error = Some(e.to_string());
-                        break;
-                    }
-                };
+            let results = retry::batch_with_retry(
+                &self.policy,
+                run,
+                retry::Unknown::Resend,
+                chunk.to_vec(),
+                |s| s.as_str(),
+                |batch: Vec<String>| {
+                    let c = &connector;
+                    async move { c.order_states(&batch).await }
+                },
+            )
+            .await;
+            // A call that failed as a whole failed for every order of it: one error for the run.
+            if let Some(whole) = results.iter().find_map(|(_, r)| match r {
+                Err(retry::ItemError::Call(e)) => Some(e.to_string()),
+                _ => None,
+            }) {
+                tracing::warn!(
+                    shop = %shop.id,
+                    "status sync failed (asked again next run): {whole}"
+                );
+                report.error = Some(whole);
+                break;
+            }
             let now = self.clock.now();
             for (n, state) in results {
                 let (status, event, list) = match state {

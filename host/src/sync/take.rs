@@ -3,7 +3,8 @@
 
 use super::lease::JobLease;
 use super::report::TakeReport;
-use super::{CALL_CHUNK, SyncError, Syncer, retry};
+use super::retry::{self, RunWaits};
+use super::{CALL_CHUNK, SyncError, Syncer};
 use crate::config::ShopConfig;
 use crate::connector::TakeOutcome;
 use crate::model::OrderNote;
@@ -21,7 +22,7 @@ impl Syncer<'_> {
                         source,
                     }
                 })?;
-                self.take_list(shop, &pending).await
+                self.take_list(shop, &pending, &RunWaits::default()).await
             }
             .await;
         lease.finish(&result, TakeReport::outcome).await;
@@ -33,6 +34,7 @@ impl Syncer<'_> {
         &self,
         shop: &ShopConfig,
         pending: &[String],
+        run: &RunWaits,
     ) -> Result<TakeReport, SyncError> {
         let store_err = |source| SyncError::Store {
             shop: shop.id.clone(),
@@ -46,6 +48,8 @@ impl Syncer<'_> {
         for chunk in pending.chunks(CALL_CHUNK) {
             let results = retry::batch_with_retry(
                 &self.policy,
+                run,
+                retry::Unknown::Resend,
                 chunk.to_vec(),
                 |s| s.as_str(),
                 |batch: Vec<String>| {

@@ -533,9 +533,24 @@ fn status_sync_reports_cancelled_orders_and_the_rest_open() {
     mall.canned
         .borrow_mut()
         .push_back(canned(200, vec![], &body.to_string()));
-    let states = order_states(&mall, &ctx(), &["DS9".to_string(), "DS1".to_string()]);
+    let shipped = serde_json::json!({
+        "orders": [ { "orderNumber": "DS5", "orderedAt": time::format_instant(NOW - 86_400),
+                      "status": "SHIPPED" } ],
+        "page": 1, "totalPages": 1, "totalCount": 1
+    });
+    mall.canned
+        .borrow_mut()
+        .push_back(canned(200, vec![], &shipped.to_string()));
+    let states = order_states(
+        &mall,
+        &ctx(),
+        &["DS9".to_string(), "DS1".to_string(), "DS5".to_string()],
+    );
     let url = &mall.requests.borrow()[0].url;
     assert!(url.contains("status=CANCELLED"), "{url}");
+    let url = &mall.requests.borrow()[1].url;
+    assert!(url.contains("status=SHIPPED"), "{url}");
+    assert_eq!(mall.requests.borrow().len(), 2, "one page of each");
     let got: Vec<_> = states
         .iter()
         .map(|s| {
@@ -550,6 +565,7 @@ fn status_sync_reports_cancelled_orders_and_the_rest_open() {
         "{got:?}"
     );
     assert!(matches!(got[1], ("DS1", Ok(MallState::Open))), "{got:?}");
+    assert!(matches!(got[2], ("DS5", Ok(MallState::Shipped))), "{got:?}");
     // A failed look-up is every order's error, not a guess.
     let mall = FakeMall::new(vec![], 100);
     mall.canned.borrow_mut().push_back(canned(
@@ -559,6 +575,62 @@ fn status_sync_reports_cancelled_orders_and_the_rest_open() {
     ));
     let states = order_states(&mall, &ctx(), &["DS9".to_string()]);
     assert!(matches!(states[0].state, Err(ConnectorError::Transient(_))));
+}
+
+#[test]
+fn status_sync_reads_only_the_newest_pages_of_shipped_orders() {
+    let mall = FakeMall::new(vec![], 100);
+    let page = |status: &str, n: u32, total: u32, numbers: &[&str]| {
+        let orders: Vec<_> = numbers
+            .iter()
+            .map(|o| serde_json::json!({"orderNumber": o, "orderedAt": time::format_instant(NOW), "status": status}))
+            .collect();
+        canned(
+            200,
+            vec![],
+            &serde_json::json!({"orders": orders, "page": n, "totalPages": total, "totalCount": 0})
+                .to_string(),
+        )
+    };
+    for answer in [
+        page("CANCELLED", 1, 1, &[]),
+        page("SHIPPED", 1, 9, &["OLD"]),
+        page("SHIPPED", 9, 9, &["A"]),
+        page("SHIPPED", 8, 9, &["B"]),
+        page("SHIPPED", 7, 9, &["C"]),
+    ] {
+        mall.canned.borrow_mut().push_back(answer);
+    }
+    let states = order_states(&mall, &ctx(), &["B".to_string(), "X".to_string()]);
+    let urls: Vec<String> = mall
+        .requests
+        .borrow()
+        .iter()
+        .map(|r| r.url.clone())
+        .collect();
+    assert!(
+        urls[2].contains("page=9") && urls[3].contains("page=8"),
+        "{urls:?}"
+    );
+    assert_eq!(
+        urls.len(),
+        5,
+        "pages 1, 9, 8 and 7 of the shipped ones: {urls:?}"
+    );
+    assert!(matches!(
+        states[0].state,
+        Ok(OrderState {
+            state: MallState::Shipped,
+            ..
+        })
+    ));
+    assert!(matches!(
+        states[1].state,
+        Ok(OrderState {
+            state: MallState::Open,
+            ..
+        })
+    ));
 }
 
 #[test]

@@ -147,6 +147,12 @@ pub fn export_text(r: &ExportReport) -> String {
         if !r.unknown.is_empty() {
             s.push_str(&format!(", {} with no answer", r.unknown.len()));
         }
+        if !r.confirmed.is_empty() {
+            s.push_str(&format!(
+                ", {} already on the mall (answer lost before; looked up, not sent again)",
+                r.confirmed.len()
+            ));
+        }
     }
     s.push_str(&format!(", {} left out\n", r.excluded.len()));
     for l in &r.pushed {
@@ -156,6 +162,12 @@ pub fn export_text(r: &ExportReport) -> String {
         };
         s.push_str(&format!(
             "  ✓ {} carrier id {} tracking {}{more}\n",
+            l.mall_order_number, l.carrier_id, l.tracking_number
+        ));
+    }
+    for l in &r.confirmed {
+        s.push_str(&format!(
+            "  = {} carrier id {} tracking {}: on the mall already (looked up)\n",
             l.mall_order_number, l.carrier_id, l.tracking_number
         ));
     }
