@@ -34,7 +34,8 @@ fi
 cargo build $(scripts/plugins.sh packages) --target wasm32-wasip2 --release
 # shellcheck disable=SC2046
 cargo build $(scripts/plugins.sh emulators)
-cargo build -p mallhost --features demo   # the CLI tests run the binary (with `demo`)
+# The CLI tests run the binary with `demo`, and with the crash points (`failpoints`).
+cargo build -p mallhost --features demo,failpoints
 cargo test --workspace "$@"
 # The end-to-end suite again against the d Shopping plugin as it was on contract 0.1.0 (frozen in
 # tests/plugins/dshopping-v0_1_0): an old plugin must keep working. Tests of 0.2.0 features skip.

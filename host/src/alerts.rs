@@ -232,6 +232,7 @@ mod tests {
             running: false,
             stale,
             next_due: None,
+            clock_moved: false,
         }
     }
 

@@ -5,8 +5,9 @@
 //! The verdicts are pure functions over the runs ([`judge_job`], [`judge_shop`]), each rule with
 //! its test: a job is **stale** when its last success is older than [`STALE_AFTER`] intervals
 //! (or, never having succeeded, when it has been due that long); its **failures in a row** are
-//! its newest ended runs that failed. A shop is healthy when no job is stale and no credential
-//! has expired.
+//! its newest ended runs that failed; it is **dated ahead** when its last success or its due time
+//! lies further ahead of now than it can (a clock moved, and the job may not run for a long
+//! time). A shop is healthy when no job is stale or dated ahead and no credential has expired.
 
 use std::time::Duration;
 
@@ -20,6 +21,10 @@ use crate::time::from_db;
 
 /// How many intervals without a success make a job stale.
 pub const STALE_AFTER: i32 = 3;
+
+/// How far ahead of now a success may be dated before it says the clock moved (hosts on one
+/// database read slightly different clocks).
+pub const CLOCK_TOLERANCE: TimeDelta = TimeDelta::minutes(1);
 
 /// Runs read per job to judge it.
 const RUNS_READ: u32 = 50;
@@ -43,6 +48,9 @@ pub struct JobHealth {
     pub stale: bool,
     /// When it is next due (from the shared schedule), if scheduled.
     pub next_due: Option<DateTime<Utc>>,
+    /// Its last success or its due time lies ahead of this machine's clock by more than a job
+    /// can explain: a clock moved, and the job is not to be trusted to run on time.
+    pub clock_moved: bool,
 }
 
 /// A credential with an expiry.
@@ -94,7 +102,10 @@ pub fn judge_job(
         .iter()
         .take_while(|r| r.outcome.as_deref() == Some("failed"))
         .count() as u32;
-    let window = TimeDelta::from_std(every).unwrap_or(TimeDelta::hours(1)) * STALE_AFTER;
+    let interval = TimeDelta::from_std(every).unwrap_or(TimeDelta::hours(1));
+    let window = interval * STALE_AFTER;
+    let clock_moved = last_success_at.is_some_and(|at| at > now + CLOCK_TOLERANCE)
+        || next_due.is_some_and(|due| due > now + interval + CLOCK_TOLERANCE);
     let stale = match last_success_at {
         Some(at) => now - at > window,
         // Never succeeded: stale once its first run, or its due time, is that far back.
@@ -120,6 +131,7 @@ pub fn judge_job(
                 .is_some_and(|t| now - t < window),
         stale,
         next_due,
+        clock_moved,
     }
 }
 
@@ -140,6 +152,17 @@ pub fn judge_shop(
                 ),
                 None => format!("{} is stale: it has never succeeded", j.job),
             });
+        }
+        if j.clock_moved {
+            problems.push(format!(
+                "{} is dated ahead of this machine's clock (last success {}, next due {}): a \
+                 clock moved; check the time of every host on the database",
+                j.job,
+                j.last_success_at
+                    .map_or_else(|| "never".to_string(), |t| t.to_string()),
+                j.next_due
+                    .map_or_else(|| "unscheduled".to_string(), |t| t.to_string()),
+            ));
         }
         if j.failures_in_row > 0 {
             let error = j
@@ -166,7 +189,8 @@ pub fn judge_shop(
     ShopHealth {
         shop: shop.to_string(),
         mall: mall.to_string(),
-        healthy: !jobs.iter().any(|j| j.stale) && !credentials.iter().any(|c| c.expired),
+        healthy: !jobs.iter().any(|j| j.stale || j.clock_moved)
+            && !credentials.iter().any(|c| c.expired),
         jobs,
         credentials,
         problems,
@@ -292,5 +316,25 @@ mod tests {
         assert!(!judge_shop("s", "m", vec![fresh], vec![cred(-1, true)]).healthy);
         let s = judge_shop("s", "m", vec![stale], vec![]);
         assert!(!s.healthy && s.problems[0].contains("stale"), "{s:?}");
+    }
+
+    #[test]
+    fn a_success_or_a_due_time_dated_ahead_of_the_clock_is_not_healthy() {
+        let every = Duration::from_secs(300);
+        // The last run ended a day ahead of now (a clock that jumped, then came back).
+        let runs = vec![run(2, t(24 * 60), 5, Some("ok"))];
+        let j = judge_job("fetch", &runs, every, Some(t(24 * 60 + 5)), t(0));
+        assert!(j.clock_moved && !j.stale, "{j:?}");
+        let shop = judge_shop("s", "m", vec![j], vec![]);
+        assert!(!shop.healthy);
+        assert!(
+            shop.problems[0].contains("ahead of this machine's clock"),
+            "{:?}",
+            shop.problems
+        );
+        // A due time within its interval and a success in the past are fine.
+        let runs = vec![run(2, t(-3), 5, Some("ok"))];
+        let j = judge_job("fetch", &runs, every, Some(t(4)), t(0));
+        assert!(!j.clock_moved, "{j:?}");
     }
 }

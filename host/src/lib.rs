@@ -17,7 +17,7 @@
 //! | 3 rules and files | [`tracking`], [`csv`], [`health`], [`accounts`] |
 //! | 2 plugins | [`capabilities`], [`runtime`] |
 //! | 1 storage | [`store`] |
-//! | 0 foundations | [`time`], [`model`], [`digest`], [`hostkey`], [`config`], [`connector`] |
+//! | 0 foundations | [`time`], [`model`], [`digest`], [`hostkey`], [`config`], [`connector`], [`crash`] |
 //!
 //! ## Where each concern lives
 //!
@@ -45,6 +45,7 @@
 //! - [`model`]: the canonical order, its checks and the host's statuses.
 //! - [`time`]: UTC instants, JST dates, the injectable clock.
 //! - [`digest`], [`hostkey`]: SHA-256 in hex; the host's own key file.
+//! - [`crash`]: crash points for the tests (compiled in with the `failpoints` feature only).
 
 #![deny(missing_docs)]
 
@@ -56,6 +57,7 @@ pub mod capabilities;
 pub mod config;
 pub mod connector;
 pub mod console;
+pub mod crash;
 pub mod csv;
 pub mod digest;
 pub mod health;

@@ -7,6 +7,7 @@ mod cli;
 mod connectors;
 mod console;
 mod contract;
+mod crash_points;
 mod credentials;
 mod cycle;
 mod exactly_once;

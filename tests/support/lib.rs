@@ -349,8 +349,8 @@ pub fn mallhost_bin() -> PathBuf {
         .max();
     assert!(
         built.is_some() && built >= sources,
-        "{} is missing or older than its sources: run `cargo build -p mallhost --features demo` \
-         (scripts/test.sh does) before the tests",
+        "{} is missing or older than its sources: run `cargo build -p mallhost --features \
+         demo,failpoints` (scripts/test.sh does) before the tests",
         bin.display()
     );
     bin

@@ -374,6 +374,19 @@ impl HttpCapability {
                 )));
             }
         }
+        // Headers the host sets are refused before the request counts, too.
+        let reserved = grant.credentials.reserved_header();
+        for (name, _) in &req.headers {
+            let taken = ["authorization", "proxy-authorization", "host"]
+                .iter()
+                .chain(reserved.as_slice())
+                .any(|h| name.eq_ignore_ascii_case(h));
+            if taken {
+                return Err(HttpError::InvalidRequest(format!(
+                    "header {name:?} is set by the host; mark the request `authenticate` instead"
+                )));
+            }
+        }
         if self.made >= self.limits.max_requests_per_call {
             return Err(HttpError::BudgetExhausted(
                 self.limits.max_requests_per_call,
@@ -390,17 +403,7 @@ impl HttpCapability {
             .client
             .request(method, url)
             .timeout(self.limits.request_timeout);
-        let reserved = grant.credentials.reserved_header();
         for (name, value) in &req.headers {
-            let taken = ["authorization", "proxy-authorization", "host"]
-                .iter()
-                .chain(reserved.as_slice())
-                .any(|h| name.eq_ignore_ascii_case(h));
-            if taken {
-                return Err(HttpError::InvalidRequest(format!(
-                    "header {name:?} is set by the host; mark the request `authenticate` instead"
-                )));
-            }
             builder = builder.header(name.as_str(), value.as_str());
         }
         if req.authenticate {
@@ -1016,5 +1019,37 @@ mod tests {
         );
         let second = cap.send(req(&format!("{origin}/x"))).await;
         assert_eq!(second.unwrap_err(), HttpError::BudgetExhausted(1));
+    }
+
+    #[tokio::test]
+    async fn a_refused_header_does_not_count_against_the_request_budget() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let origin = format!("http://127.0.0.1:{port}");
+        let mut g = grant();
+        g.allowed_origins.push(origin.clone());
+        let limits = HttpLimits {
+            max_requests_per_call: 1,
+            ..HttpLimits::default()
+        };
+        let mut cap = HttpCapability::new(reqwest::Client::new(), Some(Arc::new(g)), limits);
+        for name in ["Authorization", "proxy-authorization", "Host"] {
+            let mut r = req(&format!("{origin}/x"));
+            r.headers.push((name.into(), "x".into()));
+            let e = cap.send(r).await.unwrap_err();
+            assert!(
+                matches!(&e, HttpError::InvalidRequest(m) if m.contains("set by the host")),
+                "{name}: {e:?}"
+            );
+        }
+        // The one request the call may make is still there.
+        let first = cap.send(req(&format!("{origin}/x"))).await;
+        assert!(
+            matches!(&first, Err(HttpError::Transport(_))),
+            "the budget was not spent on refusals: {first:?}"
+        );
     }
 }

@@ -29,9 +29,6 @@ pub struct ProductImport {
     pub errors: Vec<RowError>,
 }
 
-/// Rows stored per transaction (and per progress step).
-const BATCH: usize = 500;
-
 /// Imports a product master file.
 pub async fn import(
     store: &Store,
@@ -123,12 +120,13 @@ pub async fn import(
         });
     }
     report.errors.sort_by_key(|e| e.line);
+    // One transaction for the file, as for shipments: an import killed half way stores
+    // nothing, and the file is simply imported again.
     let total = valid.len();
-    progress(0, total);
-    for chunk in valid.chunks(BATCH) {
-        report.lines_filled += store.upsert_products(chunk, now).await?;
-        report.imported += chunk.len();
-        progress(report.imported, total);
-    }
+    report.lines_filled = store
+        .upsert_products(&valid, now, &|done| progress(done, total))
+        .await?;
+    report.imported = total;
+    progress(total, total);
     Ok(report)
 }

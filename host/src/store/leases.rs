@@ -223,26 +223,54 @@ impl Store {
         Ok(())
     }
 
-    /// Puts `(shop, job)` pairs in the shared schedule, due at `now`, unless they are there.
+    /// Puts `(shop, job, interval)` jobs in the shared schedule, due at `now`. One already
+    /// there keeps its due time — unless that is further ahead than its interval (the interval
+    /// was shortened, or the clock had moved), when it is due now.
     pub async fn schedule_jobs(
         &self,
-        jobs: &[(String, String)],
+        jobs: &[(String, String, std::time::Duration)],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        for (shop, job) in jobs {
+        for (shop, job, every) in jobs {
+            let limit = now + chrono::TimeDelta::from_std(*every).unwrap_or(chrono::TimeDelta::MAX);
             sqlx::query(
                 "INSERT INTO job_schedule (shop_id, job, next_due) VALUES ($1, $2, $3)
-                 ON CONFLICT (shop_id, job) DO NOTHING",
+                 ON CONFLICT (shop_id, job) DO UPDATE SET next_due = excluded.next_due
+                 WHERE job_schedule.next_due > $4",
             )
             .bind(shop)
             .bind(job)
             .bind(to_db(now))
+            .bind(to_db(limit))
             .execute(&mut *tx)
             .await?;
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The jobs due later than `after`, with their due times: where a due time set by a clock
+    /// that has since moved back is found.
+    pub async fn jobs_due_after(
+        &self,
+        after: DateTime<Utc>,
+    ) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT shop_id, job, next_due FROM job_schedule WHERE next_due > $1")
+                .bind(to_db(after))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                let due: String = r.try_get("next_due")?;
+                Ok((
+                    r.try_get("shop_id")?,
+                    r.try_get("job")?,
+                    from_db(&due).unwrap_or(after),
+                ))
+            })
+            .collect()
     }
 
     /// Claims up to `limit` jobs due at `now`, oldest due first, among those `knows` accepts
@@ -482,6 +510,10 @@ mod tests {
             ("b".to_string(), "fetch".to_string()),
             ("elsewhere".to_string(), "fetch".to_string()),
         ];
+        let jobs: Vec<_> = jobs
+            .into_iter()
+            .map(|(s, j)| (s, j, std::time::Duration::from_secs(900)))
+            .collect();
         s.schedule_jobs(&jobs, t0).await.unwrap();
         s.schedule_jobs(&jobs, t0 + TimeDelta::hours(5))
             .await
@@ -526,5 +558,49 @@ mod tests {
             kept.iter().all(|r| r.ended_at.is_some()),
             "the newest are kept"
         );
+    }
+
+    #[tokio::test]
+    async fn a_due_time_further_ahead_than_its_interval_is_brought_back_at_start() {
+        let (s, _d) = store().await;
+        let t0 = Utc::now();
+        let hourly = vec![(
+            "a".to_string(),
+            "fetch".to_string(),
+            std::time::Duration::from_secs(3600),
+        )];
+        s.schedule_jobs(&hourly, t0).await.unwrap();
+        // A run an hour ahead (an hourly job), then a restart with a one-minute interval.
+        s.reschedule_job("a", "fetch", t0 + TimeDelta::hours(1))
+            .await
+            .unwrap();
+        let minutely = vec![(
+            "a".to_string(),
+            "fetch".to_string(),
+            std::time::Duration::from_secs(60),
+        )];
+        s.schedule_jobs(&minutely, t0).await.unwrap();
+        assert_eq!(
+            s.job_next_due("a", "fetch")
+                .await
+                .unwrap()
+                .map(|t| t.timestamp()),
+            Some(t0.timestamp()),
+            "due now, not in an hour"
+        );
+        // Within its interval, a due time stays.
+        s.reschedule_job("a", "fetch", t0 + TimeDelta::seconds(30))
+            .await
+            .unwrap();
+        s.schedule_jobs(&minutely, t0).await.unwrap();
+        assert_eq!(
+            s.job_next_due("a", "fetch")
+                .await
+                .unwrap()
+                .map(|t| t.timestamp()),
+            Some((t0 + TimeDelta::seconds(30)).timestamp())
+        );
+        let far = s.jobs_due_after(t0 + TimeDelta::seconds(10)).await.unwrap();
+        assert_eq!(far.len(), 1, "{far:?}");
     }
 }

@@ -215,19 +215,25 @@ impl Store {
             price,
             jan_code: None,
         };
-        self.upsert_products(std::slice::from_ref(&p), now).await
+        self.upsert_products(std::slice::from_ref(&p), now, &|_| {})
+            .await
     }
 
-    /// Adds or replaces products in one transaction, and fills their names into stored order
-    /// lines that lacked them. Returns how many lines got a name.
+    /// Adds or replaces products in one transaction (a killed import stores none), and fills
+    /// their names into stored order lines that lacked them; `done(n)` is told every 500
+    /// rows. Returns how many lines got a name.
     pub async fn upsert_products(
         &self,
         products: &[Product],
         now: chrono::DateTime<chrono::Utc>,
+        done: &(dyn Fn(usize) + Sync),
     ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut filled = 0;
-        for p in products {
+        for (i, p) in products.iter().enumerate() {
+            if i % 500 == 0 {
+                done(i);
+            }
             sqlx::query(
                 "INSERT INTO products (item_code, sku_code, name, price, jan_code, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6)

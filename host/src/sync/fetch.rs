@@ -104,6 +104,7 @@ impl Syncer<'_> {
                 done.already_stored.len()
             );
             report.timings.store_ms += ms(started.elapsed());
+            crate::crash_point!("fetch:stored-before-take");
             // Take as you go: this page's new orders, right after their commit, so an
             // interrupted fetch leaves nothing untaken that it stored.
             let started = std::time::Instant::now();

@@ -129,6 +129,7 @@ impl JobLease {
             tokio::spawn(async move {
                 loop {
                     tokio::time::sleep(lease / 3).await;
+                    crate::crash_point!("lease:renew");
                     match store.renew_job(&shop, job, &holder, until(lease)).await {
                         Ok(true) => {}
                         Ok(false) => {

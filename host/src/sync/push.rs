@@ -162,6 +162,7 @@ impl Syncer<'_> {
                 .await
                 .map_err(store_err)?;
             // Each claimed shipment goes on with its outbox row.
+            crate::crash_point!("export:claimed-before-send");
             let mut claimed: Vec<(Eligible, i64)> = Vec::with_capacity(chunk.len());
             for (e, id) in chunk.iter().zip(ids) {
                 match id {
@@ -206,6 +207,7 @@ impl Syncer<'_> {
                     },
                 )
                 .await;
+                crate::crash_point!("export:sent-before-settle");
                 let mut lost = Vec::new();
                 for ((e, push_id), r) in results {
                     if ask_first

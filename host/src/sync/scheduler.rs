@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use chrono::Duration as Days;
+use chrono::{DateTime, Duration as Days, Utc};
 use serde::Serialize;
 
 use super::{ExportOptions, Syncer};
@@ -269,6 +269,39 @@ impl Scheduler {
     }
 }
 
+/// How often the dispatcher looks for due times set by a clock that moved.
+const CLOCK_CHECK: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Makes due now every job of this process whose due time is further ahead of `now` than its
+/// interval (a run under a clock that jumped ahead, then came back).
+async fn pull_back_due_times(shared: &Shared, shortest: std::time::Duration, now: DateTime<Utc>) {
+    let after = now + chrono::TimeDelta::from_std(shortest).unwrap_or(chrono::TimeDelta::MAX);
+    let far = match shared.store.jobs_due_after(after).await {
+        Ok(far) => far,
+        Err(e) => {
+            tracing::warn!("cannot read the job schedule (tried again): {e}");
+            return;
+        }
+    };
+    for (shop, job, due) in far {
+        let Some(every) = job_from_id(&job).and_then(|j| shared.every.get(&(shop.clone(), j)))
+        else {
+            continue;
+        };
+        let limit = now + chrono::TimeDelta::from_std(*every).unwrap_or(chrono::TimeDelta::MAX);
+        if due > limit {
+            tracing::warn!(
+                shop = %shop,
+                "the {job} job was due at {due}, further ahead than its interval: the clock \
+                 had moved; it is due now"
+            );
+            if let Err(e) = shared.store.reschedule_job(&shop, &job, now).await {
+                tracing::warn!("cannot write the job schedule (tried again): {e}");
+            }
+        }
+    }
+}
+
 /// The dispatcher: puts this process's jobs in the shared schedule, then, until stopped,
 /// claims due jobs for its idle workers.
 async fn dispatch(
@@ -276,11 +309,12 @@ async fn dispatch(
     workers: tokio::sync::mpsc::Sender<(String, Job)>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let jobs: Vec<(String, String)> = shared
+    let jobs: Vec<(String, String, std::time::Duration)> = shared
         .every
-        .keys()
-        .map(|(shop, job)| (shop.clone(), job_id(*job).to_string()))
+        .iter()
+        .map(|((shop, job), every)| (shop.clone(), job_id(*job).to_string(), *every))
         .collect();
+    let mut clock_checked = std::time::Instant::now();
     let shortest = shared.every.values().min().copied().unwrap_or(POLL);
     let mut tick = tokio::time::interval(POLL.min(shortest));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -304,6 +338,12 @@ async fn dispatch(
                     continue;
                 }
             }
+        }
+        // A due time further ahead than its job's interval was set by a clock that has since
+        // moved back: the job is due now, not a day later.
+        if clock_checked.elapsed() >= CLOCK_CHECK {
+            clock_checked = std::time::Instant::now();
+            pull_back_due_times(&shared, shortest, now).await;
         }
         let idle = shared.idle.load(Ordering::SeqCst) as usize;
         if idle == 0 {

@@ -58,6 +58,7 @@ impl Syncer<'_> {
                 },
             )
             .await;
+            crate::crash_point!("take:taken-before-record");
             let now = self.clock.now();
             let records: Vec<(String, Result<TakeOutcome, String>)> = results
                 .into_iter()

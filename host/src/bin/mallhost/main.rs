@@ -18,6 +18,9 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // The tests' build stops at the crash point `FAILPOINTS` names.
+    #[cfg(feature = "failpoints")]
+    let _crash_points = fail::FailScenario::setup();
     let args = args::Args::parse();
     // The filter: MALLHOST_LOG, else RUST_LOG, else info for mallhost (warn with --quiet).
     let filter = tracing_subscriber::EnvFilter::try_from_env("MALLHOST_LOG")
