@@ -131,10 +131,18 @@ async fn whatever_retry_after_the_mall_sends_is_waited_out() {
         })
         .await;
         env.dshopping().seed_bulk(env.clock.now_secs(), 1, orders);
+        let started = std::time::Instant::now();
         let report = env.fetch().await;
         assert!(
             env.dshopping().rate_limited_count() > 0,
             "Retry-After {retry_after}"
+        );
+        // Waited as asked: at least the mall's Retry-After for each refusal it answered.
+        let refused = u64::from(env.dshopping().rate_limited_count());
+        assert!(
+            started.elapsed() >= std::time::Duration::from_secs(retry_after * refused),
+            "Retry-After {retry_after} × {refused} refusals waited: {:?}",
+            started.elapsed()
         );
         assert_eq!(report.ingested.stored.len(), orders as usize);
         assert_eq!(report.take.taken.len(), orders as usize);
@@ -255,4 +263,32 @@ async fn a_push_applied_on_the_mall_whose_answer_was_lost_converges() {
                 .unwrap();
         assert_eq!(accepted, 1, "{how:?}: accepted once");
     }
+}
+
+#[tokio::test]
+async fn a_rate_limit_during_the_status_sync_is_waited_out_per_order() {
+    let env = TestEnv::start(Options::default()).await;
+    if !mallhost_tests::on_contract_0_2() {
+        return; // 0.1.0 has no status sync
+    }
+    for i in 0..30 {
+        env.order_placed(i, 60);
+    }
+    let first = env.fetch().await;
+    assert_eq!(first.take.taken.len(), 30);
+    // The next run asks the mall about the 30 open orders; its first question is refused.
+    env.dshopping()
+        .fail_next(Endpoint::SearchOtherStatus, 1, 429);
+    let asked_before = env.dshopping().request_count(Endpoint::SearchOtherStatus);
+    let second = env.fetch().await;
+    assert_eq!(second.states.checked, 30);
+    assert!(
+        second.states.failed.is_empty() && second.states.error.is_none(),
+        "waited out, not 30 failures: {:?}",
+        second.states
+    );
+    assert!(
+        env.dshopping().request_count(Endpoint::SearchOtherStatus) > asked_before + 1,
+        "asked again after the wait"
+    );
 }

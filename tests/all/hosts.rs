@@ -175,6 +175,11 @@ async fn three_hosts_share_twenty_shops_and_a_killed_one_loses_and_doubles_nothi
     .unwrap();
     let now = clock.now().to_rfc3339();
     let mut hosts: Vec<_> = (0..3).map(|_| serve(&config, &now)).collect();
+    // Which processes serve (the manual exports beside them are not "work shared"), and when
+    // each killed one was killed.
+    let mut serve_pids: std::collections::BTreeSet<u32> =
+        hosts.iter().filter_map(|h| h.id()).collect();
+    let mut killed_at: BTreeMap<u32, String> = BTreeMap::new();
 
     // Orders arrive in waves; staff enter shipping data for what was taken; a manual export
     // runs beside the hosts; and one host is killed and restarted every wave.
@@ -212,10 +217,15 @@ async fn three_hosts_share_twenty_shops_and_a_killed_one_loses_and_doubles_nothi
             .await
             .unwrap();
         let victim = wave as usize % hosts.len();
+        let pid = hosts[victim].id();
         let _ = hosts[victim].start_kill(); // SIGKILL
         let _ = hosts[victim].wait().await;
+        if let Some(pid) = pid {
+            killed_at.insert(pid, mallhost::time::to_db(chrono::Utc::now()));
+        }
         kills += 1;
         hosts[victim] = serve(&config, &now);
+        serve_pids.extend(hosts[victim].id());
     }
 
     // The hosts finish the work: every order stored and taken, every shipment on the mall.
@@ -252,7 +262,12 @@ async fn three_hosts_share_twenty_shops_and_a_killed_one_loses_and_doubles_nothi
                 .args(["-c", &format!("kill -TERM {pid}")])
                 .status();
         }
-        let _ = tokio::time::timeout(Duration::from_secs(30), h.wait()).await;
+        let stopped = tokio::time::timeout(Duration::from_secs(30), h.wait()).await;
+        if stopped.is_err()
+            && let Some(pid) = h.id()
+        {
+            killed_at.insert(pid, mallhost::time::to_db(chrono::Utc::now()));
+        }
         let _ = h.start_kill();
         let _ = h.wait().await;
     }
@@ -296,8 +311,18 @@ async fn three_hosts_share_twenty_shops_and_a_killed_one_loses_and_doubles_nothi
             "{shop}: each taken once"
         );
         let applied = m.shipments_applied();
+        // Every call the mall saw, per order: a take at most twice (a killed run's lost answer
+        // and the take after it), a push once (one cut off is looked up, never sent again).
+        let takes = m.calls_per_order(dshopping_emulator::Endpoint::Acknowledge);
+        let pushes = m.calls_per_order(dshopping_emulator::Endpoint::Shipments);
         for n in ns {
             assert_eq!(applied.get(n), Some(&1), "{shop} {n}: shipped once");
+            assert!(
+                (1..=1 + kills).contains(takes.get(n).unwrap_or(&0)),
+                "{shop} {n}: taken by {:?} calls for {kills} kills",
+                takes.get(n)
+            );
+            assert_eq!(pushes.get(n), Some(&1), "{shop} {n}: sent once: {pushes:?}");
         }
     }
     for (m, (shop, ns)) in rmalls
@@ -314,6 +339,14 @@ async fn three_hosts_share_twenty_shops_and_a_killed_one_loses_and_doubles_nothi
             ns.len(),
             "{shop}: one parcel each, none twice"
         );
+        let confirms = m.calls_per_order(rakuten_emulator::Method::ConfirmOrder);
+        for n in ns {
+            assert!(
+                (1..=1 + kills).contains(confirms.get(n).unwrap_or(&0)),
+                "{shop} {n}: confirmed by {:?} calls for {kills} kills",
+                confirms.get(n)
+            );
+        }
     }
     let in_flight: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM shipment_pushes WHERE outcome = 'sending'")
@@ -328,18 +361,34 @@ async fn three_hosts_share_twenty_shops_and_a_killed_one_loses_and_doubles_nothi
             .unwrap();
     assert_eq!(refused, 0, "no false refusal");
 
-    // No (shop, job) ever ran twice at once: the ended runs of each never overlap.
+    // No (shop, job) ever ran twice at once: its runs never overlap — a killed run's span
+    // ending when its process was killed. Every run without an end is a killed process's, and
+    // the kills hit running jobs.
     let runs = env.store.job_runs(None, 1_000_000).await.unwrap();
+    let pid_of = |holder: &str| holder.split(':').nth(1).and_then(|p| p.parse::<u32>().ok());
     let mut by_job: BTreeMap<(String, String), Vec<(String, String)>> = BTreeMap::new();
-    let mut holders = std::collections::BTreeSet::new();
+    let mut serving = std::collections::BTreeSet::new();
+    let mut cut_by_kills = 0;
     for r in &runs {
-        holders.insert(r.holder.split('#').next().unwrap_or_default().to_string());
-        if let Some(end) = &r.ended_at {
-            by_job
-                .entry((r.shop.clone(), r.job.clone()))
-                .or_default()
-                .push((r.started_at.clone(), end.clone()));
+        let pid = pid_of(&r.holder);
+        if let Some(p) = pid.filter(|p| serve_pids.contains(p)) {
+            serving.insert(p);
         }
+        let end = match &r.ended_at {
+            Some(end) => end.clone(),
+            None => {
+                let killed = pid.and_then(|p| killed_at.get(&p));
+                let Some(at) = killed else {
+                    panic!("a run with no end whose process was not killed: {r:?}");
+                };
+                cut_by_kills += 1;
+                at.clone()
+            }
+        };
+        by_job
+            .entry((r.shop.clone(), r.job.clone()))
+            .or_default()
+            .push((r.started_at.clone(), end));
     }
     for (key, spans) in &mut by_job {
         spans.sort();
@@ -353,8 +402,12 @@ async fn three_hosts_share_twenty_shops_and_a_killed_one_loses_and_doubles_nothi
         }
     }
     assert!(
-        holders.len() >= 4,
-        "the work was shared between processes: {holders:?}"
+        cut_by_kills > 0,
+        "a SIGKILL hit a running job ({kills} kills, no run cut)"
+    );
+    assert!(
+        serving.len() >= 3,
+        "the work was shared between serve processes: {serving:?} of {serve_pids:?}"
     );
 }
 
