@@ -202,6 +202,14 @@ async fn a_take_applied_on_the_mall_whose_answer_was_lost_converges() {
             1,
             "{how:?}: applied once"
         );
+        // The lost answer plus one: asked twice, and not a third time.
+        assert_eq!(
+            env.dshopping()
+                .calls_per_order(Endpoint::Acknowledge)
+                .get(&n),
+            Some(&2),
+            "{how:?}"
+        );
         assert_eq!(
             env.dshopping().status_of(&n),
             Some(Status::ShipInstructionWait)

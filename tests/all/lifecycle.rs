@@ -253,6 +253,14 @@ async fn swapping_the_plugin_during_a_sync_drops_and_doubles_nothing() {
         600,
         "every order taken once"
     );
+    let takes = env
+        .dshopping()
+        .calls_per_order(dshopping_emulator::Endpoint::Acknowledge);
+    assert!(
+        takes.len() == 600 && takes.values().all(|&c| c == 1),
+        "every order asked once: {:?}",
+        takes.iter().filter(|(_, c)| **c != 1).collect::<Vec<_>>()
+    );
     assert_eq!(
         env.dshopping().status_counts().get("出荷指示待ち"),
         Some(&600)

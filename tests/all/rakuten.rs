@@ -241,6 +241,13 @@ async fn fetching_twice_stores_and_confirms_nothing_twice() {
     assert!(second.take.taken.is_empty());
     assert_eq!(env.stored_count().await, 5);
     assert_eq!(env.rakuten().confirmed_ok(), 5);
+    let confirms = env
+        .rakuten()
+        .calls_per_order(rakuten_emulator::Method::ConfirmOrder);
+    assert!(
+        confirms.len() == 5 && confirms.values().all(|&c| c == 1),
+        "each asked once: {confirms:?}"
+    );
 }
 
 #[tokio::test]
