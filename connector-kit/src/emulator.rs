@@ -13,15 +13,29 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::response::{IntoResponse, Response};
 
-/// A running emulator's server on loopback. Dropping it stops the server.
+/// A running emulator's server on loopback. Dropping it stops the server. It counts every
+/// request that reaches it, whatever its path, credentials or fate ([`Server::requests_seen`]),
+/// test controls (`/_emulator/…`, `/control/…`) left out.
 pub struct Server {
     addr: SocketAddr,
+    seen: std::sync::Arc<std::sync::atomic::AtomicU64>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Server {
     /// Serves `router` on `listen` (port 0 picks a free one), in the current tokio runtime.
     pub async fn start(listen: SocketAddr, router: Router) -> std::io::Result<Server> {
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = seen.clone();
+        let router = router.layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                let path = req.uri().path();
+                if !path.starts_with("/_emulator/") && !path.starts_with("/control/") {
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                next.run(req)
+            },
+        ));
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -34,8 +48,14 @@ impl Server {
         });
         Ok(Server {
             addr,
+            seen,
             shutdown: Some(tx),
         })
+    }
+
+    /// How many requests reached the server (test controls left out).
+    pub fn requests_seen(&self) -> u64 {
+        self.seen.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The base URL, e.g. `http://127.0.0.1:40123`.

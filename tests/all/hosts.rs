@@ -106,15 +106,15 @@ async fn ship_taken(
 
 #[tokio::test]
 async fn three_hosts_share_twenty_shops_and_a_killed_one_loses_and_doubles_nothing() {
-    if mallhost_tests::database::postgres_server().is_none() {
-        eprintln!("skipped: several hosts need PostgreSQL (MALLHOST_TEST_POSTGRES)");
+    let Some(server) = mallhost_tests::database::postgres_only("the several-hosts trial") else {
         return;
-    }
+    };
     if !mallhost_tests::first_pass("the multi-host trial") {
         return;
     }
     let env = TestEnv::start(Options {
         rakuten: Some(RakutenOptions::default()),
+        postgres: Some(server),
         ..Options::default()
     })
     .await;
@@ -413,8 +413,7 @@ async fn three_hosts_share_twenty_shops_and_a_killed_one_loses_and_doubles_nothi
 
 #[tokio::test]
 async fn db_copy_moves_a_sqlite_database_to_postgres_with_every_row() {
-    let Some(server) = mallhost_tests::database::postgres_server() else {
-        eprintln!("skipped: the copy's destination is PostgreSQL (MALLHOST_TEST_POSTGRES)");
+    let Some(server) = mallhost_tests::database::postgres_only("the copy to PostgreSQL") else {
         return;
     };
     if !mallhost_tests::first_pass("the database copy") {

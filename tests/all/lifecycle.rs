@@ -641,14 +641,17 @@ async fn a_compiled_entry_the_host_did_not_make_is_never_run() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn installs_and_rollbacks_on_one_host_reach_another_through_the_database() {
-    if mallhost_tests::database::postgres_server().is_none() {
-        eprintln!("skipped: a shared plugin index is PostgreSQL's (MALLHOST_TEST_POSTGRES)");
+    let Some(server) = mallhost_tests::database::postgres_only("the shared plugin index") else {
         return;
-    }
+    };
     if !mallhost_tests::first_pass("the shared plugin index") {
         return;
     }
-    let env = TestEnv::start(Options::default()).await;
+    let env = TestEnv::start(Options {
+        postgres: Some(server),
+        ..Options::default()
+    })
+    .await;
     let (v1, v1_digest) = dshopping_variant(env.dir.path(), "v1", 21);
     let (v2, v2_digest) = dshopping_variant(env.dir.path(), "v2", 22);
     let (v3, v3_digest) = dshopping_variant(env.dir.path(), "v3", 23);

@@ -15,6 +15,30 @@ pub fn postgres_server() -> Option<String> {
         .filter(|u| !u.is_empty())
 }
 
+/// The local server the script's PostgreSQL pass uses (trust auth, database `test`).
+pub const LOCAL_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// The server a PostgreSQL-only test (several hosts, the shared plugin index, the copy to
+/// PostgreSQL) runs on, or `None` when it skips. Outside CI it runs in the PostgreSQL pass
+/// (`MALLHOST_TEST_POSTGRES`) and skips, saying so, elsewhere. In CI (`CI=true`) it runs once,
+/// in the first pass, on `MALLHOST_TEST_POSTGRES` or the local server — and fails, not skips,
+/// when that does not answer.
+pub fn postgres_only(what: &str) -> Option<String> {
+    let ci = std::env::var("CI").as_deref() == Ok("true");
+    match (postgres_server(), ci) {
+        (Some(server), false) => Some(server),
+        (Some(_), true) => {
+            eprintln!("skipped: {what} ran in the first pass (CI)");
+            None
+        }
+        (None, true) => Some(LOCAL_POSTGRES.to_string()),
+        (None, false) => {
+            eprintln!("skipped: {what} needs PostgreSQL (MALLHOST_TEST_POSTGRES)");
+            None
+        }
+    }
+}
+
 /// A test's database; a PostgreSQL one is dropped with this.
 #[derive(Debug)]
 pub struct TestDb {

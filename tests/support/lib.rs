@@ -382,6 +382,8 @@ pub struct Options {
     pub now: Option<DateTime<Utc>>,
     /// A Rakuten shop (`rshop`) beside the d Shopping one, on its own emulator.
     pub rakuten: Option<RakutenOptions>,
+    /// The database on this PostgreSQL server whatever the pass (a PostgreSQL-only test).
+    pub postgres: Option<String>,
 }
 
 /// The Rakuten shop of a [`TestEnv`].
@@ -427,6 +429,7 @@ impl Default for Options {
             },
             now: None,
             rakuten: None,
+            postgres: None,
         }
     }
 }
@@ -538,7 +541,10 @@ impl TestEnv {
             shops.push_str(&entry);
         }
         let dir = tempfile::tempdir().expect("temp dir");
-        let db = database::TestDb::fresh(dir.path()).await;
+        let db = match &opts.postgres {
+            Some(server) => database::TestDb::postgres(server).await,
+            None => database::TestDb::fresh(dir.path()).await,
+        };
         let toml = format!(
             r#"
             database_url = "{db}"

@@ -542,6 +542,7 @@ mod tests {
     async fn the_record_of_runs_stays_bounded() {
         let (s, _d) = store().await;
         let t = Utc::now();
+        let mut ids = Vec::new();
         for _ in 0..(KEEP_RUNS + 25) {
             let id = s
                 .acquire_job("shop", "fetch", "A", t, t + TimeDelta::seconds(30))
@@ -551,12 +552,16 @@ mod tests {
             s.finish_job(id, "shop", "fetch", "A", t, RunOutcome::Ok, "", None)
                 .await
                 .unwrap();
+            ids.push(id);
         }
         let kept = s.job_runs(Some("shop"), 5_000).await.unwrap();
         assert_eq!(kept.len() as i64, KEEP_RUNS);
-        assert!(
-            kept.iter().all(|r| r.ended_at.is_some()),
-            "the newest are kept"
+        let mut kept_ids: Vec<i64> = kept.iter().map(|r| r.id).collect();
+        kept_ids.sort();
+        assert_eq!(
+            kept_ids,
+            ids[ids.len() - KEEP_RUNS as usize..].to_vec(),
+            "the newest are kept, the oldest dropped"
         );
     }
 

@@ -273,6 +273,11 @@ impl Emulator {
         self.shared.lock().calls.requests(endpoint)
     }
 
+    /// How many requests reached the mall at all: any path, any credentials, refused or not.
+    pub fn requests_seen(&self) -> u64 {
+        self.server.requests_seen()
+    }
+
     /// How many calls about each order reached `endpoint` (past auth and the rate limit),
     /// whatever they did: refused, failed, repeated or applied.
     pub fn calls_per_order(&self, endpoint: Endpoint) -> BTreeMap<String, u32> {
