@@ -13,6 +13,7 @@ mod cycle;
 mod exactly_once;
 mod export;
 mod faults;
+mod guarantees;
 mod health;
 mod hosts;
 mod lifecycle;

@@ -310,6 +310,27 @@ async fn a_trap_while_mapping_fails_only_the_order_that_caused_it() {
 }
 
 #[tokio::test]
+async fn an_order_whose_money_does_not_add_up_is_refused_by_the_host_naming_the_field() {
+    // Whatever the plugin and its contract version, the host checks every order once.
+    let env = env_with_hostile().await;
+    let mut s = shop(&env, "money", "https://x.example", false);
+    s.time_slots.clear();
+    let r = env.syncer().fetch(&s, window(&env)).await.unwrap();
+    assert_eq!(r.ingested.stored, vec!["good-1"], "{r:?}");
+    assert_eq!(r.invalid.len(), 1, "{r:?}");
+    let why = &r.invalid[0];
+    assert_eq!(why.mall_order_number, "bad-total-1");
+    assert!(
+        why.message.contains("billing-total") && why.message.contains("999"),
+        "{why:?}"
+    );
+    assert!(
+        r.take.taken == vec!["good-1"],
+        "the refused one is not taken: {r:?}"
+    );
+}
+
+#[tokio::test]
 async fn every_call_starts_from_a_fresh_instance() {
     // The plugin counts its calls in a static: on a fresh instance per call it always reads 1.
     let env = env_with_hostile().await;

@@ -767,6 +767,54 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_redirect_is_handed_to_the_plugin_never_followed() {
+        // The allowed origin redirects to a path of its own and to another origin: the host's
+        // clients follow neither (a redirect could lead a request past the origin checks).
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        let followed = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let seen = followed.clone();
+        let app = axum::Router::new()
+            .route(
+                "/moved",
+                axum::routing::get(|| async {
+                    (
+                        axum::http::StatusCode::FOUND,
+                        [("location", "/target")],
+                        "moved",
+                    )
+                }),
+            )
+            .route(
+                "/target",
+                axum::routing::get(move || {
+                    seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    async { "followed" }
+                }),
+            );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let mut g = grant();
+        g.allowed_origins.push(origin.clone());
+        g.allow_private = true;
+        let clients = Clients::new().unwrap();
+        let mut cap = HttpCapability::new(
+            clients.for_grant(Some(&g)),
+            Some(Arc::new(g)),
+            HttpLimits::default(),
+        );
+        let r = cap.send(req(&format!("{origin}/moved"))).await.unwrap();
+        assert_eq!(r.status, 302);
+        assert_eq!(
+            r.headers
+                .iter()
+                .find(|(k, _)| k == "location")
+                .map(|(_, v)| v.as_str()),
+            Some("/target")
+        );
+        assert_eq!(followed.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
     async fn a_response_larger_than_the_cap_is_refused() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let origin = format!("http://{}", listener.local_addr().unwrap());

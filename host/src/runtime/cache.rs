@@ -190,3 +190,36 @@ fn private_file(path: &Path) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn an_entry_that_is_a_link_or_another_users_or_writable_by_others_is_not_trusted() {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        let dir = tempfile::tempdir().unwrap();
+        let mine = dir.path().join("entry");
+        std::fs::write(&mine, b"compiled").unwrap();
+        std::fs::set_permissions(&mine, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(private_file(&mine), Ok(()));
+        // A link, even to a good entry.
+        let link = dir.path().join("link");
+        symlink(&mine, &link).unwrap();
+        assert!(private_file(&link).unwrap_err().contains("symbolic link"));
+        // Writable by others.
+        std::fs::set_permissions(&mine, std::fs::Permissions::from_mode(0o646)).unwrap();
+        assert!(private_file(&mine).unwrap_err().contains("writable"));
+        std::fs::set_permissions(&mine, std::fs::Permissions::from_mode(0o600)).unwrap();
+        // Another user's (only root may give a file away; elsewhere this part is not run).
+        let owned = std::process::Command::new("chown")
+            .arg("12345")
+            .arg(&mine)
+            .status()
+            .is_ok_and(|s| s.success());
+        if owned {
+            assert!(private_file(&mine).unwrap_err().contains("another user"));
+        }
+    }
+}

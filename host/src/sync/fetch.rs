@@ -60,6 +60,9 @@ impl Syncer<'_> {
             })
             .await
             .map_err(call_err)?;
+            // The page may have taken a while: a run whose lease was taken over meanwhile
+            // stores nothing more.
+            lease.check()?;
             report.timings.fetch_ms += ms(started.elapsed());
             report.pages += 1;
             report.fetched += page.orders.len();

@@ -191,6 +191,13 @@ impl Guest for Hostile {
     }
 
     fn fetch_orders(ctx: CallContext, req: FetchRequest) -> Result<FetchPage, ConnectorError> {
+        if ctx.shop_id == "money" {
+            return Ok(FetchPage {
+                orders: vec![raw("good-1"), raw("bad-total-1")],
+                skipped: vec![],
+                next_cursor: None,
+            });
+        }
         if ctx.shop_id == "mixed" {
             // Page 1: good-1, trap, good-2; page 2: good-3.
             return Ok(match req.cursor.as_deref() {
@@ -212,6 +219,12 @@ impl Guest for Hostile {
     fn map_order(raw: RawOrder) -> Result<Order, ConnectorError> {
         if raw.mall_order_number.starts_with("good-") {
             return Ok(good_order(raw.mall_order_number));
+        }
+        if raw.mall_order_number.starts_with("bad-total-") {
+            // Items 1000, no fees, no discounts, and a billing total that is not their sum.
+            let mut o = good_order(raw.mall_order_number);
+            o.amounts.billing_total = 999;
+            return Ok(o);
         }
         misbehave(&raw.mall_order_number, "")?;
         Err(ConnectorError::Unsupported(
