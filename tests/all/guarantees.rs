@@ -313,3 +313,57 @@ async fn a_call_in_flight_finishes_on_the_version_it_started_on() {
     assert!(new.calls() > new_before);
     assert_eq!(old.calls(), calls_before);
 }
+
+#[tokio::test]
+async fn a_mall_slower_than_a_calls_wall_still_gets_every_shipment_once() {
+    let env = TestEnv::start(Options::default()).await;
+    if !mallhost_tests::first_pass("the slow mall") || !mallhost_tests::on_contract_0_2() {
+        return;
+    }
+    // The plugin may take 3 s a call; the mall takes 1 s to answer each request of 50.
+    let bytes = std::fs::read(mallhost_tests::plugin_path()).unwrap();
+    let slow = mallhost_tests::write_plugin(
+        env.dir.path(),
+        "walled",
+        &mallhost_tests::variant(&bytes, 41),
+        "dshopping",
+        &mallhost_tests::dshopping_version(),
+        None,
+        "[limits]\ncall_timeout_secs = 3",
+    );
+    env.runtime.load_file(&slow).await.unwrap();
+    let numbers: Vec<String> = (0..200).map(|i| env.order_placed(i, 60)).collect();
+    env.fetch().await;
+    let today = jst_date(env.clock.now());
+    for (i, n) in numbers.iter().enumerate() {
+        let body = 60_000_000_000 + i as u64 * 7_919;
+        env.store
+            .set_shipping(
+                "dshop",
+                n,
+                &ShippingUpdate::new("yamato", &format!("{body:011}{}", body % 7), today),
+                env.clock.now(),
+            )
+            .await
+            .unwrap();
+    }
+    env.dshopping().delay_answers(Duration::from_millis(1000));
+    let mut exports = 0;
+    while exports < 5 {
+        exports += 1;
+        let e = env
+            .syncer()
+            .export(env.shop(), today, today, ExportOptions::SEND)
+            .await
+            .unwrap();
+        if e.unknown.is_empty() && e.failed.is_empty() {
+            break;
+        }
+    }
+    let applied = env.dshopping().shipments_applied();
+    let calls = env.dshopping().calls_per_order(Endpoint::Shipments);
+    for n in &numbers {
+        assert_eq!(applied.get(n), Some(&1), "{n} applied once");
+        assert_eq!(calls.get(n), Some(&1), "{n} sent once ({exports} exports)");
+    }
+}

@@ -84,6 +84,9 @@ impl PluginLimits {
     }
 }
 
+/// How a [`LimitExceeded::Timeout`] begins, for telling it apart in a call's error.
+pub(crate) const CALL_TIMEOUT_WORDS: &str = "call timeout of ";
+
 /// A limit a call ran into.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -52,7 +52,7 @@ use crate::config::ShopConfig;
 use crate::connector::{ConnectorError, PluginInfo};
 use crate::time::SharedClock;
 use contract::Contract;
-use limits::{CHECK_EVERY, EPOCH_TICK};
+use limits::{CALL_TIMEOUT_WORDS, CHECK_EVERY, EPOCH_TICK};
 
 /// Why the runtime or a plugin could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +128,11 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// Whether the call ran past its wall time (the plugin's `call_timeout`).
+    pub fn is_call_timeout(&self) -> bool {
+        matches!(self, CallError::Fault { message, .. } if message.starts_with(CALL_TIMEOUT_WORDS))
+    }
+
     /// The connector error, when the plugin reported one.
     pub fn connector_error(&self) -> Option<&ConnectorError> {
         match self {

@@ -131,7 +131,13 @@ impl Syncer<'_> {
             return Ok(report);
         }
         let run = RunWaits::default();
-        for chunk in eligible.chunks(CALL_CHUNK) {
+        // Calls are sized to the plugin's wall: after a call that ran out of time, the next
+        // ones carry half as many shipments, so a slow mall still gets through the list.
+        let mut size = CALL_CHUNK;
+        let mut rest: &[Eligible] = &eligible;
+        while !rest.is_empty() {
+            let (chunk, tail) = rest.split_at(size.min(rest.len()));
+            rest = tail;
             if let Some(l) = lease {
                 l.check()?;
             }
@@ -208,6 +214,15 @@ impl Syncer<'_> {
                 )
                 .await;
                 crate::crash_point!("export:sent-before-settle");
+                if results.iter().any(
+                    |(_, r)| matches!(r, Err(retry::ItemError::Call(c)) if c.is_call_timeout()),
+                ) {
+                    size = (size / 2).max(1);
+                    tracing::warn!(
+                        shop = %shop.id,
+                        "a push call ran out of time; the next calls carry {size} shipments"
+                    );
+                }
                 let mut lost = Vec::new();
                 for ((e, push_id), r) in results {
                     if ask_first
