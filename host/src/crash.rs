@@ -31,4 +31,5 @@ pub const POINTS: &[&str] = &[
     "export:sent-before-settle",
     "lease:renew",
     "import:shipments-half",
+    "import:products-half",
 ];

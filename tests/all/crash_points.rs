@@ -275,6 +275,30 @@ async fn a_shipments_file_import_stopped_half_way_applies_none_of_it() {
     }
 }
 
+#[tokio::test]
+async fn a_product_master_import_stopped_half_way_stores_none_of_it() {
+    if !mallhost_tests::first_pass("the crash points are") {
+        return;
+    }
+    let env = TestEnv::start(Options::default()).await;
+    let mut csv = String::from("item_code,name\n");
+    for i in 0..40 {
+        csv.push_str(&format!("item-{i},商品{i}\n"));
+    }
+    let file = env.write("products.csv", csv.as_bytes());
+    stopped_at(&env, "import:products-half", &["import", "products", &file]).await;
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM products")
+            .fetch_one(env.store.pool())
+            .await
+            .unwrap()
+    };
+    assert_eq!(count().await, 0, "nothing of the half import is kept");
+    let (code, out, err) = env.cli_code(&["import", "products", &file]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(count().await, 40);
+}
+
 #[test]
 fn every_crash_point_is_visited_by_a_test_here() {
     let source = include_str!("crash_points.rs");

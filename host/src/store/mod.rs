@@ -234,6 +234,9 @@ impl Store {
             if i % 500 == 0 {
                 done(i);
             }
+            if i == products.len() / 2 {
+                crate::crash_point!("import:products-half");
+            }
             sqlx::query(
                 "INSERT INTO products (item_code, sku_code, name, price, jan_code, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6)
