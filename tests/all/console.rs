@@ -945,7 +945,12 @@ async fn every_form_refuses_a_missing_a_wrong_and_another_sessions_token() {
             vec![("name", "vic"), ("disabled", "true")],
         ),
     ];
-    let uploads: Vec<(&str, Vec<(&str, &str)>, (&str, &str, &[u8]))> = vec![
+    type Upload<'a> = (
+        &'a str,
+        Vec<(&'a str, &'a str)>,
+        (&'a str, &'a str, &'a [u8]),
+    );
+    let uploads: Vec<Upload> = vec![
         (
             "/console/import",
             vec![

@@ -203,6 +203,9 @@ async fn a_run_whose_lease_another_process_took_over_stops() {
 #[tokio::test]
 async fn fields_a_mall_adds_are_ignored() {
     let env = TestEnv::start(Options::default()).await;
+    if !mallhost_tests::on_contract_0_2() {
+        return; // the frozen 0.1.0 build refused unknown fields; the shipped plugin ignores them
+    }
     let n = env.order_placed(1, 60);
     env.dshopping()
         .corrupt(&n, "loyaltyProgramme", serde_json::json!({"tier": "gold"}));
