@@ -382,4 +382,37 @@ impl ConnectorError {
             ConnectorError::RateLimited { .. } | ConnectorError::Transient { .. }
         )
     }
+
+    /// The error with `f` applied to each of its texts: `message` (`message`), and the field and
+    /// code names (`name`).
+    pub fn map_texts(
+        self,
+        message: impl Fn(String) -> String,
+        name: impl Fn(String) -> String,
+    ) -> ConnectorError {
+        use ConnectorError as E;
+        match self {
+            E::Auth { message: m } => E::Auth {
+                message: message(m),
+            },
+            E::RateLimited { retry_after_ms } => E::RateLimited { retry_after_ms },
+            E::Transient { message: m } => E::Transient {
+                message: message(m),
+            },
+            E::InvalidInput { field, message: m } => E::InvalidInput {
+                field: name(field),
+                message: message(m),
+            },
+            E::Unsupported { message: m } => E::Unsupported {
+                message: message(m),
+            },
+            E::Remote { code, message: m } => E::Remote {
+                code: name(code),
+                message: message(m),
+            },
+            E::HostRefused { message: m } => E::HostRefused {
+                message: message(m),
+            },
+        }
+    }
 }

@@ -20,3 +20,4 @@ mod lifecycle;
 mod rakuten;
 mod rules;
 mod sandbox;
+mod sandbox_v2;

@@ -398,6 +398,7 @@ async fn internal_addresses_hidden_in_ipv6_or_special_ranges_are_refused() {
     let env = env_with_hostile().await;
     for base in [
         "http://[::7f00:1]:8089",
+        "http://[::ffff:0:7f00:1]:8089",
         "http://[64:ff9b::7f00:1]:8089",
         "http://[2002:7f00:1::]:8089",
         "http://198.18.0.1",
@@ -467,8 +468,8 @@ async fn calls_beyond_the_instance_pool_wait_their_turn_instead_of_failing() {
     let plugin = env.runtime.plugin("dshopping").unwrap();
     let f = plugin.footprint();
     assert!(
-        f.core_instances >= 2 && f.memories >= 1,
-        "the component's instances and memories are counted: {f:?}"
+        (2..=4).contains(&f.core_instances) && f.memories >= 1,
+        "the core instances a call instantiates are counted, not the bundles of exports: {f:?}"
     );
     // Three times as many calls at once as the pool has slots: every one completes.
     let mut calls = tokio::task::JoinSet::new();

@@ -227,6 +227,11 @@ pub fn hostile_plugin_path() -> PathBuf {
     artefact("MALLHOST_TEST_HOSTILE_PLUGIN", "hostile-plugin")
 }
 
+/// The compiled hostile contract 0.2.0 plugin (`tests/plugins/hostile-v2`, mall `hostile2`).
+pub fn hostile_v2_plugin_path() -> PathBuf {
+    artefact("MALLHOST_TEST_HOSTILE_V2_PLUGIN", "hostile-v2-plugin")
+}
+
 /// The hostile plugin built claiming a mall id and version that are paths.
 pub fn hostile_traversal_plugin_path() -> PathBuf {
     artefact(

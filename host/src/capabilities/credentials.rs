@@ -27,6 +27,74 @@ use crate::connector::{AuthScheme, SettingSpec, TokenPlacement};
 /// Days before an expiry from which the host warns.
 pub const WARN_DAYS: i64 = 14;
 
+/// Headers no request of a plugin may set, and no credential may go in: hop-by-hop headers,
+/// the message's framing and the host it is for. A secret put there would be consumed by a proxy,
+/// break the request or land in a server's access log.
+pub const TRANSPORT_HEADERS: &[&str] = &[
+    "host",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "content-length",
+    "content-encoding",
+    "expect",
+];
+
+/// Headers a credential may not go in besides [`TRANSPORT_HEADERS`]: ones that describe the body
+/// or the client, that servers and proxies log or rewrite.
+const NOT_FOR_CREDENTIALS: &[&str] = &[
+    "content-type",
+    "cookie",
+    "set-cookie",
+    "via",
+    "forwarded",
+    "max-forwards",
+    "range",
+    "referer",
+    "origin",
+    "user-agent",
+    "accept",
+    "date",
+];
+
+/// Why a header named `name` cannot carry a credential (a plugin's auth scheme or OAuth token
+/// placement names it), if it cannot.
+///
+/// ```
+/// use mallhost::capabilities::credentials::auth_header_problem;
+/// assert_eq!(auth_header_problem("x-api-key"), None);
+/// assert!(auth_header_problem("Transfer-Encoding").is_some());
+/// ```
+pub fn auth_header_problem(name: &str) -> Option<String> {
+    let lower = name.to_ascii_lowercase();
+    if lower.is_empty()
+        || lower.len() > 64
+        || !lower.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Some(format!(
+            "auth header {:?} is not a header name of 1 to 64 letters, digits and dashes",
+            name.escape_debug().to_string()
+        ));
+    }
+    if TRANSPORT_HEADERS.contains(&lower.as_str())
+        || NOT_FOR_CREDENTIALS.contains(&lower.as_str())
+        || lower.starts_with("x-forwarded-")
+    {
+        return Some(format!(
+            "auth header {name:?} cannot carry a credential: it is a hop-by-hop, framing, \
+             routing or logged header; a mall's credential goes in `authorization` or a header \
+             of its own (e.g. `x-api-key`)"
+        ));
+    }
+    None
+}
+
 /// The state of one credential of a shop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -173,6 +241,18 @@ impl Credentials {
         let (_, value) = self.header.as_ref().ok()?;
         let digest = Sha256::digest(value.expose().as_bytes());
         Some(digest.iter().take(8).map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// The values the host sends and a mall could echo: the whole header value and each of its
+    /// words (a scheme word's token, a bearer token), for [`super::scrub`].
+    pub fn sent_values(&self) -> Vec<&str> {
+        match &self.header {
+            Ok((_, value)) => {
+                let v = value.expose();
+                std::iter::once(v).chain(v.split_whitespace()).collect()
+            }
+            Err(_) => Vec::new(),
+        }
     }
 
     /// The header the scheme sets, which a plugin may not set itself.

@@ -16,6 +16,7 @@ use url::Url;
 
 use super::credentials::Credentials;
 use super::pace::Pacer;
+use super::scrub::Scrubber;
 
 /// Limits of the HTTP capability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +108,7 @@ pub struct HttpGrant {
     credentials: Credentials,
     allow_private: bool,
     pacer: Option<Arc<Pacer>>,
+    scrubber: Arc<Scrubber>,
 }
 
 impl HttpGrant {
@@ -124,7 +126,19 @@ impl HttpGrant {
             credentials,
             allow_private,
             pacer: None,
+            scrubber: Arc::default(),
         }
+    }
+
+    /// Masks `scrubber`'s secrets in every response before the plugin reads it.
+    pub fn scrubbing(mut self, scrubber: Scrubber) -> HttpGrant {
+        self.scrubber = Arc::new(scrubber);
+        self
+    }
+
+    /// What masks the shop's secrets.
+    pub fn scrubber(&self) -> &Arc<Scrubber> {
+        &self.scrubber
     }
 
     /// Holds every request to the pace of `pacer` (the mall's declared rate).
@@ -187,7 +201,8 @@ impl HttpGrant {
 /// shared (CGNAT), unspecified, broadcast, multicast, documentation, benchmarking (198.18/15),
 /// reserved (240/4), IETF protocol assignments (192.0.0/24), and in IPv6 also unique-local,
 /// link- and site-local, documentation, and every embedding of an IPv4 address (mapped,
-/// compatible, NAT64 64:ff9b::/96 and 64:ff9b:1::/48, 6to4 2002::/16, Teredo 2001::/32), judged
+/// compatible, translated ::ffff:0:0/96, NAT64 64:ff9b::/96 and 64:ff9b:1::/48, 6to4 2002::/16,
+/// Teredo 2001::/32), judged
 /// by the IPv4 address inside.
 pub fn is_internal(ip: IpAddr) -> bool {
     match ip {
@@ -214,6 +229,10 @@ pub fn is_internal(ip: IpAddr) -> bool {
             let v4_at = |hi: u16, lo: u16| {
                 std::net::Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
             };
+            // IPv4-translated ::ffff:0:a.b.c.d (SIIT, RFC 2765).
+            if s[..4].iter().all(|&x| x == 0) && s[4] == 0xffff && s[5] == 0 {
+                return is_internal(IpAddr::V4(v4_at(s[6], s[7])));
+            }
             // IPv4-compatible ::a.b.c.d (deprecated, still routed by some stacks).
             if s[..6].iter().all(|&x| x == 0) && !v6.is_loopback() && !v6.is_unspecified() {
                 return is_internal(IpAddr::V4(v4_at(s[6], s[7])));
@@ -377,13 +396,15 @@ impl HttpCapability {
         // Headers the host sets are refused before the request counts, too.
         let reserved = grant.credentials.reserved_header();
         for (name, _) in &req.headers {
-            let taken = ["authorization", "proxy-authorization", "host"]
+            let taken = ["authorization"]
                 .iter()
+                .chain(super::credentials::TRANSPORT_HEADERS)
                 .chain(reserved.as_slice())
                 .any(|h| name.eq_ignore_ascii_case(h));
             if taken {
                 return Err(HttpError::InvalidRequest(format!(
-                    "header {name:?} is set by the host; mark the request `authenticate` instead"
+                    "header {name:?} is set by the host: credentials by marking the request \
+                     `authenticate`, framing and routing headers from the request itself"
                 )));
             }
         }
@@ -436,8 +457,8 @@ impl HttpCapability {
             .iter()
             .filter_map(|(k, v)| {
                 Some((
-                    k.as_str().to_ascii_lowercase(),
-                    v.to_str().ok()?.to_string(),
+                    grant.scrubber.text(k.as_str()).to_ascii_lowercase(),
+                    grant.scrubber.text(v.to_str().ok()?),
                 ))
             })
             .collect();
@@ -458,6 +479,8 @@ impl HttpCapability {
             }
             body.extend_from_slice(&chunk);
         }
+        // A mall that echoes what it got hands the shop's secrets back: masked here.
+        let body = grant.scrubber.bytes(body);
         Ok(Response {
             status,
             headers,
@@ -537,6 +560,7 @@ mod tests {
             credentials,
             allow_private: true,
             pacer: None,
+            scrubber: Arc::default(),
         }
     }
 
@@ -652,6 +676,8 @@ mod tests {
             "2002:7f00:1::",
             "2002:a00:1::1",
             "2001:0:4136:e378:8000:63bf:80ff:fffe", // Teredo for 127.0.0.1
+            "::ffff:0:7f00:1",                      // IPv4-translated 127.0.0.1
+            "::ffff:0:a00:1",
             "fec0::1",
             "2001:db8::1",
             "198.18.0.1",
@@ -669,6 +695,7 @@ mod tests {
             "64:ff9b::808:808",
             "2002:808:808::",
             "198.20.0.1",
+            "::ffff:0:808:808", // IPv4-translated 8.8.8.8
         ] {
             assert!(!is_internal(ip.parse().unwrap()), "{ip}");
         }
@@ -1021,6 +1048,7 @@ mod tests {
             credentials: Credentials::fixed(&api, "authorization", "Basic UDE6cHc="),
             allow_private: true,
             pacer: None,
+            scrubber: Arc::default(),
         };
         let mut cap = HttpCapability::new(
             reqwest::Client::new(),
@@ -1099,5 +1127,85 @@ mod tests {
             matches!(&first, Err(HttpError::Transport(_))),
             "the budget was not spent on refusals: {first:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_mall_echoing_the_secrets_hands_back_masks() {
+        use base64::Engine as _;
+        // The API origin echoes every request header, in its body and in a header of its own.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let api = format!("http://{}", listener.local_addr().unwrap());
+        let app = axum::Router::new().route(
+            "/echo",
+            axum::routing::get(|h: axum::http::HeaderMap| async move {
+                let all: Vec<String> = h
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.to_str().unwrap_or("")))
+                    .collect();
+                let id = h
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                ([("x-echo", id)], all.join("\n"))
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let header = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("P001:hunter2-pass")
+        );
+        let credentials = Credentials::fixed(&api, "authorization", &header);
+        let scrubber = super::super::scrub::Scrubber::new(
+            ["hunter2-pass"]
+                .into_iter()
+                .chain(credentials.sent_values()),
+        );
+        let grant = HttpGrant::new("s1", vec![api.clone()], true, credentials).scrubbing(scrubber);
+        let mut cap = HttpCapability::new(
+            reqwest::Client::new(),
+            Some(Arc::new(grant)),
+            HttpLimits::default(),
+        );
+        let mut r = req(&format!("{api}/echo"));
+        r.authenticate = true;
+        r.headers = vec![("x-request-id".into(), "P001:hunter2-pass".into())];
+        let got = cap.send(r).await.unwrap();
+        let body = String::from_utf8(got.body).unwrap();
+        let echoed = got
+            .headers
+            .iter()
+            .find(|(k, _)| k == "x-echo")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        for (what, text) in [("body", &body), ("header", &echoed)] {
+            assert!(!text.contains("hunter2"), "{what}: {text}");
+            assert!(!text.contains(&header[6..]), "{what}: {text}");
+            assert!(text.contains("********"), "{what}: {text}");
+        }
+        assert!(body.contains("x-request-id=P001:********"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn transport_headers_are_the_hosts() {
+        let mut cap = HttpCapability::new(
+            reqwest::Client::new(),
+            Some(Arc::new(grant())),
+            HttpLimits::default(),
+        );
+        for name in [
+            "Host",
+            "transfer-encoding",
+            "Content-Length",
+            "connection",
+            "te",
+        ] {
+            let mut r = req("https://api.mall.example/x");
+            r.headers = vec![(name.into(), "chunked".into())];
+            match cap.send(r).await {
+                Err(HttpError::InvalidRequest(m)) => assert!(m.contains("set by the host"), "{m}"),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
     }
 }

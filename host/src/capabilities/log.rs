@@ -34,6 +34,7 @@ pub struct LogCapability {
     lines: AtomicU64,
     bytes: AtomicU64,
     spent: AtomicBool,
+    scrubber: std::sync::Arc<super::scrub::Scrubber>,
 }
 
 impl LogCapability {
@@ -45,12 +46,19 @@ impl LogCapability {
             lines: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             spent: AtomicBool::new(false),
+            scrubber: Default::default(),
         }
+    }
+
+    /// Masks the shop's secrets in every line (see [`super::scrub`]).
+    pub fn scrubbing(mut self, scrubber: std::sync::Arc<super::scrub::Scrubber>) -> LogCapability {
+        self.scrubber = scrubber;
+        self
     }
 
     /// Writes one line, if the call's budget allows; returns whether it was written.
     pub fn log(&self, level: Level, message: &str) -> bool {
-        let message = plugin_text(message, MAX_MESSAGE);
+        let message = plugin_text(&self.scrubber.text(message), MAX_MESSAGE);
         let lines = self.lines.fetch_add(1, Ordering::SeqCst) + 1;
         let bytes =
             self.bytes.fetch_add(message.len() as u64, Ordering::SeqCst) + message.len() as u64;

@@ -15,6 +15,7 @@ pub mod meter;
 pub mod oauth;
 pub mod output;
 pub mod pace;
+pub mod scrub;
 pub mod signing;
 mod values;
 

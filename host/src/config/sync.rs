@@ -26,6 +26,9 @@ pub struct SyncPolicy {
     /// How many automatic jobs one `serve` process runs at once (its workers); the rest wait
     /// their turn in the schedule.
     pub workers: u32,
+    /// Most pages one fetch reads; a run that reaches it stops, saying so (a plugin whose
+    /// cursor never ends cannot page forever), and the next run carries on.
+    pub max_pages_per_run: u32,
 }
 
 impl Default for SyncPolicy {
@@ -38,6 +41,7 @@ impl Default for SyncPolicy {
             max_wait_per_run: Duration::from_secs(900),
             lease: Duration::from_secs(60),
             workers: 8,
+            max_pages_per_run: 2_000,
         }
     }
 }
@@ -52,6 +56,7 @@ pub(super) struct RawSync {
     max_wait_per_run_secs: Option<u64>,
     lease_secs: Option<u64>,
     workers: Option<u32>,
+    max_pages_per_run: Option<u32>,
 }
 
 /// `[sync]` with every value inside its range, the range named in the error.
@@ -126,6 +131,14 @@ pub(super) fn sync_policy(raw: &RawSync) -> Result<SyncPolicy, ConfigError> {
             " s",
         )?),
         workers: ranged("sync.workers", raw.workers, d.workers, 1, 256, "")?,
+        max_pages_per_run: ranged(
+            "sync.max_pages_per_run",
+            raw.max_pages_per_run,
+            d.max_pages_per_run,
+            1,
+            1_000_000,
+            " pages",
+        )?,
     })
 }
 

@@ -7,7 +7,7 @@ mod check;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use check::OrderProblem;
+pub use check::{MAX_CODE, OrderProblem, TAX_RATES};
 
 /// A person at an address (orderer or recipient).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

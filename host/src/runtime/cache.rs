@@ -10,6 +10,10 @@
 //! user or writable by group or others is ignored, as is one whose MAC does not verify — the
 //! component is compiled again from its verified bytes and the entry replaced. The bytes that
 //! were verified are the bytes deserialized (no second read).
+//!
+//! Entries are named by a key id too (a MAC of a fixed text, which reveals nothing of the key):
+//! two configurations with keys of their own on one cache folder each keep their entries, and
+//! neither replaces the other's (each compiles a component once, then loads it).
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -47,11 +51,22 @@ impl CompiledCache {
         &self.dir
     }
 
+    /// An id of the key, for file names: a MAC of a fixed text, so it says nothing of the key.
+    fn key_id(&self) -> String {
+        crate::hostkey::mac(&self.key, &[b"mallhost compiled cache key id"])
+            .iter()
+            .take(6)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     fn paths(&self, engine: &Engine, digest: &str) -> (PathBuf, PathBuf, String) {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
         let engine_key = format!("{:016x}", h.finish());
-        let entry = self.dir.join(format!("{digest}-{engine_key}.cwasm"));
+        let entry = self
+            .dir
+            .join(format!("{digest}-{engine_key}-{}.cwasm", self.key_id()));
         let mac = entry.with_extension("mac");
         (entry, mac, engine_key)
     }
@@ -194,6 +209,38 @@ fn private_file(path: &Path) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The smallest component there is: no imports, no exports.
+    const EMPTY_COMPONENT: &[u8] = &[0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00];
+
+    #[test]
+    fn two_keys_on_one_folder_each_keep_their_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::default();
+        let a = CompiledCache::new(dir.path()).with_key([1; 32]);
+        let b = CompiledCache::new(dir.path()).with_key([2; 32]);
+        let load = |c: &CompiledCache| {
+            c.load_or_compile(&engine, EMPTY_COMPONENT, "d1")
+                .map(|(_, cached)| cached)
+                .unwrap()
+        };
+        assert!(!load(&a), "first load compiles");
+        assert!(
+            !load(&b),
+            "another key cannot trust a's entry: compiles once"
+        );
+        assert!(load(&a), "a's entry is still a's");
+        assert!(load(&b), "and b's is b's");
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names.iter().filter(|n| n.ends_with(".cwasm")).count(),
+            2,
+            "{names:?}"
+        );
+    }
 
     #[cfg(unix)]
     #[test]

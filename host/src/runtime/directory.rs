@@ -181,7 +181,10 @@ impl PluginDir {
 
     /// Loads what should be active (a component already active is not reloaded), after
     /// bringing the folder in step with the shared index, if there is one (when that fails,
-    /// it says so and the folder's own index is loaded).
+    /// it says so and the folder's own index is loaded). A component that does not load turns
+    /// off its mall alone ([`Runtime::disable`]), with the reason; a mall the index no longer
+    /// names (taken out by `plugins remove`, here or on another machine) is taken out of the
+    /// runtime. Fails only when the folder itself cannot be read.
     pub async fn load(&self, runtime: &Runtime) -> Result<Vec<Arc<Plugin>>, RuntimeError> {
         if let Err(e) = self.sync_shared().await {
             tracing::warn!("the shared plugin index cannot be read; this folder's is used: {e}");
@@ -189,7 +192,17 @@ impl PluginDir {
         let index = self.read_index()?;
         let mut out = Vec::new();
         for f in self.loose_files()? {
-            let plugin = runtime.prepare_file(&f).await?;
+            let plugin = match runtime.prepare_file(&f).await {
+                Ok(p) => p,
+                Err(e) => {
+                    let name = f
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    runtime.disable(&name, &f, e.to_string());
+                    continue;
+                }
+            };
             if index.malls.contains_key(&plugin.info.mall_id) {
                 tracing::warn!(
                     "{} claims mall {:?}, which has an installed plugin: the loose file is \
@@ -201,10 +214,81 @@ impl PluginDir {
             }
             out.push(runtime.activate(plugin));
         }
-        for e in index.malls.values() {
-            out.push(runtime.load_file(&self.inside(&e.active)?).await?);
+        for (mall, e) in &index.malls {
+            let file = self.inside(&e.active)?;
+            match runtime.load_file(&file).await {
+                Ok(p) => out.push(p),
+                Err(e) => runtime.disable(mall, &file, e.to_string()),
+            }
+        }
+        let kept: std::collections::BTreeSet<&str> = out
+            .iter()
+            .map(|p| p.info.mall_id.as_str())
+            .chain(index.malls.keys().map(String::as_str))
+            .collect();
+        for p in runtime.plugins() {
+            if !kept.contains(p.info.mall_id.as_str()) {
+                runtime.remove(&p.info.mall_id);
+            }
         }
         Ok(out)
+    }
+
+    /// Takes a mall's plugin out: its entry leaves the index (and the shared index, so every
+    /// machine takes it out), its components and manifests leave the folder, and the runtime
+    /// forgets it. Its shops' calls then fail as for a mall without a plugin, naming how to
+    /// install one. Returns the files removed.
+    pub async fn remove(&self, runtime: &Runtime, mall: &str) -> Result<Vec<String>, RuntimeError> {
+        let mut index = self.read_index()?;
+        let Some(entry) = index.malls.remove(mall) else {
+            let known: Vec<&str> = index.malls.keys().map(String::as_str).collect();
+            let off = runtime.disabled().iter().any(|d| d.mall == mall);
+            runtime.remove(mall);
+            if off {
+                return Ok(Vec::new());
+            }
+            return Err(err(
+                &self.index_path(),
+                format!(
+                    "mall {mall:?} has no installed plugin (installed: {})",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            ));
+        };
+        if let Some(store) = &self.shared {
+            store
+                .set_shared_plugin(
+                    &crate::store::SharedPlugin {
+                        mall: mall.to_string(),
+                        active: String::new(),
+                        history: Vec::new(),
+                    },
+                    chrono::Utc::now(),
+                )
+                .await
+                .map_err(|e| {
+                    err(
+                        &self.index_path(),
+                        format!("the shared plugin index cannot be written: {e}"),
+                    )
+                })?;
+        }
+        self.write_index(&index)?;
+        let mut removed = Vec::new();
+        for rel in std::iter::once(&entry.active).chain(&entry.history) {
+            let Ok(file) = self.inside(rel) else { continue };
+            for f in [Manifest::beside(&file), file] {
+                if std::fs::remove_file(&f).is_ok() {
+                    removed.push(f.display().to_string());
+                }
+            }
+        }
+        runtime.remove(mall);
+        Ok(removed)
     }
 
     /// Every installed component, mall by mall: the active one first, then the earlier ones,
@@ -371,6 +455,17 @@ impl PluginDir {
         }
         let mut changed = false;
         for s in &shared {
+            // Taken out (`plugins remove`): the folder forgets it too.
+            if s.active.is_empty() {
+                if index.malls.remove(&s.mall).is_some() {
+                    tracing::info!(
+                        "mall {}: its plugin was taken out by another process",
+                        s.mall
+                    );
+                    changed = true;
+                }
+                continue;
+            }
             let mut wanted = Entry::default();
             for digest in &s.history {
                 wanted

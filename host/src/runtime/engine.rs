@@ -88,7 +88,16 @@ impl Footprint {
         let mut f = Footprint::default();
         for payload in Parser::new(0).parse_all(bytes) {
             match payload.map_err(|e| format!("not a readable component: {e}"))? {
-                Payload::InstanceSection(r) => f.core_instances += r.count(),
+                // Only an instantiation takes a core instance from the pool; an instance made
+                // of exports (`FromExports`, which toolchains emit many of) is a bundle.
+                Payload::InstanceSection(r) => {
+                    for i in r {
+                        let i = i.map_err(|e| format!("not a readable component: {e}"))?;
+                        if matches!(i, wasmparser::Instance::Instantiate { .. }) {
+                            f.core_instances += 1;
+                        }
+                    }
+                }
                 Payload::MemorySection(r) => f.memories += r.count(),
                 Payload::TableSection(r) => f.tables += r.count(),
                 _ => {}

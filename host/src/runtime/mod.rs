@@ -9,15 +9,20 @@
 //! - [`CompiledCache`]: precompiled components on disk, so a restart does not recompile.
 //! - [`PluginDir`]: the plugins folder — install, rollback, what is active.
 //! - [`ShopConnector`]: calls on behalf of one shop.
+//! - `call`: one call — its store, wall time, place in the pool, and its [`CallError`] (with
+//!   the tail of the plugin's output, the shop's secrets masked).
 //! - [`check_shop`]: a shop's settings against its plugin's declaration.
 //! - `contract`: the one seam between the host and the WIT contract versions (one module per
 //!   version, each converting to the host's types); no other file names a version.
 //!
 //! Loading a plugin for a mall that already has one makes it the active one for the next call;
 //! calls in flight finish on the version they started with; the previous ones are kept for
-//! [`Runtime::rollback`].
+//! [`Runtime::rollback`]. A plugin that cannot be loaded turns off its mall alone
+//! ([`Runtime::disable`], [`Disabled`]): other malls go on, and its shops' calls name the reason.
+//! `info` runs within its own short budget ([`INFO_WALL`]): it is read at every load.
 
 mod cache;
+mod call;
 mod contract;
 mod declaration;
 mod directory;
@@ -28,6 +33,7 @@ mod shop;
 mod vault;
 
 pub use cache::CompiledCache;
+pub use call::CallError;
 pub use contract::SUPPORTED as SUPPORTED_CONTRACTS;
 pub use declaration::{check_shop, check_shop_against};
 pub use directory::{Installed, PluginDir};
@@ -39,20 +45,21 @@ pub use shop::{BatchResults, ShopConnector, shop_values};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
 
 use tokio::sync::Semaphore;
+use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Engine, Store, StoreLimitsBuilder, UpdateDeadline};
 
-use crate::capabilities::http::{Clients, HttpCapability, HttpGrant};
-use crate::capabilities::log::LogCapability;
-use crate::capabilities::{CallMeter, PluginState};
+use crate::capabilities::PluginState;
+use crate::capabilities::http::{Clients, HttpGrant};
 use crate::config::ShopConfig;
-use crate::connector::{ConnectorError, PluginInfo};
+use crate::connector::PluginInfo;
 use crate::time::SharedClock;
 use contract::Contract;
-use limits::{CALL_TIMEOUT_WORDS, CHECK_EVERY, EPOCH_TICK};
+use limits::EPOCH_TICK;
+
+/// The most wall time a plugin's `info` may take (it answers from constants).
+pub const INFO_WALL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Why the runtime or a plugin could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -94,52 +101,38 @@ pub enum RuntimeError {
         loaded: String,
     },
     /// Nothing to roll back to.
-    #[error("mall {mall:?} has no earlier plugin version to roll back to")]
+    #[error(
+        "mall {mall:?} has no earlier plugin version to roll back to; `mallhost plugins remove \
+         --mall {mall}` takes its plugin out"
+    )]
     NoPrevious {
         /// The mall id.
         mall: String,
     },
-}
-
-/// Why a call into a plugin failed.
-#[derive(Debug, Clone, thiserror::Error)]
-#[non_exhaustive]
-pub enum CallError {
-    /// The plugin reported an error (the mall's or its own).
-    #[error("plugin {plugin}, {call}: {error}")]
-    Connector {
-        /// `mall@version`.
-        plugin: String,
-        /// The export called.
-        call: &'static str,
-        /// The error.
-        error: ConnectorError,
-    },
-    /// The plugin failed: trap, limit, timeout or a malformed return.
-    #[error("plugin {plugin}, {call}: {message}")]
-    Fault {
-        /// `mall@version`.
-        plugin: String,
-        /// The export called.
-        call: &'static str,
-        /// What happened.
-        message: String,
+    /// A mall's plugin could not be loaded: the mall is off until one loads.
+    #[error(
+        "mall {mall:?} is off: its plugin {file} could not be loaded ({reason}); install a \
+         working version, roll back, or take it out with `mallhost plugins remove --mall {mall}`"
+    )]
+    Disabled {
+        /// The mall id.
+        mall: String,
+        /// The component that failed.
+        file: String,
+        /// Why.
+        reason: String,
     },
 }
 
-impl CallError {
-    /// Whether the call ran past its wall time (the plugin's `call_timeout`).
-    pub fn is_call_timeout(&self) -> bool {
-        matches!(self, CallError::Fault { message, .. } if message.starts_with(CALL_TIMEOUT_WORDS))
-    }
-
-    /// The connector error, when the plugin reported one.
-    pub fn connector_error(&self) -> Option<&ConnectorError> {
-        match self {
-            CallError::Connector { error, .. } => Some(error),
-            CallError::Fault { .. } => None,
-        }
-    }
+/// A mall whose plugin could not be loaded, and why: only that mall is off.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Disabled {
+    /// The mall id (the name of the file, for a loose file that could not say).
+    pub mall: String,
+    /// The component that failed.
+    pub file: String,
+    /// Why it could not be loaded.
+    pub reason: String,
 }
 
 /// A loaded plugin.
@@ -240,6 +233,8 @@ pub struct Runtime {
     ceilings: LimitsSpec,
     cache: Option<CompiledCache>,
     plugins: RwLock<BTreeMap<String, Vec<Arc<Plugin>>>>,
+    /// Malls whose plugin could not be loaded, by mall id.
+    disabled: RwLock<BTreeMap<String, Disabled>>,
     /// One permit per instance slot: a call waits here when all slots are busy.
     slots: Semaphore,
     /// The pool's core instances, memories and tables, taken by each call's footprint.
@@ -299,6 +294,7 @@ impl Runtime {
             ceilings: LimitsSpec::default(),
             cache: None,
             plugins: RwLock::default(),
+            disabled: RwLock::default(),
             slots: Semaphore::new(engine::MAX_CONCURRENT_CALLS),
             pool: [
                 Semaphore::new(engine::POOL_CORE_INSTANCES as usize),
@@ -435,9 +431,66 @@ impl Runtime {
         Ok(plugin)
     }
 
+    /// Turns `mall` off because its plugin `file` could not be loaded (`reason`): its shops'
+    /// calls fail naming the reason, other malls go on. A version of it already running (a
+    /// swap that failed) keeps serving.
+    pub fn disable(&self, mall: &str, file: &Path, reason: String) {
+        tracing::error!(
+            "mall {mall}: its plugin {} could not be loaded, the mall is off until one loads: \
+             {reason}",
+            file.display()
+        );
+        self.disabled
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                mall.to_string(),
+                Disabled {
+                    mall: mall.to_string(),
+                    file: file.display().to_string(),
+                    reason,
+                },
+            );
+    }
+
+    /// The malls whose plugin could not be loaded.
+    pub fn disabled(&self) -> Vec<Disabled> {
+        self.disabled
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Takes a mall's plugins out (every loaded version): its calls then fail as for a mall
+    /// without a plugin. Returns whether it had any.
+    pub fn remove(&self, mall: &str) -> bool {
+        let had = self
+            .plugins
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(mall)
+            .is_some();
+        let was_off = self
+            .disabled
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(mall)
+            .is_some();
+        if had {
+            tracing::info!("mall {mall}: its plugin was taken out");
+        }
+        had || was_off
+    }
+
     /// Makes a prepared plugin the active one of its mall (the next call uses it).
     pub fn activate(&self, plugin: Plugin) -> Arc<Plugin> {
         let plugin = Arc::new(plugin);
+        self.disabled
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&plugin.info.mall_id);
         let mut plugins = self.plugins.write().unwrap_or_else(|p| p.into_inner());
         let versions = plugins.entry(plugin.info.mall_id.clone()).or_default();
         match versions.last() {
@@ -513,23 +566,34 @@ impl Runtime {
     /// The plugin serving a mall now.
     pub fn plugin(&self, mall: &str) -> Result<Arc<Plugin>, RuntimeError> {
         let plugins = self.plugins.read().unwrap_or_else(|p| p.into_inner());
-        plugins
+        if let Some(p) = plugins.get(mall).and_then(|v| v.last()) {
+            return Ok(p.clone());
+        }
+        if let Some(d) = self
+            .disabled
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
             .get(mall)
-            .and_then(|v| v.last())
-            .cloned()
-            .ok_or_else(|| RuntimeError::NoPlugin {
-                mall: mall.to_string(),
-                loaded: if plugins.is_empty() {
-                    "none".into()
-                } else {
-                    plugins
-                        .values()
-                        .filter_map(|v| v.last())
-                        .map(|p| p.info.label())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                },
-            })
+        {
+            return Err(RuntimeError::Disabled {
+                mall: d.mall.clone(),
+                file: d.file.clone(),
+                reason: d.reason.clone(),
+            });
+        }
+        Err(RuntimeError::NoPlugin {
+            mall: mall.to_string(),
+            loaded: if plugins.is_empty() {
+                "none".into()
+            } else {
+                plugins
+                    .values()
+                    .filter_map(|v| v.last())
+                    .map(|p| p.info.label())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        })
     }
 
     /// Every active plugin.
@@ -547,137 +611,13 @@ impl Runtime {
         ShopConnector::new(self, shop)
     }
 
-    /// A store for one call of `plugin`, scoped to a shop (or to none).
-    fn store(
-        &self,
-        plugin: &Plugin,
-        label: &str,
-        shop: Option<ShopScope<'_>>,
-    ) -> Store<PluginState> {
-        let l = plugin.limits;
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(l.memory_bytes)
-            .instances(16)
-            .tables(16)
-            .memories(4)
-            .trap_on_grow_failure(true)
-            .build();
-        let grant = shop.as_ref().map(|s| s.grant.clone());
-        let client = self.clients.for_grant(grant.as_deref());
-        let http = HttpCapability::new(client, grant, l.http)
-            .with_plugin_hosts(plugin.allowed_hosts.clone());
-        let log = LogCapability::new(label, shop.as_ref().map_or("", |s| s.shop_id));
-        let state = PluginState::new(
-            self.clock.clone(),
-            limits,
-            http,
-            log,
-            CallMeter::new(l.cpu_time),
-            shop.and_then(|s| s.signer),
-        );
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.limits);
-        store.epoch_deadline_callback(|ctx| {
-            let meter = &ctx.data().meter;
-            if meter.guest_time() > meter.cpu_limit {
-                return Err(wasmtime::Error::new(LimitExceeded::Cpu(meter.cpu_limit)));
-            }
-            // Yield to the executor between checks, so timeouts and other tasks run.
-            Ok(UpdateDeadline::Yield(CHECK_EVERY))
-        });
-        store.set_epoch_deadline(CHECK_EVERY);
-        store
-    }
-
-    /// Runs `f` on a fresh instance of `plugin`, within its limits.
-    async fn run<R>(
-        &self,
-        plugin: &Plugin,
-        label: &str,
-        call: &'static str,
-        shop: Option<ShopScope<'_>>,
-        f: impl AsyncFnOnce(&Contract, &mut Store<PluginState>) -> wasmtime::Result<R>,
-    ) -> Result<R, CallError> {
-        let fault = |message: String| CallError::Fault {
-            plugin: label.to_string(),
-            call,
-            message,
-        };
-        let started = Instant::now();
-        // A free instance slot first, then the pool's share the component takes (the semaphores
-        // are never closed; always taken in this order).
-        let _slot = self
-            .slots
-            .acquire()
-            .await
-            .map_err(|e| fault(format!("no instance slot: {e}")))?;
-        let fp = plugin.footprint;
-        let mut _pool = Vec::with_capacity(3);
-        for (sem, n) in self
-            .pool
-            .iter()
-            .zip([fp.core_instances, fp.memories, fp.tables])
-        {
-            _pool.push(
-                sem.acquire_many(n)
-                    .await
-                    .map_err(|e| fault(format!("no room in the instance pool: {e}")))?,
-            );
-        }
-        plugin
-            .calls
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let shop_id = shop.as_ref().map(|s| s.shop_id.to_string());
-        let mut store = self.store(plugin, label, shop);
-        let slot_at = Instant::now();
-        let work = f(&plugin.contract, &mut store);
-        let result = tokio::time::timeout(plugin.limits.call_timeout, work).await;
-        let (wall, host) = (slot_at.elapsed(), store.data().meter.host_time());
-        let ns = |d: std::time::Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-        use std::sync::atomic::Ordering::Relaxed;
-        self.usage.calls.fetch_add(1, Relaxed);
-        self.usage.wall_ns.fetch_add(ns(wall), Relaxed);
-        self.usage.host_ns.fetch_add(ns(host), Relaxed);
-        tracing::debug!("plugin {label} {call} took {:?}", started.elapsed());
-        // A failed call's own words (a panic message, a traceback) come with its error.
-        let said = || {
-            let tail = store.data().output.text();
-            if tail.is_empty() {
-                String::new()
-            } else {
-                let tail =
-                    crate::capabilities::log::plugin_text(&tail, crate::capabilities::output::TAIL);
-                tracing::warn!(
-                    target: "mallhost::plugin",
-                    plugin = label,
-                    shop = shop_id.as_deref().unwrap_or(""),
-                    "{call} failed; the plugin wrote: {tail}"
-                );
-                format!("; the plugin wrote: {tail}")
-            }
-        };
-        match result {
-            Err(_) => Err(fault(format!(
-                "{}{}",
-                LimitExceeded::Timeout(plugin.limits.call_timeout),
-                said()
-            ))),
-            Ok(Err(e)) => Err(fault(format!(
-                "{}{}",
-                limits::describe(&e, &plugin.limits),
-                said()
-            ))),
-            Ok(Ok(r)) => Ok(r),
-        }
-    }
-
+    /// `info`, within [`INFO_WALL`] (or the plugin's call timeout, if shorter): a plugin's
+    /// declaration is read each time it loads, so a slow one would slow every command.
     async fn call_info(&self, plugin: &Plugin, label: &str) -> Result<PluginInfo, CallError> {
-        self.run(plugin, label, "info", None, async |c, s| c.info(s).await)
-            .await?
-            .map_err(|_| CallError::Fault {
-                plugin: label.into(),
-                call: "info",
-                message: "returned no usable information".into(),
-            })
+        let wall = plugin.limits.call_timeout.min(INFO_WALL);
+        self.run(plugin, label, "info", None, wall, async |c, s| {
+            c.info(s).await
+        })
+        .await
     }
 }

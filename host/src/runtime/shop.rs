@@ -10,6 +10,7 @@ use super::{CallError, Plugin, Runtime, ShopScope};
 use crate::capabilities::credentials::{self, Credentials};
 use crate::capabilities::http::HttpGrant;
 use crate::capabilities::oauth::Grant;
+use crate::capabilities::scrub::Scrubber;
 use crate::capabilities::signing::Signer;
 use crate::capabilities::{PluginState, ShopValues};
 use crate::config::{Pace, ShopConfig};
@@ -139,13 +140,23 @@ impl<'a> ShopConnector<'a> {
                 .paces
                 .pacer(&format!("{}/{who}", plugin.info.mall_id), p)
         });
+        // Every secret the host holds for the shop, and what it sends, masked wherever a mall
+        // echoes them.
+        let scrubber = Scrubber::new(
+            shop.credentials
+                .values()
+                .map(|s| s.expose())
+                .chain(credentials.sent_values())
+                .chain(access.as_ref().map(|a| a.expose())),
+        );
         let grant = HttpGrant::new(
             &shop.id,
             shop.allowed_origins.clone(),
             shop.allow_private_network,
             credentials,
         )
-        .paced(pacer);
+        .paced(pacer)
+        .scrubbing(scrubber);
         let signer = plugin
             .info
             .signing_key
@@ -245,12 +256,12 @@ impl Calls for ShopConnector<'_> {
             None
         };
         let max_return = plugin.limits.max_return_bytes;
+        let wall = plugin.limits.call_timeout;
         self.runtime
-            .run(&plugin, &label, call, scope, async |c, s| {
+            .run(&plugin, &label, call, scope, wall, async |c, s| {
                 f(c, s, ctx, max_return).await
             })
-            .await?
-            .map_err(|r| r.into_call_error(&label, call))
+            .await
             .map(|t| (t, label))
     }
 }

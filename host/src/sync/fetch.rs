@@ -6,11 +6,13 @@ use std::collections::HashSet;
 
 use super::lease::JobLease;
 use super::report::FetchReport;
+use super::report::Summarized;
 use super::retry::{self, RunWaits};
 use super::{SyncError, Syncer, ingest, ms};
 use crate::config::ShopConfig;
 use crate::connector::{SkipReason, Window};
 use crate::model::{OrderNote, TakeState};
+use crate::runtime::CallError;
 
 impl Syncer<'_> {
     /// Fetches new orders in `window`, stores each page and takes its orders right after the
@@ -51,7 +53,9 @@ impl Syncer<'_> {
             .shipping_per_delivery;
         let run = RunWaits::default();
         let mut cursor: Option<String> = None;
+        let mut cursors_seen: HashSet<String> = HashSet::new();
         let mut attempted: HashSet<String> = HashSet::new();
+        let mut not_stored = Summarized::new(&shop.id, "not stored");
         loop {
             lease.check()?;
             let started = std::time::Instant::now();
@@ -81,7 +85,7 @@ impl Syncer<'_> {
                 match result {
                     Ok(o) => orders.push(o),
                     Err(e) => {
-                        tracing::warn!(shop = %shop.id, order = %number, "not stored: {e}");
+                        not_stored.warn(&number, &e);
                         report.invalid.push(OrderNote::new(number, e.to_string()));
                     }
                 }
@@ -117,10 +121,38 @@ impl Syncer<'_> {
             report.timings.take_ms += ms(started.elapsed());
             report.ingested.extend(done);
             cursor = page.next_cursor;
-            if cursor.is_none() {
+            let Some(next) = &cursor else {
                 break;
+            };
+            // A plugin that pages forever ends the run, with the reason; what it stored so far
+            // stays stored and taken.
+            let stop = if !cursors_seen.insert(next.clone()) {
+                Some(format!(
+                    "page {} handed back a cursor an earlier page of this run gave \
+                     ({:.80?}): paging would never end; the plugin's paging is broken",
+                    report.pages, next
+                ))
+            } else if report.pages >= self.policy.max_pages_per_run {
+                Some(format!(
+                    "read {} pages, the most one run reads (`sync.max_pages_per_run`); the next \
+                     run carries on",
+                    report.pages
+                ))
+            } else {
+                None
+            };
+            if let Some(reason) = stop {
+                return Err(call_err(CallError::Fault {
+                    plugin: report.plugin.clone(),
+                    call: "fetch-orders",
+                    message: format!(
+                        "the fetch stopped: {reason} ({} orders stored so far are kept)",
+                        report.ingested.stored.len()
+                    ),
+                }));
             }
         }
+        drop(not_stored);
         // Then what is still pending from earlier runs (or re-listed by the mall).
         lease.check()?;
         let started = std::time::Instant::now();

@@ -1,6 +1,7 @@
 //! What each sync operation did, as the CLI prints it, the console shows it and `job_runs`
 //! records it: [`FetchReport`] (with its take and status sync), [`TakeReport`],
-//! [`StatesReport`], [`ExportReport`].
+//! [`StatesReport`], [`ExportReport`]; and [`Summarized`], the log lines about each order's
+//! problem, of which one run writes a few and then one line with the count.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -237,4 +238,51 @@ impl ExportOptions {
         dry_run: false,
         retry_rejected: false,
     };
+}
+
+/// Per-order lines a run writes to the log before it only counts them: a plugin that fails
+/// 100,000 orders in one page makes the host write this many lines, and one more.
+pub const ORDER_LINES_PER_RUN: usize = 20;
+
+/// The log lines of one kind about single orders in one run: the first
+/// [`ORDER_LINES_PER_RUN`] each on a line, then one line with how many more (written when
+/// dropped). The run's report keeps every one.
+pub struct Summarized<'a> {
+    shop: &'a str,
+    what: &'static str,
+    seen: usize,
+}
+
+impl<'a> Summarized<'a> {
+    /// Lines about orders of `shop` that were `what` (e.g. "not stored").
+    pub fn new(shop: &'a str, what: &'static str) -> Summarized<'a> {
+        Summarized {
+            shop,
+            what,
+            seen: 0,
+        }
+    }
+
+    /// Warns about one order, while the run's lines allow.
+    pub fn warn(&mut self, order: &str, why: &dyn std::fmt::Display) {
+        self.seen += 1;
+        if self.seen <= ORDER_LINES_PER_RUN {
+            let order = crate::capabilities::log::plugin_text(order, 200);
+            tracing::warn!(shop = %self.shop, order = %order, "{}: {why}", self.what);
+        }
+    }
+}
+
+impl Drop for Summarized<'_> {
+    fn drop(&mut self) {
+        if self.seen > ORDER_LINES_PER_RUN {
+            tracing::warn!(
+                shop = %self.shop,
+                "{} more orders {} in this run (the first {ORDER_LINES_PER_RUN} are above; the \
+                 run's report lists every one)",
+                self.seen - ORDER_LINES_PER_RUN,
+                self.what
+            );
+        }
+    }
 }

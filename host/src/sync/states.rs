@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use super::report::StatesReport;
+use super::report::{StatesReport, Summarized};
 use super::retry::{self, RunWaits};
 use super::{CALL_CHUNK, SyncError, Syncer};
 use crate::config::ShopConfig;
@@ -55,6 +55,7 @@ impl Syncer<'_> {
             .filter(|n| !skip.contains(n))
             .collect();
         report.checked = open.len();
+        let mut changed = Summarized::new(&shop.id, "changed on the mall");
         for chunk in open.chunks(CALL_CHUNK) {
             let results = retry::batch_with_retry(
                 &self.policy,
@@ -108,7 +109,7 @@ impl Syncer<'_> {
                     .await
                     .map_err(store_err)?
                 {
-                    tracing::warn!(shop = %shop.id, order = %n, "{detail}");
+                    changed.warn(&n, &detail);
                     list.0.push(OrderNote::new(n, list.1));
                 }
             }

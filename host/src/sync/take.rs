@@ -2,7 +2,7 @@
 //! their commit, each outcome recorded; a take that fails stays pending for the next run.
 
 use super::lease::JobLease;
-use super::report::TakeReport;
+use super::report::{Summarized, TakeReport};
 use super::retry::{self, RunWaits};
 use super::{CALL_CHUNK, SyncError, Syncer};
 use crate::config::ShopConfig;
@@ -45,6 +45,8 @@ impl Syncer<'_> {
             ..TakeReport::default()
         };
         let connector = self.runtime.connector(shop);
+        let mut cancelled = Summarized::new(&shop.id, "cancelled on the mall");
+        let mut pending_lines = Summarized::new(&shop.id, "stay pending");
         for chunk in pending.chunks(CALL_CHUNK) {
             let results = retry::batch_with_retry(
                 &self.policy,
@@ -73,15 +75,11 @@ impl Syncer<'_> {
                     Ok(TakeOutcome::Taken) => report.taken.push(n),
                     Ok(TakeOutcome::AlreadyTaken) => report.already_taken.push(n),
                     Ok(TakeOutcome::Cancelled(m)) => {
-                        tracing::warn!(
-                            shop = %shop.id,
-                            order = %n,
-                            "cancelled on the mall: {m}"
-                        );
+                        cancelled.warn(&n, &m);
                         report.cancelled.push(OrderNote::new(n, m));
                     }
                     Err(e) => {
-                        tracing::warn!(shop = %shop.id, order = %n, "stays pending: {e}");
+                        pending_lines.warn(&n, &e);
                         report.failed.push(OrderNote::new(n, e));
                     }
                 }

@@ -216,6 +216,13 @@ pub enum PluginsCommand {
         #[arg(long)]
         mall: String,
     },
+    /// Take a mall's plugin out (every installed version): its shops' jobs stop until one is
+    /// installed again (a running `serve` follows within seconds).
+    Remove {
+        /// The mall id, e.g. dshopping.
+        #[arg(long)]
+        mall: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -264,7 +264,19 @@ async fn plugins(
     match cmd {
         PluginsCommand::List => {
             let cx = open(config, clock, true).await?;
-            output::plugins(&cx.runtime.plugins(), format)
+            output::plugins_and_off(&cx.runtime.plugins(), &cx.runtime.disabled(), format)
+        }
+        PluginsCommand::Remove { mall } => {
+            let cx = open(config, clock, false).await?;
+            let removed = cx
+                .plugin_dir()
+                .remove(&cx.runtime, &mall)
+                .await
+                .with_context(|| format!("taking out the plugin of mall {mall}"))?;
+            cx.store
+                .audit(&cli_actor(), "plugins.remove", &mall, chrono::Utc::now())
+                .await?;
+            output::removed(&mall, &removed, format)
         }
         PluginsCommand::Install { file, manifest } => {
             let cx = open(config, clock, false).await?;

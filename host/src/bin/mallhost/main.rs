@@ -5,6 +5,7 @@ mod args;
 mod cli;
 #[cfg(feature = "demo")]
 mod demo;
+mod logs;
 mod output;
 
 use std::io::IsTerminal;
@@ -33,14 +34,12 @@ fn main() -> ExitCode {
             })
         });
     // Lines carry a UTC timestamp; the shop, order and plugin are fields, not message text.
+    let colours = std::io::stderr().is_terminal() && args.log_format == args::LogFormat::Text;
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(move || logs::SafeStderr { colours });
     match args.log_format {
-        args::LogFormat::Text => logs
-            .with_target(false)
-            .with_ansi(std::io::stderr().is_terminal())
-            .init(),
+        args::LogFormat::Text => logs.with_target(false).with_ansi(colours).init(),
         args::LogFormat::Json => logs.json().flatten_event(true).init(),
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -59,7 +58,11 @@ fn main() -> ExitCode {
         Ok(()) if cli::partial() => ExitCode::from(2),
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", error_text(&e));
+            let text = format!("error: {}\n", error_text(&e));
+            let _ = std::io::Write::write_all(
+                &mut std::io::stderr(),
+                &logs::escape(text.as_bytes(), false),
+            );
             ExitCode::FAILURE
         }
     }

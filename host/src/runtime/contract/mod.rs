@@ -203,9 +203,156 @@ pub(crate) async fn map_one(calls: &impl Calls, record: &RawOrder) -> Result<Ord
     })
 }
 
+/// What a plugin's declaration may hold: settings, carriers, and bytes of one text.
+pub(crate) const MAX_INFO_SETTINGS: usize = 100;
+/// Carriers a declaration may list.
+pub(crate) const MAX_INFO_CARRIERS: usize = 200;
+/// Bytes of a name, label or id in a declaration.
+pub(crate) const MAX_INFO_NAME: usize = 200;
+/// Bytes of a help text, a header template or an OAuth scope in a declaration.
+pub(crate) const MAX_INFO_TEXT: usize = 2000;
+
+/// A declaration within the bounds above, or the first part over them.
+fn info_bounded(i: &PluginInfo) -> Result<(), Returned> {
+    let over = |what: String, got: usize, max: usize| {
+        Err(Returned::Malformed(format!(
+            "its declaration is too large: {what} is {got}; at most {max}"
+        )))
+    };
+    if i.settings.len() > MAX_INFO_SETTINGS {
+        return over(
+            "the number of settings".into(),
+            i.settings.len(),
+            MAX_INFO_SETTINGS,
+        );
+    }
+    let carriers = &i.capabilities.carriers;
+    if carriers.len() > MAX_INFO_CARRIERS {
+        return over(
+            "the number of carriers".into(),
+            carriers.len(),
+            MAX_INFO_CARRIERS,
+        );
+    }
+    let mut texts: Vec<(String, &str, usize)> = vec![
+        ("the mall name (bytes)".into(), &i.mall_name, MAX_INFO_NAME),
+        (
+            "the plugin version (bytes)".into(),
+            &i.plugin_version,
+            MAX_INFO_NAME,
+        ),
+        (
+            "the contract version (bytes)".into(),
+            &i.contract_version,
+            MAX_INFO_NAME,
+        ),
+    ];
+    if let Some(k) = &i.csv_order_key {
+        texts.push(("the CSV order key (bytes)".into(), k, MAX_INFO_NAME));
+    }
+    if let Some(k) = &i.signing_key {
+        texts.push(("the signing key's name (bytes)".into(), k, MAX_INFO_NAME));
+    }
+    for s in &i.settings {
+        texts.push((
+            format!("setting {:.40?}'s name (bytes)", s.name),
+            &s.name,
+            MAX_INFO_NAME,
+        ));
+        texts.push((
+            format!("setting {:.40?}'s label (bytes)", s.name),
+            &s.label,
+            MAX_INFO_NAME,
+        ));
+        texts.push((
+            format!("setting {:.40?}'s help (bytes)", s.name),
+            &s.help,
+            MAX_INFO_TEXT,
+        ));
+    }
+    for c in carriers {
+        texts.push((
+            format!("carrier {:.40?}'s id (bytes)", c.id),
+            &c.id,
+            MAX_INFO_NAME,
+        ));
+        texts.push((
+            format!("carrier {:.40?}'s name (bytes)", c.id),
+            &c.name,
+            MAX_INFO_NAME,
+        ));
+    }
+    match &i.auth {
+        crate::connector::AuthScheme::Header { header, template } => {
+            texts.push(("the auth header (bytes)".into(), header, MAX_INFO_NAME));
+            texts.push(("the auth template (bytes)".into(), template, MAX_INFO_TEXT));
+        }
+        crate::connector::AuthScheme::OAuth2Refresh {
+            scope: Some(scope), ..
+        } => {
+            texts.push(("the OAuth 2 scope (bytes)".into(), scope, MAX_INFO_TEXT));
+        }
+        _ => {}
+    }
+    for (what, text, max) in texts {
+        if text.len() > max {
+            return over(what, text.len(), max);
+        }
+    }
+    Ok(())
+}
+
+/// Most entries (orders, records and orders left out) one page may hold.
+pub(crate) const MAX_PAGE_ENTRIES: usize = 10_000;
+
+/// Longest cursor a page may hand back, in bytes.
+pub(crate) const MAX_CURSOR: usize = 4096;
+
+/// A page within [`MAX_PAGE_ENTRIES`] and [`MAX_CURSOR`] (else malformed as a whole), the order
+/// numbers it names made safe to log and print ([`plugin_text`]).
+fn bounded(fetched: Fetched) -> Result<Fetched, Returned> {
+    let (page, records) = match &fetched {
+        Fetched::Mapped(p) => (p, 0),
+        Fetched::Records(p, r) => (p, r.len()),
+    };
+    let entries = page.orders.len() + page.skipped.len() + records;
+    if entries > MAX_PAGE_ENTRIES {
+        return Err(Returned::Malformed(format!(
+            "returned {entries} orders and skipped entries in one page; at most \
+             {MAX_PAGE_ENTRIES}"
+        )));
+    }
+    if let Some(c) = &page.next_cursor
+        && c.len() > MAX_CURSOR
+    {
+        return Err(Returned::Malformed(format!(
+            "returned a cursor of {} bytes; at most {MAX_CURSOR}",
+            c.len()
+        )));
+    }
+    let safe = |n: String| plugin_text(&n, crate::model::MAX_CODE);
+    let clean = |p: FetchPage| FetchPage {
+        orders: p.orders.into_iter().map(|(n, r)| (safe(n), r)).collect(),
+        skipped: p.skipped.into_iter().map(|(n, r)| (safe(n), r)).collect(),
+        next_cursor: p.next_cursor,
+    };
+    Ok(match fetched {
+        Fetched::Mapped(p) => Fetched::Mapped(clean(p)),
+        Fetched::Records(p, r) => Fetched::Records(
+            clean(p),
+            r.into_iter()
+                .map(|r| RawOrder {
+                    mall_order_number: safe(r.mall_order_number),
+                    ..r
+                })
+                .collect(),
+        ),
+    })
+}
+
 /// An order checked as every order is ([`Order::check`]), or why it cannot be used.
-fn checked(order: Order) -> Result<Order, OrderProblem> {
-    order.check().map(|()| order)
+fn checked(order: Order, now: chrono::DateTime<chrono::Utc>) -> Result<Order, OrderProblem> {
+    order.check(now).map(|()| order)
 }
 
 impl Contract {
@@ -246,10 +393,11 @@ impl Contract {
         &self,
         store: &mut Store<PluginState>,
     ) -> wasmtime::Result<Result<PluginInfo, Returned>> {
-        match self {
-            Contract::V0_1_0(pre) => v0_1_0::info(pre, store).await,
-            Contract::V0_2_0(pre) => v0_2_0::info(pre, store).await,
-        }
+        let info = match self {
+            Contract::V0_1_0(pre) => v0_1_0::info(pre, store).await?,
+            Contract::V0_2_0(pre) => v0_2_0::info(pre, store).await?,
+        };
+        Ok(info.and_then(|i| info_bounded(&i).map(|()| i)))
     }
 
     /// `fetch-orders`: one page of new orders, each mapped and checked, or still records.
@@ -261,7 +409,8 @@ impl Contract {
         cursor: Option<&str>,
         max_return: usize,
     ) -> wasmtime::Result<Result<Fetched, Returned>> {
-        Ok(match self {
+        let now = store.data().clock.now();
+        let fetched = match self {
             Contract::V0_1_0(pre) => {
                 v0_1_0::fetch_orders(pre, store, ctx, window, cursor, max_return)
                     .await?
@@ -280,7 +429,7 @@ impl Contract {
                             .into_iter()
                             .map(|(n, r)| {
                                 let r = r.and_then(|o| {
-                                    checked(o).map_err(|e| ConnectorError::InvalidInput {
+                                    checked(o, now).map_err(|e| ConnectorError::InvalidInput {
                                         field: e.field.clone(),
                                         message: format!(
                                             "the plugin returned a malformed order: {e}"
@@ -297,7 +446,8 @@ impl Contract {
                         })
                     })
             }
-        })
+        };
+        Ok(fetched.and_then(bounded))
     }
 
     /// `map-orders`: one result per record, in order, each checked.
@@ -312,12 +462,13 @@ impl Contract {
             Contract::V0_1_0(pre) => v0_1_0::map_orders(pre, store, raws, max_return).await?,
             Contract::V0_2_0(pre) => v0_2_0::map_orders(pre, store, ctx, raws, max_return).await?,
         };
+        let now = store.data().clock.now();
         Ok(mapped.map(|orders| {
             orders
                 .into_iter()
                 .map(|r| {
                     r.and_then(|o| {
-                        checked(o).map_err(|e| {
+                        checked(o, now).map_err(|e| {
                             Returned::Malformed(format!("returned a malformed order: {e}"))
                         })
                     })
@@ -333,10 +484,11 @@ impl Contract {
         ctx: CallContext<'_>,
         numbers: &[String],
     ) -> wasmtime::Result<Result<BatchResults<TakeOutcome>, Returned>> {
-        match self {
-            Contract::V0_1_0(pre) => v0_1_0::take_orders(pre, store, ctx, numbers).await,
-            Contract::V0_2_0(pre) => v0_2_0::take_orders(pre, store, ctx, numbers).await,
-        }
+        let r = match self {
+            Contract::V0_1_0(pre) => v0_1_0::take_orders(pre, store, ctx, numbers).await?,
+            Contract::V0_2_0(pre) => v0_2_0::take_orders(pre, store, ctx, numbers).await?,
+        };
+        Ok(r.map(|r| only_asked("take-orders", numbers.iter(), r)))
     }
 
     /// `push-shipments`: one result per shipment.
@@ -346,10 +498,12 @@ impl Contract {
         ctx: CallContext<'_>,
         shipments: &[Shipment],
     ) -> wasmtime::Result<Result<BatchResults<()>, Returned>> {
-        match self {
-            Contract::V0_1_0(pre) => v0_1_0::push_shipments(pre, store, ctx, shipments).await,
-            Contract::V0_2_0(pre) => v0_2_0::push_shipments(pre, store, ctx, shipments).await,
-        }
+        let r = match self {
+            Contract::V0_1_0(pre) => v0_1_0::push_shipments(pre, store, ctx, shipments).await?,
+            Contract::V0_2_0(pre) => v0_2_0::push_shipments(pre, store, ctx, shipments).await?,
+        };
+        let asked = shipments.iter().map(|s| &s.mall_order_number);
+        Ok(r.map(|r| only_asked("push-shipments", asked, r)))
     }
 
     /// `order-states`: the mall's state of orders; one result per order. 0.1.0 has no such
@@ -368,7 +522,9 @@ impl Contract {
                     v0_2_0::VERSION
                 ),
             }))),
-            Contract::V0_2_0(pre) => v0_2_0::order_states(pre, store, ctx, numbers).await,
+            Contract::V0_2_0(pre) => Ok(v0_2_0::order_states(pre, store, ctx, numbers)
+                .await?
+                .map(|r| only_asked("order-states", numbers.iter(), r))),
         }
     }
 }
@@ -422,6 +578,30 @@ fn mapped<W, E>(
         .collect())
 }
 
+/// The results of a batch call for what was asked, each number once: a result for a number not
+/// asked (or a second one for a number) is dropped, with one line saying how many, so a plugin
+/// cannot change an order it was not asked about.
+fn only_asked<'a, T>(
+    call: &str,
+    asked: impl Iterator<Item = &'a String>,
+    results: BatchResults<T>,
+) -> BatchResults<T> {
+    let mut open: std::collections::HashSet<&String> = asked.collect();
+    let total = results.len();
+    let kept: BatchResults<T> = results
+        .into_iter()
+        .filter(|(n, _)| open.remove(n))
+        .collect();
+    if kept.len() < total {
+        tracing::warn!(
+            "{call}: the plugin answered {} results for orders it was not asked about (or twice \
+             for one); they are ignored",
+            total - kept.len()
+        );
+    }
+    kept
+}
+
 /// A batch result list that answers more entries than were asked for is malformed.
 fn check_count(what: &str, got: usize, asked: usize) -> Result<(), Returned> {
     if got > asked {
@@ -449,32 +629,10 @@ pub(crate) use crate::capabilities::log::plugin_text;
 
 /// A connector error with every text of the plugin's made safe ([`plugin_text`]).
 pub(crate) fn clean_error(e: ConnectorError) -> ConnectorError {
-    use ConnectorError as E;
-    let t = |s: String| plugin_text(&s, MAX_PLUGIN_TEXT);
-    let short = |s: String| plugin_text(&s, 200);
-    match e {
-        E::Auth { message } => E::Auth {
-            message: t(message),
-        },
-        E::RateLimited { retry_after_ms } => E::RateLimited { retry_after_ms },
-        E::Transient { message } => E::Transient {
-            message: t(message),
-        },
-        E::InvalidInput { field, message } => E::InvalidInput {
-            field: short(field),
-            message: t(message),
-        },
-        E::Unsupported { message } => E::Unsupported {
-            message: t(message),
-        },
-        E::Remote { code, message } => E::Remote {
-            code: short(code),
-            message: t(message),
-        },
-        E::HostRefused { message } => E::HostRefused {
-            message: t(message),
-        },
-    }
+    e.map_texts(
+        |s| plugin_text(&s, MAX_PLUGIN_TEXT),
+        |s| plugin_text(&s, 200),
+    )
 }
 
 #[cfg(test)]

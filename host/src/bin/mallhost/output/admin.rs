@@ -7,7 +7,7 @@ use mallhost::runtime::Plugin;
 
 use serde::Serialize;
 
-use super::{Format, json, print_or_json};
+use super::{Format, emit, json, print_or_json, safe};
 
 pub fn serve_stats(
     stats: &[mallhost::sync::scheduler::JobSnapshot],
@@ -35,36 +35,103 @@ pub fn serve_stats(
 
 #[derive(Serialize)]
 struct PluginLine<'a> {
+    state: &'static str,
     #[serde(flatten)]
     info: &'a mallhost::connector::PluginInfo,
     path: String,
 }
 
 pub fn plugins(list: &[Arc<Plugin>], f: Format) -> anyhow::Result<()> {
+    plugins_and_off(list, &[], f)
+}
+
+/// The active plugins, then the malls that are off because theirs could not be loaded.
+pub fn plugins_and_off(
+    list: &[Arc<Plugin>],
+    off: &[mallhost::runtime::Disabled],
+    f: Format,
+) -> anyhow::Result<()> {
     let lines: Vec<_> = list
         .iter()
         .map(|p| PluginLine {
+            state: "active",
             info: p.info(),
             path: p.path().display().to_string(),
         })
         .collect();
     if f == Format::Json {
-        return json(&lines);
+        #[derive(Serialize)]
+        #[serde(untagged)]
+        enum Line<'a> {
+            Active(&'a PluginLine<'a>),
+            Off {
+                mall_id: &'a str,
+                state: &'static str,
+                reason: &'a str,
+                path: &'a str,
+            },
+        }
+        let all: Vec<Line<'_>> = lines
+            .iter()
+            .map(Line::Active)
+            .chain(off.iter().map(|d| Line::Off {
+                mall_id: &d.mall,
+                state: "off",
+                reason: &d.reason,
+                path: &d.file,
+            }))
+            .collect();
+        return json(&all);
     }
-    if lines.is_empty() {
-        println!("no plugins loaded");
+    let mut out = String::new();
+    if lines.is_empty() && off.is_empty() {
+        out.push_str("no plugins loaded\n");
     }
     for l in lines {
-        println!(
-            "{} ({}) version {}, contract {} — {}",
+        out.push_str(&format!(
+            "{} ({}) version {}, contract {} — {}\n",
             l.info.mall_id,
-            l.info.mall_name,
+            safe(&l.info.mall_name),
             l.info.plugin_version,
             l.info.contract_version,
             l.path
-        );
+        ));
     }
+    for d in off {
+        out.push_str(&format!(
+            "{} — OFF: {} could not be loaded: {} (install a working version, roll back, or \
+             `mallhost plugins remove --mall {}`)\n",
+            safe(&d.mall),
+            d.file,
+            safe(&d.reason),
+            safe(&d.mall)
+        ));
+    }
+    emit(&out);
     Ok(())
+}
+
+/// What `plugins remove` did.
+pub fn removed(mall: &str, files: &[String], f: Format) -> anyhow::Result<()> {
+    #[derive(Serialize)]
+    struct Removed<'a> {
+        mall: &'a str,
+        files_removed: &'a [String],
+    }
+    print_or_json(
+        &Removed {
+            mall,
+            files_removed: files,
+        },
+        f,
+        || {
+            format!(
+                "mall {mall}: plugin taken out ({} files removed); its shops' jobs stop until one \
+                 is installed with `mallhost plugins install FILE.wasm`\n",
+                files.len()
+            )
+        },
+    )
 }
 
 pub fn db_copy(tables: &[mallhost::store::TableCopy], dest: &str, f: Format) -> anyhow::Result<()> {

@@ -23,8 +23,47 @@ pub enum Format {
 }
 
 fn json<T: Serialize + ?Sized>(v: &T) -> anyhow::Result<()> {
+    // JSON escapes every control character itself.
     println!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
+}
+
+/// A value from outside (a mall, a plugin, a file) as one line of a terminal: every control
+/// character escaped (`\u{1b}`, `\n`), so an order number, a buyer's note or a product name
+/// cannot move the cursor, ring the bell, rewrite a line or forge one.
+pub fn safe(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Writes text to standard output with every control character but the line breaks escaped:
+/// the one way text output leaves (values that reach it unescaped still cannot drive the
+/// terminal).
+pub fn emit(text: &str) {
+    use std::io::Write as _;
+    let cleaned: String = text
+        .chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = out.write_all(cleaned.as_bytes());
 }
 
 /// Prints `v` as JSON, or the text `text` makes of it.
@@ -36,7 +75,7 @@ fn print_or_json<T: Serialize + ?Sized>(
     match f {
         Format::Json => json(v),
         Format::Text => {
-            print!("{}", text());
+            emit(&text());
             Ok(())
         }
     }

@@ -3,7 +3,7 @@
 use mallhost::store::{OrderDetail, OrderSummary};
 use mallhost::time::display_jst;
 
-use super::{Format, json, pad, print_or_json, yen};
+use super::{Format, emit, json, pad, print_or_json, safe, yen};
 
 pub fn order_list_text(list: &[OrderSummary]) -> String {
     if list.is_empty() {
@@ -25,7 +25,7 @@ pub fn order_list_text(list: &[OrderSummary]) -> String {
             notes.push("take pending".to_string());
         }
         if let Some(t) = &o.tracking_number {
-            notes.push(format!("tracking {t}"));
+            notes.push(format!("tracking {}", safe(t)));
         }
         if o.lines_missing_name > 0 {
             notes.push(format!(
@@ -34,17 +34,17 @@ pub fn order_list_text(list: &[OrderSummary]) -> String {
             ));
         }
         if let Some(h) = &o.hold_reason {
-            notes.push(h.chars().take(40).collect());
+            notes.push(safe(&h.chars().take(40).collect::<String>()));
         }
         s.push_str(&format!(
             "{} {} {} {} {:>10} {} {} {}\n",
             pad(&o.shop_id, 8),
-            pad(&o.mall_order_number, 17),
+            pad(&safe(&o.mall_order_number), 17),
             pad(display_jst(o.ordered_at).trim_end_matches(" JST"), 16),
             pad(o.status_label, 10),
             yen(o.billing_total),
-            pad(&o.buyer_name, 16),
-            pad(o.carrier.as_deref().unwrap_or("-"), 10),
+            pad(&safe(&o.buyer_name), 16),
+            pad(&safe(o.carrier.as_deref().unwrap_or("-")), 10),
             notes.join("; ")
         ));
     }
@@ -59,69 +59,84 @@ pub fn order_detail(d: &OrderDetail, f: Format) -> anyhow::Result<()> {
     if f == Format::Json {
         return json(d);
     }
+    emit(&order_detail_text(d));
+    Ok(())
+}
+
+/// One order in full; every value from the mall through [`safe`].
+pub fn order_detail_text(d: &OrderDetail) -> String {
+    let mut out = String::new();
+    macro_rules! say {
+        ($($t:tt)*) => {{
+            out.push_str(&format!($($t)*));
+            out.push('\n');
+        }};
+    }
     let o = &d.order;
     let s = &d.summary;
-    println!(
+    let addr = |a: &mallhost::model::Address| {
+        format!(
+            "{} ({}) 〒{} {}{} {}",
+            safe(&a.name),
+            safe(&a.phone),
+            safe(&a.postal_code),
+            safe(&a.prefecture),
+            safe(&a.address1),
+            safe(&a.address2)
+        )
+    };
+    say!(
         "order {} (shop {}) — {} [{}]",
-        o.mall_order_number, s.shop_id, s.status_label, s.status
+        safe(&o.mall_order_number),
+        s.shop_id,
+        s.status_label,
+        s.status
     );
     if let Some(h) = &s.hold_reason {
-        println!("  on hold: {h}");
+        say!("  on hold: {}", safe(h));
     }
-    println!(
+    say!(
         "  ordered {}, payment {}, mall status {}",
         display_jst(o.ordered_at),
-        o.payment_method,
-        o.mall_status
+        safe(&o.payment_method),
+        safe(&o.mall_status)
     );
-    println!(
-        "  buyer: {} ({}) 〒{} {}{} {}",
-        o.buyer.name,
-        o.buyer.phone,
-        o.buyer.postal_code,
-        o.buyer.prefecture,
-        o.buyer.address1,
-        o.buyer.address2
-    );
+    say!("  buyer: {}", addr(&o.buyer));
     if o.flags.no_buyer_email {
-        println!("  the mall gives no buyer e-mail address: nothing can be mailed to the buyer");
+        say!("  the mall gives no buyer e-mail address: nothing can be mailed to the buyer");
     }
     if o.flags.add_on_service {
-        println!("  has an add-on service (付加サービス) whose content the mall does not return");
+        say!("  has an add-on service (付加サービス) whose content the mall does not return");
     }
     for dl in &o.deliveries {
-        println!(
-            "  delivery {} to {} 〒{} {}{} {} — {} → carrier {}, date {}, time {} → {}",
+        say!(
+            "  delivery {} to {} — {} → carrier {}, date {}, time {} → {}",
             dl.delivery_no,
-            dl.recipient.name,
-            dl.recipient.postal_code,
-            dl.recipient.prefecture,
-            dl.recipient.address1,
-            dl.recipient.address2,
-            dl.delivery_method,
-            dl.carrier.as_deref().unwrap_or("(not converted)"),
+            addr(&dl.recipient),
+            safe(&dl.delivery_method),
+            safe(dl.carrier.as_deref().unwrap_or("(not converted)")),
             dl.desired_date
                 .map(|d| d.to_string())
                 .unwrap_or_else(|| "none".into()),
-            dl.desired_time_slot,
-            dl.time_slot.as_deref().unwrap_or("(not converted)")
+            safe(&dl.desired_time_slot),
+            safe(dl.time_slot.as_deref().unwrap_or("(not converted)"))
         );
         for l in &dl.lines {
-            println!(
+            say!(
                 "    {} × {} {} ({}/{}) {} {}%{}",
                 l.quantity,
-                l.product_name.as_deref().unwrap_or("[name missing]"),
+                safe(l.product_name.as_deref().unwrap_or("[name missing]")),
                 yen(l.unit_price),
-                l.item_code,
-                l.sku_code,
-                yen(l.unit_price * i64::from(l.quantity)),
+                safe(&l.item_code),
+                safe(&l.sku_code),
+                yen(l.unit_price.saturating_mul(i64::from(l.quantity))),
                 l.tax_rate,
                 if l.has_add_on_service { " +add-on" } else { "" }
             );
         }
     }
     let a = &o.amounts;
-    println!(
+    say!(
         "  items {} + shipping {} + COD {} − points {} − coupon {} = billed {}",
         yen(a.items_total),
         yen(a.shipping_fee),
@@ -131,19 +146,19 @@ pub fn order_detail(d: &OrderDetail, f: Format) -> anyhow::Result<()> {
         yen(a.billing_total)
     );
     if !o.buyer_note.is_empty() {
-        println!("  note: {}", o.buyer_note);
+        say!("  note: {}", safe(&o.buyer_note));
     }
-    println!(
+    say!(
         "  shipping: carrier {}, tracking {}, ship date {}",
-        s.carrier.as_deref().unwrap_or("-"),
-        s.tracking_number.as_deref().unwrap_or("-"),
+        safe(s.carrier.as_deref().unwrap_or("-")),
+        safe(s.tracking_number.as_deref().unwrap_or("-")),
         s.ship_date
             .map(|d| d.to_string())
             .unwrap_or_else(|| "-".into())
     );
-    println!("  history:");
+    say!("  history:");
     for (at, event, detail) in &d.history {
-        println!("    {} {event}: {detail}", display_jst(*at));
+        say!("    {} {event}: {}", display_jst(*at), safe(detail));
     }
-    Ok(())
+    out
 }

@@ -7,6 +7,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::super::{Malformed, instant, malformed};
 use super::wit;
+use crate::capabilities::credentials::auth_header_problem;
 use crate::connector as c;
 use crate::model as m;
 
@@ -78,15 +79,8 @@ pub(super) fn plugin_info(i: wit::PluginInfo) -> Result<c::PluginInfo, String> {
             token: declared(&token)?,
         },
         wit::AuthScheme::Header(h) => {
-            let name_ok = !h.header.is_empty()
-                && h.header
-                    .chars()
-                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-');
-            let reserved = ["host", "proxy-authorization", "content-length"]
-                .iter()
-                .any(|r| h.header.eq_ignore_ascii_case(r));
-            if !name_ok || reserved {
-                return Err(format!("auth header {:?} cannot be used", h.header));
+            if let Some(why) = auth_header_problem(&h.header) {
+                return Err(why);
             }
             for name in h
                 .template
@@ -109,7 +103,10 @@ pub(super) fn plugin_info(i: wit::PluginInfo) -> Result<c::PluginInfo, String> {
             scope: o.scope,
             placement: match o.placement {
                 wit::TokenPlacement::Bearer => c::TokenPlacement::Bearer,
-                wit::TokenPlacement::Header(h) => c::TokenPlacement::Header(h),
+                wit::TokenPlacement::Header(h) => match auth_header_problem(&h) {
+                    Some(why) => return Err(format!("its OAuth 2 token placement: {why}")),
+                    None => c::TokenPlacement::Header(h),
+                },
             },
         },
     };
@@ -169,12 +166,16 @@ pub(super) fn plugin_info(i: wit::PluginInfo) -> Result<c::PluginInfo, String> {
     })
 }
 
+/// What an entry of a list costs besides its strings (a page of empty entries is not free).
+const ENTRY: usize = 32;
+
 /// Approximate bytes of a fetched page (strings counted), for the return-size limit.
 pub(super) fn page_size(p: &wit::FetchPage) -> usize {
     p.orders
         .iter()
         .map(|o| {
-            o.mall_order_number.len()
+            ENTRY
+                + o.mall_order_number.len()
                 + match &o.order {
                     Ok(order) => order_size(order),
                     Err(_) => 64,
@@ -183,7 +184,7 @@ pub(super) fn page_size(p: &wit::FetchPage) -> usize {
         .sum::<usize>()
         + p.skipped
             .iter()
-            .map(|s| s.mall_order_number.len() + s.reason.len() + s.message.len())
+            .map(|s| ENTRY + s.mall_order_number.len() + s.reason.len() + s.message.len())
             .sum::<usize>()
         + p.next_cursor.as_ref().map_or(0, String::len)
 }

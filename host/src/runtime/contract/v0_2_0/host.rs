@@ -47,7 +47,7 @@ impl wit_host::Host for PluginState {
 
     async fn sign(&mut self, message: String) -> wasmtime::Result<Result<String, String>> {
         Ok(match &self.signer {
-            Some(s) => s.sign(&message),
+            Some(s) => s.sign(&message, capabilities::clock::now(&self.clock)),
             None => Err(
                 "this call is not made for a shop, or the plugin declares no signing key".into(),
             ),
