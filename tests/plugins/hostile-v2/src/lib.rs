@@ -273,13 +273,13 @@ impl Guest for Hostile2 {
         let mut info = fair_info();
         match now {
             ..1_900_000_000 => {}
-            ..1_905_000_000 => {
+            1_900_000_000..1_905_000_000 => {
                 info.auth = AuthScheme::Header(HeaderAuth {
                     header: "transfer-encoding".into(),
                     template: "chunked".into(),
                 })
             }
-            ..1_910_000_000 => {
+            1_905_000_000..1_910_000_000 => {
                 info.settings = ["token_url", "client_id", "client_secret", "refresh_token"]
                     .iter()
                     .map(|n| spec(n, matches!(*n, "client_secret" | "refresh_token")))
@@ -294,12 +294,12 @@ impl Guest for Hostile2 {
                     placement: TokenPlacement::Header("host".into()),
                 })
             }
-            ..1_920_000_000 => info.mall_name = "巨".repeat(1_000_000 / 3),
-            ..1_930_000_000 => {
+            1_910_000_000..1_920_000_000 => info.mall_name = "巨".repeat(1_000_000 / 3),
+            1_920_000_000..1_930_000_000 => {
                 info.settings
                     .extend((0..20_000).map(|i| spec(&format!("extra_{i}"), false)));
             }
-            ..1_950_000_000 => {
+            1_930_000_000..1_950_000_000 => {
                 let mut n: u64 = 0;
                 loop {
                     n = std::hint::black_box(n.wrapping_add(1));
