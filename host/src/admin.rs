@@ -18,8 +18,11 @@
 //! Once any account exists (`mallhost users add`), every route but `/healthz` and `/metrics`
 //! asks for `Authorization: Bearer TOKEN` (`mallhost users token NAME`): a viewer may read,
 //! staff may also run jobs, an admin may also install and roll back plugins and read the audit
-//! log. Every change is written to the audit log with who made it. Without accounts the API is
-//! open, and `serve` then serves it on a loopback address only.
+//! log. The token is checked before the request's body is read (a guard in front of each
+//! route), and a body is at most [`MAX_BODY`]. Every change is written to the audit log with
+//! who made it. Without accounts the API is open, and `serve` then serves it on a loopback
+//! address only. `/healthz` and `/metrics` answer a caller off this machine without a token
+//! with the bare status only (no shop, no URL, no error text).
 
 use std::path::PathBuf;
 
@@ -37,6 +40,53 @@ use crate::sync::scheduler::Job;
 use crate::app::ServeState;
 
 type Reply = (StatusCode, Json<Value>);
+
+/// The largest request body the API reads.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// Who the guard let through: `None` when no account exists (the API is open).
+#[derive(Clone)]
+struct Caller(Option<Actor>);
+
+/// What a guarded route needs.
+#[derive(Clone)]
+struct Guard {
+    state: ServeState,
+    needed: Role,
+}
+
+/// Checks the caller's token and role before the route (and its body) is touched.
+async fn guard(
+    State(g): State<Guard>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match caller(&g.state, req.headers(), g.needed).await {
+        Ok(who) => {
+            req.extensions_mut().insert(Caller(who));
+            next.run(req).await
+        }
+        Err(reply) => reply.into_response(),
+    }
+}
+
+/// A JSON body, or the answer naming what is wrong with it (too large: 413).
+fn body<T>(parsed: Result<Json<T>, axum::extract::rejection::JsonRejection>) -> Result<T, Reply> {
+    parsed.map(|Json(t)| t).map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            fail(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the request body is too large: at most {} KiB",
+                    MAX_BODY / 1024
+                ),
+            )
+        } else {
+            fail(e.status(), e.body_text())
+        }
+    })
+}
 
 fn fail(status: StatusCode, e: impl std::fmt::Display) -> Reply {
     (status, Json(json!({ "error": e.to_string() })))
@@ -168,19 +218,38 @@ async fn audit(a: &ServeState, who: &Option<Actor>, action: &str, detail: &str) 
     crate::accounts::record(&a.store, &actor, action, detail).await;
 }
 
-/// The routes.
+/// The routes, each behind the guard of the role it needs.
 pub fn router(admin: ServeState) -> Router {
+    let needs = |needed: Role| {
+        axum::middleware::from_fn_with_state(
+            Guard {
+                state: admin.clone(),
+                needed,
+            },
+            guard,
+        )
+    };
     Router::new()
-        .route("/plugins", get(list_plugins))
-        .route("/plugins/install", post(install_plugin))
-        .route("/plugins/rollback", post(rollback_plugin))
-        .route("/jobs", get(list_jobs))
-        .route("/jobs/run", post(run_job))
-        .route("/runs/{id}", get(get_run))
-        .route("/audit", get(audit_log))
+        .route(
+            "/plugins",
+            get(list_plugins).route_layer(needs(Role::Viewer)),
+        )
+        .route(
+            "/plugins/install",
+            post(install_plugin).route_layer(needs(Role::Admin)),
+        )
+        .route(
+            "/plugins/rollback",
+            post(rollback_plugin).route_layer(needs(Role::Admin)),
+        )
+        .route("/jobs", get(list_jobs).route_layer(needs(Role::Viewer)))
+        .route("/jobs/run", post(run_job).route_layer(needs(Role::Staff)))
+        .route("/runs/{id}", get(get_run).route_layer(needs(Role::Viewer)))
+        .route("/audit", get(audit_log).route_layer(needs(Role::Admin)))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(admin)
 }
 
@@ -188,10 +257,7 @@ pub fn router(admin: ServeState) -> Router {
 #[utoipa::path(get, path = "/plugins", security(("bearer" = [])),
     responses((status = 200, description = "Each active plugin: its info, path and sha256"),
         (status = 401, description = "No valid token"), (status = 403, description = "Role too low")))]
-async fn list_plugins(State(a): State<ServeState>, h: HeaderMap) -> Reply {
-    if let Err(r) = caller(&a, &h, Role::Viewer).await {
-        return r;
-    }
+async fn list_plugins(State(a): State<ServeState>) -> Reply {
     (StatusCode::OK, Json(plugin_list(&a.runtime)))
 }
 
@@ -202,11 +268,11 @@ async fn list_plugins(State(a): State<ServeState>, h: HeaderMap) -> Reply {
         (status = 401, description = "No valid token"), (status = 403, description = "Not an admin")))]
 async fn install_plugin(
     State(a): State<ServeState>,
-    h: HeaderMap,
-    Json(req): Json<Install>,
+    axum::Extension(Caller(who)): axum::Extension<Caller>,
+    req: Result<Json<Install>, axum::extract::rejection::JsonRejection>,
 ) -> Reply {
-    let who = match caller(&a, &h, Role::Admin).await {
-        Ok(w) => w,
+    let req = match body(req) {
+        Ok(r) => r,
         Err(r) => return r,
     };
     match a
@@ -230,11 +296,11 @@ async fn install_plugin(
         (status = 401, description = "No valid token"), (status = 403, description = "Not an admin")))]
 async fn rollback_plugin(
     State(a): State<ServeState>,
-    h: HeaderMap,
-    Json(req): Json<Rollback>,
+    axum::Extension(Caller(who)): axum::Extension<Caller>,
+    req: Result<Json<Rollback>, axum::extract::rejection::JsonRejection>,
 ) -> Reply {
-    let who = match caller(&a, &h, Role::Admin).await {
-        Ok(w) => w,
+    let req = match body(req) {
+        Ok(r) => r,
         Err(r) => return r,
     };
     match a.dir.rollback(&a.runtime, &req.mall).await {
@@ -250,10 +316,7 @@ async fn rollback_plugin(
 /// This process's automatic jobs and their counters.
 #[utoipa::path(get, path = "/jobs", security(("bearer" = [])),
     responses((status = 200, description = "Each (shop, job): runs, failures, skips, last error")))]
-async fn list_jobs(State(a): State<ServeState>, h: HeaderMap) -> Reply {
-    if let Err(r) = caller(&a, &h, Role::Viewer).await {
-        return r;
-    }
+async fn list_jobs(State(a): State<ServeState>) -> Reply {
     (StatusCode::OK, Json(json!(a.scheduler.stats())))
 }
 
@@ -262,9 +325,13 @@ async fn list_jobs(State(a): State<ServeState>, h: HeaderMap) -> Reply {
     responses((status = 202, description = "Started: `{\"run\": ID, \"status\": \"/runs/ID\"}`"),
         (status = 409, description = "Not started: unknown shop or job, or a run is going"),
         (status = 401, description = "No valid token"), (status = 403, description = "A viewer")))]
-async fn run_job(State(a): State<ServeState>, h: HeaderMap, Json(req): Json<RunJob>) -> Reply {
-    let who = match caller(&a, &h, Role::Staff).await {
-        Ok(w) => w,
+async fn run_job(
+    State(a): State<ServeState>,
+    axum::Extension(Caller(who)): axum::Extension<Caller>,
+    req: Result<Json<RunJob>, axum::extract::rejection::JsonRejection>,
+) -> Reply {
+    let req = match body(req) {
+        Ok(r) => r,
         Err(r) => return r,
     };
     match a.scheduler.start_now(&req.shop, req.job).await {
@@ -291,12 +358,8 @@ async fn run_job(State(a): State<ServeState>, h: HeaderMap, Json(req): Json<RunJ
     responses((status = 200, description = "The run"), (status = 404, description = "No such run")))]
 async fn get_run(
     State(a): State<ServeState>,
-    h: HeaderMap,
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Reply {
-    if let Err(r) = caller(&a, &h, Role::Viewer).await {
-        return r;
-    }
     match a.store.job_run(id).await {
         Ok(Some(run)) => (StatusCode::OK, Json(json!(run))),
         Ok(None) => fail(StatusCode::NOT_FOUND, format!("no run {id}")),
@@ -308,10 +371,7 @@ async fn get_run(
 #[utoipa::path(get, path = "/audit", security(("bearer" = [])),
     responses((status = 200, description = "Entries: at, actor, action, detail"),
         (status = 403, description = "Not an admin")))]
-async fn audit_log(State(a): State<ServeState>, h: HeaderMap) -> Reply {
-    if let Err(r) = caller(&a, &h, Role::Admin).await {
-        return r;
-    }
+async fn audit_log(State(a): State<ServeState>) -> Reply {
     match a.store.audit_log(500).await {
         Ok(log) => (StatusCode::OK, Json(json!(log))),
         Err(e) => fail(StatusCode::SERVICE_UNAVAILABLE, e),
@@ -329,8 +389,13 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
 #[utoipa::path(get, path = "/healthz",
     responses((status = 200, description = "All shops healthy"),
         (status = 503, description = "A shop is stale or a credential expired")))]
-async fn healthz(State(a): State<ServeState>) -> Reply {
+async fn healthz(
+    State(a): State<ServeState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    h: HeaderMap,
+) -> Reply {
     let now = chrono::Utc::now();
+    let full = sees_details(&a, peer, &h).await;
     match crate::health::shops(&a.store, &a.config, now, crate::time::jst_date(now)).await {
         Ok(shops) => {
             let healthy = shops.iter().all(|s| s.healthy);
@@ -339,20 +404,42 @@ async fn healthz(State(a): State<ServeState>) -> Reply {
             } else {
                 StatusCode::SERVICE_UNAVAILABLE
             };
-            (status, Json(json!({ "healthy": healthy, "shops": shops })))
+            if full {
+                (status, Json(json!({ "healthy": healthy, "shops": shops })))
+            } else {
+                (status, Json(json!({ "healthy": healthy })))
+            }
         }
-        Err(e) => fail(StatusCode::SERVICE_UNAVAILABLE, e),
+        Err(e) if full => fail(StatusCode::SERVICE_UNAVAILABLE, e),
+        Err(_) => fail(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the database cannot be read",
+        ),
     }
+}
+
+/// Whether a caller of `/healthz` or `/metrics` sees the details (shops, URLs, errors,
+/// counts): one on this machine, or one with a valid token.
+async fn sees_details(a: &ServeState, peer: std::net::SocketAddr, h: &HeaderMap) -> bool {
+    peer.ip().is_loopback()
+        || (h.contains_key(axum::http::header::AUTHORIZATION)
+            && matches!(caller(a, h, Role::Viewer).await, Ok(Some(_))))
 }
 
 /// The shops' health and orders in the Prometheus text format (open to monitoring).
 #[utoipa::path(get, path = "/metrics", responses((status = 200, description = "OpenMetrics text")))]
-async fn metrics(State(a): State<ServeState>) -> axum::response::Response {
+async fn metrics(
+    State(a): State<ServeState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    h: HeaderMap,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     let now = chrono::Utc::now();
+    let full = sees_details(&a, peer, &h).await;
     let text =
         match crate::health::shops(&a.store, &a.config, now, crate::time::jst_date(now)).await {
-            Ok(shops) => crate::metrics::render(&a.store, &shops).await,
+            Ok(shops) if full => crate::metrics::render(&a.store, &shops).await,
+            Ok(shops) => Ok(crate::metrics::render_bare(&shops)),
             Err(e) => Err(e),
         };
     match text {

@@ -5,9 +5,11 @@
 //! Incidents live in the database (`store::incidents`), so several `serve` processes, or a
 //! restart, never tell one twice. Which incidents are open is a pure function of the shops'
 //! health ([`incidents`], tested rule by rule); [`check`] opens and closes them and tells what
-//! is new. Telling is a webhook: a JSON POST with a `text` field (what Slack's incoming webhooks
-//! show), and the incident's key, shop, state and message for other receivers. A webhook that
-//! fails is tried again at the next check.
+//! is new. Telling goes through each configured channel: a webhook (a JSON POST with a `text`
+//! field, what Slack's incoming webhooks show, and the incident's key, shop, state and message
+//! for other receivers) and e-mail (SMTP, through `lettre`). Each channel keeps its own
+//! bookkeeping (`store::incidents`): a channel that fails is tried again at the next check,
+//! and never makes another one tell twice.
 
 use std::time::Duration;
 
@@ -25,9 +27,11 @@ pub enum AlertError {
     /// The database.
     #[error("alert incidents: {0}")]
     Store(#[from] StoreError),
-    /// The webhook did not take a notice (it is sent again at the next check).
-    #[error("the alert webhook refused incident {key}: {message}")]
-    Webhook {
+    /// A channel did not take a notice (it is sent again there at the next check).
+    #[error("the alert {channel} did not take incident {key}: {message}")]
+    Delivery {
+        /// `webhook` or `email`.
+        channel: &'static str,
         /// The incident.
         key: String,
         /// Why.
@@ -123,20 +127,31 @@ pub async fn check(
     }
     let keys: Vec<String> = open.iter().map(|i| i.key.clone()).collect();
     store.close_incidents_except(&keys, now).await?;
-    let Some(url) = &config.webhook_url else {
-        return Ok(Vec::new());
-    };
+    let mut channels: Vec<Channel<'_>> = Vec::new();
+    if let Some(url) = &config.webhook_url {
+        channels.push(Channel::Webhook(url));
+    }
+    if let Some(email) = &config.email {
+        channels.push(Channel::Email(email));
+    }
     let mut told = Vec::new();
     let mut failed = None;
-    for notice in store.claim_notices(now).await? {
-        match send(client, url, &notice).await {
-            Ok(()) => told.push(notice),
-            Err(message) => {
-                store.unclaim_notice(&notice).await?;
-                failed.get_or_insert(AlertError::Webhook {
-                    key: notice.key.clone(),
-                    message,
-                });
+    for channel in channels {
+        for notice in store.claim_notices(channel.id(), now).await? {
+            let sent = match channel {
+                Channel::Webhook(url) => send(client, url, &notice).await,
+                Channel::Email(email) => mail(email, &notice).await,
+            };
+            match sent {
+                Ok(()) => told.push(notice),
+                Err(message) => {
+                    store.unclaim_notice(channel.id(), &notice).await?;
+                    failed.get_or_insert(AlertError::Delivery {
+                        channel: channel.id(),
+                        key: notice.key.clone(),
+                        message,
+                    });
+                }
             }
         }
     }
@@ -144,6 +159,89 @@ pub async fn check(
         Some(e) => Err(e),
         None => Ok(told),
     }
+}
+
+/// Where notices go.
+#[derive(Clone, Copy)]
+enum Channel<'a> {
+    Webhook(&'a str),
+    Email(&'a crate::config::EmailConfig),
+}
+
+impl Channel<'_> {
+    /// Its name in the bookkeeping.
+    fn id(&self) -> &'static str {
+        match self {
+            Channel::Webhook(_) => "webhook",
+            Channel::Email(_) => "email",
+        }
+    }
+}
+
+/// The subject and text of a notice, in Japanese first.
+fn words(n: &Notice) -> (String, String) {
+    if n.recovered {
+        (
+            format!("[mallhost] 復旧 / resolved: {}", n.shop),
+            format!("✅ 復旧 / resolved: {}", n.message),
+        )
+    } else {
+        (
+            format!("[mallhost] 障害 / alert: {}", n.shop),
+            format!("🔴 障害 / alert: {}", n.message),
+        )
+    }
+}
+
+/// One notice as an e-mail.
+async fn mail(e: &crate::config::EmailConfig, n: &Notice) -> Result<(), String> {
+    use lettre::message::header::{ContentTransferEncoding, ContentType};
+    use lettre::message::{Mailbox, SinglePart};
+    use lettre::transport::smtp::authentication::Credentials;
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+    let (subject, text) = words(n);
+    let mailbox = |a: &str| {
+        a.parse::<Mailbox>()
+            .map_err(|err| format!("{a:?} is not an address the mail can carry: {err}"))
+    };
+    let mut builder = Message::builder().from(mailbox(&e.from)?).subject(subject);
+    for to in &e.to {
+        builder = builder.to(mailbox(to)?);
+    }
+    // Quoted-printable: the Japanese is carried, the ASCII lines (the incident's key and state)
+    // stay readable to a filter.
+    let body = SinglePart::builder()
+        .header(ContentType::TEXT_PLAIN)
+        .header(ContentTransferEncoding::QuotedPrintable)
+        .body(format!(
+            "{text}\n\nincident: {}\nshop: {}\nstate: {}\n",
+            n.key,
+            n.shop,
+            if n.recovered { "resolved" } else { "open" }
+        ));
+    let message = builder.singlepart(body).map_err(|err| err.to_string())?;
+    type Smtp = AsyncSmtpTransport<Tokio1Executor>;
+    let transport = match e.security {
+        crate::config::SmtpSecurity::StartTls => Smtp::starttls_relay(&e.smtp_host),
+        crate::config::SmtpSecurity::Tls => Smtp::relay(&e.smtp_host),
+        crate::config::SmtpSecurity::None => Ok(Smtp::builder_dangerous(&e.smtp_host)),
+    }
+    .map_err(|err| format!("SMTP server {}: {err}", e.smtp_host))?
+    .port(e.smtp_port)
+    .timeout(Some(Duration::from_secs(20)));
+    let transport = match (&e.user, &e.password) {
+        (Some(user), Some(password)) => transport.credentials(Credentials::new(
+            user.clone(),
+            password.expose().to_string(),
+        )),
+        _ => transport,
+    };
+    transport
+        .build()
+        .send(message)
+        .await
+        .map(|_| ())
+        .map_err(|err| format!("SMTP server {}:{}: {err}", e.smtp_host, e.smtp_port))
 }
 
 /// Checks every `config.alerts.check_every` until `stop` changes (what `serve` runs): the
@@ -190,11 +288,8 @@ pub async fn watch(
 
 /// One notice as a webhook POST.
 async fn send(client: &reqwest::Client, url: &str, n: &Notice) -> Result<(), String> {
-    let (state, text) = if n.recovered {
-        ("resolved", format!("✅ 復旧 / resolved: {}", n.message))
-    } else {
-        ("open", format!("🔴 障害 / alert: {}", n.message))
-    };
+    let state = if n.recovered { "resolved" } else { "open" };
+    let (_, text) = words(n);
     let body = serde_json::json!({
         "text": text,
         "incident": n.key,

@@ -195,6 +195,12 @@ impl App {
             .with_cache(compiled_cache(&config))
             .with_ceilings(config.plugin_ceilings.clone())
             .with_token_vault(store.clone(), config.secrets_key_file.clone());
+        // Processes on one PostgreSQL database share each credential's pace.
+        let runtime = if store.backend() == crate::store::Backend::Postgres {
+            runtime.with_shared_paces(store.clone())
+        } else {
+            runtime
+        };
         for w in &config.warnings {
             tracing::warn!("{w}");
         }

@@ -7,7 +7,8 @@
 //! (or, never having succeeded, when it has been due that long); its **failures in a row** are
 //! its newest ended runs that failed; it is **dated ahead** when its last success or its due time
 //! lies further ahead of now than it can (a clock moved, and the job may not run for a long
-//! time). A shop is healthy when no job is stale or dated ahead and no credential has expired.
+//! time). A shop is healthy when no job is stale, dated ahead or has failed
+//! [`UNHEALTHY_FAILURES`] times in a row, and no credential has expired.
 
 use std::time::Duration;
 
@@ -18,6 +19,9 @@ use crate::capabilities::credentials::{CredentialState, state_of};
 use crate::config::Config;
 use crate::store::{JobRun, Store, StoreError};
 use crate::time::from_db;
+
+/// Failures in a row that make a job (and its shop) unhealthy.
+pub const UNHEALTHY_FAILURES: u32 = 3;
 
 /// How many intervals without a success make a job stale.
 pub const STALE_AFTER: i32 = 3;
@@ -189,7 +193,9 @@ pub fn judge_shop(
     ShopHealth {
         shop: shop.to_string(),
         mall: mall.to_string(),
-        healthy: !jobs.iter().any(|j| j.stale || j.clock_moved)
+        healthy: !jobs
+            .iter()
+            .any(|j| j.stale || j.clock_moved || j.failures_in_row >= UNHEALTHY_FAILURES)
             && !credentials.iter().any(|c| c.expired),
         jobs,
         credentials,
@@ -316,6 +322,29 @@ mod tests {
         assert!(!judge_shop("s", "m", vec![fresh], vec![cred(-1, true)]).healthy);
         let s = judge_shop("s", "m", vec![stale], vec![]);
         assert!(!s.healthy && s.problems[0].contains("stale"), "{s:?}");
+    }
+
+    #[test]
+    fn three_failures_in_a_row_make_a_fresh_job_unhealthy() {
+        // Newest first: three failed runs after a success a minute ago (not stale yet).
+        let runs = |n: i64| {
+            let mut v: Vec<JobRun> = (0..n)
+                .map(|i| run(10 - i, t(-i), 1, Some("failed")))
+                .collect();
+            v.push(run(1, t(-n - 1), 1, Some("ok")));
+            v
+        };
+        let two = judge_job("fetch", &runs(2), MIN * 10, None, t(1));
+        assert!(!two.stale && two.failures_in_row == 2, "{two:?}");
+        assert!(judge_shop("s", "m", vec![two], vec![]).healthy);
+        let three = judge_job("fetch", &runs(3), MIN * 10, None, t(1));
+        assert!(!three.stale && three.failures_in_row == 3, "{three:?}");
+        let shop = judge_shop("s", "m", vec![three], vec![]);
+        assert!(!shop.healthy, "{shop:?}");
+        assert!(
+            shop.problems[0].contains("failed 3 time(s) in a row"),
+            "{shop:?}"
+        );
     }
 
     #[test]

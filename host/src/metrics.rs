@@ -9,6 +9,9 @@
 //! | `mallhost_job_last_success_timestamp_seconds` | shop, job | Unix time of the last success |
 //! | `mallhost_credential_days_left` | shop, key | days until the credential stops working |
 //! | `mallhost_orders` | shop, status | orders stored, by host status |
+//!
+//! A caller off the server's machine without a token gets [`render_bare`]: `mallhost_healthy`
+//! alone, no shop names or counts.
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::family::Family;
@@ -85,4 +88,15 @@ pub async fn render(store: &Store, health: &[ShopHealth]) -> Result<String, Stor
     // Writing into a String cannot fail.
     let _ = encode(&mut out, &registry);
     Ok(out)
+}
+
+/// The bare metrics for a caller who may not see the shops: whether every shop is healthy.
+pub fn render_bare(health: &[ShopHealth]) -> String {
+    let mut registry = Registry::with_prefix("mallhost");
+    let all = Gauge::<i64>::default();
+    all.set(i64::from(health.iter().all(|s| s.healthy)));
+    registry.register("healthy", "1 when every shop's sync is healthy", all);
+    let mut out = String::new();
+    let _ = encode(&mut out, &registry);
+    out
 }

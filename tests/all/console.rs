@@ -17,11 +17,11 @@ use mallhost::model::OrderStatus;
 use mallhost::time::Clock as _;
 use mallhost_tests::{Options, TestEnv};
 
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 const GOOD_TRACKING: &str = "123456789013"; // 12345678901 mod 7 = 3
 const BAD_TRACKING: &str = "123456789014";
 
-async fn env_with_staff() -> TestEnv {
+pub(crate) async fn env_with_staff() -> TestEnv {
     let env = TestEnv::start(Options::default()).await;
     let now = env.clock.now();
     for (name, role) in [
@@ -36,7 +36,7 @@ async fn env_with_staff() -> TestEnv {
     env
 }
 
-fn no_redirects() -> reqwest::Client {
+pub(crate) fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -44,13 +44,13 @@ fn no_redirects() -> reqwest::Client {
 }
 
 /// The value of the hidden `csrf` field of a page.
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
     html[at..].split('"').next().unwrap().to_string()
 }
 
 /// `name=value` of a `Set-Cookie` header named `name`, and the whole header.
-fn set_cookie(r: &reqwest::Response, name: &str) -> (String, String) {
+pub(crate) fn set_cookie(r: &reqwest::Response, name: &str) -> (String, String) {
     let h = r
         .headers()
         .get_all("set-cookie")
@@ -63,7 +63,7 @@ fn set_cookie(r: &reqwest::Response, name: &str) -> (String, String) {
 }
 
 /// A form post with a cookie.
-async fn post(
+pub(crate) async fn post(
     c: &reqwest::Client,
     url: &str,
     cookie: &str,
@@ -78,12 +78,12 @@ async fn post(
 }
 
 /// A page with a header.
-async fn get(c: &reqwest::Client, url: &str, header: (&str, &str)) -> reqwest::Response {
+pub(crate) async fn get(c: &reqwest::Client, url: &str, header: (&str, &str)) -> reqwest::Response {
     c.get(url).header(header.0, header.1).send().await.unwrap()
 }
 
 /// Logs in over HTTP; returns the session cookie (`mh_session=…`).
-async fn login_http(c: &reqwest::Client, base: &str, name: &str) -> String {
+pub(crate) async fn login_http(c: &reqwest::Client, base: &str, name: &str) -> String {
     let page = c.get(format!("{base}/console/login")).send().await.unwrap();
     let (pre, _) = set_cookie(&page, "mh_login");
     let token = csrf_of(&page.text().await.unwrap());
@@ -495,6 +495,10 @@ async fn staff_do_a_days_work_in_the_browser() {
         .await;
     assert!(ok, "{out}{err}");
     let config = env.dir.path().join("mallhost.toml");
+    // One office, one address: mallory's failures must not lock out the staff beside her.
+    let mut file = std::fs::read_to_string(&config).unwrap();
+    file.push_str("\n[console]\nlogin_failures_per_address = 20\n");
+    std::fs::write(&config, file).unwrap();
     let (mut serve, base) = env.serve_with_admin(&config).await;
 
     // Log in: a wrong password is refused, then too many are rate-limited.
@@ -854,7 +858,7 @@ async fn staff_do_a_days_work_in_the_browser() {
 }
 
 /// A multipart form body (`boundary` fixed) of text fields and one file.
-fn multipart(fields: &[(&str, &str)], file: (&str, &str, &[u8])) -> (String, Vec<u8>) {
+pub(crate) fn multipart(fields: &[(&str, &str)], file: (&str, &str, &[u8])) -> (String, Vec<u8>) {
     let b = "mallhost-test-boundary";
     let mut body = Vec::new();
     for (k, v) in fields {
@@ -944,6 +948,23 @@ async fn every_form_refuses_a_missing_a_wrong_and_another_sessions_token() {
             "/console/users/switch".into(),
             vec![("name", "vic"), ("disabled", "true")],
         ),
+        (
+            "/console/users/password".into(),
+            vec![
+                ("name", "vic"),
+                ("password", "forged password 1"),
+                ("password_again", "forged password 1"),
+            ],
+        ),
+        (
+            "/console/account/password".into(),
+            vec![
+                ("current", PASSWORD),
+                ("password", "forged password 2"),
+                ("password_again", "forged password 2"),
+            ],
+        ),
+        ("/console/account/sessions".into(), vec![]),
     ];
     type Upload<'a> = (
         &'a str,

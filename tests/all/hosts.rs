@@ -571,3 +571,46 @@ async fn db_copy_moves_a_sqlite_database_to_postgres_with_every_row() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_credential_keep_the_malls_pace_together() {
+    let Some(server) = mallhost_tests::database::postgres_only("the shared pace") else {
+        return;
+    };
+    // The mall lets one credential make two requests a second, as the plugin declares.
+    let env = TestEnv::start(Options {
+        rate: Some(2),
+        pace: "mall".into(),
+        postgres: Some(server),
+        ..Options::default()
+    })
+    .await;
+    // A second shop of the same seller (the same credential), its work done by a second process.
+    let config = env.dir.path().join("mallhost.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let at = text.find("[[shops]]").unwrap();
+    let second = text[at..].replacen("id = \"dshop\"", "id = \"dshop2\"", 1);
+    std::fs::write(&config, format!("{text}\n{second}")).unwrap();
+    // Several pages of new orders for each process to read and take.
+    env.dshopping()
+        .seed_bulk(env.clock.now().timestamp() - 3600, 0, 600);
+    let run = |shop: &'static str| {
+        let mut cmd = env.cli_command(&["fetch", "--shop", shop]);
+        async move { cmd.output().await.unwrap() }
+    };
+    let (a, b) = tokio::join!(run("dshop"), run("dshop2"));
+    for out in [&a, &b] {
+        assert!(
+            out.status.success() || out.status.code() == Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let requests = env.dshopping().requests_seen();
+    assert!(requests >= 12, "enough requests to matter: {requests}");
+    assert_eq!(
+        env.dshopping().rate_limited_count(),
+        0,
+        "two processes at one credential's pace: {requests} requests, no 429"
+    );
+}

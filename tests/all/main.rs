@@ -6,6 +6,7 @@ mod calendar;
 mod cli;
 mod connectors;
 mod console;
+mod console_review;
 mod contract;
 mod crash_points;
 mod credentials;

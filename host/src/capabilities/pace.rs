@@ -11,6 +11,11 @@
 //! both hold, so requests waiting together take turns. The host keeps [`MARGIN_PERCENT`] below
 //! the declared rate: a request let go exactly on time can reach the mall a little early
 //! (scheduling, the network), and a mall that counts to the millisecond would refuse it.
+//!
+//! Several processes on one database (PostgreSQL, several machines) share a credential's pace
+//! through a [`PaceLedger`]: after its own limiter, each request is recorded in the database
+//! (the database's clock, under a lock per credential) and waits while the credential's window
+//! is full, so two processes together keep the mall's rate, not twice it.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -23,10 +28,23 @@ use crate::connector::Pacing;
 /// How far below a declared rate the host keeps, in percent.
 pub const MARGIN_PERCENT: u32 = 10;
 
+/// Requests of a credential recorded where every process sees them (the database).
+pub trait PaceLedger: Send + Sync {
+    /// Records a request for `key` when fewer than `requests` were recorded in the last
+    /// `window` (`Ok(None)`: it may go); else says how long until one leaves the window.
+    fn take<'a>(
+        &'a self,
+        key: &'a str,
+        requests: u32,
+        window: Duration,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Option<Duration>, String>> + Send + 'a>>;
+}
+
 /// One credential's limiter.
-#[derive(Debug)]
 pub struct Pacer {
     pacing: Pacing,
+    /// Where the credential's requests are shared with other processes, and its key there.
+    ledger: Option<(Arc<dyn PaceLedger>, String)>,
     /// The period, the margin added.
     window: Duration,
     /// The instants reserved by the latest requests (at most `requests` kept).
@@ -42,9 +60,16 @@ impl Pacer {
             / 100;
         Pacer {
             pacing,
+            ledger: None,
             window,
             sent: Mutex::new(VecDeque::new()),
         }
+    }
+
+    /// Shares the pace with every process that records `key` in `ledger`.
+    pub fn shared(mut self, ledger: Arc<dyn PaceLedger>, key: &str) -> Pacer {
+        self.ledger = Some((ledger, key.to_string()));
+        self
     }
 
     /// Reserves the next instant a request may go at, from `now`: the first at which the
@@ -68,10 +93,27 @@ impl Pacer {
         at
     }
 
-    /// Waits until the next request may go.
+    /// Waits until the next request may go: this process's turn, then — shared — until the
+    /// ledger has room. A ledger that cannot be read is logged and the local pace kept.
     pub async fn wait(&self) {
         let at = self.reserve(Instant::now());
         tokio::time::sleep_until(at).await;
+        let Some((ledger, key)) = &self.ledger else {
+            return;
+        };
+        let requests = self.pacing.requests.max(1);
+        loop {
+            match ledger.take(key, requests, self.window).await {
+                Ok(None) => return,
+                Ok(Some(wait)) => tokio::time::sleep(wait.max(Duration::from_millis(5))).await,
+                Err(e) => {
+                    tracing::warn!(
+                        "the shared pace of {key} cannot be read (kept here alone): {e}"
+                    );
+                    return;
+                }
+            }
+        }
     }
 
     /// The pace it keeps.
@@ -80,13 +122,40 @@ impl Pacer {
     }
 }
 
-/// The limiters of a host, one per (mall, credential).
-#[derive(Debug, Default)]
+impl std::fmt::Debug for Pacer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pacer")
+            .field("pacing", &self.pacing)
+            .field("shared", &self.ledger.as_ref().map(|(_, k)| k))
+            .finish()
+    }
+}
+
+/// The limiters of a host, one per (mall, credential), shared through a ledger when there is
+/// one.
+#[derive(Default)]
 pub struct Paces {
     pacers: Mutex<HashMap<String, Arc<Pacer>>>,
+    ledger: Option<Arc<dyn PaceLedger>>,
+}
+
+impl std::fmt::Debug for Paces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Paces")
+            .field("shared", &self.ledger.is_some())
+            .finish()
+    }
 }
 
 impl Paces {
+    /// Limiters that share their paces through `ledger`.
+    pub fn shared(ledger: Arc<dyn PaceLedger>) -> Paces {
+        Paces {
+            pacers: Mutex::default(),
+            ledger: Some(ledger),
+        }
+    }
+
     /// The limiter of `key` (a mall and a credential's fingerprint) at `pacing`; a changed
     /// pacing (a new plugin version) gets a new limiter.
     pub fn pacer(&self, key: &str, pacing: Pacing) -> Arc<Pacer> {
@@ -94,7 +163,12 @@ impl Paces {
         match map.get(key) {
             Some(p) if p.pacing() == pacing => p.clone(),
             _ => {
-                let p = Arc::new(Pacer::new(pacing));
+                let pacer = Pacer::new(pacing);
+                let pacer = match &self.ledger {
+                    Some(l) => pacer.shared(l.clone(), key),
+                    None => pacer,
+                };
+                let p = Arc::new(pacer);
                 map.insert(key.to_string(), p.clone());
                 p
             }

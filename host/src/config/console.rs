@@ -1,5 +1,6 @@
-//! `[console]`: the host names the web console answers to, how long a login lasts, and whether
-//! its cookies are marked `Secure`.
+//! `[console]`: the host names the web console answers to, how long a login lasts, whether its
+//! cookies are marked `Secure`, and which proxies in front of it are believed about the client's
+//! address.
 
 use serde::Deserialize;
 
@@ -14,6 +15,12 @@ pub struct ConsoleConfig {
     pub session_hours: u32,
     /// Mark cookies `Secure` (the console is reached over HTTPS through a proxy).
     pub secure_cookies: bool,
+    /// Addresses of the proxies in front of the server whose `X-Forwarded-For` is believed
+    /// (none by default: any local process could send the header).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Failed logins from one address in 15 minutes before it is refused (5; an office whose
+    /// staff share one address may raise it).
+    pub login_failures_per_address: u32,
 }
 
 impl Default for ConsoleConfig {
@@ -22,6 +29,8 @@ impl Default for ConsoleConfig {
             allowed_hosts: Vec::new(),
             session_hours: 12,
             secure_cookies: false,
+            trusted_proxies: Vec::new(),
+            login_failures_per_address: 5,
         }
     }
 }
@@ -32,6 +41,8 @@ pub(super) struct RawConsole {
     allowed_hosts: Option<Vec<String>>,
     session_hours: Option<u32>,
     secure_cookies: Option<bool>,
+    trusted_proxies: Option<Vec<String>>,
+    login_failures_per_address: Option<u32>,
 }
 
 /// `[console]`, checked: host names without scheme or path, a session length in range.
@@ -64,9 +75,35 @@ pub(super) fn console_config(raw: &RawConsole) -> Result<ConsoleConfig, ConfigEr
             "give the hours a login lasts, from 1 to 720 (default 12)",
         ));
     }
+    let mut trusted_proxies = Vec::new();
+    for p in raw.trusted_proxies.iter().flatten() {
+        match p.trim().parse::<std::net::IpAddr>() {
+            Ok(ip) => trusted_proxies.push(ip),
+            Err(_) => {
+                return Err(bad(
+                    "console.trusted_proxies",
+                    format!("{p:?} is not an IP address"),
+                    "list the addresses of the proxies in front of the server, e.g. \
+                     [\"127.0.0.1\"] for nginx on the same machine",
+                ));
+            }
+        }
+    }
+    let per_address = raw
+        .login_failures_per_address
+        .unwrap_or(d.login_failures_per_address);
+    if !(1..=1000).contains(&per_address) {
+        return Err(bad(
+            "console.login_failures_per_address",
+            format!("is {per_address}, outside 1..=1000"),
+            "give the failed logins one address may make in 15 minutes (default 5)",
+        ));
+    }
     Ok(ConsoleConfig {
         allowed_hosts,
         session_hours,
         secure_cookies: raw.secure_cookies.unwrap_or(d.secure_cookies),
+        trusted_proxies,
+        login_failures_per_address: per_address,
     })
 }

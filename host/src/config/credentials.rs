@@ -26,6 +26,7 @@ pub(super) fn settings_and_credentials(
     s: &RawShop,
     env: &dyn Fn(&str) -> Option<String>,
     warnings: &mut Vec<String>,
+    secrets: super::Secrets,
 ) -> Result<
     (
         BTreeMap<String, String>,
@@ -86,6 +87,11 @@ pub(super) fn settings_and_credentials(
             match env(value) {
                 Some(v) if !v.is_empty() => put(name, key, Secret::new(v))?,
                 _ if !s.order_api => {}
+                _ if secrets == super::Secrets::Optional => warnings.push(format!(
+                    "shop {:?}: {shown} names the environment variable {value}, which is not \
+                     set (this command does not need it)",
+                    s.id
+                )),
                 _ => {
                     return Err(err(
                         &shown,
@@ -95,6 +101,14 @@ pub(super) fn settings_and_credentials(
                 }
             }
         } else if let Some(name) = key.strip_suffix("_file") {
+            if secrets == super::Secrets::Optional && std::fs::metadata(value).is_err() {
+                warnings.push(format!(
+                    "shop {:?}: {shown} names the file {value}, which cannot be read (this \
+                     command does not need it)",
+                    s.id
+                ));
+                continue;
+            }
             let text = std::fs::read_to_string(value).map_err(|e| {
                 err(
                     &shown,
@@ -136,7 +150,7 @@ pub(super) fn settings_and_credentials(
         (Some(p), None) => Some(("api_password", Secret::new(p.clone()))),
         (None, Some(var)) => match env(var) {
             Some(p) if !p.is_empty() => Some(("api_password_env", Secret::new(p))),
-            _ if !s.order_api => None,
+            _ if !s.order_api || secrets == super::Secrets::Optional => None,
             _ => {
                 return Err(err(
                     "api_password_env",

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub use alerts::AlertConfig;
+pub use alerts::{AlertConfig, EmailConfig, SmtpSecurity};
 pub use console::ConsoleConfig;
 pub use credentials::{LEGACY_PASSWORD, LEGACY_USER};
 pub use database::{Backend, DatabaseUrl, shown_url};
@@ -116,6 +116,15 @@ pub struct Config {
     pub warnings: Vec<String>,
 }
 
+/// Whether loading a config needs every shop's secrets at hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Secrets {
+    /// A secret that cannot be read stops the load (commands that call malls).
+    Required,
+    /// It is a warning (commands that call no mall).
+    Optional,
+}
+
 /// A TOML error as line, column and message, without the source line: the line may hold a
 /// secret (e.g. an inline `api_password`), and config errors are printed and logged.
 fn parse_message(text: &str, e: &toml::de::Error) -> String {
@@ -156,12 +165,23 @@ struct RawConfig {
 impl Config {
     /// Reads and validates a config file. Relative paths in it are relative to its folder.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_with(path, Secrets::Required)
+    }
+
+    /// [`Config::load`] for a command that calls no mall (installing a plugin, managing
+    /// accounts): a shop's secret whose variable is unset or whose file is missing is a
+    /// warning, not an error — those commands must not need the shops' secrets.
+    pub fn load_without_secrets(path: &Path) -> Result<Config, ConfigError> {
+        Config::load_with(path, Secrets::Optional)
+    }
+
+    fn load_with(path: &Path, secrets: Secrets) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
-        Config::parse(&text, base, &|k| std::env::var(k).ok()).map_err(|e| match e {
+        Config::parse_with(&text, base, &|k| std::env::var(k).ok(), secrets).map_err(|e| match e {
             ConfigError::Parse { message, .. } => ConfigError::Parse {
                 path: path.to_path_buf(),
                 message,
@@ -175,6 +195,15 @@ impl Config {
         text: &str,
         base: &Path,
         env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        Config::parse_with(text, base, env, Secrets::Required)
+    }
+
+    fn parse_with(
+        text: &str,
+        base: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+        secrets: Secrets,
     ) -> Result<Config, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: PathBuf::new(),
@@ -243,7 +272,7 @@ impl Config {
                     fix: "give every [[shops]] entry its own id".into(),
                 });
             }
-            shops.push(validate_shop(s, env, &mut warnings)?);
+            shops.push(validate_shop(s, env, &mut warnings, secrets)?);
         }
         Ok(Config {
             database_url: DatabaseUrl::new(database_url),

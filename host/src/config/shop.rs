@@ -126,6 +126,7 @@ pub(super) fn validate_shop(
     s: RawShop,
     env: &dyn Fn(&str) -> Option<String>,
     warnings: &mut Vec<String>,
+    secrets: super::Secrets,
 ) -> Result<ShopConfig, ConfigError> {
     let err = |key: &str, problem: String, fix: &str| ConfigError::Shop {
         shop: s.id.clone(),
@@ -178,7 +179,7 @@ pub(super) fn validate_shop(
         ));
     }
     let (settings, credentials, expiries) =
-        super::credentials::settings_and_credentials(&s, env, warnings)?;
+        super::credentials::settings_and_credentials(&s, env, warnings, secrets)?;
     let origin = url.origin().ascii_serialization();
     let allowed_origins = match &s.allowed_origins {
         None => vec![origin],

@@ -54,6 +54,44 @@ fn the_documented_example_is_valid() {
 }
 
 #[test]
+fn the_examples_commented_sections_load_when_uncommented() {
+    let text = include_str!("../../../mallhost.example.toml");
+    // Uncomment the optional sections ([alerts], [console]) with every key they show.
+    let mut out = String::new();
+    let mut inside = false;
+    for line in text.lines() {
+        let body = line.strip_prefix("# ");
+        if let Some(section) = body.and_then(|l| l.strip_prefix('[')) {
+            inside = section.starts_with("alerts]") || section.starts_with("console]");
+        } else if body.is_none() {
+            inside = false;
+        }
+        let key = body.filter(|l| {
+            l.starts_with('[') || l.split_once(" = ").is_some_and(|(k, _)| !k.contains(' '))
+        });
+        match key {
+            Some(l) if inside => out.push_str(l),
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    let env = |k: &str| match k {
+        "MALLHOST_ALERT_WEBHOOK" => Some("https://hooks.example/x".to_string()),
+        k if k.ends_with("_PASSWORD") || k.ends_with("_SECRET") || k.ends_with("_KEY") => {
+            Some("pw".to_string())
+        }
+        _ => None,
+    };
+    let c = Config::parse(&out, Path::new("/etc/mallhost"), &env).unwrap();
+    let mail = c.alerts.email.as_ref().expect("the e-mail keys are read");
+    assert_eq!(mail.to, vec!["ops@shop.example".to_string()]);
+    assert_eq!(mail.smtp_port, 587);
+    assert!(c.alerts.webhook_url.is_some());
+    assert_eq!(c.console.trusted_proxies.len(), 1);
+    assert_eq!(c.console.session_hours, 12);
+}
+
+#[test]
 fn the_password_never_shows() {
     let c = parse(GOOD).unwrap();
     let shown = format!("{:?} {}", c, c.shops[0].credentials["api_password"]);

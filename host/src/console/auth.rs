@@ -24,8 +24,9 @@ pub const SESSION_COOKIE: &str = "mh_session";
 const LOGIN_COOKIE: &str = "mh_login";
 /// Failed logins for one account name in [`WINDOW`] before further tries of it are refused.
 pub const MAX_FAILURES: usize = 5;
-/// Failed logins from one address (a shop's office shares one) before it is refused.
-pub const MAX_FAILURES_PER_ADDRESS: usize = 20;
+/// Failed logins from one address in [`WINDOW`] before it is refused, unless the config says
+/// otherwise (`[console] login_failures_per_address`).
+pub const MAX_FAILURES_PER_ADDRESS: usize = 5;
 /// The window failed logins are counted in.
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 
@@ -83,60 +84,109 @@ pub(super) fn set_cookie(
 }
 
 /// Counts failed logins per key (a name, an address) and refuses further tries for a while.
-#[derive(Debug, Default)]
+///
+/// A try is counted **before** its password is checked ([`LoginLimiter::begin`]), under one
+/// lock: fifty tries at once for one account are five checked and forty-five refused, never
+/// fifty checked. A try that succeeds takes its count back ([`LoginLimiter::succeeded`]).
+#[derive(Debug)]
 pub struct LoginLimiter {
     failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    per_address: usize,
+}
+
+impl Default for LoginLimiter {
+    fn default() -> Self {
+        LoginLimiter::new(MAX_FAILURES_PER_ADDRESS)
+    }
+}
+
+/// A login try counted against its keys: given back by [`LoginLimiter::succeeded`] when the
+/// password was right, kept as a failure otherwise.
+#[derive(Debug)]
+pub struct Try {
+    keys: Vec<String>,
+    at: Instant,
 }
 
 impl LoginLimiter {
-    /// How long until `keys` may try again, if any of them is over the limit.
-    pub fn blocked(&self, keys: &[String], now: Instant) -> Option<Duration> {
-        let mut map = self.failures.lock().ok()?;
-        keys.iter()
-            .filter_map(|k| {
-                let q = map.get_mut(k)?;
-                while q.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
-                    q.pop_front();
-                }
-                let limit = if k.starts_with("ip:") {
-                    MAX_FAILURES_PER_ADDRESS
-                } else {
-                    MAX_FAILURES
-                };
-                (q.len() >= limit).then(|| {
-                    q.front()
-                        .map_or(WINDOW, |t| WINDOW.saturating_sub(now.duration_since(*t)))
-                })
-            })
-            .max()
-    }
-
-    /// Records a failed login for each key.
-    pub fn failed(&self, keys: &[String], now: Instant) {
-        if let Ok(mut map) = self.failures.lock() {
-            // Bound the memory an attacker can make us use: forget keys whose failures aged out.
-            if map.len() > 10_000 {
-                map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < WINDOW));
-            }
-            for k in keys {
-                map.entry(k.clone()).or_default().push_back(now);
-            }
+    /// A limiter of [`MAX_FAILURES`] per name and `per_address` per address.
+    pub fn new(per_address: usize) -> LoginLimiter {
+        LoginLimiter {
+            failures: Mutex::default(),
+            per_address,
         }
     }
 
-    /// Forgets a name's failures after it logged in.
-    pub fn succeeded(&self, key: &str) {
-        if let Ok(mut map) = self.failures.lock() {
-            map.remove(key);
+    fn limit_of(&self, key: &str) -> usize {
+        if key.starts_with("ip:") {
+            self.per_address
+        } else {
+            MAX_FAILURES
+        }
+    }
+
+    /// Counts a try for `keys` at `now`, or says how long until they may try again when any of
+    /// them is at its limit (the try is then not counted).
+    pub fn begin(&self, keys: &[String], now: Instant) -> Result<Try, Duration> {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        // Bound the memory an attacker can make us use: forget keys whose failures aged out.
+        if map.len() > 10_000 {
+            map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < WINDOW));
+        }
+        let mut wait: Option<Duration> = None;
+        for k in keys {
+            let Some(q) = map.get_mut(k) else { continue };
+            while q.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
+                q.pop_front();
+            }
+            if q.len() >= self.limit_of(k) {
+                let w = q
+                    .front()
+                    .map_or(WINDOW, |t| WINDOW.saturating_sub(now.duration_since(*t)));
+                wait = Some(wait.map_or(w, |x| x.max(w)));
+            }
+        }
+        if let Some(w) = wait {
+            return Err(w);
+        }
+        for k in keys {
+            map.entry(k.clone()).or_default().push_back(now);
+        }
+        Ok(Try {
+            keys: keys.to_vec(),
+            at: now,
+        })
+    }
+
+    /// The try's password was right: its name's failures are forgotten, and its count taken
+    /// back from its address.
+    pub fn succeeded(&self, t: Try) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        for k in &t.keys {
+            if k.starts_with("ip:") {
+                if let Some(q) = map.get_mut(k)
+                    && let Some(i) = q.iter().position(|at| *at == t.at)
+                {
+                    q.remove(i);
+                }
+            } else {
+                map.remove(k);
+            }
         }
     }
 }
 
-/// Who is logging in, for the per-address limit: the peer, or — when the peer is a proxy on
-/// this machine — the address that proxy appended last to `X-Forwarded-For` (the one it saw;
-/// entries before it are the client's own word).
-pub fn client_address(headers: &HeaderMap, peer: SocketAddr) -> String {
-    if peer.ip().is_loopback()
+/// Who is logging in, for the per-address limit and the audit log: the peer, or — when the
+/// peer is one of the proxies the config trusts (`[console] trusted_proxies`) — the address
+/// that proxy appended last to `X-Forwarded-For` (the one it saw; entries before it are the
+/// client's own word). No proxy is trusted unless listed: any local process could send the
+/// header.
+pub fn client_address(
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    trusted: &[std::net::IpAddr],
+) -> String {
+    if trusted.contains(&peer.ip())
         && let Some(last) = headers
             .get_all("x-forwarded-for")
             .iter()
@@ -161,6 +211,8 @@ pub struct Staff {
     pub csrf: String,
     /// The language pages are shown in.
     pub lang: Lang,
+    /// The SHA-256 of this session's cookie (what "end my other sessions" keeps).
+    pub session: String,
 }
 
 impl Staff {
@@ -194,13 +246,30 @@ impl Staff {
     }
 }
 
-/// Not signed in: to the login page.
-pub struct SignIn;
+/// Not signed in: to the login page, which comes back to the page asked for (`next`).
+pub struct SignIn {
+    next: String,
+}
 
 impl IntoResponse for SignIn {
     fn into_response(self) -> Response {
-        Redirect::to("/console/login").into_response()
+        if self.next.is_empty() || self.next == "/console" {
+            return Redirect::to("/console/login").into_response();
+        }
+        let next: String = url::form_urlencoded::byte_serialize(self.next.as_bytes()).collect();
+        Redirect::to(&format!("/console/login?next={next}")).into_response()
     }
+}
+
+/// Where a login may go back to: a console page of ours (a path under `/console`, not the
+/// login itself), else the dashboard.
+pub fn safe_next(next: &str) -> &str {
+    let ours = next.starts_with("/console")
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.starts_with("/console/login")
+        && !next.chars().any(|c| c.is_control());
+    if ours { next } else { "/console" }
 }
 
 impl FromRequestParts<Console> for Staff {
@@ -208,7 +277,18 @@ impl FromRequestParts<Console> for Staff {
 
     async fn from_request_parts(parts: &mut Parts, cx: &Console) -> Result<Staff, SignIn> {
         let lang = Lang::of(&parts.headers);
-        let id = cookie(&parts.headers, SESSION_COOKIE).ok_or(SignIn)?;
+        // Pages come back after a login; a form's POST goes back to its page.
+        let next = if parts.method == axum::http::Method::GET {
+            parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let sign_in = || SignIn { next: next.clone() };
+        let id = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(sign_in)?;
         let digest = crate::accounts::token_digest(id);
         let (user, csrf) = cx
             .state
@@ -217,15 +297,16 @@ impl FromRequestParts<Console> for Staff {
             .await
             .map_err(|e| {
                 tracing::warn!("console sessions cannot be read: {e}");
-                SignIn
+                sign_in()
             })?
-            .ok_or(SignIn)?;
-        let role = Role::parse(&user.role).ok_or(SignIn)?;
+            .ok_or_else(sign_in)?;
+        let role = Role::parse(&user.role).ok_or_else(sign_in)?;
         Ok(Staff {
             name: user.name,
             role,
             csrf,
             lang,
+            session: digest,
         })
     }
 }
@@ -233,16 +314,40 @@ impl FromRequestParts<Console> for Staff {
 /// The login form.
 #[derive(Deserialize)]
 pub struct LoginForm {
+    #[serde(default)]
     name: String,
+    #[serde(default)]
     password: String,
     #[serde(default)]
     csrf: String,
+    /// The page to go back to.
+    #[serde(default)]
+    next: String,
+}
+
+/// `?next=` of the login page.
+#[derive(Deserialize)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
 }
 
 /// `GET /console/login`.
-pub async fn login_page(State(cx): State<Console>, headers: HeaderMap) -> Response {
+pub async fn login_page(
+    State(cx): State<Console>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<NextQuery>,
+) -> Response {
     let lang = Lang::of(&headers);
-    login_form(&cx, &headers, lang, StatusCode::OK, None, "")
+    login_form(
+        &cx,
+        &headers,
+        lang,
+        StatusCode::OK,
+        None,
+        "",
+        safe_next(&q.next),
+    )
 }
 
 fn login_form(
@@ -252,13 +357,14 @@ fn login_form(
     status: StatusCode,
     error: Option<String>,
     name: &str,
+    next: &str,
 ) -> Response {
     let token = random_token();
     let mut r = cx.render(
         status,
         "login.html",
         lang,
-        serde_json::json!({ "csrf": token, "error": error, "name": name }),
+        serde_json::json!({ "csrf": token, "error": error, "name": name, "next": next }),
     );
     set_cookie(
         cx,
@@ -271,8 +377,10 @@ fn login_form(
     r
 }
 
-/// `POST /console/login`: checks the form's token, the rate limit, then the password; a good
-/// login starts a session.
+/// `POST /console/login`: checks the form's token, counts the try against the account and the
+/// address (refusing it past the limit), then the password; a good login starts a session and
+/// goes back to the page asked for. A name that is no account is never logged nor audited as
+/// typed (it may be a password typed in the wrong field).
 pub async fn login(
     State(cx): State<Console>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -280,37 +388,62 @@ pub async fn login(
     axum::Form(form): axum::Form<LoginForm>,
 ) -> Response {
     let lang = Lang::of(&headers);
-    let again = |status: StatusCode, message: String| {
-        login_form(&cx, &headers, lang, status, Some(message), &form.name)
+    let next = safe_next(&form.next).to_string();
+    let again = |status: StatusCode, message: String, name: &str| {
+        login_form(&cx, &headers, lang, status, Some(message), name, &next)
     };
     let pre = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if pre.is_empty() || !same_secret(pre, &form.csrf) {
-        return again(StatusCode::FORBIDDEN, cx.tr(lang, "csrf_refused"));
-    }
-    let name_key = format!("name:{}", form.name);
-    let client = client_address(&headers, peer);
-    let keys = [name_key.clone(), format!("ip:{client}")];
-    let now = Instant::now();
-    if let Some(wait) = cx.limiter.blocked(&keys, now) {
-        tracing::warn!(user = %form.name, peer = %client, "console login refused: too many failures");
-        let minutes = wait.as_secs().div_ceil(60).max(1);
-        return again(
-            StatusCode::TOO_MANY_REQUESTS,
-            cx.tr(lang, "login_limited")
-                .replace("{minutes}", &minutes.to_string()),
-        );
+        return again(StatusCode::FORBIDDEN, cx.tr(lang, "csrf_refused"), "");
     }
     let store = &cx.state.store;
+    let known = match store.user(&form.name).await {
+        Ok(u) => u.is_some(),
+        Err(e) => return again(StatusCode::SERVICE_UNAVAILABLE, e.to_string(), ""),
+    };
+    // What the log and the audit log say of the name.
+    let shown = if known {
+        format!("{:?}", form.name)
+    } else {
+        "a name that is no account".to_string()
+    };
+    let client = client_address(&headers, peer, &cx.config.trusted_proxies);
+    let keys = [format!("name:{}", form.name), format!("ip:{client}")];
+    let attempt = match cx.limiter.begin(&keys, Instant::now()) {
+        Ok(t) => t,
+        Err(wait) => {
+            tracing::warn!(peer = %client, "console login refused for {shown}: too many failures");
+            cx.audit(
+                &format!("login from {client}"),
+                "console.login_refused",
+                &format!("{shown}: too many failed logins"),
+            )
+            .await;
+            let minutes = wait.as_secs().div_ceil(60).max(1);
+            return again(
+                StatusCode::TOO_MANY_REQUESTS,
+                cx.tr(lang, "login_limited")
+                    .replace("{minutes}", &minutes.to_string()),
+                "",
+            );
+        }
+    };
     let who = match crate::accounts::by_password(store, &form.name, &form.password).await {
         Ok(w) => w,
-        Err(e) => return again(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Err(e) => return again(StatusCode::SERVICE_UNAVAILABLE, e.to_string(), ""),
     };
     let Some(who) = who else {
-        cx.limiter.failed(&keys, now);
-        tracing::warn!(user = %form.name, peer = %client, "console login failed");
-        return again(StatusCode::UNAUTHORIZED, cx.tr(lang, "login_failed"));
+        tracing::warn!(peer = %client, "console login failed for {shown}");
+        cx.audit(
+            &format!("login from {client}"),
+            "console.login_failed",
+            &shown,
+        )
+        .await;
+        let name = if known { form.name.as_str() } else { "" };
+        return again(StatusCode::UNAUTHORIZED, cx.tr(lang, "login_failed"), name);
     };
-    cx.limiter.succeeded(&name_key);
+    cx.limiter.succeeded(attempt);
     let session = random_token();
     let hours = Duration::from_secs(u64::from(cx.config.session_hours) * 3600);
     let now_utc = chrono::Utc::now();
@@ -320,7 +453,7 @@ pub async fn login(
         .add_session(&digest, who.id, &random_token(), now_utc, expires)
         .await;
     if let Err(e) = started {
-        return again(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
+        return again(StatusCode::SERVICE_UNAVAILABLE, e.to_string(), "");
     }
     if let Err(e) = store.end_expired_sessions(now_utc).await {
         tracing::warn!("expired console sessions cannot be forgotten: {e}");
@@ -331,7 +464,7 @@ pub async fn login(
         &format!("from {client}"),
     )
     .await;
-    let mut r = Redirect::to("/console").into_response();
+    let mut r = Redirect::to(&next).into_response();
     set_cookie(&cx, &headers, &mut r, SESSION_COOKIE, &session, hours);
     set_cookie(&cx, &headers, &mut r, LOGIN_COOKIE, "", Duration::ZERO);
     r
@@ -342,6 +475,13 @@ pub async fn login(
 pub struct TokenForm {
     #[serde(default)]
     csrf: String,
+}
+
+impl TokenForm {
+    /// The form's token.
+    pub fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }
 
 /// `POST /console/logout`: ends the session here and in the database.
@@ -388,35 +528,77 @@ mod tests {
     }
 
     #[test]
-    fn five_failures_lock_a_key_for_the_window() {
+    fn five_tries_lock_a_key_for_the_window_and_a_success_gives_its_count_back() {
         let l = LoginLimiter::default();
         let t0 = Instant::now();
-        let keys = ["name:ann".to_string()];
+        let keys = ["name:ann".to_string(), "ip:10.0.0.1".to_string()];
         for _ in 0..MAX_FAILURES - 1 {
-            l.failed(&keys, t0);
+            l.begin(&keys, t0).unwrap();
         }
-        assert_eq!(l.blocked(&keys, t0), None);
-        l.failed(&keys, t0);
-        assert!(l.blocked(&keys, t0).is_some());
-        assert!(l.blocked(&["name:bob".to_string()], t0).is_none());
-        assert_eq!(l.blocked(&keys, t0 + WINDOW), None, "failures age out");
-        l.failed(&keys, t0);
-        l.succeeded("name:ann");
-        assert_eq!(l.blocked(&keys, t0), None);
+        let good = l.begin(&keys, t0).unwrap();
+        assert!(
+            l.begin(&keys, t0).is_err(),
+            "five counted: the sixth is refused"
+        );
+        l.succeeded(good);
+        assert!(l.begin(&keys, t0).is_ok(), "the good one's count came back");
+        assert!(l.begin(&["name:bob".to_string()], t0).is_ok());
+        assert!(l.begin(&keys, t0 + WINDOW).is_ok(), "failures age out");
     }
 
     #[test]
-    fn a_local_proxy_names_the_client_and_no_one_else_does() {
+    fn tries_at_once_are_counted_before_they_are_checked() {
+        let l = std::sync::Arc::new(LoginLimiter::default());
+        let t0 = Instant::now();
+        let allowed: usize = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..50)
+                .map(|i| {
+                    let l = l.clone();
+                    s.spawn(move || {
+                        let keys = ["name:ann".to_string(), format!("ip:10.0.0.{i}")];
+                        usize::from(l.begin(&keys, t0).is_ok())
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+        });
+        assert_eq!(allowed, MAX_FAILURES);
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_names_the_client() {
         let mut h = HeaderMap::new();
         h.append("x-forwarded-for", "6.6.6.6, 203.0.113.9".parse().unwrap());
         let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
         let remote: SocketAddr = "198.51.100.7:5000".parse().unwrap();
-        assert_eq!(client_address(&h, local), "203.0.113.9");
+        let trusted = ["127.0.0.1".parse().unwrap()];
+        assert_eq!(client_address(&h, local, &trusted), "203.0.113.9");
         assert_eq!(
-            client_address(&h, remote),
-            "198.51.100.7",
-            "only a local proxy is believed"
+            client_address(&h, local, &[]),
+            "127.0.0.1",
+            "a loopback peer is not a proxy unless listed"
         );
-        assert_eq!(client_address(&HeaderMap::new(), local), "127.0.0.1");
+        assert_eq!(client_address(&h, remote, &trusted), "198.51.100.7");
+        assert_eq!(
+            client_address(&HeaderMap::new(), local, &trusted),
+            "127.0.0.1"
+        );
+    }
+
+    #[test]
+    fn a_login_goes_back_only_to_a_console_page() {
+        assert_eq!(
+            safe_next("/console/orders/s/A%201"),
+            "/console/orders/s/A%201"
+        );
+        for bad in [
+            "https://evil.example/",
+            "//evil.example",
+            "/console/login",
+            "/\\evil",
+            "",
+        ] {
+            assert_eq!(safe_next(bad), "/console", "{bad}");
+        }
     }
 }

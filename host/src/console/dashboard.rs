@@ -76,6 +76,17 @@ pub async fn show(
     who: Staff,
     axum::extract::Query(q): axum::extract::Query<Shown>,
 ) -> Response {
+    // A run started from here: the page comes back every few seconds until it has ended, so
+    // its result shows without a reload by hand.
+    let mut refresh = false;
+    let mut finished = None;
+    if let Some(id) = q.started {
+        match cx.state.store.job_run(id).await {
+            Ok(Some(run)) if run.ended_at.is_some() => finished = run.outcome,
+            Ok(_) => refresh = true,
+            Err(e) => tracing::warn!("run {id} cannot be read: {e}"),
+        }
+    }
     match shops(&cx).await {
         Ok(shops) => cx.page(
             &who,
@@ -84,7 +95,9 @@ pub async fn show(
             json!({
                 "shops": shops,
                 "started": q.started,
+                "finished": finished,
                 "refused": q.refused,
+                "refresh": refresh,
             }),
         ),
         Err(e) => cx.error_page(&who, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),

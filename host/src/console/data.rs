@@ -45,25 +45,35 @@ impl Upload {
         Ok(u)
     }
 
-    /// Reads the form of an action that needs `needed`: the upload, or the page that refuses
-    /// it (an unreadable body, a CSRF token that is not the session's, too low a role).
+    /// Reads the form of an action that needs `needed`, after checking the role and the CSRF
+    /// token its URL carries (`?csrf=`: an upload form sends it there, so nothing of the body
+    /// is read for a request that will be refused); the upload, or the page that refuses it
+    /// (too low a role, a token that is not the session's, an unreadable or too large body).
     pub(super) async fn read_for(
         cx: &Console,
         who: &Staff,
+        csrf: &str,
         m: Multipart,
         needed: Role,
     ) -> Result<Upload, Box<Response>> {
-        let u = Upload::read(m).await.map_err(|e| {
-            Box::new(cx.error_page(
-                who,
-                StatusCode::BAD_REQUEST,
-                &format!("the upload cannot be read: {e}"),
-            ))
-        })?;
-        match who.refuse(cx, Some(&u.text("csrf")), needed) {
-            Some(r) => Err(Box::new(r)),
-            None => Ok(u),
+        if let Some(r) = who.refuse(cx, Some(csrf), needed) {
+            return Err(Box::new(r));
         }
+        Upload::read(m).await.map_err(|e| {
+            let (status, message) = if e.contains("length limit") {
+                (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    cx.tr(who.lang, "upload_too_large")
+                        .replace("{mib}", &(super::MAX_UPLOAD / (1024 * 1024)).to_string()),
+                )
+            } else {
+                (
+                    StatusCode::BAD_REQUEST,
+                    format!("{}: {e}", cx.tr(who.lang, "upload_unreadable")),
+                )
+            };
+            Box::new(cx.error_page(who, status, &message))
+        })
     }
 
     /// A text field (empty when missing).
@@ -149,7 +159,8 @@ fn errors_csv(errors: &[RowError]) -> String {
             e.reason.clone(),
         ]
     });
-    let bytes = super::excel_csv(&["line", "column", "key", "reason"], rows).unwrap_or_default();
+    let bytes = crate::csv::written::for_people(&["line", "column", "key", "reason"], rows)
+        .unwrap_or_default();
     format!(
         "data:text/csv;charset=utf-8;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -157,8 +168,13 @@ fn errors_csv(errors: &[RowError]) -> String {
 }
 
 /// `POST /console/import` (staff, multipart): imports the file and shows every row's result.
-pub async fn import(State(cx): State<Console>, who: Staff, m: Multipart) -> Response {
-    let u = match Upload::read_for(&cx, &who, m, Role::Staff).await {
+pub async fn import(
+    State(cx): State<Console>,
+    who: Staff,
+    Query(q): Query<super::CsrfQuery>,
+    m: Multipart,
+) -> Response {
+    let u = match Upload::read_for(&cx, &who, &q.csrf, m, Role::Staff).await {
         Ok(u) => u,
         Err(r) => return *r,
     };

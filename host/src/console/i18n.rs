@@ -73,6 +73,47 @@ const WORDS: &[(&str, &str, &str)] = &[
         "{name} さんの権限は {role} です。この操作には {needed} 以上の権限が必要です。",
         "{name} is a {role}; this needs {needed} or above.",
     ),
+    (
+        "upload_too_large",
+        "ファイルが大きすぎます（{mib} MiB まで）。",
+        "The upload is too large (at most {mib} MiB).",
+    ),
+    (
+        "upload_unreadable",
+        "アップロードを読み取れません",
+        "The upload cannot be read",
+    ),
+    // My account.
+    ("account", "アカウント", "My account"),
+    ("change_password", "パスワード変更", "Change password"),
+    ("current_password", "現在のパスワード", "Current password"),
+    ("new_password", "新しいパスワード", "New password"),
+    (
+        "password_changed",
+        "パスワードを変更しました。ほかの端末のログインは終了しました。",
+        "Password changed; your other sessions were ended.",
+    ),
+    (
+        "wrong_current_password",
+        "現在のパスワードが違います。",
+        "The current password is wrong.",
+    ),
+    (
+        "end_other_sessions",
+        "ほかの端末からログアウト",
+        "Log out everywhere else",
+    ),
+    (
+        "sessions_ended",
+        "ほかの端末のログイン {n} 件を終了しました。",
+        "{n} other session(s) ended.",
+    ),
+    ("reset_password", "パスワード再設定", "Reset password"),
+    (
+        "password_reset_done",
+        "{name} さんのパスワードを再設定しました。{name} さんのログインはすべて終了しました。",
+        "{name}'s password was reset; all of {name}'s sessions were ended.",
+    ),
     ("error", "エラー", "Error"),
     ("back", "戻る", "Back"),
     // Dashboard.
@@ -89,6 +130,10 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("failures_in_row", "連続失敗", "Failures in a row"),
     ("stale", "停滞", "Stale"),
     ("healthy", "正常", "Healthy"),
+    ("unhealthy", "異常", "Unhealthy"),
+    ("outcome_ok", "成功", "Done"),
+    ("outcome_partial", "一部失敗", "Partly failed"),
+    ("outcome_failed", "失敗", "Failed"),
     ("never", "未実行", "Never"),
     ("manual", "手動", "Manual"),
     (

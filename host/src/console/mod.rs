@@ -50,6 +50,7 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("settings.html", include_str!("templates/settings.html")),
     ("audit.html", include_str!("templates/audit.html")),
     ("users.html", include_str!("templates/users.html")),
+    ("account.html", include_str!("templates/account.html")),
 ];
 
 const CSS: &str = include_str!("static/console.css");
@@ -88,9 +89,11 @@ impl Console {
             }
             format!("{}¥{out}", if n < 0 { "-" } else { "" })
         });
+        env.add_filter("segment", |s: String| path_segment(&s));
         env.add_filter("jst", |s: String| {
             crate::time::from_db(&s).map_or(s, crate::time::display_jst)
         });
+        let per_address = state.config.console.login_failures_per_address as usize;
         Console {
             config: Arc::new(state.config.console.clone()),
             state,
@@ -98,7 +101,7 @@ impl Console {
             words: Arc::new(
                 [Lang::Ja, Lang::En].map(|l| minijinja::Value::from_serialize(i18n::words(l))),
             ),
-            limiter: Arc::new(LoginLimiter::default()),
+            limiter: Arc::new(LoginLimiter::new(per_address)),
         }
     }
 
@@ -214,19 +217,23 @@ impl Console {
     }
 }
 
-/// CSV for staff to open in Excel: UTF-8 with a byte-order mark (so Excel reads it as UTF-8),
-/// the header, then the rows; `None` if a record cannot be written.
-pub(crate) fn excel_csv<R, F>(header: &[&str], rows: R) -> Option<Vec<u8>>
-where
-    R: IntoIterator<Item = Vec<F>>,
-    F: AsRef<[u8]>,
-{
-    let mut w = ::csv::Writer::from_writer(Vec::from("\u{feff}".as_bytes()));
-    w.write_record(header).ok()?;
-    for row in rows {
-        w.write_record(row).ok()?;
-    }
-    w.into_inner().ok()
+/// A text as one segment of a URL path: every byte but letters, digits and `-._~`
+/// percent-encoded (a space is `%20`, never `+`, which a path keeps as a plus).
+pub(crate) fn path_segment(s: &str) -> String {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    utf8_percent_encode(s, SEGMENT).to_string()
+}
+
+/// `?csrf=` of an upload form's action: checked before the body is read.
+#[derive(serde::Deserialize)]
+pub(crate) struct CsrfQuery {
+    #[serde(default)]
+    csrf: String,
 }
 
 /// A date field of a form: `None` when empty, else the date (YYYY-MM-DD or YYYY/MM/DD), or
@@ -312,6 +319,10 @@ pub fn router(state: ServeState) -> Router {
         .route("/console/audit", get(settings::audit))
         .route("/console/users", get(users::list).post(users::add))
         .route("/console/users/switch", post(users::switch))
+        .route("/console/users/password", post(users::reset))
+        .route("/console/account", get(users::account))
+        .route("/console/account/password", post(users::change_password))
+        .route("/console/account/sessions", post(users::end_other_sessions))
         .route("/console/static/console.css", get(css))
         .route("/console/static/console.js", get(js))
         .route("/", get(|| async { Redirect::to("/console") }))
@@ -321,6 +332,12 @@ pub fn router(state: ServeState) -> Router {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_order_number_with_a_space_or_a_plus_makes_one_path_segment() {
+        assert_eq!(path_segment("A 1+2/3"), "A%201%2B2%2F3");
+        assert_eq!(path_segment("受注-1"), "%E5%8F%97%E6%B3%A8-1");
+    }
 
     #[test]
     fn every_template_parses() {

@@ -89,6 +89,12 @@ impl SearchQuery {
         }
         q.finish()
     }
+
+    /// The search in words, for the audit log (`all` when nothing narrows it).
+    fn described(&self) -> String {
+        let q = self.link(1, None);
+        if q.is_empty() { "all".into() } else { q }
+    }
 }
 
 fn row(o: &OrderSummary) -> Value {
@@ -108,10 +114,7 @@ fn row(o: &OrderSummary) -> Value {
     })
 }
 
-/// A path segment, percent-encoded.
-fn enc(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
+use super::path_segment as enc;
 
 /// `GET /console/orders`.
 pub async fn list(State(cx): State<Console>, who: Staff, Query(q): Query<SearchQuery>) -> Response {
@@ -206,13 +209,20 @@ pub async fn csv(State(cx): State<Console>, who: Staff, Query(q): Query<SearchQu
             o.ship_date.map(|d| d.to_string()).unwrap_or_default(),
         ]
     });
-    let Some(bytes) = super::excel_csv(&header, rows) else {
+    let Some(bytes) = crate::csv::written::for_people(&header, rows) else {
         return cx.error_page(
             &who,
             StatusCode::INTERNAL_SERVER_ERROR,
             "the CSV could not be written",
         );
     };
+    // Buyers' names leave the host: who took them, and which, is on record.
+    cx.audit(
+        &who.actor(),
+        "orders.csv",
+        &format!("{} orders ({})", orders.len(), q.described()),
+    )
+    .await;
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

@@ -82,8 +82,13 @@ pub async fn rollback(
 }
 
 /// `POST /console/plugins/install` (admin, multipart: `wasm`, `manifest`).
-pub async fn install(State(cx): State<Console>, who: Staff, m: Multipart) -> Response {
-    let u = match Upload::read_for(&cx, &who, m, Role::Admin).await {
+pub async fn install(
+    State(cx): State<Console>,
+    who: Staff,
+    axum::extract::Query(q): axum::extract::Query<super::CsrfQuery>,
+    m: Multipart,
+) -> Response {
+    let u = match Upload::read_for(&cx, &who, &q.csrf, m, Role::Admin).await {
         Ok(u) => u,
         Err(r) => return *r,
     };

@@ -1,7 +1,11 @@
 //! 利用者 (admins): the accounts with their roles, adding one (the same checks as `mallhost
-//! users add`: a name of plain characters, a password of 12 or more, argon2id), and switching
-//! one off or on — a switched-off account's sessions and API tokens stop working at once. An
-//! admin cannot switch off their own account (someone must be left to switch it back).
+//! users add`: a name of plain characters, a password of 12 or more, argon2id), resetting one's
+//! password (its sessions end), and switching one off or on — a switched-off account's sessions
+//! end and its API tokens stop working at once; switched on again, it must log in anew. An admin
+//! cannot switch off their own account (someone must be left to switch it back).
+//!
+//! アカウント (everyone, their own): changing one's password (the current one asked first; the
+//! other sessions end) and logging out everywhere else.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -121,6 +125,147 @@ pub async fn switch(
         Ok(false) => {
             let msg = format!("no account named {:?}", f.name);
             page(&cx, &who, StatusCode::NOT_FOUND, None, Some(msg)).await
+        }
+        Err(e) => cx.error_page(&who, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
+}
+
+/// The form that resets another account's password (admin).
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_again: String,
+}
+
+/// `POST /console/users/password` (admin): sets an account's password; its sessions end.
+pub async fn reset(
+    State(cx): State<Console>,
+    who: Staff,
+    axum::Form(f): axum::Form<ResetForm>,
+) -> Response {
+    if let Some(r) = who.refuse(&cx, Some(&f.csrf), Role::Admin) {
+        return r;
+    }
+    if f.password != f.password_again {
+        let msg = cx.tr(who.lang, "passwords_differ");
+        return page(&cx, &who, StatusCode::UNPROCESSABLE_ENTITY, None, Some(msg)).await;
+    }
+    let keep = (f.name == who.name).then_some(who.session.as_str());
+    match crate::accounts::set_password(&cx.state.store, &f.name, &f.password, keep).await {
+        Ok(()) => {
+            cx.audit(&who.actor(), "users.reset_password", &f.name)
+                .await;
+            let notice = cx
+                .tr(who.lang, "password_reset_done")
+                .replace("{name}", &f.name);
+            page(&cx, &who, StatusCode::OK, Some(notice), None).await
+        }
+        Err(e) => {
+            page(
+                &cx,
+                &who,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(e.to_string()),
+            )
+            .await
+        }
+    }
+}
+
+async fn account_page(
+    cx: &Console,
+    who: &Staff,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Response {
+    cx.page_with(
+        who,
+        status,
+        "account.html",
+        "account",
+        json!({ "notice": notice, "error": error }),
+    )
+}
+
+/// `GET /console/account`: one's own account.
+pub async fn account(State(cx): State<Console>, who: Staff) -> Response {
+    account_page(&cx, &who, StatusCode::OK, None, None).await
+}
+
+/// The form that changes one's own password.
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_again: String,
+}
+
+/// `POST /console/account/password`: changes one's own password (the current one checked);
+/// every other session of the account ends.
+pub async fn change_password(
+    State(cx): State<Console>,
+    who: Staff,
+    axum::Form(f): axum::Form<PasswordForm>,
+) -> Response {
+    if let Some(r) = who.refuse(&cx, Some(&f.csrf), Role::Viewer) {
+        return r;
+    }
+    let refused =
+        |msg: String| account_page(&cx, &who, StatusCode::UNPROCESSABLE_ENTITY, None, Some(msg));
+    match crate::accounts::by_password(&cx.state.store, &who.name, &f.current).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return refused(cx.tr(who.lang, "wrong_current_password")).await,
+        Err(e) => return cx.error_page(&who, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+    }
+    if f.password != f.password_again {
+        return refused(cx.tr(who.lang, "passwords_differ")).await;
+    }
+    let store = &cx.state.store;
+    if let Err(e) =
+        crate::accounts::set_password(store, &who.name, &f.password, Some(&who.session)).await
+    {
+        return refused(e.to_string()).await;
+    }
+    cx.audit(&who.actor(), "account.password", "").await;
+    let notice = cx.tr(who.lang, "password_changed");
+    account_page(&cx, &who, StatusCode::OK, Some(notice), None).await
+}
+
+/// `POST /console/account/sessions`: ends every other session of one's account.
+pub async fn end_other_sessions(
+    State(cx): State<Console>,
+    who: Staff,
+    axum::Form(f): axum::Form<super::auth::TokenForm>,
+) -> Response {
+    if let Some(r) = who.refuse(&cx, Some(f.csrf()), Role::Viewer) {
+        return r;
+    }
+    match cx
+        .state
+        .store
+        .end_user_sessions(&who.name, Some(&who.session))
+        .await
+    {
+        Ok(n) => {
+            cx.audit(&who.actor(), "account.end_sessions", &format!("{n} ended"))
+                .await;
+            let notice = cx
+                .tr(who.lang, "sessions_ended")
+                .replace("{n}", &n.to_string());
+            account_page(&cx, &who, StatusCode::OK, Some(notice), None).await
         }
         Err(e) => cx.error_page(&who, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     }

@@ -1,5 +1,6 @@
 //! CSV files merchants bring: the product master ([`products`]), shipping data in bulk
-//! ([`shipments`]) and d払い mini-app orders ([`orders`]). This module reads them: the
+//! ([`shipments`]) and d払い mini-app orders ([`orders`]); and the CSV the host writes for
+//! people ([`written`]: cells that cannot run as formulas). This module reads them: the
 //! encoding (UTF-8 with or without BOM, or Shift_JIS/CP932, detected or chosen), the header,
 //! and rows with their line numbers. A row with an error is reported with its line and reason;
 //! the other rows are imported; a file that is not a CSV of the expected kind imports nothing.
@@ -7,6 +8,7 @@
 pub mod orders;
 pub mod products;
 pub mod shipments;
+pub mod written;
 
 use serde::Serialize;
 

@@ -324,6 +324,13 @@ impl Runtime {
         self
     }
 
+    /// Shares every credential's pace with the other processes on `store` (PostgreSQL: several
+    /// machines); call before any plugin runs.
+    pub fn with_shared_paces(mut self, store: crate::store::Store) -> Runtime {
+        self.paces = crate::capabilities::pace::Paces::shared(Arc::new(store));
+        self
+    }
+
     /// Refuses manifests asking more than `ceilings` (unset keys: the host's hard ceilings).
     pub fn with_ceilings(mut self, ceilings: LimitsSpec) -> Runtime {
         self.ceilings = ceilings;

@@ -1,9 +1,29 @@
-//! The database as the OAuth capability's [`TokenVault`]: rotated refresh tokens, sealed, in
-//! `oauth_tokens` (`store::tokens`). Wired here, where the runtime puts capabilities together, so
-//! neither the capability nor the store knows the other.
+//! The database as what capabilities keep there: the OAuth capability's [`TokenVault`] (rotated
+//! refresh tokens, sealed, in `oauth_tokens`, `store::tokens`) and the pace capability's
+//! [`PaceLedger`] (a credential's requests shared by every process, `store::paces`). Wired here,
+//! where the runtime puts capabilities together, so neither the capability nor the store knows
+//! the other.
 
 use crate::capabilities::oauth::{TokenVault, VaultFuture};
+use crate::capabilities::pace::PaceLedger;
 use crate::store::Store;
+
+impl PaceLedger for Store {
+    fn take<'a>(
+        &'a self,
+        key: &'a str,
+        requests: u32,
+        window: std::time::Duration,
+    ) -> std::pin::Pin<
+        Box<dyn Future<Output = Result<Option<std::time::Duration>, String>> + Send + 'a>,
+    > {
+        Box::pin(async move {
+            self.take_pace(key, requests, window)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+}
 
 impl TokenVault for Store {
     fn sealed<'a>(&'a self, shop_id: &'a str) -> VaultFuture<'a, Option<(Vec<u8>, String)>> {

@@ -271,6 +271,16 @@ const TABLES: &[Table] = &[
         true,
     ),
     (
+        "alert_deliveries",
+        &[
+            ("incident_id", Int),
+            ("channel", Text),
+            ("recovered", Int),
+            ("told_at", Text),
+        ],
+        false,
+    ),
+    (
         "job_schedule",
         &[("shop_id", Text), ("job", Text), ("next_due", Text)],
         false,

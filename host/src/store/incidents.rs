@@ -1,7 +1,11 @@
 //! Alert incidents: an open problem per key (a shop's job failing, gone stale, a credential
-//! near expiry) with when it opened and closed and whether each was told. Opening is idempotent
-//! (one open incident per key, by a unique index on open ones), and telling is claimed row by
-//! row, so several processes checking at once tell each incident once, and its recovery once.
+//! near expiry) with when it opened and closed, and on which channel each was told. Opening is
+//! idempotent (one open incident per key, by a unique index on open ones), and telling is
+//! claimed per channel (a row of `alert_deliveries` per incident, channel and opening or
+//! recovery), so several processes checking at once tell each incident once on each channel,
+//! and a channel that fails (a mail server down) never makes another one (the webhook) tell
+//! again. An opening is told while the incident is open; a recovery on the channels that told
+//! its opening.
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -22,15 +26,6 @@ pub struct Notice {
     pub message: String,
     /// It cleared (else: it opened).
     pub recovered: bool,
-}
-
-/// The column that says a notice was told: the opening's, or the recovery's.
-fn told_column(recovered: bool) -> &'static str {
-    if recovered {
-        "recovery_notified_at"
-    } else {
-        "notified_at"
-    }
 }
 
 impl Store {
@@ -87,35 +82,42 @@ impl Store {
         Ok(closed)
     }
 
-    /// Claims what is still to be told: incidents opened and not told (one that cleared before
-    /// it was told is never told, nor its recovery), and recoveries of told ones. Each notice is
-    /// claimed by this caller alone; [`Store::unclaim_notice`] gives one back if telling failed.
-    pub async fn claim_notices(&self, now: DateTime<Utc>) -> Result<Vec<Notice>, StoreError> {
-        // Cleared before anyone told it: nothing to say, either way.
-        sqlx::query(
-            "UPDATE alert_incidents SET notified_at = 'never', recovery_notified_at = 'never'
-             WHERE notified_at IS NULL AND closed_at IS NOT NULL",
-        )
-        .execute(&self.pool)
-        .await?;
+    /// Claims what is still to be told on `channel`: openings of open incidents it has not
+    /// told, and recoveries of incidents whose opening it told. Each notice is claimed by this
+    /// caller alone; [`Store::unclaim_notice`] gives one back if telling failed.
+    pub async fn claim_notices(
+        &self,
+        channel: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Notice>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, key, shop_id, message, closed_at FROM alert_incidents
-             WHERE notified_at IS NULL
-                OR (closed_at IS NOT NULL AND recovery_notified_at IS NULL)
-             ORDER BY id",
+            "SELECT i.id, i.key, i.shop_id, i.message, CAST(0 AS BIGINT) AS recovered FROM alert_incidents i
+             WHERE i.closed_at IS NULL AND NOT EXISTS (SELECT 1 FROM alert_deliveries d
+                 WHERE d.incident_id = i.id AND d.channel = $1 AND d.recovered = 0)
+             UNION ALL
+             SELECT i.id, i.key, i.shop_id, i.message, CAST(1 AS BIGINT) AS recovered FROM alert_incidents i
+             WHERE i.closed_at IS NOT NULL
+               AND EXISTS (SELECT 1 FROM alert_deliveries d
+                 WHERE d.incident_id = i.id AND d.channel = $1 AND d.recovered = 0)
+               AND NOT EXISTS (SELECT 1 FROM alert_deliveries d
+                 WHERE d.incident_id = i.id AND d.channel = $1 AND d.recovered = 1)
+             ORDER BY 1",
         )
+        .bind(channel)
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::new();
         for r in rows {
             let id: i64 = r.try_get("id")?;
-            let recovered = r.try_get::<Option<String>, _>("closed_at")?.is_some();
-            let column = told_column(recovered);
-            let n = sqlx::query(&format!(
-                "UPDATE alert_incidents SET {column} = $1 WHERE id = $2 AND {column} IS NULL"
-            ))
-            .bind(to_db(now))
+            let recovered = r.try_get::<i64, _>("recovered")? == 1;
+            let n = sqlx::query(
+                "INSERT INTO alert_deliveries (incident_id, channel, recovered, told_at)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
             .bind(id)
+            .bind(channel)
+            .bind(i64::from(recovered))
+            .bind(to_db(now))
             .execute(&self.pool)
             .await?
             .rows_affected();
@@ -132,13 +134,15 @@ impl Store {
         Ok(out)
     }
 
-    /// Gives a claimed notice back (telling it failed): the next check tells it again.
-    pub async fn unclaim_notice(&self, notice: &Notice) -> Result<(), StoreError> {
-        let column = told_column(notice.recovered);
-        sqlx::query(&format!(
-            "UPDATE alert_incidents SET {column} = NULL WHERE id = $1"
-        ))
+    /// Gives a claimed notice back to `channel` (telling it failed): the next check tells it
+    /// again there.
+    pub async fn unclaim_notice(&self, channel: &str, notice: &Notice) -> Result<(), StoreError> {
+        sqlx::query(
+            "DELETE FROM alert_deliveries WHERE incident_id = $1 AND channel = $2 AND recovered = $3",
+        )
         .bind(notice.id)
+        .bind(channel)
+        .bind(i64::from(notice.recovered))
         .execute(&self.pool)
         .await?;
         Ok(())

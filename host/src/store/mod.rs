@@ -8,6 +8,7 @@ mod copy;
 mod incidents;
 mod leases;
 mod orders;
+mod paces;
 mod plugins;
 mod pushes;
 pub(crate) mod sql;

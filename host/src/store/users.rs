@@ -116,16 +116,71 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Switches an account off (its sessions and tokens stop working at once) or on again;
-    /// `false` when there is no such account.
+    /// Switches an account off (its sessions end, its tokens stop working) or on again (it
+    /// must log in anew: no session of before comes back); `false` when there is no such
+    /// account.
     pub async fn set_user_disabled(&self, name: &str, disabled: bool) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let n = sqlx::query("UPDATE users SET disabled = $1 WHERE name = $2")
             .bind(i64::from(disabled))
             .bind(name)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
+        if disabled {
+            sqlx::query(
+                "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE name = $1)",
+            )
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(n == 1)
+    }
+
+    /// Sets an account's password hash and ends its sessions but `keep` (the session that
+    /// changed it, if the account changed its own); `false` when there is no such account.
+    pub async fn set_password(
+        &self,
+        name: &str,
+        hash: &str,
+        keep: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE name = $2")
+            .bind(hash)
+            .bind(name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query(
+            "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE name = $1)
+             AND id_sha256 <> $2",
+        )
+        .bind(name)
+        .bind(keep.unwrap_or(""))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(n == 1)
+    }
+
+    /// Ends every session of an account but `keep`; returns how many ended.
+    pub async fn end_user_sessions(
+        &self,
+        name: &str,
+        keep: Option<&str>,
+    ) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE name = $1)
+             AND id_sha256 <> $2",
+        )
+        .bind(name)
+        .bind(keep.unwrap_or(""))
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
     }
 
     /// Keeps an API token's SHA-256 for a user.

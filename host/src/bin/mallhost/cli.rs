@@ -9,19 +9,29 @@ use anyhow::{Context, bail};
 use mallhost::app::App;
 use mallhost::config::{Config, ShopConfig};
 use mallhost::model::TakeState;
-use mallhost::runtime::{PluginLimits, Runtime};
 use mallhost::store::OrderFilter;
 use mallhost::sync::ExportOptions;
 use mallhost::time::{ManualClock, SharedClock, system_clock};
 
-use crate::args::{
-    Args, Command, DbCommand, ImportCommand, OrdersCommand, PluginsCommand, UsersCommand,
-};
+use crate::args::{Args, Command, DbCommand, ImportCommand, OrdersCommand, PluginsCommand};
+use crate::manage::{plugins, users};
 use crate::output::{self, Format};
 
 /// Loads the config file and opens the app (database, runtime; the plugins when `plugins`).
 pub async fn open(path: &Path, clock: &SharedClock, plugins: bool) -> anyhow::Result<App> {
     let config = load_config(path)?;
+    Ok(App::open(config, clock.clone(), plugins).await?)
+}
+
+/// For a command that calls no mall (plugins, accounts): a shop's unreadable secret is a warning.
+pub(crate) async fn open_without_secrets(
+    path: &Path,
+    clock: &SharedClock,
+    plugins: bool,
+) -> anyhow::Result<App> {
+    let config = Config::load_without_secrets(path).with_context(|| {
+        "loading the configuration (see mallhost.example.toml; --config or MALLHOST_CONFIG names the file)".to_string()
+    })?;
     Ok(App::open(config, clock.clone(), plugins).await?)
 }
 
@@ -253,155 +263,6 @@ async fn serve(
         let _ = t.await;
     }
     output::serve_stats(&stats, format)
-}
-
-async fn plugins(
-    config: &Path,
-    clock: &SharedClock,
-    cmd: PluginsCommand,
-    format: Format,
-) -> anyhow::Result<()> {
-    match cmd {
-        PluginsCommand::List => {
-            let cx = open(config, clock, true).await?;
-            output::plugins_and_off(&cx.runtime.plugins(), &cx.runtime.disabled(), format)
-        }
-        PluginsCommand::Remove { mall } => {
-            let cx = open(config, clock, false).await?;
-            let removed = cx
-                .plugin_dir()
-                .remove(&cx.runtime, &mall)
-                .await
-                .with_context(|| format!("taking out the plugin of mall {mall}"))?;
-            cx.store
-                .audit(&cli_actor(), "plugins.remove", &mall, chrono::Utc::now())
-                .await?;
-            output::removed(&mall, &removed, format)
-        }
-        PluginsCommand::Install { file, manifest } => {
-            let cx = open(config, clock, false).await?;
-            let p = cx
-                .plugin_dir()
-                .install(&cx.runtime, &file, manifest.as_deref())
-                .await
-                .with_context(|| {
-                    format!(
-                        "installing {} (the active plugin stays as it was)",
-                        file.display()
-                    )
-                })?;
-            cx.store
-                .audit(
-                    &cli_actor(),
-                    "plugins.install",
-                    &p.info().label(),
-                    chrono::Utc::now(),
-                )
-                .await?;
-            output::plugins(&[p], format)
-        }
-        PluginsCommand::Manifest { file, allow_hosts } => {
-            let runtime = Runtime::new(clock.clone(), PluginLimits::default())?;
-            let p = runtime.prepare(&file, None).await?;
-            let hosts = if allow_hosts.is_empty() {
-                vec!["*".to_string()]
-            } else {
-                allow_hosts
-            };
-            let text = mallhost::runtime::Manifest::template(&p, hosts)
-                .map_err(anyhow::Error::msg)
-                .with_context(|| format!("writing the manifest of {}", file.display()))?;
-            let out = mallhost::runtime::Manifest::beside(&file);
-            std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
-            println!("wrote {}", out.display());
-            Ok(())
-        }
-        PluginsCommand::Rollback { mall } => {
-            let cx = open(config, clock, false).await?;
-            let p = cx
-                .plugin_dir()
-                .rollback(&cx.runtime, &mall)
-                .await
-                .with_context(|| {
-                    format!("rolling back mall {mall} (the active plugin stays as it was)")
-                })?;
-            cx.store
-                .audit(
-                    &cli_actor(),
-                    "plugins.rollback",
-                    &p.info().label(),
-                    chrono::Utc::now(),
-                )
-                .await?;
-            output::plugins(&[p], format)
-        }
-    }
-}
-
-/// Who runs a CLI command, for the audit log.
-fn cli_actor() -> String {
-    format!(
-        "cli {}",
-        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-    )
-}
-
-/// A password: prompted twice without echo on a terminal, else one line of standard input.
-fn read_password(name: &str) -> anyhow::Result<String> {
-    use std::io::{BufRead, IsTerminal};
-    if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password(format!("password for {name}: "))?;
-        let again = rpassword::prompt_password("again: ")?;
-        if first != again {
-            bail!("the two passwords differ; nothing was changed");
-        }
-        return Ok(first);
-    }
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .context("reading the password from standard input")?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_string())
-}
-
-async fn users(
-    config: &Path,
-    clock: &SharedClock,
-    cmd: UsersCommand,
-    format: Format,
-) -> anyhow::Result<()> {
-    use mallhost::accounts::{self, Role};
-    let cx = open(config, clock, false).await?;
-    let now = chrono::Utc::now();
-    match cmd {
-        UsersCommand::Add { name, role } => {
-            let role = Role::parse(&role)
-                .with_context(|| format!("role {role:?}: use admin, staff or viewer"))?;
-            let password = read_password(&name)?;
-            accounts::add_user(&cx.store, &name, role, &password, now).await?;
-            cx.store
-                .audit(
-                    &cli_actor(),
-                    "users.add",
-                    &format!("{name} ({})", role.id()),
-                    now,
-                )
-                .await?;
-            println!("added {name} ({})", role.id());
-            Ok(())
-        }
-        UsersCommand::Token { name } => {
-            let token = accounts::issue_token(&cx.store, &name, now).await?;
-            cx.store
-                .audit(&cli_actor(), "users.token", &name, now)
-                .await?;
-            // The token itself, alone on standard output: it is shown this once.
-            println!("{token}");
-            Ok(())
-        }
-        UsersCommand::List => output::users(&cx.store.users().await?, format),
-    }
 }
 
 fn require_api(shop: &ShopConfig) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@ mod cli;
 #[cfg(feature = "demo")]
 mod demo;
 mod logs;
+mod manage;
 mod output;
 
 use std::io::IsTerminal;
