@@ -14,7 +14,7 @@
 //! | 6 surfaces | [`admin`], [`console`] |
 //! | 5 application | [`app`] |
 //! | 4 flows | [`sync`], [`alerts`], [`metrics`] |
-//! | 3 rules and files | [`tracking`], [`csv`], [`health`], [`accounts`] |
+//! | 3 rules and files | [`tracking`], [`csv`], [`labels`], [`health`], [`accounts`] |
 //! | 2 plugins | [`capabilities`], [`runtime`] |
 //! | 1 storage | [`store`] |
 //! | 0 foundations | [`time`], [`model`], [`digest`], [`hostkey`], [`config`], [`connector`], [`crash`] |
@@ -33,6 +33,7 @@
 //! - [`metrics`]: the same health, and orders per status, for Prometheus.
 //! - [`tracking`]: tracking-number rules (check digits, dummies).
 //! - [`csv`]: files merchants bring: product master, shipping data, mini-app orders.
+//! - [`labels`]: shipping day: the carriers' label files written, their issued data read back.
 //! - [`health`]: how every shop's jobs and credentials stand, from the recorded runs.
 //! - [`accounts`]: staff accounts, roles, API tokens (who may do what).
 //! - [`runtime`]: the wasmtime engine, loaded plugins, calls into them; the WIT contract
@@ -62,6 +63,7 @@ pub mod csv;
 pub mod digest;
 pub mod health;
 pub mod hostkey;
+pub mod labels;
 #[cfg(test)]
 mod layers;
 pub mod metrics;

@@ -17,6 +17,7 @@ mod faults;
 mod guarantees;
 mod health;
 mod hosts;
+mod labels;
 mod lifecycle;
 mod rakuten;
 mod rules;

@@ -57,6 +57,8 @@ pub struct ShopConfig {
     /// How fast the host lets the shop's requests go: the mall's declared pace (default),
     /// another one, or none.
     pub pace: Pace,
+    /// `[shops.labels]`: what the carriers' label software needs of the shop.
+    pub labels: super::LabelConfig,
 }
 
 /// A shop's pacing of its mall requests (`pace`).
@@ -110,6 +112,8 @@ pub(super) struct RawShop {
     pub(super) auto_export: bool,
     pub(super) auto_export_every: Option<String>,
     pub(super) pace: Option<String>,
+    #[serde(default)]
+    pub(super) labels: super::labels::RawLabels,
 }
 
 fn yes() -> bool {
@@ -271,7 +275,9 @@ pub(super) fn validate_shop(
                 )
             })?,
     };
+    let labels = super::labels::labels(&s.id, &s.labels)?;
     Ok(ShopConfig {
+        labels,
         pace,
         name: s.name.clone().unwrap_or_else(|| s.id.clone()),
         mall: s.mall.clone(),

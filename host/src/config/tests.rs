@@ -46,6 +46,8 @@ fn the_documented_example_is_valid() {
     assert_eq!(c.shops[0].carrier_ids["japanpost"], "03");
     assert_eq!(c.shops.len(), 2, "a shop of each bundled connector");
     assert_eq!(c.shops[1].carrier_ids["yamato"], "1001");
+    assert_eq!(c.shops[0].labels.b2_customer_code, "012345678901");
+    assert_eq!(c.shops[0].labels.b2_slip_types["ネコポス"], "A");
     assert_eq!(
         c.sync,
         SyncPolicy::default(),
@@ -89,6 +91,28 @@ fn the_examples_commented_sections_load_when_uncommented() {
     assert!(c.alerts.webhook_url.is_some());
     assert_eq!(c.console.trusted_proxies.len(), 1);
     assert_eq!(c.console.session_hours, 12);
+}
+
+#[test]
+fn label_settings_are_checked_naming_the_key_and_the_fix() {
+    let bad = |labels: &str| {
+        let e = parse(&format!("{GOOD}\n[shops.labels]\n{labels}\n"))
+            .expect_err("refused")
+            .to_string();
+        assert!(e.contains("shop \"dshop\""), "{e}");
+        e
+    };
+    assert!(bad("b2_customer_code = \"abc\"").contains("labels.b2_customer_code"));
+    assert!(bad("b2_freight_no = \"1\"").contains("two digits"));
+    assert!(bad("b2_slip_types = { \"ネコポス\" = \"Z\" }").contains("ネコポス"));
+    assert!(bad("b2_time_slots = { \"夜\" = \"night\" }").contains("four digits"));
+    assert!(bad("replace = { \"ab\" = \"c\" }").contains("one character"));
+    let ok = parse(&format!(
+        "{GOOD}\n[shops.labels]\nreplace = {{ \"髙\" = \"高\" }}\n"
+    ))
+    .expect("loads");
+    assert_eq!(ok.shops[0].labels.replace[&'髙'], "高");
+    assert_eq!(ok.shops[0].labels.b2_freight_no, "01");
 }
 
 #[test]

@@ -281,6 +281,18 @@ const TABLES: &[Table] = &[
         false,
     ),
     (
+        "label_slips",
+        &[
+            ("id", Int),
+            ("shop_id", Text),
+            ("mall_order_number", Text),
+            ("delivery_no", Int),
+            ("format", Text),
+            ("issued_at", Text),
+        ],
+        true,
+    ),
+    (
         "job_schedule",
         &[("shop_id", Text), ("job", Text), ("next_due", Text)],
         false,

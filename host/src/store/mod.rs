@@ -11,6 +11,7 @@ mod orders;
 mod paces;
 mod plugins;
 mod pushes;
+mod slips;
 pub(crate) mod sql;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -31,6 +32,7 @@ pub use plugins::{SharedPlugin, StoredComponent};
 pub use pushes::{
     CandidateDelivery, ExportCandidate, LastPush, PushClaim, PushEntry, PushOutcome, PushRecord,
 };
+pub use slips::{DeliveryShipping, SLIP_PREFIX, SlipRef, slip_id, slip_key};
 
 use std::time::Duration;
 

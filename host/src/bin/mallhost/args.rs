@@ -84,6 +84,10 @@ pub enum Command {
     /// Read a CSV file: product master, shipping data, or d払い mini-app orders.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Shipping day: the carriers' label software round trip (B2クラウド's import file out,
+    /// the issued data with tracking numbers back in).
+    #[command(subcommand)]
+    Labels(LabelsCommand),
     /// Run the shops' automatic fetch (自動取得) and export (自動書き出し) until Ctrl-C, watching
     /// the plugins folder for installs and rollbacks.
     Serve {
@@ -222,6 +226,57 @@ pub enum PluginsCommand {
         /// The mall id, e.g. dshopping.
         #[arg(long)]
         mall: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LabelsCommand {
+    /// Write the label software's import file for the orders ready to go: every slip is
+    /// listed first with its problems (characters, byte limits, cash on delivery); while one is
+    /// stopped no file is written.
+    Export {
+        /// The format: b2 (ヤマト B2クラウド).
+        #[arg(long, default_value = "b2")]
+        format: String,
+        /// One shop.
+        #[arg(long, conflicts_with = "all")]
+        shop: Option<String>,
+        /// Every shop.
+        #[arg(long)]
+        all: bool,
+        /// Orders in this status (default: awaiting_shipment).
+        #[arg(long, value_parser = parse_status)]
+        status: Option<OrderStatus>,
+        /// These order numbers only, comma-separated.
+        #[arg(long)]
+        orders: Option<String>,
+        /// The file to write.
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+        /// Cut fields over their limit, marked with …, instead of stopping their rows.
+        #[arg(long)]
+        cut: bool,
+        /// List the slips and their problems; write nothing.
+        #[arg(long)]
+        preview: bool,
+        /// Write the rows that can be written, leaving the stopped ones out.
+        #[arg(long)]
+        leave_out_stopped: bool,
+    },
+    /// Read the label software's issued data (B2, e飛伝, ゆうプリR 発送履歴) back: every
+    /// delivery's tracking number, set in one transaction; the next export sends them.
+    Import {
+        /// The issued-data file (CP932 or UTF-8).
+        file: PathBuf,
+        /// Replace numbers the deliveries have already (a slip printed again).
+        #[arg(long)]
+        replace: bool,
+        /// Show what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the good rows even when some are refused.
+        #[arg(long)]
+        skip_bad_rows: bool,
     },
 }
 

@@ -95,7 +95,7 @@ async fn stop_signal() -> anyhow::Result<()> {
 static PARTIAL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Marks the command's outcome as partial when `failed`.
-fn partial_if(failed: bool) {
+pub(crate) fn partial_if(failed: bool) {
     if failed {
         PARTIAL.store(true, std::sync::atomic::Ordering::SeqCst);
     }
@@ -386,6 +386,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             output::shops(&cx.shop_reports(), format)
         }
         Command::Import(cmd) => import(&args.config, &clock, cmd, format, args.quiet).await,
+        Command::Labels(cmd) => crate::labels::labels(&args.config, &clock, cmd, format).await,
         Command::Serve { admin } => serve(&args.config, &clock, admin, format).await,
         Command::Orders(cmd) => {
             let reads_only = matches!(

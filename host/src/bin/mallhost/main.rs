@@ -5,6 +5,7 @@ mod args;
 mod cli;
 #[cfg(feature = "demo")]
 mod demo;
+mod labels;
 mod logs;
 mod manage;
 mod output;

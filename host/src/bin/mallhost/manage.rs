@@ -102,7 +102,7 @@ pub(crate) async fn plugins(
 }
 
 /// Who runs a CLI command, for the audit log.
-fn cli_actor() -> String {
+pub(crate) fn cli_actor() -> String {
     format!("cli {}", os_account())
 }
 

@@ -56,6 +56,26 @@ impl Store {
     }
 }
 
+impl Store {
+    /// [`Store::set_shipping`] for deliveries of several shops' orders in one transaction (a
+    /// label import): all are applied or none.
+    pub async fn set_shipping_across(
+        &self,
+        rows: &[(String, String, ShippingUpdate)],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for (i, (shop, number, s)) in rows.iter().enumerate() {
+            if i == rows.len() / 2 {
+                crate::crash_point!("import:labels-half");
+            }
+            set_shipping_in(&mut tx, shop, number, s, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 /// The writes of [`Store::set_shipping`], inside the caller's transaction. An unknown order or
 /// delivery is refused before anything is written.
 async fn set_shipping_in(

@@ -1,0 +1,406 @@
+//! Reading the carrier's issued-data file back: the format and encoding detected (B2's and
+//! e飛伝's CP932, e飛伝III's UTF-8 with BOM; headers with full-width digits matched as
+//! half-width), each row matched by the host's お客様管理番号, each number checked (Excel's
+//! `8.11E+11` and lost leading zeros refused, the carrier's check digit), and a preview of
+//! what changes (order, delivery, old → new). [`apply`] sets every number in one transaction;
+//! a second import of the same file changes nothing, and a row that would replace a number
+//! (one already sent to the mall above all) is applied only when staff confirm it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::text::half_width;
+use super::{Format, LabelError};
+use crate::config::ShopConfig;
+use crate::csv::{Encoding, RowError, decode, parse_date};
+use crate::store::{ShippingUpdate, Store};
+
+const KEY: &[&str] = &["お客様管理番号", "お客様管理ナンバー", "お客様側管理番号"];
+const NUMBER: &[(&str, Format)] = &[
+    ("伝票番号", Format::B2),
+    ("お問い合せ送り状No.", Format::Ehiden),
+    ("お問合せ送り状No.", Format::Ehiden),
+    ("お問合せ送り状№", Format::Ehiden),
+    ("お問い合わせ番号", Format::Yupri),
+    ("お問合せ番号", Format::Yupri),
+];
+const DATE: &[&str] = &["出荷予定日", "出荷日", "発送予定日", "発送日"];
+
+/// A data row of an issued-data file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IssuedRow {
+    /// Line in the file.
+    pub line: usize,
+    /// お客様管理番号.
+    pub key: String,
+    /// The tracking number, digits only.
+    pub tracking: String,
+    /// 出荷予定日, when the row has one.
+    pub ship_date: Option<NaiveDate>,
+}
+
+/// What importing one row does to a delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowChange {
+    /// Line in the file.
+    pub line: usize,
+    /// The shop.
+    pub shop: String,
+    /// The mall's order number.
+    pub order: String,
+    /// The delivery.
+    pub delivery: u32,
+    /// The number the delivery has now.
+    pub old: Option<String>,
+    /// The number in the file.
+    pub new: String,
+    /// The carrier (the merchant's id).
+    pub carrier: String,
+    /// 出荷予定日, the ship date the mall is sent.
+    pub ship_date: NaiveDate,
+    /// Whether the mall has been sent the old number (a replacement is then a new version of
+    /// the shipment: the mall is told again).
+    pub pushed: bool,
+}
+
+/// The preview of an import: what each row would do, and the rows refused.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportPlan {
+    /// The encoding read.
+    pub encoding: String,
+    /// The format the file is.
+    pub format: Format,
+    /// Data rows.
+    pub rows: usize,
+    /// Deliveries that get their first number.
+    pub set: Vec<RowChange>,
+    /// Rows whose number the delivery has already (a file imported twice).
+    pub unchanged: Vec<RowChange>,
+    /// Deliveries whose number would change: applied only when confirmed.
+    pub replace: Vec<RowChange>,
+    /// Rows refused, with line, key and reason.
+    pub errors: Vec<RowError>,
+}
+
+/// What an applied import did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LabelImport {
+    /// Deliveries whose number was set or replaced.
+    pub updated: usize,
+    /// Rows that changed nothing.
+    pub unchanged: usize,
+}
+
+fn find(header: &[String], names: &[&str]) -> Option<usize> {
+    header
+        .iter()
+        .position(|h| names.iter().any(|n| h == &half_width(n)))
+}
+
+/// Reads an issued-data file and plans its import; nothing is written.
+pub async fn plan_import(
+    store: &Store,
+    shops: &[ShopConfig],
+    path: &str,
+    bytes: &[u8],
+    today: NaiveDate,
+) -> Result<ImportPlan, LabelError> {
+    let decoded = decode(path, bytes, Encoding::Auto)?;
+    let not = |problem: &str, fix: &str| LabelError::NotIssuedData {
+        path: path.to_string(),
+        problem: problem.to_string(),
+        fix: fix.to_string(),
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(decoded.text.as_bytes());
+    let mut records = Vec::new();
+    for (i, r) in reader.records().enumerate() {
+        match r {
+            Ok(r) => records.push((
+                i + 1,
+                r.iter().map(|c| c.trim().to_string()).collect::<Vec<_>>(),
+            )),
+            Err(e) => {
+                return Err(not(
+                    &format!("line {} cannot be read as CSV ({e})", i + 1),
+                    "bring the file the carrier's program wrote, unchanged",
+                ));
+            }
+        }
+    }
+    let Some((_, first)) = records.first() else {
+        return Err(not(
+            "the file is empty",
+            "bring the issued-data file (発行済データ)",
+        ));
+    };
+    let header: Vec<String> = first
+        .iter()
+        .map(|h| half_width(h).replace(' ', ""))
+        .collect();
+    let key_col = find(&header, KEY);
+    let number = NUMBER
+        .iter()
+        .find_map(|(n, f)| find(&header, &[n]).map(|c| (c, *f)));
+    let (key_col, number_col, format, skip) = match (key_col, number) {
+        (Some(k), Some((n, f))) => (k, n, f, 1),
+        (Some(_), None)
+            if header
+                .iter()
+                .any(|h| h.contains("発送予定") || h == "お客様側管理番号") =>
+        {
+            return Err(not(
+                "this is ゆうパックプリントR's 発送予定 file: it has no tracking numbers yet (they exist only after 発送確定)",
+                "confirm the shipment in ゆうプリR (発送確定), then export its 発送履歴 file and import that",
+            ));
+        }
+        (Some(_), None) => {
+            return Err(not(
+                "the header has お客様管理番号 but no tracking-number column (伝票番号, お問い合せ送り状No., お問い合わせ番号)",
+                "export the issued data (発行済データ) after printing, which has the numbers",
+            ));
+        }
+        (None, _) if first.len() >= 5 && crate::store::slip_id(&first[0]).is_some() => {
+            // B2 without its header: by position.
+            (0, 3, Format::B2, 0)
+        }
+        (None, _) => {
+            return Err(not(
+                "no お客様管理番号 column: this is not an issued-data file of B2クラウド, e飛伝 or ゆうプリR",
+                "bring the issued data (発行済データ / 出荷実績 / 発送履歴) of slips exported from mallhost",
+            ));
+        }
+    };
+    let date_col = if skip == 1 {
+        find(&header, DATE)
+    } else {
+        Some(4)
+    };
+    let mut plan = ImportPlan {
+        encoding: decoded.encoding.to_string(),
+        format,
+        rows: records.len() - skip,
+        set: Vec::new(),
+        unchanged: Vec::new(),
+        replace: Vec::new(),
+        errors: Vec::new(),
+    };
+    let column = |c: usize| {
+        if skip == 1 {
+            first.get(c).cloned()
+        } else {
+            None
+        }
+    };
+    let mut rows = Vec::new();
+    for (line, cells) in records.iter().skip(skip) {
+        if cells.iter().all(String::is_empty) {
+            plan.rows -= 1;
+            continue;
+        }
+        let cell = |c: usize| cells.get(c).cloned().unwrap_or_default();
+        let key = half_width(&cell(key_col));
+        let err = |col: usize, reason: String| RowError {
+            line: *line,
+            key: (!key.is_empty()).then(|| key.clone()),
+            column: column(col),
+            reason,
+        };
+        if key.is_empty() {
+            plan.errors.push(err(key_col, "no お客様管理番号: a slip typed by hand cannot be matched; enter its number on the order's page".into()));
+            continue;
+        }
+        let raw = cell(number_col);
+        let tracking: String = half_width(&raw)
+            .chars()
+            .filter(|c| !matches!(c, '-' | ' '))
+            .collect();
+        if raw.contains(['E', 'e']) && raw.contains('+') {
+            plan.errors.push(err(number_col, format!(
+                "{raw:?} is how Excel shows a long number: its digits are lost; import the file the carrier's program wrote, not one saved again by Excel"
+            )));
+            continue;
+        }
+        if tracking.is_empty() {
+            plan.errors.push(err(
+                number_col,
+                "no tracking number: the slip was not issued; print it, or leave the row out"
+                    .into(),
+            ));
+            continue;
+        }
+        if !tracking.bytes().all(|b| b.is_ascii_digit()) {
+            plan.errors.push(err(
+                number_col,
+                format!("{raw:?} is not a tracking number (digits only)"),
+            ));
+            continue;
+        }
+        if (9..12).contains(&tracking.len()) {
+            plan.errors.push(err(number_col, format!(
+                "{raw:?} has {} digits, not 12: its leading zeros were lost (Excel drops them); import the file the carrier's program wrote",
+                tracking.len()
+            )));
+            continue;
+        }
+        let ship_date = match date_col.map(cell).filter(|d| !d.is_empty()) {
+            None => None,
+            Some(d) => match parse_date(&half_width(&d)) {
+                Some(d) => Some(d),
+                None => {
+                    plan.errors.push(err(
+                        date_col.unwrap_or(0),
+                        format!("{d:?} is not a date (YYYY/MM/DD)"),
+                    ));
+                    continue;
+                }
+            },
+        };
+        rows.push(IssuedRow {
+            line: *line,
+            key,
+            tracking,
+            ship_date,
+        });
+    }
+    // A key seen twice: neither row is guessed between.
+    let mut lines_of: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for r in &rows {
+        lines_of.entry(&r.key).or_default().push(r.line);
+    }
+    let twice: HashMap<String, Vec<usize>> = lines_of
+        .into_iter()
+        .filter(|(_, l)| l.len() > 1)
+        .map(|(k, l)| (k.to_string(), l))
+        .collect();
+    let by_id: HashMap<&str, &ShopConfig> = shops.iter().map(|s| (s.id.as_str(), s)).collect();
+    for r in rows {
+        let err = |reason: String| RowError {
+            line: r.line,
+            key: Some(r.key.clone()),
+            column: column(key_col),
+            reason,
+        };
+        if let Some(lines) = twice.get(&r.key) {
+            let shown: Vec<String> = lines.iter().map(usize::to_string).collect();
+            plan.errors.push(err(format!(
+                "the key {} is on lines {}: each slip is issued once, so these rows cannot be told apart; keep the right one",
+                r.key,
+                shown.join(", ")
+            )));
+            continue;
+        }
+        let Some(slip) = store.slip(&r.key).await? else {
+            plan.errors.push(err(format!(
+                "{} is not a key this host issued (a slip typed by hand, or from another program); enter its number on the order's page",
+                r.key
+            )));
+            continue;
+        };
+        let Some(shop) = by_id.get(slip.shop.as_str()) else {
+            plan.errors.push(err(format!(
+                "the slip is for shop {:?}, which is not in the config",
+                slip.shop
+            )));
+            continue;
+        };
+        let exported = Format::from_id(&slip.format).unwrap_or(format);
+        if exported.carrier() != format.carrier() {
+            plan.errors.push(err(format!(
+                "the slip was exported for {} ({}), but this is a file of {}",
+                exported.id(),
+                exported.carrier(),
+                format.id()
+            )));
+            continue;
+        }
+        let carrier = format.carrier();
+        if let Err(e) = crate::tracking::validate(carrier, &r.tracking) {
+            plan.errors.push(RowError {
+                column: column(number_col),
+                ..err(format!(
+                    "order {} delivery {}: {e}",
+                    slip.order, slip.delivery
+                ))
+            });
+            continue;
+        }
+        if !shop.carrier_ids.contains_key(carrier) {
+            plan.errors.push(err(format!(
+                "shop {} has no carrier id for {carrier} (配送業者ID設定); add it under [shops.carrier_ids]",
+                shop.id
+            )));
+            continue;
+        }
+        let stored = store.delivery_shipping(&slip.shop, &slip.order).await?;
+        let Some(now) = stored.iter().find(|d| d.delivery == slip.delivery) else {
+            plan.errors.push(err(format!(
+                "order {} has no delivery {} any more",
+                slip.order, slip.delivery
+            )));
+            continue;
+        };
+        let pushed = store
+            .pushes_of(&slip.shop, &slip.order)
+            .await?
+            .iter()
+            .any(|p| p.outcome == "ok");
+        let change = RowChange {
+            line: r.line,
+            shop: slip.shop.clone(),
+            order: slip.order.clone(),
+            delivery: slip.delivery,
+            old: now.tracking.clone(),
+            new: r.tracking.clone(),
+            carrier: carrier.to_string(),
+            ship_date: r.ship_date.unwrap_or(today),
+            pushed,
+        };
+        match &now.tracking {
+            None => plan.set.push(change),
+            Some(t) if *t == r.tracking => plan.unchanged.push(change),
+            Some(_) => plan.replace.push(change),
+        }
+    }
+    plan.errors.sort_by_key(|e| e.line);
+    Ok(plan)
+}
+
+/// Applies a plan in one transaction: the first numbers, and the replacements when
+/// `replace` (staff confirmed them). Rows refused are not in the plan's changes.
+pub async fn apply(
+    store: &Store,
+    plan: &ImportPlan,
+    replace: bool,
+    now: DateTime<Utc>,
+) -> Result<LabelImport, LabelError> {
+    let mut changes: Vec<&RowChange> = plan.set.iter().collect();
+    if replace {
+        changes.extend(plan.replace.iter());
+    }
+    let rows: Vec<(String, String, ShippingUpdate)> = changes
+        .iter()
+        .map(|c| {
+            (
+                c.shop.clone(),
+                c.order.clone(),
+                ShippingUpdate {
+                    carrier: c.carrier.clone(),
+                    tracking: c.new.clone(),
+                    dummy: false,
+                    ship_date: c.ship_date,
+                    delivery: Some(c.delivery),
+                },
+            )
+        })
+        .collect();
+    store.set_shipping_across(&rows, now).await?;
+    Ok(LabelImport {
+        updated: rows.len(),
+        unchanged: plan.unchanged.len(),
+    })
+}
