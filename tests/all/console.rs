@@ -593,7 +593,7 @@ async fn staff_do_a_days_work_in_the_browser() {
     text(&c, "#found").await;
     let mut shown = Vec::new();
     for row in c
-        .find_all(Locator::Css("#orders tbody tr td:nth-child(2) a"))
+        .find_all(Locator::Css("#orders tbody tr td.number a"))
         .await
         .unwrap()
     {
@@ -608,6 +608,34 @@ async fn staff_do_a_days_work_in_the_browser() {
         assert!(cell.text().await.unwrap().contains(&buyer));
     }
     shots.take(&c, "orders").await;
+
+    // The orders found, ticked at once, printed as 納品書: the pick list, then a page each.
+    c.find(Locator::Css("#select-all"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click_through(&c, "#to-slips").await;
+    text(&c, "#pick-list").await;
+    let pdf = c
+        .print(fantoccini::wd::PrintConfiguration::default())
+        .await
+        .unwrap();
+    let pages = String::from_utf8_lossy(&pdf)
+        .matches("/Type /Page")
+        .count()
+        .saturating_sub(
+            String::from_utf8_lossy(&pdf)
+                .matches("/Type /Pages")
+                .count(),
+        );
+    assert_eq!(
+        pages,
+        1 + shown.len(),
+        "the pick list and one page per order"
+    );
+    c.back().await.unwrap();
 
     // Shipping: a bad check digit is flagged as typed and refused on submit; a good one is kept.
     let order = &fetched.take.taken[1];
@@ -909,7 +937,13 @@ async fn every_form_refuses_a_missing_a_wrong_and_another_sessions_token() {
     };
     let order = format!("/console/orders/dshop/{number}");
     let today = mallhost::time::jst_date(env.clock.now()).to_string();
+    let ticked = format!("dshop/{number}");
     let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
+        (
+            "/console/labels".into(),
+            vec![("o", &ticked), ("download", "1")],
+        ),
+        ("/console/slips".into(), vec![("o", &ticked)]),
         ("/console/logout".into(), vec![]),
         (
             "/console/jobs/run".into(),
@@ -985,6 +1019,11 @@ async fn every_form_refuses_a_missing_a_wrong_and_another_sessions_token() {
             "/console/plugins/install",
             vec![],
             ("file", "p.wasm", b"\0asm"),
+        ),
+        (
+            "/console/labels/import",
+            vec![],
+            ("file", "issued.csv", b"forged"),
         ),
     ];
     // Every route the console posts to is here (a new form without its test fails this).

@@ -168,3 +168,161 @@ async fn one_label_export_one_import_and_the_mall_has_every_number() {
     assert!(!ok && err.contains("--replace"), "{err}");
     assert!(out.contains("the mall has the old number"), "{out}");
 }
+
+/// The test config with `[shops.labels]` (the d Shopping shop is the file's last).
+fn with_labels(env: &TestEnv) -> std::path::PathBuf {
+    let config = env.dir.path().join("mallhost.toml");
+    let mut toml = std::fs::read_to_string(&config).expect("config");
+    toml.push_str(
+        "\n[shops.labels]\nsender_name = \"わたしの雑貨店\"\nb2_customer_code = \"012345678901\"\n\
+         b2_time_slots = { \"am\" = \"0812\", \"none\" = \"\" }\n",
+    );
+    std::fs::write(&config, toml).expect("config written");
+    config
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_tick_orders_on_the_list_then_get_the_label_file_slips_and_pick_list() {
+    use super::console::{csrf_of, env_with_staff, login_http, no_redirects, post};
+    let env = env_with_staff().await;
+    let config = with_labels(&env);
+    for n in 0..3 {
+        env.order_placed(n, 60 + i64::from(n));
+    }
+    let numbers = env.fetch().await.take.taken;
+    assert_eq!(numbers.len(), 3);
+    let (mut serve, base) = env.serve_with_admin(&config).await;
+    let c = no_redirects();
+    let cookie = login_http(&c, &base, "sam").await;
+    let list = c
+        .get(format!("{base}/console/orders"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("the list")
+        .text()
+        .await
+        .expect("html");
+    for n in &numbers {
+        assert!(
+            list.contains(&format!("value=\"dshop/{n}\" form=\"selection\"")),
+            "a checkbox for {n}"
+        );
+    }
+    let csrf = csrf_of(&list);
+    let ticked: Vec<String> = numbers.iter().map(|n| format!("dshop/{n}")).collect();
+    let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf)];
+    form.extend(ticked.iter().map(|o| ("o", o.as_str())));
+
+    // The preview: a slip per 宅配便 order, the メール便 one left out, saying why.
+    let r = post(&c, &format!("{base}/console/labels"), &cookie, &form).await;
+    assert_eq!(r.status().as_u16(), 200);
+    let preview = r.text().await.expect("html");
+    let slips = preview.matches("<tr class=\"ok\">").count();
+    assert!(slips >= 2, "{preview}");
+    assert!(preview.contains("id=\"left-out\"") && preview.contains("japanpost"));
+    assert!(preview.contains("MH0000000"));
+    // The file.
+    let mut download = form.clone();
+    download.push(("download", "1"));
+    let r = post(&c, &format!("{base}/console/labels"), &cookie, &download).await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("text/csv; charset=Shift_JIS")
+    );
+    let bytes = r.bytes().await.expect("the file");
+    let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(&bytes);
+    assert!(!bad);
+    assert_eq!(text.matches("\r\n").count(), 1 + slips, "{text}");
+    // Without the token, or as a viewer: refused.
+    let r = post(
+        &c,
+        &format!("{base}/console/labels"),
+        &cookie,
+        &download[1..],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 403);
+    let viewer = login_http(&c, &base, "vic").await;
+    let r = post(&c, &format!("{base}/console/labels"), &viewer, &download).await;
+    assert_eq!(r.status().as_u16(), 403);
+
+    // 納品書, one sheet per order, after the pick list summing every line.
+    let r = post(&c, &format!("{base}/console/slips"), &cookie, &form).await;
+    assert_eq!(r.status().as_u16(), 200);
+    let html = r.text().await.expect("html");
+    assert_eq!(html.matches("class=\"sheet slip\"").count(), 3, "{html}");
+    assert!(html.contains("id=\"pick-list\""));
+    for n in &numbers {
+        assert!(html.contains(n.as_str()), "{n} has its slip");
+    }
+
+    // B2's issued data back through データ取込: a preview first, then applied.
+    let mut issued = String::new();
+    for (i, line) in text.split("\r\n").filter(|l| !l.is_empty()).enumerate() {
+        let mut cells: Vec<String> = line.split(',').map(str::to_string).collect();
+        if i > 0 {
+            cells[3] = format!("\"{}\"", number(81_000_000_201 + i as u64));
+        }
+        issued.push_str(&cells.join(","));
+        issued.push_str("\r\n");
+    }
+    let issued = encoding_rs::SHIFT_JIS.encode(&issued).0.into_owned();
+    let url = format!("{base}/console/labels/import?csrf={csrf}");
+    let upload = |fields: Vec<(&str, String)>, file: Option<&[u8]>| {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (ctype, body) = super::console::multipart(
+            &fields,
+            ("file", "発行済データ.csv", file.unwrap_or_default()),
+        );
+        c.post(&url)
+            .header("cookie", &cookie)
+            .header("content-type", ctype)
+            .body(body)
+            .send()
+    };
+    let r = upload(vec![], Some(&issued)).await.expect("uploaded");
+    assert_eq!(r.status().as_u16(), 200);
+    let page = r.text().await.expect("html");
+    assert!(
+        page.contains(&format!("id=\"issued-set\">{slips}<")),
+        "{page}"
+    );
+    let data = page
+        .split("name=\"data\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the file goes back with the confirmation")
+        // As a browser reads the attribute: minijinja escapes `/` (and would `&`, quotes).
+        .replace("&#x2f;", "/")
+        .replace("&#x3d;", "=")
+        .replace("&#x2b;", "+");
+    let r = upload(
+        vec![
+            ("data", data),
+            ("name", "発行済データ.csv".into()),
+            ("apply", "1".into()),
+        ],
+        None,
+    )
+    .await
+    .expect("applied");
+    assert_eq!(r.status().as_u16(), 200);
+    let page = r.text().await.expect("html");
+    assert!(page.contains("id=\"issued-applied\""), "{page}");
+    let mut tracked = 0;
+    for n in &numbers {
+        let ds = env.store.delivery_shipping("dshop", n).await.expect("read");
+        tracked += ds.iter().filter(|d| d.tracking.is_some()).count();
+    }
+    assert_eq!(tracked, slips);
+
+    let _ = serve.kill().await;
+    let audit = env.store.audit_log(20).await.expect("audit");
+    assert!(audit.iter().any(|a| a.action == "labels.export"));
+    assert!(audit.iter().any(|a| a.action == "orders.slips"));
+    assert!(audit.iter().any(|a| a.action == "labels.import"));
+}

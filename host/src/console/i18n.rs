@@ -36,6 +36,119 @@ impl Lang {
 
 /// (key, 日本語, English).
 const WORDS: &[(&str, &str, &str)] = &[
+    (
+        "issued_import",
+        "送り状発行済データの取込",
+        "Issued label data",
+    ),
+    (
+        "issued_intro",
+        "送り状ソフト（B2クラウド・e飛伝・ゆうプリRの発送履歴）の発行済データから伝票番号を取り込みます。先に変更内容を表示します",
+        "Tracking numbers from the label software's issued data (B2 Cloud, e-Hiden, Yu-Print R's shipping history); what changes is shown first",
+    ),
+    ("issued_set", "新しく登録", "To set"),
+    ("issued_unchanged", "変更なし", "Unchanged"),
+    ("issued_replace", "番号の置き換え", "To replace"),
+    (
+        "issued_pushed",
+        "モールに送信済み：新しい番号を送り直します",
+        "Sent to the mall: the new number is sent again",
+    ),
+    (
+        "issued_replace_ok",
+        "番号の置き換えを確認しました",
+        "I have checked the replacements",
+    ),
+    (
+        "issued_skip",
+        "取り込めない行を除いて取り込む",
+        "Import the other rows",
+    ),
+    ("issued_apply", "この内容で取り込む", "Import these numbers"),
+    (
+        "issued_applied",
+        "{n} 件の伝票番号を登録しました。次の書き出しでモールへ送られます",
+        "{n} tracking number(s) set; the next export sends them to the malls",
+    ),
+    (
+        "issued_refused_rows",
+        "取り込めない行があります。ファイルを直すか「取り込めない行を除いて取り込む」を選んでください。何も取り込んでいません",
+        "Some rows are refused: fix the file, or tick “import the other rows”. Nothing was imported.",
+    ),
+    (
+        "issued_replaces",
+        "登録済みの番号を置き換える行があります。確認してチェックを入れてください。何も取り込んでいません",
+        "Some rows replace numbers already set: check them and tick the box. Nothing was imported.",
+    ),
+    ("labels", "送り状データ", "Label file"),
+    (
+        "labels_summary",
+        "送り状 {n} 件（うち書き出せないもの {stopped} 件）、対象外の配送先 {left} 件",
+        "{n} slip(s), {stopped} that cannot be written; {left} delivery(ies) left out",
+    ),
+    (
+        "labels_stopped_refused",
+        "書き出せない送り状があります。直すか、「書き出せないものを除く」を選んでください。ファイルは作っていません",
+        "Some slips cannot be written: fix them, or tick “leave those out”. No file was made.",
+    ),
+    (
+        "labels_cut",
+        "長い項目は … を付けて切る",
+        "Cut over-long fields, marked with …",
+    ),
+    (
+        "labels_leave_out",
+        "書き出せないものを除いて書き出す",
+        "Leave out the slips that cannot be written",
+    ),
+    (
+        "labels_download",
+        "B2クラウド用CSVをダウンロード",
+        "Download the B2 Cloud CSV",
+    ),
+    ("labels_key", "お客様管理番号", "Slip key"),
+    ("labels_stopped", "書き出せません", "Stopped"),
+    ("labels_left_out", "対象外の配送先", "Deliveries left out"),
+    (
+        "slips",
+        "納品書・ピッキングリスト",
+        "Packing slips and pick list",
+    ),
+    ("print", "印刷する", "Print"),
+    ("orders_count", "件の注文", "order(s)"),
+    ("pick_list", "ピッキングリスト", "Pick list"),
+    ("packing_slip", "納品書", "Packing slip"),
+    ("amount", "金額", "Amount"),
+    (
+        "select_orders",
+        "注文を選んでください（一覧のチェックボックス）",
+        "Select orders first (the list's checkboxes)",
+    ),
+    (
+        "select_all",
+        "このページをすべて選ぶ",
+        "Select every order on this page",
+    ),
+    (
+        "to_labels",
+        "送り状データ（B2クラウド）",
+        "Label file (B2 Cloud)",
+    ),
+    (
+        "to_slips",
+        "納品書・ピッキングリストを印刷",
+        "Print packing slips and pick list",
+    ),
+    (
+        "no_prices",
+        "納品書に価格を載せない",
+        "No prices on the slips",
+    ),
+    (
+        "select_hint",
+        "チェックした注文が対象です。送り状データは、選ばなければ全店舗の出荷待ちの注文が対象です",
+        "The ticked orders; with none ticked, the label file covers every shop's orders awaiting shipment",
+    ),
     ("app", "mallhost 受注管理", "mallhost orders"),
     ("dashboard", "ダッシュボード", "Dashboard"),
     ("orders", "受注一覧", "Orders"),

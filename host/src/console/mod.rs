@@ -5,14 +5,15 @@
 //! JavaScript (the tracking number checked as typed, upload progress). Pages work without it.
 //!
 //! Each concern has its module: `auth` (sessions, CSRF, login rate limit, Host allowlist),
-//! `i18n` (the words), and one module per screen group: `dashboard`, `orders`, `data` (import
-//! and export), `plugins`, `settings` (settings and the audit log), `users` (accounts). Every
+//! `i18n` (the words), and one module per screen group: `dashboard`, `orders`, `labels` (label files, packing
+//! slips, pick list), `data` (import and export), `plugins`, `settings` (settings and the audit log), `users` (accounts). Every
 //! change is written to the audit log with the user who made it; roles are `accounts`'.
 
 mod auth;
 mod dashboard;
 mod data;
 mod i18n;
+mod labels;
 mod orders;
 mod plugins;
 mod settings;
@@ -51,6 +52,12 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("audit.html", include_str!("templates/audit.html")),
     ("users.html", include_str!("templates/users.html")),
     ("account.html", include_str!("templates/account.html")),
+    ("labels.html", include_str!("templates/labels.html")),
+    ("slips.html", include_str!("templates/slips.html")),
+    (
+        "labels_import.html",
+        include_str!("templates/labels_import.html"),
+    ),
 ];
 
 const CSS: &str = include_str!("static/console.css");
@@ -302,6 +309,12 @@ pub fn router(state: ServeState) -> Router {
             post(orders::status),
         )
         .route("/console/check-tracking", get(orders::check_tracking))
+        .route("/console/labels", post(labels::labels))
+        .route("/console/slips", post(labels::slips))
+        .route(
+            "/console/labels/import",
+            post(labels::import_issued).layer(DefaultBodyLimit::max(MAX_UPLOAD)),
+        )
         .route(
             "/console/import",
             get(data::import_page)

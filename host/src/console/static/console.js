@@ -56,3 +56,13 @@ document.querySelectorAll("form[data-progress]").forEach((form) => {
     xhr.send(new FormData(form));
   });
 });
+
+// 受注一覧: tick every order of the page at once; 納品書: print.
+document.querySelectorAll("#select-all").forEach((all) => {
+  all.addEventListener("change", () => {
+    document.querySelectorAll('input[name="o"][form="selection"]').forEach((b) => { b.checked = all.checked; });
+  });
+});
+document.querySelectorAll(".js-print").forEach((b) => {
+  b.addEventListener("click", () => window.print());
+});

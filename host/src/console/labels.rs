@@ -1,0 +1,465 @@
+//! 出荷 (shipping day) on the console: the orders staff tick on 受注一覧 (or, with none ticked,
+//! every shop's orders awaiting shipment) become a B2クラウド label file — first a preview of
+//! every slip with its problems in the staff's words, then the download — and printable
+//! 納品書 (one order per A4 page) and a ピッキングリスト (items summed by item and SKU code).
+//! The rules are `labels`'; this module only reads the selection and shows the results.
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::{Multipart, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::data::Upload;
+use super::{Console, CsrfQuery, Lang, Staff};
+use crate::accounts::Role;
+use crate::labels::{self, Problem, ProblemKind, Selection};
+use crate::model::{Order, OrderStatus};
+
+/// The form of the order list's selection: `o` = `shop/number`, repeated.
+#[derive(Debug, Default)]
+struct Picked {
+    csrf: String,
+    orders: Vec<(String, String)>,
+    cut: bool,
+    leave_out: bool,
+    download: bool,
+    no_prices: bool,
+}
+
+fn picked(body: &[u8]) -> Picked {
+    let mut p = Picked::default();
+    for (k, v) in url::form_urlencoded::parse(body) {
+        match k.as_ref() {
+            "csrf" => p.csrf = v.into_owned(),
+            "o" => {
+                if let Some((shop, number)) = v.split_once('/') {
+                    p.orders.push((shop.to_string(), number.to_string()));
+                }
+            }
+            "cut" => p.cut = true,
+            "leave_out" => p.leave_out = true,
+            "download" => p.download = true,
+            "no_prices" => p.no_prices = true,
+            _ => {}
+        }
+    }
+    p
+}
+
+/// A problem in the staff's words.
+pub(crate) fn problem_text(lang: Lang, p: &Problem) -> String {
+    if lang == Lang::En {
+        return p.to_string();
+    }
+    let what = match &p.kind {
+        ProblemKind::TooLong { bytes, limit } => format!(
+            "{bytes}バイトで、上限{limit}バイトを{}バイト超えています（全角は2バイト）。受注を直すか「長い項目は…で切る」を選んでください",
+            bytes - limit
+        ),
+        ProblemKind::Cut { bytes, limit } => {
+            format!("{bytes}バイトを{limit}バイトに切り、…を付けました")
+        }
+        ProblemKind::NoReplacement { ch } => format!(
+            "「{ch}」(U+{:04X}) は送り状ソフトが扱えない文字で、置き換えがありません。設定の [shops.labels] replace に置き換えを加えてください",
+            u32::from(*ch)
+        ),
+        ProblemKind::Replaced { from, to } => format!("「{from}」を「{to}」として書き出します"),
+        ProblemKind::CashOnDeliveryRange { amount } => format!(
+            "代金引換額 {amount}円 は運送会社が扱える 1〜{}円 の範囲外です",
+            labels::b2::MAX_COD
+        ),
+        ProblemKind::CashOnDeliverySplit { deliveries, amount } => format!(
+            "代金引換 {amount}円 の注文に配送先が{deliveries}件あります。送り状ごとの金額を手で分けてください"
+        ),
+        ProblemKind::NoCashOnDelivery { method, slip_type } => format!(
+            "代金引換ですが、配送方法「{method}」は送り状種類 {slip_type} で、代金を集金できません"
+        ),
+        ProblemKind::TimeSlotDropped { slot } => {
+            format!("時間帯「{slot}」は送り状ソフトに番号がないため、指定なしにします")
+        }
+        ProblemKind::Missing { key } => {
+            format!("設定ファイルの [shops.labels] に {key} がありません")
+        }
+    };
+    format!("{}: {what}", p.field)
+}
+
+fn hidden_selection(p: &Picked) -> Value {
+    json!(
+        p.orders
+            .iter()
+            .map(|(s, n)| format!("{s}/{n}"))
+            .collect::<Vec<_>>()
+    )
+}
+
+/// `POST /console/labels` (staff): the preview of the selection's B2 file, or (with
+/// `download`) the file itself.
+pub async fn labels(State(cx): State<Console>, who: Staff, body: Bytes) -> Response {
+    let p = picked(&body);
+    if let Some(r) = who.refuse(&cx, Some(&p.csrf), Role::Staff) {
+        return r;
+    }
+    let now = cx.state.clock.now();
+    let today = crate::time::jst_date(now);
+    let mut plan = labels::ExportPlan {
+        format: labels::Format::B2,
+        slips: Vec::new(),
+        left_out: Vec::new(),
+    };
+    let shops: Vec<&crate::config::ShopConfig> = cx.state.config.shops.iter().collect();
+    let mut by_shop: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (shop, number) in &p.orders {
+        by_shop
+            .entry(shop.as_str())
+            .or_default()
+            .push(number.clone());
+    }
+    let runs: Vec<(Vec<&crate::config::ShopConfig>, Vec<String>)> = if p.orders.is_empty() {
+        vec![(shops, Vec::new())]
+    } else {
+        let mut runs = Vec::new();
+        for (shop, numbers) in by_shop {
+            match cx.shop(&who, shop) {
+                Ok(s) => runs.push((vec![s], numbers)),
+                Err(r) => return *r,
+            }
+        }
+        runs
+    };
+    for (shops, orders) in runs {
+        let sel = Selection {
+            status: OrderStatus::AwaitingShipment,
+            orders,
+            cut: p.cut,
+            ship_date: today,
+        };
+        match labels::export(&cx.state.store, &shops, &sel, labels::Format::B2, now).await {
+            Ok(part) => {
+                plan.slips.extend(part.slips);
+                plan.left_out.extend(part.left_out);
+            }
+            Err(e) => {
+                return cx.error_page(&who, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string());
+            }
+        }
+    }
+    let stopped = plan.stopped().count();
+    if p.download && (stopped == 0 || p.leave_out) && plan.slips.len() > stopped {
+        let bytes = labels::render(&plan);
+        cx.audit(
+            &who.actor(),
+            "labels.export",
+            &format!("{} slip(s), b2", plan.slips.len() - stopped),
+        )
+        .await;
+        let name = format!("b2-{}.csv", today.format("%Y%m%d"));
+        return (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "text/csv; charset=Shift_JIS".to_string(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response();
+    }
+    let slips: Vec<Value> = plan
+        .slips
+        .iter()
+        .map(|s| {
+            json!({
+                "key": s.key,
+                "shop": s.shop,
+                "order": s.order,
+                "delivery": s.delivery,
+                "ok": s.written(),
+                "name": s.cells.get(15),
+                "address": s.cells.get(11),
+                "problems": s.problems.iter().map(|pr| json!({
+                    "stops": pr.stops(),
+                    "text": problem_text(who.lang, pr),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let left_out: Vec<Value> = plan
+        .left_out
+        .iter()
+        .map(|(shop, order, delivery, why)| {
+            json!({ "shop": shop, "order": order, "delivery": delivery, "why": why })
+        })
+        .collect();
+    let status = if p.download {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    cx.page_with(
+        &who,
+        status,
+        "labels.html",
+        "orders",
+        json!({
+            "slips": slips,
+            "left_out": left_out,
+            "stopped": stopped,
+            "writable": plan.slips.len() - stopped,
+            "selection": hidden_selection(&p),
+            "cut": p.cut,
+            "refused": p.download,
+        }),
+    )
+}
+
+/// An order as a 納品書 shows it.
+fn slip_view(shop_name: &str, o: &Order, no_prices: bool) -> Value {
+    let gift = no_prices
+        || o.deliveries.iter().flat_map(|d| &d.lines).any(|l| {
+            l.option_text.as_deref().is_some_and(|t| {
+                t.contains("ギフト") || t.contains("ラッピング") || t.contains("のし")
+            })
+        });
+    let deliveries: Vec<Value> = o
+        .deliveries
+        .iter()
+        .map(|d| {
+            json!({
+                "no": d.delivery_no,
+                "to": d.recipient,
+                "lines": d.lines.iter().map(|l| json!({
+                    "code": l.item_code,
+                    "sku": l.sku_code,
+                    "name": l.product_name.clone().unwrap_or_else(|| l.item_code.clone()),
+                    "option": l.option_text,
+                    "qty": l.quantity,
+                    "price": l.unit_price,
+                    "amount": l.unit_price.saturating_mul(i64::from(l.quantity)),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "shop": shop_name,
+        "number": o.mall_order_number,
+        "date": crate::time::display_jst(o.ordered_at),
+        "buyer": o.buyer,
+        "deliveries": deliveries,
+        "amounts": o.amounts,
+        "fees": o.fees,
+        "discounts": o.discounts,
+        "note": o.buyer_note,
+        "gift": gift,
+    })
+}
+
+/// `POST /console/slips` (staff): 納品書 for the selection, one order per page, and the
+/// ピッキングリスト of the same orders (items summed by item and SKU code) before them.
+pub async fn slips(State(cx): State<Console>, who: Staff, body: Bytes) -> Response {
+    let p = picked(&body);
+    if let Some(r) = who.refuse(&cx, Some(&p.csrf), Role::Staff) {
+        return r;
+    }
+    if p.orders.is_empty() {
+        let msg = cx.tr(who.lang, "select_orders");
+        return cx.error_page(&who, StatusCode::UNPROCESSABLE_ENTITY, &msg);
+    }
+    let mut pages = Vec::new();
+    let mut picks: BTreeMap<(String, String), (String, u64)> = BTreeMap::new();
+    for (shop, number) in &p.orders {
+        let shop_cfg = match cx.shop(&who, shop) {
+            Ok(s) => s,
+            Err(r) => return *r,
+        };
+        let detail = match cx.state.store.order_detail(shop, number).await {
+            Ok(d) => d,
+            Err(e) => return cx.error_page(&who, StatusCode::NOT_FOUND, &e.to_string()),
+        };
+        for l in detail.order.deliveries.iter().flat_map(|d| &d.lines) {
+            let e = picks
+                .entry((l.item_code.clone(), l.sku_code.clone()))
+                .or_insert_with(|| {
+                    (
+                        l.product_name
+                            .clone()
+                            .unwrap_or_else(|| l.item_code.clone()),
+                        0,
+                    )
+                });
+            e.1 += u64::from(l.quantity);
+        }
+        pages.push(slip_view(&shop_cfg.name, &detail.order, p.no_prices));
+    }
+    let pick: Vec<Value> = picks
+        .into_iter()
+        .map(|((code, sku), (name, qty))| json!({ "code": code, "sku": sku, "name": name, "qty": qty }))
+        .collect();
+    cx.audit(
+        &who.actor(),
+        "orders.slips",
+        &format!("{} order(s)", pages.len()),
+    )
+    .await;
+    cx.page(
+        &who,
+        "slips.html",
+        "orders",
+        json!({ "pages": pages, "pick": pick, "count": pages.len() }),
+    )
+}
+
+fn change_view(c: &labels::RowChange) -> Value {
+    json!({
+        "line": c.line,
+        "shop": c.shop,
+        "order": c.order,
+        "delivery": c.delivery,
+        "old": c.old,
+        "new": c.new,
+        "carrier": c.carrier,
+        "ship_date": c.ship_date.to_string(),
+        "pushed": c.pushed,
+    })
+}
+
+/// `POST /console/labels/import?csrf=` (staff): the label software's issued data. An upload
+/// (`file`) shows what it changes (order, delivery, old → new) and the rows refused; the
+/// confirmation posts the same bytes back (`data`, base64) with `apply`, and `replace` when
+/// staff accept replacing numbers, and applies them in one transaction.
+pub async fn import_issued(
+    State(cx): State<Console>,
+    who: Staff,
+    Query(q): Query<CsrfQuery>,
+    m: Multipart,
+) -> Response {
+    use base64::Engine as _;
+    let u = match Upload::read_for(&cx, &who, &q.csrf, m, Role::Staff).await {
+        Ok(u) => u,
+        Err(r) => return *r,
+    };
+    let refused = |status: StatusCode, error: String| {
+        cx.page_with(
+            &who,
+            status,
+            "labels_import.html",
+            "import",
+            json!({ "error": error }),
+        )
+    };
+    let (name, bytes) = match u.file("file", "issued.csv") {
+        Some((name, bytes)) => (name, bytes.to_vec()),
+        None => match base64::engine::general_purpose::STANDARD.decode(u.text("data")) {
+            Ok(b) if !b.is_empty() => (u.text("name"), b),
+            _ => {
+                let msg = cx.tr(who.lang, "file_needed");
+                return refused(StatusCode::UNPROCESSABLE_ENTITY, msg);
+            }
+        },
+    };
+    let now = cx.state.clock.now();
+    let today = crate::time::jst_date(now);
+    let plan = match labels::plan_import(
+        &cx.state.store,
+        &cx.state.config.shops,
+        &name,
+        &bytes,
+        today,
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => return refused(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+    };
+    let apply = u.text("apply") == "1";
+    let replace = !u.text("replace").is_empty();
+    let skip = !u.text("skip_bad_rows").is_empty();
+    let mut ctx = json!({
+        "file": name,
+        "data": base64::engine::general_purpose::STANDARD.encode(&bytes),
+        "format": plan.format.id(),
+        "encoding": plan.encoding,
+        "rows": plan.rows,
+        "set": plan.set.iter().map(change_view).collect::<Vec<_>>(),
+        "replace": plan.replace.iter().map(change_view).collect::<Vec<_>>(),
+        "unchanged": plan.unchanged.len(),
+        "errors": plan.errors,
+    });
+    let mut status = StatusCode::OK;
+    if apply {
+        let blocked = if !plan.errors.is_empty() && !skip {
+            Some(cx.tr(who.lang, "issued_refused_rows"))
+        } else if !plan.replace.is_empty() && !replace {
+            Some(cx.tr(who.lang, "issued_replaces"))
+        } else {
+            None
+        };
+        match blocked {
+            Some(msg) => {
+                status = StatusCode::UNPROCESSABLE_ENTITY;
+                ctx["error"] = json!(msg);
+            }
+            None => match labels::apply(&cx.state.store, &plan, replace, now).await {
+                Ok(done) => {
+                    cx.audit(
+                        &who.actor(),
+                        "labels.import",
+                        &format!("{name}: {} number(s) set", done.updated),
+                    )
+                    .await;
+                    ctx["applied"] = json!(done.updated);
+                }
+                Err(e) => {
+                    status = StatusCode::INTERNAL_SERVER_ERROR;
+                    ctx["error"] = json!(e.to_string());
+                }
+            },
+        }
+    }
+    cx.page_with(&who, status, "labels_import.html", "import", ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_selection_is_read_from_repeated_fields() {
+        let p = picked(b"csrf=t&o=s1%2FD-1&o=s2%2FA+1%2B2&cut=on&download=1");
+        assert_eq!(p.csrf, "t");
+        assert_eq!(
+            p.orders,
+            vec![
+                ("s1".to_string(), "D-1".to_string()),
+                ("s2".to_string(), "A 1+2".to_string())
+            ]
+        );
+        assert!(p.cut && p.download && !p.leave_out);
+    }
+
+    #[test]
+    fn problems_are_told_in_japanese() {
+        let p = Problem {
+            order: "D-1".into(),
+            delivery: 1,
+            field: "お届け先名",
+            kind: ProblemKind::TooLong {
+                bytes: 38,
+                limit: 32,
+            },
+        };
+        let ja = problem_text(Lang::Ja, &p);
+        assert!(
+            ja.starts_with("お届け先名: 38バイト") && ja.contains("6バイト超えて"),
+            "{ja}"
+        );
+        assert!(problem_text(Lang::En, &p).contains("6 over the limit"));
+    }
+}
