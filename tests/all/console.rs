@@ -944,6 +944,10 @@ async fn every_form_refuses_a_missing_a_wrong_and_another_sessions_token() {
             vec![("o", &ticked), ("download", "1")],
         ),
         ("/console/slips".into(), vec![("o", &ticked)]),
+        (
+            "/console/orders/bulk-status".into(),
+            vec![("o", &ticked), ("status", "on_hold"), ("reason", "forged")],
+        ),
         ("/console/logout".into(), vec![]),
         (
             "/console/jobs/run".into(),

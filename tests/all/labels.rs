@@ -320,8 +320,55 @@ async fn staff_tick_orders_on_the_list_then_get_the_label_file_slips_and_pick_li
     }
     assert_eq!(tracked, slips);
 
+    // Held in bulk with one reason, each in its history; a status change without a reason is
+    // refused.
+    let mut hold = form.clone();
+    hold.extend([("status", "on_hold"), ("reason", "住所確認中")]);
+    let r = post(
+        &c,
+        &format!("{base}/console/orders/bulk-status"),
+        &cookie,
+        &hold,
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 200);
+    for n in &numbers {
+        let d = env.store.order_detail("dshop", n).await.expect("order");
+        assert_eq!(d.summary.status, mallhost::model::OrderStatus::OnHold);
+        assert!(
+            d.history
+                .iter()
+                .any(|(_, _, detail)| detail.contains("住所確認中"))
+        );
+    }
+    let mut no_reason = form.clone();
+    no_reason.extend([("status", "awaiting_shipment"), ("reason", " ")]);
+    let r = post(
+        &c,
+        &format!("{base}/console/orders/bulk-status"),
+        &cookie,
+        &no_reason,
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 422);
+
+    // 設定 shows what the label software gets.
+    let settings = c
+        .get(format!("{base}/console/settings"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("settings")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        settings.contains("012345678901") && settings.contains("0812"),
+        "{settings}"
+    );
+
     let _ = serve.kill().await;
-    let audit = env.store.audit_log(20).await.expect("audit");
+    let audit = env.store.audit_log(40).await.expect("audit");
     assert!(audit.iter().any(|a| a.action == "labels.export"));
     assert!(audit.iter().any(|a| a.action == "orders.slips"));
     assert!(audit.iter().any(|a| a.action == "labels.import"));

@@ -37,6 +37,28 @@ impl Lang {
 /// (key, 日本語, English).
 const WORDS: &[(&str, &str, &str)] = &[
     (
+        "bulk_status",
+        "選んだ注文のステータス変更",
+        "Status of the ticked orders",
+    ),
+    (
+        "bulk_apply",
+        "選んだ注文をこのステータスに",
+        "Set the ticked orders to",
+    ),
+    (
+        "labels_settings",
+        "送り状ソフト（B2クラウド）",
+        "Label software (B2 Cloud)",
+    ),
+    ("labels_sender", "ご依頼主", "Sender"),
+    (
+        "labels_prepaid_default",
+        "すべて発払い（代金引換はコレクト）",
+        "All prepaid (cash on delivery: collect)",
+    ),
+    ("labels_replace", "文字の置き換え", "Character replacements"),
+    (
         "issued_import",
         "送り状発行済データの取込",
         "Issued label data",

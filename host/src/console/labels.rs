@@ -2,6 +2,7 @@
 //! every shop's orders awaiting shipment) become a B2クラウド label file — first a preview of
 //! every slip with its problems in the staff's words, then the download — and printable
 //! 納品書 (one order per A4 page) and a ピッキングリスト (items summed by item and SKU code).
+//! The same selection takes a status change in bulk (hold, release, 出荷待ち …) with one reason.
 //! The rules are `labels`'; this module only reads the selection and shows the results.
 
 use std::collections::BTreeMap;
@@ -27,6 +28,8 @@ struct Picked {
     leave_out: bool,
     download: bool,
     no_prices: bool,
+    status: String,
+    reason: String,
 }
 
 fn picked(body: &[u8]) -> Picked {
@@ -43,6 +46,8 @@ fn picked(body: &[u8]) -> Picked {
             "leave_out" => p.leave_out = true,
             "download" => p.download = true,
             "no_prices" => p.no_prices = true,
+            "status" => p.status = v.into_owned(),
+            "reason" => p.reason = v.into_owned(),
             _ => {}
         }
     }
@@ -313,6 +318,63 @@ pub async fn slips(State(cx): State<Console>, who: Staff, body: Bytes) -> Respon
         "slips.html",
         "orders",
         json!({ "pages": pages, "pick": pick, "count": pages.len() }),
+    )
+}
+
+/// `POST /console/orders/bulk-status` (staff): the ticked orders to one status, with the
+/// reason staff give (kept in each order's history and the audit log); each order's result.
+pub async fn bulk_status(State(cx): State<Console>, who: Staff, body: Bytes) -> Response {
+    let p = picked(&body);
+    if let Some(r) = who.refuse(&cx, Some(&p.csrf), Role::Staff) {
+        return r;
+    }
+    let Some(status) = OrderStatus::from_id(&p.status) else {
+        let msg = format!("{:?} is not a status", p.status);
+        return cx.error_page(&who, StatusCode::UNPROCESSABLE_ENTITY, &msg);
+    };
+    if p.orders.is_empty() || p.reason.trim().is_empty() {
+        let key = if p.orders.is_empty() {
+            "select_orders"
+        } else {
+            "reason_needed"
+        };
+        let msg = cx.tr(who.lang, key);
+        return cx.error_page(&who, StatusCode::UNPROCESSABLE_ENTITY, &msg);
+    }
+    let now = cx.state.clock.now();
+    let mut results = Vec::new();
+    for (shop, number) in &p.orders {
+        let r = cx
+            .state
+            .store
+            .set_status_because(shop, number, status, &p.reason, now)
+            .await;
+        if r.is_ok() {
+            cx.audit(
+                &who.actor(),
+                "orders.status",
+                &format!("{shop} {number} → {}: {}", status.id(), p.reason.trim()),
+            )
+            .await;
+        }
+        results.push(json!({
+            "shop": shop,
+            "order": number,
+            "ok": r.is_ok(),
+            "error": r.err().map(|e| e.to_string()),
+        }));
+    }
+    let failed = results.iter().filter(|r| r["ok"] == false).count();
+    cx.page_with(
+        &who,
+        if failed > 0 {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
+        "bulk.html",
+        "orders",
+        json!({ "results": results, "status": status.id(), "failed": failed }),
     )
 }
 

@@ -54,6 +54,7 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("account.html", include_str!("templates/account.html")),
     ("labels.html", include_str!("templates/labels.html")),
     ("slips.html", include_str!("templates/slips.html")),
+    ("bulk.html", include_str!("templates/bulk.html")),
     (
         "labels_import.html",
         include_str!("templates/labels_import.html"),
@@ -311,6 +312,7 @@ pub fn router(state: ServeState) -> Router {
         .route("/console/check-tracking", get(orders::check_tracking))
         .route("/console/labels", post(labels::labels))
         .route("/console/slips", post(labels::slips))
+        .route("/console/orders/bulk-status", post(labels::bulk_status))
         .route(
             "/console/labels/import",
             post(labels::import_issued).layer(DefaultBodyLimit::max(MAX_UPLOAD)),

@@ -42,10 +42,37 @@ pub async fn show(State(cx): State<Console>, who: Staff) -> Response {
                 "carrier_ids": shop.carrier_ids,
                 "delivery_methods": shop.delivery_methods,
                 "time_slots": shop.time_slots,
+                "labels": labels_view(&shop.labels),
             })
         })
         .collect();
     cx.page(&who, "settings.html", "settings", json!({ "shops": shops }))
+}
+
+/// `[shops.labels]` as the 設定 screen shows it: the sender block, B2's codes, the slip type
+/// per delivery method, time-slot codes (the shop's over the built-in ones) and the character
+/// replacements (the shop's over the built-in ones).
+fn labels_view(l: &crate::config::LabelConfig) -> serde_json::Value {
+    let mut slots: std::collections::BTreeMap<String, String> =
+        crate::labels::b2::DEFAULT_TIME_SLOTS
+            .iter()
+            .map(|(s, c)| ((*s).to_string(), (*c).to_string()))
+            .collect();
+    slots.extend(l.b2_time_slots.clone());
+    let mut replace: std::collections::BTreeMap<String, String> =
+        crate::labels::text::DEFAULT_REPLACEMENTS
+            .iter()
+            .map(|(c, s)| (c.to_string(), (*s).to_string()))
+            .collect();
+    replace.extend(l.replace.iter().map(|(c, s)| (c.to_string(), s.clone())));
+    json!({
+        "sender": format!("{} {} 〒{} {} {}", l.sender_name, l.sender_phone, l.sender_postal, l.sender_address, l.sender_building).trim().to_string(),
+        "b2_customer_code": l.b2_customer_code,
+        "b2_freight_no": l.b2_freight_no,
+        "b2_slip_types": l.b2_slip_types,
+        "b2_time_slots": slots,
+        "replace": replace,
+    })
 }
 
 /// `GET /console/audit` (admin): the newest 500 entries.
