@@ -877,6 +877,44 @@ async fn staff_do_a_days_work_in_the_browser() {
     }
     shots.take(&c, "audit").await;
 
+    // 伝票番号の連続入力: the list's orders ticked at once; the first one's number typed in
+    // full-width digits (as an IME leaves them), Enter: saved half-width, the next one comes up.
+    c.goto(&format!("{base}/console/orders")).await.unwrap();
+    c.find(Locator::Css("#select-all"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click_through(&c, "#to-scan").await;
+    let first = text(&c, "#scan-form").await;
+    assert!(!first.is_empty());
+    let scanned = c
+        .find(Locator::Css("section.card h2 a"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let input = c.find(Locator::Css("#scan-tracking")).await.unwrap();
+    input
+        .send_keys("１２３４－５６７８－９０１３")
+        .await
+        .unwrap();
+    input.send_keys("\u{E007}").await.unwrap(); // Enter
+    let saved = text(&c, "#scan-saved").await;
+    assert!(saved.contains("123456789013"), "{saved}");
+    assert_eq!(
+        env.store
+            .order_detail("dshop", &scanned)
+            .await
+            .unwrap()
+            .summary
+            .tracking_number
+            .as_deref(),
+        Some("123456789013")
+    );
+
     // English.
     c.goto(&format!("{base}/console/lang/en")).await.unwrap();
     c.goto(&format!("{base}/console/orders")).await.unwrap();
@@ -944,6 +982,14 @@ async fn every_form_refuses_a_missing_a_wrong_and_another_sessions_token() {
             vec![("o", &ticked), ("download", "1")],
         ),
         ("/console/slips".into(), vec![("o", &ticked)]),
+        (
+            "/console/scan".into(),
+            vec![
+                ("o", &ticked),
+                ("carrier", "yamato"),
+                ("tracking", GOOD_TRACKING),
+            ],
+        ),
         (
             "/console/orders/bulk-status".into(),
             vec![("o", &ticked), ("status", "on_hold"), ("reason", "forged")],

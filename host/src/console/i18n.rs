@@ -37,6 +37,27 @@ impl Lang {
 /// (key, 日本語, English).
 const WORDS: &[(&str, &str, &str)] = &[
     (
+        "scan",
+        "伝票番号の連続入力",
+        "Tracking numbers, one order after another",
+    ),
+    (
+        "scan_save",
+        "登録して次へ（Enter）",
+        "Save and next (Enter)",
+    ),
+    ("scan_skip", "この注文を飛ばす", "Skip this order"),
+    (
+        "scan_done",
+        "選んだ {n} 件を最後まで進みました",
+        "Through all {n} ticked orders",
+    ),
+    (
+        "to_scan",
+        "伝票番号を続けて入力",
+        "Enter tracking numbers in a row",
+    ),
+    (
         "bulk_status",
         "選んだ注文のステータス変更",
         "Status of the ticked orders",

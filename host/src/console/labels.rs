@@ -21,9 +21,9 @@ use crate::model::{Order, OrderStatus};
 
 /// The form of the order list's selection: `o` = `shop/number`, repeated.
 #[derive(Debug, Default)]
-struct Picked {
-    csrf: String,
-    orders: Vec<(String, String)>,
+pub(super) struct Picked {
+    pub(super) csrf: String,
+    pub(super) orders: Vec<(String, String)>,
     cut: bool,
     leave_out: bool,
     download: bool,
@@ -32,7 +32,7 @@ struct Picked {
     reason: String,
 }
 
-fn picked(body: &[u8]) -> Picked {
+pub(super) fn picked(body: &[u8]) -> Picked {
     let mut p = Picked::default();
     for (k, v) in url::form_urlencoded::parse(body) {
         match k.as_ref() {

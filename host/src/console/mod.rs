@@ -6,7 +6,7 @@
 //!
 //! Each concern has its module: `auth` (sessions, CSRF, login rate limit, Host allowlist),
 //! `i18n` (the words), and one module per screen group: `dashboard`, `orders`, `labels` (label files, packing
-//! slips, pick list), `data` (import and export), `plugins`, `settings` (settings and the audit log), `users` (accounts). Every
+//! slips, pick list, bulk status), `scan` (tracking numbers one order after another), `data` (import and export), `plugins`, `settings` (settings and the audit log), `users` (accounts). Every
 //! change is written to the audit log with the user who made it; roles are `accounts`'.
 
 mod auth;
@@ -16,6 +16,7 @@ mod i18n;
 mod labels;
 mod orders;
 mod plugins;
+mod scan;
 mod settings;
 mod users;
 
@@ -55,6 +56,7 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("labels.html", include_str!("templates/labels.html")),
     ("slips.html", include_str!("templates/slips.html")),
     ("bulk.html", include_str!("templates/bulk.html")),
+    ("scan.html", include_str!("templates/scan.html")),
     (
         "labels_import.html",
         include_str!("templates/labels_import.html"),
@@ -313,6 +315,7 @@ pub fn router(state: ServeState) -> Router {
         .route("/console/labels", post(labels::labels))
         .route("/console/slips", post(labels::slips))
         .route("/console/orders/bulk-status", post(labels::bulk_status))
+        .route("/console/scan", post(scan::scan))
         .route(
             "/console/labels/import",
             post(labels::import_issued).layer(DefaultBodyLimit::max(MAX_UPLOAD)),
