@@ -184,6 +184,7 @@ fn with_labels(env: &TestEnv) -> std::path::PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_tick_orders_on_the_list_then_get_the_label_file_slips_and_pick_list() {
     use super::console::{csrf_of, env_with_staff, login_http, no_redirects, post};
+    use mallhost::time::Clock as _;
     let env = env_with_staff().await;
     let config = with_labels(&env);
     for n in 0..3 {
@@ -209,6 +210,22 @@ async fn staff_tick_orders_on_the_list_then_get_the_label_file_slips_and_pick_li
             "a checkbox for {n}"
         );
     }
+    // 今日: the orders of today (JST) a click away.
+    let today = mallhost::time::jst_date(env.clock.now()).to_string();
+    assert!(
+        list.contains(&format!("?from={today}&amp;to={today}\" id=\"tab-today\"")),
+        "{list}"
+    );
+    let todays = c
+        .get(format!("{base}/console/orders?from={today}&to={today}"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("today")
+        .text()
+        .await
+        .expect("html");
+    assert!(numbers.iter().all(|n| todays.contains(n.as_str())));
     let csrf = csrf_of(&list);
     let ticked: Vec<String> = numbers.iter().map(|n| format!("dshop/{n}")).collect();
     let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf)];

@@ -36,6 +36,7 @@ impl Lang {
 
 /// (key, 日本語, English).
 const WORDS: &[(&str, &str, &str)] = &[
+    ("today", "今日", "Today"),
     (
         "scan",
         "伝票番号の連続入力",

@@ -169,6 +169,7 @@ pub async fn list(State(cx): State<Console>, who: Staff, Query(q): Query<SearchQ
             "prev": (page > 1).then(|| q.link(page - 1, None)),
             "next": (i64::from(page) < pages).then(|| q.link(page + 1, None)),
             "csv": q.link(1, None),
+            "today": crate::time::jst_date(cx.state.clock.now()).to_string(),
             "error": error,
         }),
     )

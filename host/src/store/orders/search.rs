@@ -55,6 +55,13 @@ pub(crate) fn name_grams(name: &str) -> std::collections::BTreeSet<String> {
     chars.windows(2).map(|w| w.iter().collect()).collect()
 }
 
+/// The text without its spaces (half- and full-width): how names are compared.
+fn without_spaces(s: &str) -> String {
+    s.chars()
+        .filter(|c| !matches!(c, ' ' | '\u{3000}'))
+        .collect()
+}
+
 /// `LIKE` text matching `s` anywhere, with `%`, `_` and `\` taken literally.
 fn contains_pattern(s: &str) -> String {
     let mut p = String::from("%");
@@ -82,9 +89,10 @@ impl OrderSearch {
             q.push(" AND o.ordered_at <= ").bind(to_db(jst_day_end(to)));
         }
         // The name's pieces (or the tracking number) chose the candidates; LIKE confirms them.
+        // Spaces (half- and full-width) are left out of both sides: 山田太郎 finds 山田 太郎.
         if let Some(buyer) = &self.buyer {
-            q.push(" AND o.buyer_name LIKE ")
-                .bind(contains_pattern(buyer))
+            q.push(" AND REPLACE(REPLACE(o.buyer_name, ' ', ''), '　', '') LIKE ")
+                .bind(contains_pattern(&without_spaces(buyer)))
                 .push(" ESCAPE '\\'");
         }
         if let Some(number) = &self.number {
@@ -384,7 +392,10 @@ mod tests {
             "one character: every name with it"
         );
         assert_eq!(found("50%").await, ["N3"], "wildcards are literal");
-        assert!(found("山田花").await.is_empty());
+        assert_eq!(found("山田太郎").await, ["N0"], "spaces are ignored");
+        assert_eq!(found("山田\u{3000}太郎").await, ["N0"], "full-width too");
+        assert_eq!(found("山田花").await, ["N1"]);
+        assert!(found("山田次").await.is_empty());
         let search = OrderSearch {
             buyer: Some("山田".into()),
             ..OrderSearch::default()
