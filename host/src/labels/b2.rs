@@ -8,7 +8,8 @@
 
 use chrono::NaiveDate;
 
-use super::text::{Fitter, cp932_len};
+use super::fields::Fields;
+use super::text::Fitter;
 use super::{Problem, ProblemKind};
 use crate::config::LabelConfig;
 use crate::model::{Delivery, Order};
@@ -161,59 +162,17 @@ pub fn row(
 ) -> (Vec<String>, Vec<Problem>) {
     let order = slip.order;
     let d = slip.delivery;
-    let mut problems = Vec::new();
-    let mut problem = |field: &'static str, kind: ProblemKind| {
-        problems.push(Problem {
-            order: order.mall_order_number.clone(),
-            delivery: d.delivery_no,
-            field,
-            kind,
-        })
-    };
-    let mut text = |field: &'static str, value: &str, limit: usize| -> String {
-        let f = fitter.fit(value);
-        for r in f.replaced {
-            problem(
-                field,
-                ProblemKind::Replaced {
-                    from: r.from,
-                    to: r.to,
-                },
-            );
-        }
-        for c in f.refused {
-            problem(field, ProblemKind::NoReplacement { ch: c });
-        }
-        let bytes = cp932_len(&f.text);
-        if bytes <= limit {
-            return f.text;
-        }
-        if cut {
-            let mut s = String::new();
-            for c in f.text.chars() {
-                if cp932_len(&s) + cp932_len(&c.to_string()) + 2 > limit {
-                    break;
-                }
-                s.push(c);
-            }
-            s.push('…');
-            problem(field, ProblemKind::Cut { bytes, limit });
-            s
-        } else {
-            problem(field, ProblemKind::TooLong { bytes, limit });
-            f.text
-        }
-    };
+    let mut f = Fields::new(&order.mall_order_number, d.delivery_no, fitter, cut);
     let r = &d.recipient;
-    let name = text("お届け先名", &r.name, 32);
-    let address = text(
+    let name = f.text("お届け先名", &r.name, 32);
+    let address = f.text(
         "お届け先住所",
         &format!("{}{}", r.prefecture, r.address1),
         64,
     );
-    let building = text("お届け先アパートマンション名", &r.address2, 32);
+    let building = f.text("お届け先アパートマンション名", &r.address2, 32);
     let kana = half_width_kana(&r.name_kana);
-    let kana = text("お届け先名(ｶﾅ)", &kana, 50);
+    let kana = f.text("お届け先名(ｶﾅ)", &kana, 50);
     let names: Vec<String> = d
         .lines
         .iter()
@@ -228,15 +187,15 @@ pub fn row(
             }
         })
         .collect();
-    let item1 = text("品名１", names.first().map_or("", String::as_str), 50);
+    let item1 = f.text("品名１", names.first().map_or("", String::as_str), 50);
     let item2 = match names.len() {
         0 | 1 => String::new(),
-        2 => text("品名２", &names[1], 50),
-        n => text("品名２", &format!("{} 他{}点", names[1], n - 2), 50),
+        2 => f.text("品名２", &names[1], 50),
+        n => f.text("品名２", &format!("{} 他{}点", names[1], n - 2), 50),
     };
-    let sender_name = text("ご依頼主名", &cfg.sender_name, 32);
-    let sender_address = text("ご依頼主住所", &cfg.sender_address, 64);
-    let sender_building = text("ご依頼主アパートマンション", &cfg.sender_building, 32);
+    let sender_name = f.text("ご依頼主名", &cfg.sender_name, 32);
+    let sender_address = f.text("ご依頼主住所", &cfg.sender_address, 64);
+    let sender_building = f.text("ご依頼主アパートマンション", &cfg.sender_building, 32);
     let cod = cash_on_delivery(order);
     let configured = cfg.b2_slip_types.get(&d.delivery_method).cloned();
     let slip_type = match (configured.as_deref(), cod) {
@@ -251,7 +210,7 @@ pub fn row(
             }
         }
         (Some(t), true) => {
-            problem(
+            f.problem(
                 "送り状種類",
                 ProblemKind::NoCashOnDelivery {
                     method: d.delivery_method.clone(),
@@ -265,7 +224,7 @@ pub fn row(
     let (cod_amount, cod_tax) = if slip_type == COLLECT || slip_type == COMPACT_COLLECT {
         let amount = order.amounts.billing_total;
         if order.deliveries.len() > 1 {
-            problem(
+            f.problem(
                 "ｺﾚｸﾄ代金引換額（税込)",
                 ProblemKind::CashOnDeliverySplit {
                     deliveries: order.deliveries.len(),
@@ -273,7 +232,7 @@ pub fn row(
                 },
             );
         } else if !(1..=MAX_COD).contains(&amount) {
-            problem(
+            f.problem(
                 "ｺﾚｸﾄ代金引換額（税込)",
                 ProblemKind::CashOnDeliveryRange { amount },
             );
@@ -289,7 +248,7 @@ pub fn row(
             None => match DEFAULT_TIME_SLOTS.iter().find(|(s, _)| *s == slot) {
                 Some((_, code)) => (*code).to_string(),
                 None => {
-                    problem(
+                    f.problem(
                         "配達時間帯",
                         ProblemKind::TimeSlotDropped {
                             slot: slot.to_string(),
@@ -301,7 +260,7 @@ pub fn row(
         },
     };
     if cfg.b2_customer_code.is_empty() {
-        problem(
+        f.problem(
             "請求先顧客コード",
             ProblemKind::Missing {
                 key: "b2_customer_code",
@@ -353,22 +312,10 @@ pub fn row(
         String::new(),
         cfg.b2_freight_no.clone(),
     ];
-    (cells, problems)
+    (cells, f.problems)
 }
 
 /// The file: the header and the rows, CRLF, every field quoted, in CP932.
 pub fn file(rows: &[Vec<String>]) -> Vec<u8> {
-    let mut text = String::new();
-    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
-        let quoted: Vec<String> = cells
-            .map(|c| format!("\"{}\"", c.replace('"', "\"\"")))
-            .collect();
-        text.push_str(&quoted.join(","));
-        text.push_str("\r\n");
-    };
-    line(&mut HEADER.iter().copied());
-    for r in rows {
-        line(&mut r.iter().map(String::as_str));
-    }
-    super::text::to_cp932(&text)
+    super::text::cp932_csv(Some(&HEADER), rows)
 }

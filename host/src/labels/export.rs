@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::text::Fitter;
-use super::{Format, LabelError, Problem, b2};
+use super::{Format, LabelError, Problem, b2, post};
 use crate::config::ShopConfig;
 use crate::model::OrderStatus;
 use crate::store::{OrderFilter, Store};
@@ -150,7 +150,11 @@ pub async fn export(
                 delivery,
                 ship_date: sel.ship_date,
             };
-            let (cells, problems) = b2::row(&slip, &shop.labels, &fitter, sel.cut);
+            let (cells, problems) = match format {
+                Format::Yupri => post::yupri_row(&slip, &fitter, sel.cut),
+                Format::ClickPost => post::clickpost_row(&slip, &fitter, sel.cut),
+                _ => b2::row(&slip, &shop.labels, &fitter, sel.cut),
+            };
             plan.slips.push(PlannedSlip {
                 shop: shop.id.clone(),
                 order: order.mall_order_number.clone(),
@@ -164,8 +168,15 @@ pub async fn export(
     Ok(plan)
 }
 
-/// The file of the plan's rows that can be written.
+/// The file of the plan's rows that can be written (クリックポスト's first file; see
+/// [`render_files`]).
 pub fn render(plan: &ExportPlan) -> Vec<u8> {
+    render_files(plan).into_iter().next().unwrap_or_default()
+}
+
+/// The files of the plan's rows that can be written: one, or for クリックポスト one per
+/// [`post::CLICKPOST_ROWS`] rows.
+pub fn render_files(plan: &ExportPlan) -> Vec<Vec<u8>> {
     let rows: Vec<Vec<String>> = plan
         .slips
         .iter()
@@ -173,6 +184,14 @@ pub fn render(plan: &ExportPlan) -> Vec<u8> {
         .map(|s| s.cells.clone())
         .collect();
     match plan.format {
-        Format::B2 | Format::Ehiden | Format::Yupri => b2::file(&rows),
+        Format::Yupri => vec![super::text::cp932_csv(None, &rows)],
+        Format::ClickPost if rows.is_empty() => {
+            vec![super::text::cp932_csv(Some(&post::CLICKPOST_HEADER), &rows)]
+        }
+        Format::ClickPost => rows
+            .chunks(post::CLICKPOST_ROWS)
+            .map(|chunk| super::text::cp932_csv(Some(&post::CLICKPOST_HEADER), chunk))
+            .collect(),
+        _ => vec![b2::file(&rows)],
     }
 }

@@ -6,14 +6,17 @@
 //! issued-data file back (B2, e飛伝 or ゆうプリR's 発送履歴, CP932 or UTF-8 with BOM), matches rows
 //! by that key, refuses what Excel damaged, and sets every delivery's tracking number in one
 //! transaction, so the next export sends them to the mall. [`text`] is the character and byte
-//! rules, [`b2`] B2's layout.
+//! rules, `fields` a slip's fields on their way in, [`b2`] B2's layout and [`post`] 日本郵便's
+//! (ゆうプリR, クリックポスト).
 
 pub mod b2;
 mod export;
+mod fields;
 mod import;
+pub mod post;
 pub mod text;
 
-pub use export::{ExportPlan, PlannedSlip, Selection, export, render};
+pub use export::{ExportPlan, PlannedSlip, Selection, export, render, render_files};
 pub use import::{ImportPlan, IssuedRow, LabelImport, RowChange, apply, plan_import};
 
 use serde::Serialize;
@@ -26,8 +29,10 @@ pub enum Format {
     B2,
     /// 佐川急便 e飛伝 (issued data read back; its import file is not written yet).
     Ehiden,
-    /// 日本郵便 ゆうパックプリントR (issued data read back; its import file is not written yet).
+    /// 日本郵便 ゆうパックプリントR.
     Yupri,
+    /// 日本郵便 クリックポスト (まとめ申込; no issued data to read back).
+    ClickPost,
 }
 
 impl Format {
@@ -37,7 +42,13 @@ impl Format {
             Format::B2 => "b2",
             Format::Ehiden => "ehiden",
             Format::Yupri => "yupri",
+            Format::ClickPost => "clickpost",
         }
+    }
+
+    /// Whether mallhost writes the format's import file (e飛伝's is read back only).
+    pub fn written(self) -> bool {
+        !matches!(self, Format::Ehiden)
     }
 
     /// The carrier (the merchant's carrier id) whose program the format is.
@@ -45,7 +56,7 @@ impl Format {
         match self {
             Format::B2 => "yamato",
             Format::Ehiden => "sagawa",
-            Format::Yupri => "japanpost",
+            Format::Yupri | Format::ClickPost => "japanpost",
         }
     }
 
@@ -55,6 +66,7 @@ impl Format {
             "b2" => Some(Format::B2),
             "ehiden" => Some(Format::Ehiden),
             "yupri" => Some(Format::Yupri),
+            "clickpost" => Some(Format::ClickPost),
             _ => None,
         }
     }

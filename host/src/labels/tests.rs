@@ -21,6 +21,7 @@ base_url = "https://api.mall.example/v1"
 [shops.carrier_ids]
 yamato = "01"
 sagawa = "02"
+japanpost = "03"
 [shops.labels]
 sender_name = "わたしの雑貨店"
 sender_phone = "03-1234-5678"
@@ -229,6 +230,44 @@ fn fixture() -> Vec<Order> {
                 "宅配便",
                 "yamato",
                 vec![line(1, "H-8", "木の箸", 1, 700)],
+            )],
+            "クレジットカード",
+            0,
+        ),
+        {
+            let mut o = order(
+                "D-1007",
+                vec![delivery(
+                    1,
+                    person(
+                        "中村 悠",
+                        "ナカムラ ユウ",
+                        "福岡市博多区博多駅前2-1-1",
+                        "博多ビル5F",
+                    ),
+                    "ゆうパック",
+                    "japanpost",
+                    vec![line(1, "J-9", "木のトレー", 2, 1800)],
+                )],
+                "代金引換",
+                330,
+            );
+            o.deliveries[0].desired_date = NaiveDate::from_ymd_opt(2026, 12, 10);
+            o
+        },
+        order(
+            "D-1008",
+            vec![delivery(
+                1,
+                person(
+                    "木村 由美",
+                    "",
+                    "足柄上郡開成町吉田島字長者屋敷四千三百二十一番地の二十三",
+                    "",
+                ),
+                "ゆうパック",
+                "japanpost",
+                vec![line(1, "K-1", "麻のふきん", 3, 800)],
             )],
             "クレジットカード",
             0,
@@ -584,4 +623,139 @@ async fn bad_issued_files_are_refused_with_their_reason() {
         p.set[0].ship_date,
         NaiveDate::from_ymd_opt(2026, 12, 8).expect("date")
     );
+}
+
+async fn planned_as(t: &TestStore, format: Format) -> ExportPlan {
+    let shop = shop();
+    export(&t.store, &[&shop], &selection(false), format, now())
+        .await
+        .expect("the export plans")
+}
+
+#[tokio::test]
+async fn the_yupri_file_is_the_reviewed_one_without_a_header() {
+    let t = stored().await;
+    let plan = planned_as(&t, Format::Yupri).await;
+    let orders: Vec<&str> = plan.slips.iter().map(|s| s.order.as_str()).collect();
+    assert_eq!(orders, ["D-1007", "D-1008"], "日本郵便's deliveries only");
+    assert!(
+        plan.slips.iter().all(PlannedSlip::written),
+        "{:?}",
+        plan.slips
+    );
+    // The long address over two parts of 50 bytes; cash on delivery with its amount.
+    let long = &plan.slips[1].cells;
+    assert!(
+        text::cp932_len(&long[3]) <= 50 && !long[4].is_empty(),
+        "{long:?}"
+    );
+    assert_eq!(plan.slips[0].cells[11], "4530");
+    assert_eq!(plan.slips[0].cells.len(), post::YUPRI_COLUMNS.len());
+    let bytes = render(&plan);
+    let expected_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/labels/testdata/yupri_expected.csv");
+    if std::env::var_os("MALLHOST_BLESS").is_some() {
+        std::fs::write(&expected_path, &bytes).expect("blessed");
+    }
+    let expected = std::fs::read(&expected_path).expect("the reviewed file");
+    assert!(
+        bytes == expected,
+        "the ゆうプリR file differs from {}",
+        expected_path.display()
+    );
+    assert!(bytes.starts_with(b"\"MH"), "no header row");
+}
+
+#[tokio::test]
+async fn clickpost_files_hold_forty_rows_each_and_refuse_cash_on_delivery() {
+    let t = fresh().await;
+    let orders: Vec<Order> = (0..45)
+        .map(|i| {
+            order(
+                &format!("C-{i:03}"),
+                vec![delivery(
+                    1,
+                    person("中村 悠", "", "福岡市博多区博多駅前2-1-1", ""),
+                    "クリックポスト",
+                    "japanpost",
+                    vec![line(1, "J-9", "木のトレー", 1, 1800)],
+                )],
+                if i == 0 {
+                    "代金引換"
+                } else {
+                    "クレジットカード"
+                },
+                0,
+            )
+        })
+        .collect();
+    let new: Vec<NewOrder<'_>> = orders
+        .iter()
+        .map(|o| NewOrder {
+            order: o,
+            status: OrderStatus::AwaitingShipment,
+            hold_reason: None,
+        })
+        .collect();
+    t.store
+        .store_orders("s1", "m", &new, TakeState::Taken, WhenStored::Leave, now())
+        .await
+        .expect("stored");
+    let plan = planned_as(&t, Format::ClickPost).await;
+    assert_eq!(plan.slips.len(), 45);
+    let stopped: Vec<&str> = plan.stopped().map(|s| s.order.as_str()).collect();
+    assert_eq!(stopped, ["C-000"], "クリックポスト cannot collect");
+    let files = render_files(&plan);
+    assert_eq!(files.len(), 2, "44 rows: 40 and 4");
+    for (f, rows) in files.iter().zip([40, 4]) {
+        let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(f);
+        assert!(!bad);
+        assert!(text.starts_with("\"お届け先郵便番号\""));
+        assert_eq!(text.matches("\r\n").count(), 1 + rows);
+    }
+}
+
+#[tokio::test]
+async fn yupri_shipping_history_brings_japan_posts_numbers_back() {
+    let t = stored().await;
+    let shops = vec![shop()];
+    let plan = planned_as(&t, Format::Yupri).await;
+    let mut history = String::from("お客様側管理番号,お問い合わせ番号,発送予定日\r\n");
+    for (i, s) in plan.slips.iter().enumerate() {
+        history.push_str(&format!(
+            "{},{},2026/12/08\r\n",
+            s.key,
+            number(61_000_000_001 + i as u64)
+        ));
+    }
+    let bytes = encoding_rs::SHIFT_JIS.encode(&history).0.into_owned();
+    let p = plan_import(&t.store, &shops, "発送履歴.csv", &bytes, today())
+        .await
+        .expect("read");
+    assert_eq!(p.format, Format::Yupri);
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    assert_eq!(p.set.len(), 2);
+    assert!(p.set.iter().all(|c| c.carrier == "japanpost"));
+    apply(&t.store, &p, false, now()).await.expect("applied");
+    let d = t
+        .store
+        .delivery_shipping("s1", "D-1008")
+        .await
+        .expect("read");
+    assert_eq!(
+        d[0].tracking.as_deref(),
+        Some(number(61_000_000_002).as_str())
+    );
+    // A B2 file with these keys is refused: the slips were 日本郵便's.
+    let mut b2 = String::from("お客様管理番号,送り状種類,クール区分,伝票番号\r\n");
+    b2.push_str(&format!(
+        "{},0,0,{}\r\n",
+        plan.slips[0].key,
+        number(81_000_000_001)
+    ));
+    let bytes = encoding_rs::SHIFT_JIS.encode(&b2).0.into_owned();
+    let p = plan_import(&t.store, &shops, "b2.csv", &bytes, today())
+        .await
+        .expect("read");
+    assert!(p.errors[0].reason.contains("yupri"), "{:?}", p.errors);
 }

@@ -142,6 +142,26 @@ pub fn to_cp932(text: &str) -> Vec<u8> {
     encoding_rs::SHIFT_JIS.encode(text).0.into_owned()
 }
 
+/// A label file: the header (when the format has one) and the rows, CRLF, every field quoted,
+/// in CP932 (every field already fitted).
+pub fn cp932_csv(header: Option<&[&str]>, rows: &[Vec<String>]) -> Vec<u8> {
+    let mut text = String::new();
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let quoted: Vec<String> = cells
+            .map(|c| format!("\"{}\"", c.replace('"', "\"\"")))
+            .collect();
+        text.push_str(&quoted.join(","));
+        text.push_str("\r\n");
+    };
+    if let Some(h) = header {
+        line(&mut h.iter().copied());
+    }
+    for r in rows {
+        line(&mut r.iter().map(String::as_str));
+    }
+    to_cp932(&text)
+}
+
 /// Full-width ASCII (Ａ１－) as half-width, and full-width spaces as spaces: how headers and
 /// numbers typed or re-saved by people are read back.
 pub fn half_width(text: &str) -> String {

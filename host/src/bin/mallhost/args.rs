@@ -235,7 +235,8 @@ pub enum LabelsCommand {
     /// listed first with its problems (characters, byte limits, cash on delivery); while one is
     /// stopped no file is written.
     Export {
-        /// The format: b2 (ヤマト B2クラウド).
+        /// The format: b2 (ヤマト B2クラウド), yupri (ゆうパックプリントR, through the import
+        /// filter in the README) or clickpost (クリックポスト まとめ申込, 40 rows a file).
         #[arg(long, default_value = "b2")]
         format: String,
         /// One shop.

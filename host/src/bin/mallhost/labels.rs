@@ -38,11 +38,11 @@ pub async fn labels(
             leave_out_stopped,
         } => {
             let label_format = match labels::Format::from_id(&label_format) {
-                Some(labels::Format::B2) => labels::Format::B2,
+                Some(f) if f.written() => f,
                 Some(_) => bail!(
-                    "--format {label_format}: only B2クラウド's import file (b2) is written yet; e飛伝 and ゆうプリR issued data can be imported"
+                    "--format {label_format}: e飛伝's import file is not written yet (its issued data can be imported); use b2, yupri or clickpost"
                 ),
-                None => bail!("--format {label_format}: use b2"),
+                None => bail!("--format {label_format}: use b2, yupri or clickpost"),
             };
             let shops: Vec<_> = match (shop, all) {
                 (Some(id), false) => vec![cx.shop(&id)?],
@@ -79,8 +79,26 @@ pub async fn labels(
             let Some(out) = output else {
                 bail!("name the file to write with -o FILE (or look first with --preview)");
             };
-            let bytes = labels::render(&plan);
-            std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+            let files = labels::render_files(&plan);
+            let mut written_to = Vec::new();
+            for (i, bytes) in files.iter().enumerate() {
+                // Several files (クリックポスト takes 40 rows a file): FILE-1.csv, FILE-2.csv …
+                let path = if files.len() == 1 {
+                    out.clone()
+                } else {
+                    let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned());
+                    let ext = out.extension().map(|e| format!(".{}", e.to_string_lossy()));
+                    out.with_file_name(format!(
+                        "{}-{}{}",
+                        stem.unwrap_or_else(|| "labels".into()),
+                        i + 1,
+                        ext.unwrap_or_default()
+                    ))
+                };
+                std::fs::write(&path, bytes)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                written_to.push(path.display().to_string());
+            }
             let written = plan.slips.len() - stopped;
             cx.store
                 .audit(
@@ -93,8 +111,8 @@ pub async fn labels(
             partial_if(stopped > 0);
             if format == Format::Text {
                 emit(&format!(
-                    "wrote {written} slip(s) to {} (CP932, CRLF, a header row){}\n",
-                    out.display(),
+                    "wrote {written} slip(s) to {} (CP932, CRLF){}\n",
+                    written_to.join(", "),
                     if stopped > 0 {
                         format!("; {stopped} left out")
                     } else {
