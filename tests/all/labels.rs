@@ -239,6 +239,22 @@ async fn staff_tick_orders_on_the_list_then_get_the_label_file_slips_and_pick_li
     assert!(slips >= 2, "{preview}");
     assert!(preview.contains("id=\"left-out\"") && preview.contains("japanpost"));
     assert!(preview.contains("MH0000000"));
+    // Two parcels for an order: a slip (and a key) for each.
+    let parcels_field = preview
+        .split("name=\"n:")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(|order| format!("n:{order}"))
+        .expect("a parcels field per order");
+    let mut two = form.clone();
+    two.push((&parcels_field, "2"));
+    let r = post(&c, &format!("{base}/console/labels"), &cookie, &two).await;
+    let again = r.text().await.expect("html");
+    assert_eq!(
+        again.matches("<tr class=\"ok\">").count(),
+        slips + 1,
+        "{again}"
+    );
     // The file.
     let mut download = form.clone();
     download.push(("download", "1"));

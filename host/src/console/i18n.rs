@@ -36,6 +36,12 @@ impl Lang {
 
 /// (key, 日本語, English).
 const WORDS: &[(&str, &str, &str)] = &[
+    (
+        "labels_again",
+        "この内容で確認し直す",
+        "Check again with these",
+    ),
+    ("parcels", "個数（送り状枚数）", "Parcels (slips)"),
     ("today", "今日", "Today"),
     (
         "scan",

@@ -30,6 +30,8 @@ pub(super) struct Picked {
     no_prices: bool,
     status: String,
     reason: String,
+    /// Parcels per delivery, by order number (`n:NUMBER` = N on the preview).
+    parcels: BTreeMap<String, u32>,
 }
 
 pub(super) fn picked(body: &[u8]) -> Picked {
@@ -47,6 +49,13 @@ pub(super) fn picked(body: &[u8]) -> Picked {
             "download" => p.download = true,
             "no_prices" => p.no_prices = true,
             "status" => p.status = v.into_owned(),
+            k if k.starts_with("n:") => {
+                if let Ok(n) = v.trim().parse::<u32>()
+                    && (1..=99).contains(&n)
+                {
+                    p.parcels.insert(k[2..].to_string(), n);
+                }
+            }
             "reason" => p.reason = v.into_owned(),
             _ => {}
         }
@@ -141,6 +150,7 @@ pub async fn labels(State(cx): State<Console>, who: Staff, body: Bytes) -> Respo
             orders,
             cut: p.cut,
             ship_date: today,
+            parcels: p.parcels.clone(),
         };
         match labels::export(&cx.state.store, &shops, &sel, labels::Format::B2, now).await {
             Ok(part) => {
@@ -186,6 +196,8 @@ pub async fn labels(State(cx): State<Console>, who: Staff, body: Bytes) -> Respo
                 "shop": s.shop,
                 "order": s.order,
                 "delivery": s.delivery,
+                "parcel": s.parcel,
+                "parcels": p.parcels.get(&s.order).copied().unwrap_or(1),
                 "ok": s.written(),
                 "name": s.cells.get(15),
                 "address": s.cells.get(11),

@@ -22,6 +22,9 @@ pub struct Selection {
     pub cut: bool,
     /// 出荷予定日 on every slip.
     pub ship_date: NaiveDate,
+    /// Parcels per delivery of these orders (by order number; 1 when not named): a slip, and a
+    /// key, for each, so every parcel's number comes back.
+    pub parcels: std::collections::BTreeMap<String, u32>,
 }
 
 /// One slip of the preview.
@@ -33,6 +36,8 @@ pub struct PlannedSlip {
     pub order: String,
     /// The delivery.
     pub delivery: u32,
+    /// The parcel of the delivery (1 for the first).
+    pub parcel: u32,
     /// お客様管理番号.
     pub key: String,
     /// The row's cells.
@@ -125,18 +130,23 @@ pub async fn export(
                         plan.left_out
                             .push((shop.id.clone(), number.clone(), d.delivery_no, reason))
                     }
-                    None => wanted.push((detail.order.clone(), d.delivery_no)),
+                    None => {
+                        let n = sel.parcels.get(number).copied().unwrap_or(1).max(1);
+                        for parcel in 1..=n {
+                            wanted.push((detail.order.clone(), d.delivery_no, parcel));
+                        }
+                    }
                 }
             }
         }
-        let pairs: Vec<(String, u32)> = wanted
+        let pairs: Vec<(String, u32, u32)> = wanted
             .iter()
-            .map(|(o, d)| (o.mall_order_number.clone(), *d))
+            .map(|(o, d, p)| (o.mall_order_number.clone(), *d, *p))
             .collect();
         let keys = store
             .issue_slips(&shop.id, &pairs, format.id(), now)
             .await?;
-        for ((order, delivery_no), key) in wanted.iter().zip(keys) {
+        for ((order, delivery_no, parcel), key) in wanted.iter().zip(keys) {
             let Some(delivery) = order
                 .deliveries
                 .iter()
@@ -159,6 +169,7 @@ pub async fn export(
                 shop: shop.id.clone(),
                 order: order.mall_order_number.clone(),
                 delivery: *delivery_no,
+                parcel: *parcel,
                 key,
                 cells,
                 problems,

@@ -52,7 +52,9 @@ pub struct RowChange {
     pub order: String,
     /// The delivery.
     pub delivery: u32,
-    /// The number the delivery has now.
+    /// The parcel of the delivery (1 for the first).
+    pub parcel: u32,
+    /// The number the delivery (the parcel) has now.
     pub old: Option<String>,
     /// The number in the file.
     pub new: String,
@@ -278,6 +280,7 @@ pub async fn plan_import(
         .map(|(k, l)| (k.to_string(), l))
         .collect();
     let by_id: HashMap<&str, &ShopConfig> = shops.iter().map(|s| (s.id.as_str(), s)).collect();
+    let mut resolved: Vec<(RowChange, bool, usize)> = Vec::new();
     for r in rows {
         let err = |reason: String| RowError {
             line: r.line,
@@ -349,21 +352,64 @@ pub async fn plan_import(
             .await?
             .iter()
             .any(|p| p.outcome == "ok");
+        let old = match slip.parcel {
+            0 | 1 => now.tracking.clone(),
+            p => now.more.get(p as usize - 2).cloned(),
+        };
         let change = RowChange {
             line: r.line,
             shop: slip.shop.clone(),
             order: slip.order.clone(),
             delivery: slip.delivery,
-            old: now.tracking.clone(),
+            parcel: slip.parcel.max(1),
+            old,
             new: r.tracking.clone(),
             carrier: carrier.to_string(),
             ship_date: r.ship_date.unwrap_or(today),
             pushed,
         };
-        match &now.tracking {
-            None => plan.set.push(change),
-            Some(t) if *t == r.tracking => plan.unchanged.push(change),
-            Some(_) => plan.replace.push(change),
+        resolved.push((change, now.tracking.is_some(), now.more.len()));
+    }
+    // Parcels in order, so a delivery's further parcels follow its first.
+    resolved.sort_by(|a, b| {
+        (&a.0.shop, &a.0.order, a.0.delivery, a.0.parcel).cmp(&(
+            &b.0.shop,
+            &b.0.order,
+            b.0.delivery,
+            b.0.parcel,
+        ))
+    });
+    let mut next: BTreeMap<(String, String, u32), u32> = BTreeMap::new();
+    for (change, first_set, more) in resolved {
+        let key = (change.shop.clone(), change.order.clone(), change.delivery);
+        let next_parcel = next.entry(key).or_insert(2 + more as u32);
+        let err = |reason: String| RowError {
+            line: change.line,
+            key: None,
+            column: None,
+            reason,
+        };
+        match (&change.old, change.parcel) {
+            (Some(t), _) if *t == change.new => plan.unchanged.push(change),
+            (Some(_), 1) => plan.replace.push(change),
+            (Some(old), p) => plan.errors.push(err(format!(
+                "order {} delivery {} parcel {p} has number {old} already; change it on the order's page",
+                change.order, change.delivery
+            ))),
+            (None, 1) => plan.set.push(change),
+            (None, p) if p == *next_parcel
+                && (first_set || plan.set.iter().any(|c| c.shop == change.shop
+                    && c.order == change.order
+                    && c.delivery == change.delivery
+                    && c.parcel == 1)) =>
+            {
+                *next_parcel += 1;
+                plan.set.push(change);
+            }
+            (None, p) => plan.errors.push(err(format!(
+                "order {} delivery {} parcel {p}: the numbers of its earlier parcels are neither stored nor in the file; import them with it",
+                change.order, change.delivery
+            ))),
         }
     }
     plan.errors.sort_by_key(|e| e.line);
@@ -382,12 +428,16 @@ pub async fn apply(
     if replace {
         changes.extend(plan.replace.iter());
     }
-    let rows: Vec<(String, String, ShippingUpdate)> = changes
+    changes.sort_by(|a, b| {
+        (&a.shop, &a.order, a.delivery, a.parcel).cmp(&(&b.shop, &b.order, b.delivery, b.parcel))
+    });
+    let rows: Vec<(String, String, u32, ShippingUpdate)> = changes
         .iter()
         .map(|c| {
             (
                 c.shop.clone(),
                 c.order.clone(),
+                c.parcel,
                 ShippingUpdate {
                     carrier: c.carrier.clone(),
                     tracking: c.new.clone(),

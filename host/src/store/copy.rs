@@ -287,6 +287,7 @@ const TABLES: &[Table] = &[
             ("shop_id", Text),
             ("mall_order_number", Text),
             ("delivery_no", Int),
+            ("parcel_no", Int),
             ("format", Text),
             ("issued_at", Text),
         ],

@@ -1,4 +1,5 @@
-//! The label slips the host issued (see `labels`): one row per (shop, order, delivery, format),
+//! The label slips the host issued (see `labels`): one row per (shop, order, delivery, parcel,
+//! format),
 //! whose id is the slip's お客様管理番号 (`MH` and eight digits) written into the carrier's import
 //! file and read back from its issued-data file. Exporting the same delivery again gives the same
 //! key, so a file exported twice still matches. Also what the round trip reads of a delivery:
@@ -36,6 +37,8 @@ pub struct SlipRef {
     pub order: String,
     /// The delivery.
     pub delivery: u32,
+    /// The parcel of the delivery (1 for the first).
+    pub parcel: u32,
     /// The format it was exported in (`b2`, …).
     pub format: String,
 }
@@ -49,42 +52,47 @@ pub struct DeliveryShipping {
     pub carrier: Option<String>,
     /// Tracking number set (the first parcel's).
     pub tracking: Option<String>,
+    /// The tracking numbers of its further parcels (parcel 2 on), in order.
+    pub more: Vec<String>,
 }
 
 impl Store {
-    /// The keys of these deliveries' slips in `format`, issued now for the ones without.
+    /// The keys of these deliveries' parcels' slips in `format` (order, delivery, parcel),
+    /// issued now for the ones without.
     pub async fn issue_slips(
         &self,
         shop: &str,
-        deliveries: &[(String, u32)],
+        deliveries: &[(String, u32, u32)],
         format: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<String>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut keys = Vec::with_capacity(deliveries.len());
-        for (order, delivery) in deliveries {
+        for (order, delivery, parcel) in deliveries {
             let find = || {
                 sqlx::query_scalar::<_, i64>(
                     "SELECT id FROM label_slips WHERE shop_id = $1 AND mall_order_number = $2
-                     AND delivery_no = $3 AND format = $4",
+                     AND delivery_no = $3 AND format = $4 AND parcel_no = $5",
                 )
                 .bind(shop)
                 .bind(order)
                 .bind(i64::from(*delivery))
                 .bind(format)
+                .bind(i64::from(*parcel))
             };
             let id = match find().fetch_optional(&mut *tx).await? {
                 Some(id) => id,
                 None => {
                     sqlx::query_scalar::<_, i64>(
-                        "INSERT INTO label_slips (shop_id, mall_order_number, delivery_no, format, issued_at)
-                         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                        "INSERT INTO label_slips (shop_id, mall_order_number, delivery_no, format, issued_at, parcel_no)
+                         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                     )
                     .bind(shop)
                     .bind(order)
                     .bind(i64::from(*delivery))
                     .bind(format)
                     .bind(to_db(now))
+                    .bind(i64::from(*parcel))
                     .fetch_one(&mut *tx)
                     .await?
                 }
@@ -101,7 +109,8 @@ impl Store {
             return Ok(None);
         };
         let row = sqlx::query(
-            "SELECT shop_id, mall_order_number, delivery_no, format FROM label_slips WHERE id = $1",
+            "SELECT shop_id, mall_order_number, delivery_no, parcel_no, format FROM label_slips
+             WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -111,6 +120,7 @@ impl Store {
                 shop: r.try_get("shop_id")?,
                 order: r.try_get("mall_order_number")?,
                 delivery: super::int(&r, "label_slips", "delivery_no", key)?,
+                parcel: super::int(&r, "label_slips", "parcel_no", key)?,
                 format: r.try_get("format")?,
             })
         })
@@ -132,7 +142,17 @@ impl Store {
         .bind(number)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
+        let parcels = sqlx::query(
+            "SELECT p.delivery_no, p.tracking_number FROM delivery_parcels p
+             JOIN orders o ON o.id = p.order_id
+             WHERE o.shop_id = $1 AND o.mall_order_number = $2 ORDER BY p.delivery_no, p.parcel_no",
+        )
+        .bind(shop)
+        .bind(number)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = rows
+            .iter()
             .map(|r| {
                 Ok(DeliveryShipping {
                     delivery: super::int(r, "order_deliveries", "delivery_no", number)?,
@@ -140,8 +160,16 @@ impl Store {
                     tracking: r
                         .try_get::<Option<String>, _>("tracking_number")?
                         .filter(|t| !t.is_empty()),
+                    more: Vec::new(),
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        for p in &parcels {
+            let no: u32 = super::int(p, "delivery_parcels", "delivery_no", number)?;
+            if let Some(d) = out.iter_mut().find(|d| d.delivery == no) {
+                d.more.push(p.try_get("tracking_number")?);
+            }
+        }
+        Ok(out)
     }
 }

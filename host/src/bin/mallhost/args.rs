@@ -254,6 +254,10 @@ pub enum LabelsCommand {
         /// The file to write.
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
+        /// Parcels per delivery of an order, comma-separated NUMBER=N (a slip and a key for each,
+        /// so every parcel's tracking number comes back); 1 when not named.
+        #[arg(long)]
+        parcels: Option<String>,
         /// Cut fields over their limit, marked with …, instead of stopping their rows.
         #[arg(long)]
         cut: bool,

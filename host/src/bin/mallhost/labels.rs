@@ -33,6 +33,7 @@ pub async fn labels(
             status,
             orders,
             output,
+            parcels,
             cut,
             preview,
             leave_out_stopped,
@@ -49,6 +50,20 @@ pub async fn labels(
                 (None, true) => cx.config.shops.iter().collect(),
                 _ => bail!("name a shop with --shop ID, or every shop with --all"),
             };
+            let mut per_order = std::collections::BTreeMap::new();
+            for part in parcels.iter().flat_map(|p| p.split(',')) {
+                let parsed = part
+                    .split_once('=')
+                    .and_then(|(n, c)| Some((n.trim().to_string(), c.trim().parse::<u32>().ok()?)))
+                    .filter(|(n, c)| !n.is_empty() && (1..=99).contains(c));
+                match parsed {
+                    Some((n, c)) => {
+                        per_order.insert(n, c);
+                    }
+                    None => bail!("--parcels {part:?}: write ORDER_NUMBER=N with N from 1 to 99"),
+                }
+            }
+            let parcels = per_order;
             let sel = Selection {
                 status: status.unwrap_or(mallhost::model::OrderStatus::AwaitingShipment),
                 orders: orders
@@ -61,6 +76,7 @@ pub async fn labels(
                     .unwrap_or_default(),
                 cut,
                 ship_date: cx.today(),
+                parcels,
             };
             let plan = labels::export(&cx.store, &shops, &sel, label_format, now)
                 .await

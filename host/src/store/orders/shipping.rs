@@ -59,17 +59,23 @@ impl Store {
 impl Store {
     /// [`Store::set_shipping`] for deliveries of several shops' orders in one transaction (a
     /// label import): all are applied or none.
+    /// A row whose parcel is 2 or more adds that parcel (after the delivery's first, set by an
+    /// earlier row or before).
     pub async fn set_shipping_across(
         &self,
-        rows: &[(String, String, ShippingUpdate)],
+        rows: &[(String, String, u32, ShippingUpdate)],
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        for (i, (shop, number, s)) in rows.iter().enumerate() {
+        for (i, (shop, number, parcel, s)) in rows.iter().enumerate() {
             if i == rows.len() / 2 {
                 crate::crash_point!("import:labels-half");
             }
-            set_shipping_in(&mut tx, shop, number, s, now).await?;
+            if *parcel <= 1 {
+                set_shipping_in(&mut tx, shop, number, s, now).await?;
+            } else {
+                add_parcel_in(&mut tx, shop, number, s, now).await?;
+            }
         }
         tx.commit().await?;
         Ok(())
@@ -159,59 +165,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<u32, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let delivery = s.delivery.unwrap_or(1);
-        let row: Option<(i64, Option<String>)> = sqlx::query_as(
-            "SELECT o.id, d.tracking_number FROM orders o
-             JOIN order_deliveries d ON d.order_id = o.id AND d.delivery_no = $1
-             WHERE o.shop_id = $2 AND o.mall_order_number = $3",
-        )
-        .bind(i64::from(delivery))
-        .bind(shop_id)
-        .bind(number)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((id, first)) = row else {
-            return Err(StoreError::NoSuchDelivery {
-                shop: shop_id.into(),
-                number: number.into(),
-                delivery,
-            });
-        };
-        if first.as_deref().is_none_or(str::is_empty) {
-            return Err(StoreError::NoFirstParcel {
-                shop: shop_id.into(),
-                number: number.into(),
-                delivery,
-            });
-        }
-        let parcel: i64 = sqlx::query_scalar(
-            "INSERT INTO delivery_parcels (order_id, delivery_no, parcel_no, carrier, tracking_number, dummy)
-             VALUES ($1, $2, (SELECT COALESCE(MAX(parcel_no), 1) + 1 FROM delivery_parcels
-                              WHERE order_id = $1 AND delivery_no = $2), $3, $4, $5)
-             RETURNING parcel_no",
-        )
-        .bind(id)
-        .bind(i64::from(delivery))
-        .bind(&s.carrier)
-        .bind(&s.tracking)
-        .bind(i64::from(s.dummy))
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE orders SET updated_at = $1 WHERE id = $2")
-            .bind(to_db(now))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let detail = format!(
-            "delivery {delivery}: parcel {parcel} added, carrier {}, tracking number {}{}",
-            s.carrier,
-            s.tracking,
-            if s.dummy { " (dummy)" } else { "" }
-        );
-        history(&mut tx, id, now, "parcel_added", &detail).await?;
+        let parcel = add_parcel_in(&mut tx, shop_id, number, s, now).await?;
         tx.commit().await?;
-        u32::try_from(parcel)
-            .map_err(|e| crate::store::corrupt("delivery_parcels", "parcel_no", number, e))
+        Ok(parcel)
     }
 
     /// Changes an order's status (e.g. releases it from hold), with a history row.
@@ -271,4 +227,66 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The writes of [`Store::add_parcel`], inside the caller's transaction.
+async fn add_parcel_in(
+    tx: &mut crate::store::Tx<'_>,
+    shop_id: &str,
+    number: &str,
+    s: &ShippingUpdate,
+    now: DateTime<Utc>,
+) -> Result<u32, StoreError> {
+    let delivery = s.delivery.unwrap_or(1);
+    let row: Option<(i64, Option<String>)> = sqlx::query_as(
+        "SELECT o.id, d.tracking_number FROM orders o
+         JOIN order_deliveries d ON d.order_id = o.id AND d.delivery_no = $1
+         WHERE o.shop_id = $2 AND o.mall_order_number = $3",
+    )
+    .bind(i64::from(delivery))
+    .bind(shop_id)
+    .bind(number)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some((id, first)) = row else {
+        return Err(StoreError::NoSuchDelivery {
+            shop: shop_id.into(),
+            number: number.into(),
+            delivery,
+        });
+    };
+    if first.as_deref().is_none_or(str::is_empty) {
+        return Err(StoreError::NoFirstParcel {
+            shop: shop_id.into(),
+            number: number.into(),
+            delivery,
+        });
+    }
+    let parcel: i64 = sqlx::query_scalar(
+        "INSERT INTO delivery_parcels (order_id, delivery_no, parcel_no, carrier, tracking_number, dummy)
+         VALUES ($1, $2, (SELECT COALESCE(MAX(parcel_no), 1) + 1 FROM delivery_parcels
+                          WHERE order_id = $1 AND delivery_no = $2), $3, $4, $5)
+         RETURNING parcel_no",
+    )
+    .bind(id)
+    .bind(i64::from(delivery))
+    .bind(&s.carrier)
+    .bind(&s.tracking)
+    .bind(i64::from(s.dummy))
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE orders SET updated_at = $1 WHERE id = $2")
+        .bind(to_db(now))
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let detail = format!(
+        "delivery {delivery}: parcel {parcel} added, carrier {}, tracking number {}{}",
+        s.carrier,
+        s.tracking,
+        if s.dummy { " (dummy)" } else { "" }
+    );
+    history(tx, id, now, "parcel_added", &detail).await?;
+    u32::try_from(parcel)
+        .map_err(|e| crate::store::corrupt("delivery_parcels", "parcel_no", number, e))
 }
