@@ -77,6 +77,18 @@ pub(crate) async fn post(
         .unwrap()
 }
 
+/// A page's text, fetched with a session cookie.
+pub(crate) async fn page_text(c: &reqwest::Client, url: &str, cookie: &str) -> String {
+    c.get(url)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("the page answers")
+        .text()
+        .await
+        .expect("the page's text")
+}
+
 /// A page with a header.
 pub(crate) async fn get(c: &reqwest::Client, url: &str, header: (&str, &str)) -> reqwest::Response {
     c.get(url).header(header.0, header.1).send().await.unwrap()

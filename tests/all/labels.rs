@@ -183,7 +183,7 @@ fn with_labels(env: &TestEnv) -> std::path::PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_tick_orders_on_the_list_then_get_the_label_file_slips_and_pick_list() {
-    use super::console::{csrf_of, env_with_staff, login_http, no_redirects, post};
+    use super::console::{csrf_of, env_with_staff, login_http, no_redirects, page_text, post};
     use mallhost::time::Clock as _;
     let env = env_with_staff().await;
     let config = with_labels(&env);
@@ -195,15 +195,7 @@ async fn staff_tick_orders_on_the_list_then_get_the_label_file_slips_and_pick_li
     let (mut serve, base) = env.serve_with_admin(&config).await;
     let c = no_redirects();
     let cookie = login_http(&c, &base, "sam").await;
-    let list = c
-        .get(format!("{base}/console/orders"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("the list")
-        .text()
-        .await
-        .expect("html");
+    let list = page_text(&c, &format!("{base}/console/orders"), &cookie).await;
     for n in &numbers {
         assert!(
             list.contains(&format!("value=\"dshop/{n}\" form=\"selection\"")),
@@ -216,15 +208,12 @@ async fn staff_tick_orders_on_the_list_then_get_the_label_file_slips_and_pick_li
         list.contains(&format!("?from={today}&amp;to={today}\" id=\"tab-today\"")),
         "{list}"
     );
-    let todays = c
-        .get(format!("{base}/console/orders?from={today}&to={today}"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("today")
-        .text()
-        .await
-        .expect("html");
+    let todays = page_text(
+        &c,
+        &format!("{base}/console/orders?from={today}&to={today}"),
+        &cookie,
+    )
+    .await;
     assert!(numbers.iter().all(|n| todays.contains(n.as_str())));
     let csrf = csrf_of(&list);
     let ticked: Vec<String> = numbers.iter().map(|n| format!("dshop/{n}")).collect();
@@ -386,15 +375,7 @@ async fn staff_tick_orders_on_the_list_then_get_the_label_file_slips_and_pick_li
     assert_eq!(r.status().as_u16(), 422);
 
     // 設定 shows what the label software gets.
-    let settings = c
-        .get(format!("{base}/console/settings"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("settings")
-        .text()
-        .await
-        .expect("html");
+    let settings = page_text(&c, &format!("{base}/console/settings"), &cookie).await;
     assert!(
         settings.contains("012345678901") && settings.contains("0812"),
         "{settings}"

@@ -180,18 +180,7 @@ async fn clickpost_files_hold_forty_rows_each_and_refuse_cash_on_delivery() {
             )
         })
         .collect();
-    let new: Vec<NewOrder<'_>> = orders
-        .iter()
-        .map(|o| NewOrder {
-            order: o,
-            status: OrderStatus::AwaitingShipment,
-            hold_reason: None,
-        })
-        .collect();
-    t.store
-        .store_orders("s1", "m", &new, TakeState::Taken, WhenStored::Leave, now())
-        .await
-        .expect("stored");
+    store_all(&t, &orders).await;
     let plan = planned_as(&t, Format::ClickPost).await;
     assert_eq!(plan.slips.len(), 45);
     let stopped: Vec<&str> = plan.stopped().map(|s| s.order.as_str()).collect();

@@ -287,9 +287,8 @@ fn fixture() -> Vec<Order> {
     ]
 }
 
-async fn stored() -> TestStore {
-    let t = fresh().await;
-    let orders = fixture();
+/// `orders` stored awaiting shipment.
+async fn store_all(t: &TestStore, orders: &[Order]) {
     let new: Vec<NewOrder<'_>> = orders
         .iter()
         .map(|o| NewOrder {
@@ -301,7 +300,12 @@ async fn stored() -> TestStore {
     t.store
         .store_orders("s1", "m", &new, TakeState::Taken, WhenStored::Leave, now())
         .await
-        .expect("the fixture is stored");
+        .expect("the orders are stored");
+}
+
+async fn stored() -> TestStore {
+    let t = fresh().await;
+    store_all(&t, &fixture()).await;
     t
 }
 
