@@ -58,12 +58,20 @@ impl LogCapability {
 
     /// Writes one line, if the call's budget allows; returns whether it was written.
     pub fn log(&self, level: Level, message: &str) -> bool {
-        let message = plugin_text(&self.scrubber.text(message), MAX_MESSAGE);
+        // The budget first: a line past it costs a count, not a scrub (a flood of dropped
+        // lines must not spend the call's CPU time in the host).
         let lines = self.lines.fetch_add(1, Ordering::SeqCst) + 1;
+        let spent =
+            lines > MAX_LINES_PER_CALL || self.bytes.load(Ordering::SeqCst) > MAX_BYTES_PER_CALL;
+        let message = if spent {
+            String::new()
+        } else {
+            plugin_text(&self.scrubber.text(message), MAX_MESSAGE)
+        };
         let bytes =
             self.bytes.fetch_add(message.len() as u64, Ordering::SeqCst) + message.len() as u64;
         let (plugin, shop) = (&self.plugin, &self.shop);
-        if lines > MAX_LINES_PER_CALL || bytes > MAX_BYTES_PER_CALL {
+        if spent || bytes > MAX_BYTES_PER_CALL {
             if !self.spent.swap(true, Ordering::SeqCst) {
                 tracing::warn!(
                     target: "mallhost::plugin",
