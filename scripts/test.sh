@@ -38,9 +38,15 @@ cargo build $(scripts/plugins.sh emulators)
 cargo build -p mallhost --features demo,failpoints
 cargo test --workspace "$@"
 # The end-to-end suite again against the d Shopping plugin as it was on contract 0.1.0 (frozen in
-# tests/plugins/dshopping-v0_1_0): an old plugin must keep working. Tests of 0.2.0 features skip.
+# tests/plugins/dshopping-v0_1_0): an old plugin must keep working. Tests of 0.2.0 features skip;
+# the modules that do not run the d Shopping plugin's calls (the console, accounts, labels, the
+# other malls' and the test plugins', the crash points of the host's own steps) ran above.
+old_plugin_modules=(contract:: cycle:: exactly_once:: export:: faults:: guarantees:: rules::
+    calendar:: cli:: lifecycle:: sandbox:: health::)
+old_args=("$@")
+if [ "$#" -eq 0 ]; then old_args=(-- "${old_plugin_modules[@]}"); fi
 MALLHOST_TEST_PLUGIN="$PWD/target/wasm32-wasip2/release/plugin_dshopping_v0_1_0.wasm" \
-    cargo test -p mallhost-tests "$@"
+    cargo test -p mallhost-tests "${old_args[@]}"
 # And on PostgreSQL: the same suite, plus the several-hosts trial and the database copy.
 pg="${MALLHOST_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test}"
 if ! command -v pg_isready >/dev/null || pg_isready -q -d "$pg"; then

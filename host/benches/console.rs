@@ -13,6 +13,8 @@ use mallhost::model::{
 };
 use mallhost::store::{NewOrder, OrderSearch, Store, WhenStored};
 
+#[path = "support/machine.rs"]
+mod machine;
 #[path = "support/postgres.rs"]
 mod postgres;
 
@@ -366,6 +368,7 @@ async fn run(label: &str, url: &str) -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
+    machine::print();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -20,6 +20,8 @@ use anyhow::Context;
 use dshopping_emulator::{Emulator, EmulatorConfig};
 use mallhost::store::Store;
 
+#[path = "support/machine.rs"]
+mod machine;
 #[path = "support/postgres.rs"]
 mod postgres;
 use postgres::BenchDb;
@@ -269,6 +271,7 @@ async fn processes(rows: &mut Vec<(String, String)>, server: &str) -> anyhow::Re
 }
 
 fn main() -> anyhow::Result<()> {
+    machine::print();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -19,6 +19,8 @@ use mallhost::model::OrderSource;
 use mallhost::runtime::{CompiledCache, PluginLimits, Runtime};
 use mallhost::store::Store;
 
+#[path = "support/machine.rs"]
+mod machine;
 #[path = "support/postgres.rs"]
 mod postgres;
 use mallhost::sync::Syncer;
@@ -55,6 +57,7 @@ fn fastest(v: Vec<Duration>) -> Duration {
 }
 
 fn main() -> anyhow::Result<()> {
+    machine::print();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

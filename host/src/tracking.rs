@@ -11,7 +11,8 @@ use crate::store::ShippingUpdate;
 pub const CHECK_DIGIT_CARRIERS: [&str; 3] = ["yamato", "sagawa", "japanpost"];
 
 /// Why a tracking number is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum TrackingError {
     /// Empty.

@@ -65,7 +65,7 @@ async fn one_label_export_one_import_and_the_mall_has_every_number() {
     assert!(
         left_out
             .iter()
-            .all(|l| l[3].as_str().is_some_and(|w| w.contains("japanpost"))),
+            .all(|l| l["reason"]["carrier"].as_str() == Some("japanpost")),
         "{out}"
     );
     assert!(
@@ -226,8 +226,38 @@ async fn staff_tick_orders_on_the_list_then_get_the_label_file_slips_and_pick_li
     let preview = r.text().await.expect("html");
     let slips = preview.matches("<tr class=\"ok\">").count();
     assert!(slips >= 2, "{preview}");
-    assert!(preview.contains("id=\"left-out\"") && preview.contains("japanpost"));
+    assert!(
+        preview.contains("id=\"left-out\"") && preview.contains("「日本郵便」"),
+        "left out in the staff's words: {preview}"
+    );
     assert!(preview.contains("MH0000000"));
+    assert!(
+        preview.contains("B2クラウド（ヤマト運輸）"),
+        "the program by its name"
+    );
+    // The same ticked orders as ゆうプリR's file: the メール便 order is the one that goes in.
+    let mut yupri = form.clone();
+    yupri.push(("format", "yupri"));
+    let r = post(&c, &format!("{base}/console/labels"), &cookie, &yupri).await;
+    let page = r.text().await.expect("html");
+    assert_eq!(
+        page.matches("<tr class=\"ok\">").count(),
+        3 - slips,
+        "{page}"
+    );
+    assert!(page.contains("ゆうプリR（日本郵便）") && page.contains("「ヤマト運輸」"));
+    yupri.push(("download", "1"));
+    let r = post(&c, &format!("{base}/console/labels"), &cookie, &yupri).await;
+    assert!(
+        r.headers()
+            .get("content-disposition")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("yupri-")),
+        "{:?}",
+        r.headers()
+    );
+    let bytes = r.bytes().await.expect("the file");
+    assert!(bytes.starts_with(b"\"MH"), "ゆうプリR's file has no header");
     // Two parcels for an order: a slip (and a key) for each.
     let parcels_field = preview
         .split("name=\"n:")
@@ -278,6 +308,33 @@ async fn staff_tick_orders_on_the_list_then_get_the_label_file_slips_and_pick_li
     let html = r.text().await.expect("html");
     assert_eq!(html.matches("class=\"sheet slip\"").count(), 3, "{html}");
     assert!(html.contains("id=\"pick-list\""));
+    // "Every matching order" instead of ticked rows: the search's orders, on every page.
+    assert!(list.contains("id=\"select-matching\""), "{list}");
+    let matching = format!("status=awaiting_shipment&from={today}");
+    let r = post(
+        &c,
+        &format!("{base}/console/slips"),
+        &cookie,
+        &[("csrf", csrf.as_str()), ("matching", matching.as_str())],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 200);
+    let all = r.text().await.expect("html");
+    assert_eq!(all.matches("class=\"sheet slip\"").count(), 3, "{all}");
+    let r = post(
+        &c,
+        &format!("{base}/console/slips"),
+        &cookie,
+        &[("csrf", csrf.as_str()), ("matching", "status=shipped")],
+    )
+    .await;
+    assert_eq!(
+        r.status().as_u16(),
+        422,
+        "nothing matches: said so, not every order"
+    );
+    let none = r.text().await.expect("html");
+    assert!(none.contains("検索に一致する受注がありません"), "{none}");
     for n in &numbers {
         assert!(html.contains(n.as_str()), "{n} has its slip");
     }
@@ -374,11 +431,39 @@ async fn staff_tick_orders_on_the_list_then_get_the_label_file_slips_and_pick_li
     .await;
     assert_eq!(r.status().as_u16(), 422);
 
+    // 未出荷: the held orders are not shipped yet; the history says what happened in words.
+    let unshipped = page_text(
+        &c,
+        &format!("{base}/console/orders?status=unshipped"),
+        &cookie,
+    )
+    .await;
+    assert!(
+        unshipped.contains("id=\"tab-unshipped\" class=\"on\""),
+        "{unshipped}"
+    );
+    assert!(numbers.iter().all(|n| unshipped.contains(n.as_str())));
+    let page = page_text(
+        &c,
+        &format!("{base}/console/orders/dshop/{}", numbers[0]),
+        &cookie,
+    )
+    .await;
+    assert!(
+        page.contains("<td>ステータス変更</td>") && page.contains("<td>取込</td>"),
+        "{page}"
+    );
+    assert!(!page.contains("<td>status</td>") && !page.contains("<td>stored</td>"));
+
     // 設定 shows what the label software gets.
     let settings = page_text(&c, &format!("{base}/console/settings"), &cookie).await;
     assert!(
         settings.contains("012345678901") && settings.contains("0812"),
         "{settings}"
+    );
+    assert!(
+        settings.contains("佐川急便 → e飛伝III（佐川急便）"),
+        "which program each carrier prints with: {settings}"
     );
 
     let _ = serve.kill().await;

@@ -1,6 +1,7 @@
 //! `[shops.labels]`: what the carriers' label software needs of a shop (see `labels`): the
 //! sender (ご依頼主) block, B2クラウド's 請求先顧客コード and 運賃管理番号, the 送り状種類 per mall
-//! delivery method, time-slot codes, and the shop's own character replacements. Checked when
+//! delivery method, time-slot codes, e飛伝's お客様コード, time-slot and speed codes, which label
+//! program each carrier prints with, and the shop's own character replacements. Checked when
 //! the config loads: codes of the shape B2 takes, one character per replacement key.
 
 use std::collections::BTreeMap;
@@ -33,6 +34,49 @@ pub struct LabelConfig {
     pub b2_time_slots: BTreeMap<String, String>,
     /// A character outside JIS X 0208 → what to write instead, over the built-in table.
     pub replace: BTreeMap<char, String>,
+    /// e飛伝's お客様コード (optional: e飛伝 fills the logged-in customer's).
+    pub ehiden_customer_code: String,
+    /// The merchant's time slot → e飛伝's 配達指定時間帯 code, over the built-in table.
+    pub ehiden_time_slots: BTreeMap<String, String>,
+    /// The mall's delivery-method label → e飛伝's スピード指定 code (not listed: empty, e飛伝's
+    /// default service).
+    pub ehiden_speeds: BTreeMap<String, String>,
+    /// Our carrier id → the label program it prints with (`b2`, `ehiden`, `yupri`,
+    /// `clickpost`), over [`DEFAULT_FORMATS`]: an export in a format takes the deliveries of the
+    /// carriers that use it.
+    pub formats: BTreeMap<String, String>,
+}
+
+/// Which label program each of the usual carrier ids prints with, unless a shop says otherwise.
+pub const DEFAULT_FORMATS: &[(&str, &str)] = &[
+    ("yamato", "b2"),
+    ("sagawa", "ehiden"),
+    ("japanpost", "yupri"),
+];
+
+/// The label formats there are.
+pub const FORMAT_IDS: &[&str] = &["b2", "ehiden", "yupri", "clickpost"];
+
+impl LabelConfig {
+    /// The label program `carrier`'s slips are printed with, if any.
+    pub fn format_of(&self, carrier: &str) -> Option<&str> {
+        self.formats.get(carrier).map(String::as_str).or_else(|| {
+            DEFAULT_FORMATS
+                .iter()
+                .find(|(c, _)| *c == carrier)
+                .map(|(_, f)| *f)
+        })
+    }
+
+    /// Every carrier with its label program: the shop's over the defaults.
+    pub fn all_formats(&self) -> Vec<(String, String)> {
+        let mut all: BTreeMap<String, String> = DEFAULT_FORMATS
+            .iter()
+            .map(|(c, f)| (c.to_string(), f.to_string()))
+            .collect();
+        all.extend(self.formats.clone());
+        all.into_iter().collect()
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -51,6 +95,13 @@ pub(super) struct RawLabels {
     b2_time_slots: BTreeMap<String, String>,
     #[serde(default)]
     replace: BTreeMap<String, String>,
+    ehiden_customer_code: Option<String>,
+    #[serde(default)]
+    ehiden_time_slots: BTreeMap<String, String>,
+    #[serde(default)]
+    ehiden_speeds: BTreeMap<String, String>,
+    #[serde(default)]
+    formats: BTreeMap<String, String>,
 }
 
 /// The slip types B2 knows.
@@ -104,6 +155,42 @@ pub(super) fn labels(shop: &str, raw: &RawLabels) -> Result<LabelConfig, ConfigE
             ));
         }
     }
+    let ehiden_customer = text(&raw.ehiden_customer_code);
+    if !(ehiden_customer.len() <= 12 && ehiden_customer.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(err(
+            "ehiden_customer_code",
+            format!("{ehiden_customer:?} is not an e飛伝 お客様コード"),
+            "write the digits Sagawa gave the shop, or leave the key out",
+        ));
+    }
+    let code = |c: &str, max: usize| c.len() <= max && c.bytes().all(|b| b.is_ascii_digit());
+    for (slot, c) in &raw.ehiden_time_slots {
+        if !code(c, 2) {
+            return Err(err(
+                "ehiden_time_slots",
+                format!("{slot:?} = {c:?} is not a 配達指定時間帯 code"),
+                "use two digits (the built-in table: 01 午前中, 12, 14, 16, 18, 19, 04 18-21) or \"\" for 指定なし",
+            ));
+        }
+    }
+    for (method, c) in &raw.ehiden_speeds {
+        if !code(c, 3) {
+            return Err(err(
+                "ehiden_speeds",
+                format!("{method:?} = {c:?} is not a スピード指定 code"),
+                "use the digits of e飛伝's スピード指定 (at most three), or \"\"",
+            ));
+        }
+    }
+    for (carrier, f) in &raw.formats {
+        if !FORMAT_IDS.contains(&f.as_str()) {
+            return Err(err(
+                "formats",
+                format!("{carrier:?} = {f:?} is not a label format"),
+                "use b2, ehiden, yupri or clickpost",
+            ));
+        }
+    }
     let mut replace = BTreeMap::new();
     for (from, to) in &raw.replace {
         let mut chars = from.chars();
@@ -131,5 +218,9 @@ pub(super) fn labels(shop: &str, raw: &RawLabels) -> Result<LabelConfig, ConfigE
         b2_slip_types: raw.b2_slip_types.clone(),
         b2_time_slots: raw.b2_time_slots.clone(),
         replace,
+        ehiden_customer_code: ehiden_customer,
+        ehiden_time_slots: raw.ehiden_time_slots.clone(),
+        ehiden_speeds: raw.ehiden_speeds.clone(),
+        formats: raw.formats.clone(),
     })
 }

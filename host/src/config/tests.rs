@@ -107,12 +107,25 @@ fn label_settings_are_checked_naming_the_key_and_the_fix() {
     assert!(bad("b2_slip_types = { \"ネコポス\" = \"Z\" }").contains("ネコポス"));
     assert!(bad("b2_time_slots = { \"夜\" = \"night\" }").contains("four digits"));
     assert!(bad("replace = { \"ab\" = \"c\" }").contains("one character"));
+    assert!(bad("ehiden_time_slots = { \"夜\" = \"1820\" }").contains("labels.ehiden_time_slots"));
+    assert!(bad("ehiden_speeds = { \"飛脚便\" = \"fast\" }").contains("スピード指定"));
+    assert!(bad("ehiden_customer_code = \"x1\"").contains("お客様コード"));
+    assert!(bad("formats = { yamato = \"pdf\" }").contains("b2, ehiden, yupri or clickpost"));
     let ok = parse(&format!(
-        "{GOOD}\n[shops.labels]\nreplace = {{ \"髙\" = \"高\" }}\n"
+        "{GOOD}\n[shops.labels]\nreplace = {{ \"髙\" = \"高\" }}\nformats = {{ japanpost = \"clickpost\", seino = \"b2\" }}\n"
     ))
     .expect("loads");
     assert_eq!(ok.shops[0].labels.replace[&'髙'], "高");
     assert_eq!(ok.shops[0].labels.b2_freight_no, "01");
+    let l = &ok.shops[0].labels;
+    assert_eq!(
+        l.format_of("japanpost"),
+        Some("clickpost"),
+        "the shop's over the default"
+    );
+    assert_eq!(l.format_of("sagawa"), Some("ehiden"), "the default");
+    assert_eq!(l.format_of("seino"), Some("b2"));
+    assert_eq!(l.format_of("fukuyama"), None);
 }
 
 #[test]

@@ -43,6 +43,22 @@ const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("parcels", "個数（送り状枚数）", "Parcels (slips)"),
     ("today", "今日", "Today"),
+    ("unshipped", "未出荷", "Not shipped"),
+    (
+        "no_matching",
+        "検索に一致する受注がありません",
+        "No order matches the search",
+    ),
+    (
+        "select_matching",
+        "検索に一致する {n} 件すべて（ページをまたいで）",
+        "All {n} matching orders (every page)",
+    ),
+    (
+        "buyer_hint",
+        "氏名・カナ・電話番号（全体か下4桁）",
+        "Name, kana or phone (whole or last 4 digits)",
+    ),
     (
         "scan",
         "伝票番号の連続入力",
@@ -74,11 +90,7 @@ const WORDS: &[(&str, &str, &str)] = &[
         "選んだ注文をこのステータスに",
         "Set the ticked orders to",
     ),
-    (
-        "labels_settings",
-        "送り状ソフト（B2クラウド）",
-        "Label software (B2 Cloud)",
-    ),
+    ("labels_settings", "送り状ソフト", "Label software"),
     ("labels_sender", "ご依頼主", "Sender"),
     (
         "labels_prepaid_default",
@@ -131,6 +143,7 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Some rows replace numbers already set: check them and tick the box. Nothing was imported.",
     ),
     ("labels", "送り状データ", "Label file"),
+    ("labels_format", "送り状ソフト", "Label program"),
     (
         "labels_summary",
         "送り状 {n} 件（うち書き出せないもの {stopped} 件）、対象外の配送先 {left} 件",

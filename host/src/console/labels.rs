@@ -1,5 +1,6 @@
 //! 出荷 (shipping day) on the console: the orders staff tick on 受注一覧 (or, with none ticked,
-//! every shop's orders awaiting shipment) become a B2クラウド label file — first a preview of
+//! every shop's orders awaiting shipment) become a label file of the chosen program (B2クラウド,
+//! e飛伝III, ゆうプリR, クリックポスト) — first a preview of
 //! every slip with its problems in the staff's words, then the download — and printable
 //! 納品書 (one order per A4 page) and a ピッキングリスト (items summed by item and SKU code).
 //! The same selection takes a status change in bulk (hold, release, 出荷待ち …) with one reason.
@@ -14,9 +15,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::data::Upload;
-use super::{Console, CsrfQuery, Lang, Staff};
+use super::explain::{issued_text, left_out_text, not_issued_text, problem_text};
+use super::{Console, CsrfQuery, Staff};
 use crate::accounts::Role;
-use crate::labels::{self, Problem, ProblemKind, Selection};
+use crate::labels::{self, Selection};
 use crate::model::{Order, OrderStatus};
 
 /// The form of the order list's selection: `o` = `shop/number`, repeated.
@@ -32,6 +34,13 @@ pub(super) struct Picked {
     reason: String,
     /// Parcels per delivery, by order number (`n:NUMBER` = N on the preview).
     parcels: BTreeMap<String, u32>,
+    /// The label program (`format`; B2 unless chosen).
+    format: Option<labels::Format>,
+    /// "Every matching order": the order list's search (its query string), expanded by
+    /// [`expand`] in place of the ticked rows.
+    matching: Option<String>,
+    /// Which file of a クリックポスト export to download (1-based, 40 rows each: `download=N`).
+    part: usize,
 }
 
 pub(super) fn picked(body: &[u8]) -> Picked {
@@ -46,7 +55,10 @@ pub(super) fn picked(body: &[u8]) -> Picked {
             }
             "cut" => p.cut = true,
             "leave_out" => p.leave_out = true,
-            "download" => p.download = true,
+            "download" => {
+                p.download = true;
+                p.part = v.trim().parse().unwrap_or(1);
+            }
             "no_prices" => p.no_prices = true,
             "status" => p.status = v.into_owned(),
             k if k.starts_with("n:") => {
@@ -57,48 +69,27 @@ pub(super) fn picked(body: &[u8]) -> Picked {
                 }
             }
             "reason" => p.reason = v.into_owned(),
+            "format" => p.format = labels::Format::from_id(&v),
+            "matching" => p.matching = Some(v.into_owned()),
             _ => {}
         }
     }
     p
 }
 
-/// A problem in the staff's words.
-pub(crate) fn problem_text(lang: Lang, p: &Problem) -> String {
-    if lang == Lang::En {
-        return p.to_string();
+/// The selection, with "every matching order" expanded from the search it names.
+pub(super) async fn expand(cx: &Console, who: &Staff, mut p: Picked) -> Result<Picked, Response> {
+    if let Some(query) = p.matching.take() {
+        match super::orders::matching(cx, &query).await {
+            Ok(all) if all.is_empty() => {
+                let msg = cx.tr(who.lang, "no_matching");
+                return Err(cx.error_page(who, StatusCode::UNPROCESSABLE_ENTITY, &msg));
+            }
+            Ok(all) => p.orders = all,
+            Err(e) => return Err(cx.error_page(who, StatusCode::UNPROCESSABLE_ENTITY, &e)),
+        }
     }
-    let what = match &p.kind {
-        ProblemKind::TooLong { bytes, limit } => format!(
-            "{bytes}バイトで、上限{limit}バイトを{}バイト超えています（全角は2バイト）。受注を直すか「長い項目は…で切る」を選んでください",
-            bytes - limit
-        ),
-        ProblemKind::Cut { bytes, limit } => {
-            format!("{bytes}バイトを{limit}バイトに切り、…を付けました")
-        }
-        ProblemKind::NoReplacement { ch } => format!(
-            "「{ch}」(U+{:04X}) は送り状ソフトが扱えない文字で、置き換えがありません。設定の [shops.labels] replace に置き換えを加えてください",
-            u32::from(*ch)
-        ),
-        ProblemKind::Replaced { from, to } => format!("「{from}」を「{to}」として書き出します"),
-        ProblemKind::CashOnDeliveryRange { amount } => format!(
-            "代金引換額 {amount}円 は運送会社が扱える 1〜{}円 の範囲外です",
-            labels::b2::MAX_COD
-        ),
-        ProblemKind::CashOnDeliverySplit { deliveries, amount } => format!(
-            "代金引換 {amount}円 の注文に配送先が{deliveries}件あります。送り状ごとの金額を手で分けてください"
-        ),
-        ProblemKind::NoCashOnDelivery { method, slip_type } => format!(
-            "代金引換ですが、配送方法「{method}」は送り状種類 {slip_type} で、代金を集金できません"
-        ),
-        ProblemKind::TimeSlotDropped { slot } => {
-            format!("時間帯「{slot}」は送り状ソフトに番号がないため、指定なしにします")
-        }
-        ProblemKind::Missing { key } => {
-            format!("設定ファイルの [shops.labels] に {key} がありません")
-        }
-    };
-    format!("{}: {what}", p.field)
+    Ok(p)
 }
 
 fn hidden_selection(p: &Picked) -> Value {
@@ -110,17 +101,23 @@ fn hidden_selection(p: &Picked) -> Value {
     )
 }
 
-/// `POST /console/labels` (staff): the preview of the selection's B2 file, or (with
-/// `download`) the file itself.
+/// `POST /console/labels` (staff): the preview of the selection's label file in the chosen
+/// program's format (B2 unless chosen), or (with `download`) the file itself — for
+/// クリックポスト, the `part`-th file of 40 rows.
 pub async fn labels(State(cx): State<Console>, who: Staff, body: Bytes) -> Response {
     let p = picked(&body);
     if let Some(r) = who.refuse(&cx, Some(&p.csrf), Role::Staff) {
         return r;
     }
+    let p = match expand(&cx, &who, p).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
     let now = cx.state.clock.now();
     let today = crate::time::jst_date(now);
+    let format = p.format.unwrap_or(labels::Format::B2);
     let mut plan = labels::ExportPlan {
-        format: labels::Format::B2,
+        format,
         slips: Vec::new(),
         left_out: Vec::new(),
     };
@@ -152,7 +149,7 @@ pub async fn labels(State(cx): State<Console>, who: Staff, body: Bytes) -> Respo
             ship_date: today,
             parcels: p.parcels.clone(),
         };
-        match labels::export(&cx.state.store, &shops, &sel, labels::Format::B2, now).await {
+        match labels::export(&cx.state.store, &shops, &sel, format, now).await {
             Ok(part) => {
                 plan.slips.extend(part.slips);
                 plan.left_out.extend(part.left_out);
@@ -163,15 +160,25 @@ pub async fn labels(State(cx): State<Console>, who: Staff, body: Bytes) -> Respo
         }
     }
     let stopped = plan.stopped().count();
+    let files = labels::render_files(&plan);
     if p.download && (stopped == 0 || p.leave_out) && plan.slips.len() > stopped {
-        let bytes = labels::render(&plan);
+        let part = p.part.clamp(1, files.len().max(1));
+        let bytes = files.get(part - 1).cloned().unwrap_or_default();
         cx.audit(
             &who.actor(),
             "labels.export",
-            &format!("{} slip(s), b2", plan.slips.len() - stopped),
+            &format!(
+                "{} slip(s), {} file {part}/{}",
+                plan.slips.len() - stopped,
+                format.id(),
+                files.len()
+            ),
         )
         .await;
-        let name = format!("b2-{}.csv", today.format("%Y%m%d"));
+        let name = match files.len() {
+            1 => format!("{}-{}.csv", format.id(), today.format("%Y%m%d")),
+            _ => format!("{}-{}-{part}.csv", format.id(), today.format("%Y%m%d")),
+        };
         return (
             [
                 (
@@ -199,8 +206,8 @@ pub async fn labels(State(cx): State<Console>, who: Staff, body: Bytes) -> Respo
                 "parcel": s.parcel,
                 "parcels": p.parcels.get(&s.order).copied().unwrap_or(1),
                 "ok": s.written(),
-                "name": s.cells.get(15),
-                "address": s.cells.get(11),
+                "name": s.to_name,
+                "address": s.to_address,
                 "problems": s.problems.iter().map(|pr| json!({
                     "stops": pr.stops(),
                     "text": problem_text(who.lang, pr),
@@ -211,8 +218,13 @@ pub async fn labels(State(cx): State<Console>, who: Staff, body: Bytes) -> Respo
     let left_out: Vec<Value> = plan
         .left_out
         .iter()
-        .map(|(shop, order, delivery, why)| {
-            json!({ "shop": shop, "order": order, "delivery": delivery, "why": why })
+        .map(|l| {
+            json!({
+                "shop": l.shop,
+                "order": l.order,
+                "delivery": l.delivery,
+                "why": left_out_text(who.lang, l),
+            })
         })
         .collect();
     let status = if p.download {
@@ -233,6 +245,10 @@ pub async fn labels(State(cx): State<Console>, who: Staff, body: Bytes) -> Respo
             "selection": hidden_selection(&p),
             "cut": p.cut,
             "refused": p.download,
+            "format": format.id(),
+            "format_name": format.name(),
+            "formats": labels::Format::ALL.iter().map(|f| json!({"id": f.id(), "name": f.name()})).collect::<Vec<_>>(),
+            "files": (1..=files.len()).collect::<Vec<_>>(),
         }),
     )
 }
@@ -285,6 +301,10 @@ pub async fn slips(State(cx): State<Console>, who: Staff, body: Bytes) -> Respon
     if let Some(r) = who.refuse(&cx, Some(&p.csrf), Role::Staff) {
         return r;
     }
+    let p = match expand(&cx, &who, p).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
     if p.orders.is_empty() {
         let msg = cx.tr(who.lang, "select_orders");
         return cx.error_page(&who, StatusCode::UNPROCESSABLE_ENTITY, &msg);
@@ -340,6 +360,10 @@ pub async fn bulk_status(State(cx): State<Console>, who: Staff, body: Bytes) -> 
     if let Some(r) = who.refuse(&cx, Some(&p.csrf), Role::Staff) {
         return r;
     }
+    let p = match expand(&cx, &who, p).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
     let Some(status) = OrderStatus::from_id(&p.status) else {
         let msg = format!("{:?} is not a status", p.status);
         return cx.error_page(&who, StatusCode::UNPROCESSABLE_ENTITY, &msg);
@@ -450,6 +474,12 @@ pub async fn import_issued(
     .await
     {
         Ok(p) => p,
+        Err(labels::LabelError::NotIssuedData { path, kind }) => {
+            return refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                not_issued_text(who.lang, &path, &kind),
+            );
+        }
         Err(e) => return refused(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
     };
     let apply = u.text("apply") == "1";
@@ -464,7 +494,12 @@ pub async fn import_issued(
         "set": plan.set.iter().map(change_view).collect::<Vec<_>>(),
         "replace": plan.replace.iter().map(change_view).collect::<Vec<_>>(),
         "unchanged": plan.unchanged.len(),
-        "errors": plan.errors,
+        "errors": plan.errors.iter().map(|e| json!({
+            "line": e.line,
+            "column": e.column,
+            "key": e.key,
+            "reason": issued_text(who.lang, &e.problem),
+        })).collect::<Vec<_>>(),
     });
     let mut status = StatusCode::OK;
     if apply {
@@ -516,24 +551,5 @@ mod tests {
             ]
         );
         assert!(p.cut && p.download && !p.leave_out);
-    }
-
-    #[test]
-    fn problems_are_told_in_japanese() {
-        let p = Problem {
-            order: "D-1".into(),
-            delivery: 1,
-            field: "お届け先名",
-            kind: ProblemKind::TooLong {
-                bytes: 38,
-                limit: 32,
-            },
-        };
-        let ja = problem_text(Lang::Ja, &p);
-        assert!(
-            ja.starts_with("お届け先名: 38バイト") && ja.contains("6バイト超えて"),
-            "{ja}"
-        );
-        assert!(problem_text(Lang::En, &p).contains("6 over the limit"));
     }
 }

@@ -12,6 +12,7 @@
 mod auth;
 mod dashboard;
 mod data;
+mod explain;
 mod i18n;
 mod labels;
 mod orders;
@@ -19,6 +20,7 @@ mod plugins;
 mod scan;
 mod settings;
 mod users;
+mod words;
 
 use std::sync::Arc;
 
@@ -100,6 +102,29 @@ impl Console {
             format!("{}¥{out}", if n < 0 { "-" } else { "" })
         });
         env.add_filter("segment", |s: String| path_segment(&s));
+        // Stored ids in the staff's words (`words`), in the page's language.
+        fn lang_of(state: &minijinja::State<'_, '_>) -> Lang {
+            match state.lookup("lang").as_ref().and_then(|v| v.as_str()) {
+                Some("en") => Lang::En,
+                _ => Lang::Ja,
+            }
+        }
+        env.add_filter("event", |st: &minijinja::State<'_, '_>, s: String| {
+            words::event(lang_of(st), &s)
+        });
+        env.add_filter("detail", |st: &minijinja::State<'_, '_>, s: String| {
+            words::detail(lang_of(st), &s)
+        });
+        env.add_filter("outcome", |st: &minijinja::State<'_, '_>, s: String| {
+            words::outcome(lang_of(st), &s)
+        });
+        env.add_filter(
+            "carrier",
+            |st: &minijinja::State<'_, '_>, s: String| match lang_of(st) {
+                Lang::En => s,
+                Lang::Ja => words::carrier_name(&s),
+            },
+        );
         env.add_filter("jst", |s: String| {
             crate::time::from_db(&s).map_or(s, crate::time::display_jst)
         });

@@ -19,6 +19,9 @@ use crate::store::{OrderSearch, OrderSummary};
 /// Orders per page.
 pub const PER_PAGE: u32 = 50;
 
+/// The status filter's value for 未出荷: every status before 出荷済み (not cancelled).
+const UNSHIPPED: &str = "unshipped";
+
 /// The search form, as the query string carries it (empty fields are no filter).
 #[derive(Debug, Default, Deserialize, serde::Serialize)]
 pub struct SearchQuery {
@@ -48,8 +51,10 @@ fn given(s: &str) -> Option<String> {
 impl SearchQuery {
     /// The search, or what is wrong with a field.
     fn search(&self) -> Result<OrderSearch, String> {
+        let unshipped = self.status.trim() == UNSHIPPED;
         let status = match given(&self.status) {
             None => None,
+            Some(_) if unshipped => None,
             Some(s) => Some(
                 OrderStatus::from_id(&s).ok_or_else(|| format!("status: {s:?} is not a status"))?,
             ),
@@ -62,6 +67,7 @@ impl SearchQuery {
             buyer: given(&self.buyer),
             number: given(&self.number),
             tracking: given(&self.tracking),
+            unshipped,
         })
     }
 
@@ -95,6 +101,37 @@ impl SearchQuery {
         let q = self.link(1, None);
         if q.is_empty() { "all".into() } else { q }
     }
+}
+
+/// The most orders "every matching order" takes at once.
+pub(super) const MAX_MATCHING: usize = 2_000;
+
+/// The orders a search of the order list matches (its query string, as the list's "every
+/// matching order" box carries it), as `(shop, number)` in the list's order: what the bulk
+/// screens take instead of the ticked rows.
+pub(super) async fn matching(cx: &Console, query: &str) -> Result<Vec<(String, String)>, String> {
+    let uri: axum::http::Uri = format!("/console/orders?{query}")
+        .parse()
+        .map_err(|e| format!("the search {query:?} cannot be read: {e}"))?;
+    let Query(q) = Query::<SearchQuery>::try_from_uri(&uri)
+        .map_err(|e| format!("the search {query:?} cannot be read: {e}"))?;
+    let search = q.search()?;
+    let all = cx
+        .state
+        .store
+        .search_all(&search)
+        .await
+        .map_err(|e| e.to_string())?;
+    if all.len() > MAX_MATCHING {
+        return Err(format!(
+            "{} orders match; narrow the search to at most {MAX_MATCHING}",
+            all.len()
+        ));
+    }
+    Ok(all
+        .into_iter()
+        .map(|o| (o.shop_id, o.mall_order_number))
+        .collect())
 }
 
 fn row(o: &OrderSummary) -> Value {
@@ -166,6 +203,16 @@ pub async fn list(State(cx): State<Console>, who: Staff, Query(q): Query<SearchQ
                 .replace("{pages}", &pages.to_string()),
             "statuses": statuses,
             "all_link": q.link(1, Some("")),
+            "unshipped_link": q.link(1, Some(UNSHIPPED)),
+            "unshipped_n": counts
+                .iter()
+                .filter(|(s, _)| !matches!(s, OrderStatus::Shipped | OrderStatus::Cancelled))
+                .map(|(_, n)| n)
+                .sum::<i64>(),
+            "label_formats": crate::labels::Format::ALL
+                .iter()
+                .map(|f| json!({"id": f.id(), "name": f.name()}))
+                .collect::<Vec<_>>(),
             "prev": (page > 1).then(|| q.link(page - 1, None)),
             "next": (i64::from(page) < pages).then(|| q.link(page + 1, None)),
             "csv": q.link(1, None),
@@ -369,7 +416,10 @@ pub async fn ship(
         form.delivery,
     ) {
         Ok(u) => u,
-        Err(e) => return refused(format!("order {number}: {e}"), &form).await,
+        Err(e) => {
+            let text = super::explain::shipping_text(who.lang, &e);
+            return refused(format!("{number}: {text}"), &form).await;
+        }
     };
     let now = cx.state.clock.now();
     if let Err(e) = cx
@@ -484,12 +534,12 @@ pub struct TrackingQuery {
 }
 
 /// Answers `{"ok": bool, "message": "…"}`.
-pub async fn check_tracking(_who: Staff, Query(q): Query<TrackingQuery>) -> Response {
+pub async fn check_tracking(who: Staff, Query(q): Query<TrackingQuery>) -> Response {
     let verdict = crate::tracking::validate(&q.carrier, &q.number);
     axum::Json(json!({
         "ok": verdict.is_ok(),
         "check_digit": crate::tracking::has_check_digit(&q.carrier),
-        "message": verdict.err().map(|e| e.to_string()),
+        "message": verdict.err().map(|e| super::explain::tracking_text(who.lang, &e)),
     }))
     .into_response()
 }

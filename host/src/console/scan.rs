@@ -30,6 +30,10 @@ pub async fn scan(State(cx): State<Console>, who: Staff, body: Bytes) -> Respons
     if let Some(r) = who.refuse(&cx, Some(&p.csrf), Role::Staff) {
         return r;
     }
+    let p = match super::labels::expand(&cx, &who, p).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
     if p.orders.is_empty() {
         let msg = cx.tr(who.lang, "select_orders");
         return cx.error_page(&who, StatusCode::UNPROCESSABLE_ENTITY, &msg);
@@ -61,7 +65,7 @@ pub async fn scan(State(cx): State<Console>, who: Staff, body: Bytes) -> Respons
                 today,
                 delivery,
             )
-            .map_err(|e| e.to_string()),
+            .map_err(|e| super::explain::shipping_text(who.lang, &e)),
         };
         let stored = match result {
             Ok(update) => cx

@@ -49,9 +49,9 @@ pub async fn show(State(cx): State<Console>, who: Staff) -> Response {
     cx.page(&who, "settings.html", "settings", json!({ "shops": shops }))
 }
 
-/// `[shops.labels]` as the 設定 screen shows it: the sender block, B2's codes, the slip type
-/// per delivery method, time-slot codes (the shop's over the built-in ones) and the character
-/// replacements (the shop's over the built-in ones).
+/// `[shops.labels]` as the 設定 screen shows it: which label program each carrier prints with,
+/// the sender block, B2's and e飛伝's codes, the slip type per delivery method, time-slot codes
+/// (the shop's over the built-in ones) and the character replacements (the same).
 fn labels_view(l: &crate::config::LabelConfig) -> serde_json::Value {
     let mut slots: std::collections::BTreeMap<String, String> =
         crate::labels::b2::DEFAULT_TIME_SLOTS
@@ -65,7 +65,28 @@ fn labels_view(l: &crate::config::LabelConfig) -> serde_json::Value {
             .map(|(c, s)| (c.to_string(), (*s).to_string()))
             .collect();
     replace.extend(l.replace.iter().map(|(c, s)| (c.to_string(), s.clone())));
+    let mut ehiden_slots: std::collections::BTreeMap<String, String> =
+        crate::labels::ehiden::DEFAULT_TIME_SLOTS
+            .iter()
+            .map(|(s, c)| ((*s).to_string(), (*c).to_string()))
+            .collect();
+    ehiden_slots.extend(l.ehiden_time_slots.clone());
+    let formats: Vec<serde_json::Value> = l
+        .all_formats()
+        .into_iter()
+        .map(|(carrier, f)| {
+            json!({
+                "carrier": super::words::carrier_name(&carrier),
+                "id": carrier,
+                "format": crate::labels::Format::from_id(&f).map_or(f.clone(), |f| f.name().to_string()),
+            })
+        })
+        .collect();
     json!({
+        "formats": formats,
+        "ehiden_customer_code": l.ehiden_customer_code,
+        "ehiden_time_slots": ehiden_slots,
+        "ehiden_speeds": l.ehiden_speeds,
         "sender": format!("{} {} 〒{} {} {}", l.sender_name, l.sender_phone, l.sender_postal, l.sender_address, l.sender_building).trim().to_string(),
         "b2_customer_code": l.b2_customer_code,
         "b2_freight_no": l.b2_freight_no,

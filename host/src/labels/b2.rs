@@ -103,6 +103,43 @@ pub fn cash_on_delivery(order: &Order) -> bool {
         || order.payment_method.contains("代金引換")
 }
 
+/// Each line's name as a slip shows it: the mall's or the product master's (else the item
+/// code), with the options the buyer chose.
+pub fn line_names(d: &Delivery) -> Vec<String> {
+    d.lines
+        .iter()
+        .map(|l| {
+            let n = l
+                .product_name
+                .clone()
+                .unwrap_or_else(|| l.item_code.clone());
+            match &l.option_text {
+                Some(o) if !o.is_empty() => format!("{n} {o}"),
+                _ => n,
+            }
+        })
+        .collect()
+}
+
+/// The amount the carrier collects for `order` (its billing total), with the problems of
+/// `field` when it cannot: several deliveries (the carrier collects per slip), or outside
+/// 1..=[`MAX_COD`] yen.
+pub(super) fn collected(f: &mut Fields<'_>, order: &Order, field: &'static str) -> i64 {
+    let amount = order.amounts.billing_total;
+    if order.deliveries.len() > 1 {
+        f.problem(
+            field,
+            ProblemKind::CashOnDeliverySplit {
+                deliveries: order.deliveries.len(),
+                amount,
+            },
+        );
+    } else if !(1..=MAX_COD).contains(&amount) {
+        f.problem(field, ProblemKind::CashOnDeliveryRange { amount });
+    }
+    amount
+}
+
 /// The consumption tax included in `amount` (the buyer's total), shared out over the order's
 /// tax rates by the lines' gross amounts (fees at 10 %), rounded down per rate.
 pub fn included_tax(order: &Order, amount: i64) -> i64 {
@@ -173,20 +210,7 @@ pub fn row(
     let building = f.text("お届け先アパートマンション名", &r.address2, 32);
     let kana = half_width_kana(&r.name_kana);
     let kana = f.text("お届け先名(ｶﾅ)", &kana, 50);
-    let names: Vec<String> = d
-        .lines
-        .iter()
-        .map(|l| {
-            let n = l
-                .product_name
-                .clone()
-                .unwrap_or_else(|| l.item_code.clone());
-            match &l.option_text {
-                Some(o) if !o.is_empty() => format!("{n} {o}"),
-                _ => n,
-            }
-        })
-        .collect();
+    let names = line_names(d);
     let item1 = f.text("品名１", names.first().map_or("", String::as_str), 50);
     let item2 = match names.len() {
         0 | 1 => String::new(),
@@ -222,21 +246,7 @@ pub fn row(
         (Some(t), false) => t.to_string(),
     };
     let (cod_amount, cod_tax) = if slip_type == COLLECT || slip_type == COMPACT_COLLECT {
-        let amount = order.amounts.billing_total;
-        if order.deliveries.len() > 1 {
-            f.problem(
-                "ｺﾚｸﾄ代金引換額（税込)",
-                ProblemKind::CashOnDeliverySplit {
-                    deliveries: order.deliveries.len(),
-                    amount,
-                },
-            );
-        } else if !(1..=MAX_COD).contains(&amount) {
-            f.problem(
-                "ｺﾚｸﾄ代金引換額（税込)",
-                ProblemKind::CashOnDeliveryRange { amount },
-            );
-        }
+        let amount = collected(&mut f, order, "ｺﾚｸﾄ代金引換額（税込)");
         (amount.to_string(), included_tax(order, amount).to_string())
     } else {
         (String::new(), String::new())
@@ -252,6 +262,7 @@ pub fn row(
                         "配達時間帯",
                         ProblemKind::TimeSlotDropped {
                             slot: slot.to_string(),
+                            table: "b2_time_slots",
                         },
                     );
                     String::new()

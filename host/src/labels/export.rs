@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::text::Fitter;
-use super::{Format, LabelError, Problem, b2, post};
+use super::{Format, LabelError, Problem, b2, ehiden, post};
 use crate::config::ShopConfig;
 use crate::model::OrderStatus;
 use crate::store::{OrderFilter, Store};
@@ -42,6 +42,10 @@ pub struct PlannedSlip {
     pub key: String,
     /// The row's cells.
     pub cells: Vec<String>,
+    /// The recipient's name, as the order has it (for the preview).
+    pub to_name: String,
+    /// The recipient's address, as the order has it (for the preview).
+    pub to_address: String,
     /// What was found (a problem that stops leaves the row out of the file).
     pub problems: Vec<Problem>,
 }
@@ -53,6 +57,60 @@ impl PlannedSlip {
     }
 }
 
+/// A delivery not exported, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeftOut {
+    /// The shop.
+    pub shop: String,
+    /// The mall's order number.
+    pub order: String,
+    /// The delivery.
+    pub delivery: u32,
+    /// Why.
+    pub reason: LeftOutReason,
+}
+
+/// Why a delivery is not in an export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LeftOutReason {
+    /// Its tracking number is set already.
+    Tracked,
+    /// Its carrier prints with another program (or has none).
+    OtherCarrier {
+        /// Our carrier id, if the delivery has one.
+        carrier: Option<String>,
+        /// The mall's delivery method.
+        method: String,
+        /// The program the carrier prints with, if the shop has one for it.
+        format: Option<String>,
+    },
+}
+
+impl std::fmt::Display for LeftOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "shop {} order {} delivery {}: ",
+            self.shop, self.order, self.delivery
+        )?;
+        match &self.reason {
+            LeftOutReason::Tracked => write!(f, "it has a tracking number already"),
+            LeftOutReason::OtherCarrier {
+                carrier,
+                method,
+                format,
+            } => write!(
+                f,
+                "its carrier {:?} (delivery method {method:?}) prints with {}; export that format, or set [shops.labels] formats",
+                carrier.as_deref().unwrap_or("none"),
+                format.as_deref().unwrap_or("no label program")
+            ),
+        }
+    }
+}
+
 /// The preview of an export: every slip with its problems, and the deliveries left out.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportPlan {
@@ -60,8 +118,8 @@ pub struct ExportPlan {
     pub format: Format,
     /// The slips, by shop and order.
     pub slips: Vec<PlannedSlip>,
-    /// Deliveries not exported, and why: (shop, order, delivery, reason).
-    pub left_out: Vec<(String, String, u32, String)>,
+    /// Deliveries not exported, and why.
+    pub left_out: Vec<LeftOut>,
 }
 
 impl ExportPlan {
@@ -113,23 +171,30 @@ pub async fn export(
                     .iter()
                     .any(|s| s.delivery == d.delivery_no && s.tracking.is_some());
                 let carrier = d.carrier.as_deref().unwrap_or("");
+                let program = shop.labels.format_of(carrier);
+                // A carrier is in the export of its program, or of its company's other one
+                // (日本郵便's ゆうプリR and クリックポスト).
+                let same_company = program
+                    .and_then(Format::from_id)
+                    .is_some_and(|f| f.carrier() == format.carrier());
                 let why = if tracked {
-                    Some("it has a tracking number already".to_string())
-                } else if carrier != format.carrier() {
-                    Some(format!(
-                        "its carrier is {:?}, not {} (delivery method {:?})",
-                        d.carrier.as_deref().unwrap_or("none"),
-                        format.carrier(),
-                        d.delivery_method
-                    ))
+                    Some(LeftOutReason::Tracked)
+                } else if !same_company {
+                    Some(LeftOutReason::OtherCarrier {
+                        carrier: d.carrier.clone(),
+                        method: d.delivery_method.clone(),
+                        format: program.map(str::to_string),
+                    })
                 } else {
                     None
                 };
                 match why {
-                    Some(reason) => {
-                        plan.left_out
-                            .push((shop.id.clone(), number.clone(), d.delivery_no, reason))
-                    }
+                    Some(reason) => plan.left_out.push(LeftOut {
+                        shop: shop.id.clone(),
+                        order: number.clone(),
+                        delivery: d.delivery_no,
+                        reason,
+                    }),
                     None => {
                         let n = sel.parcels.get(number).copied().unwrap_or(1).max(1);
                         for parcel in 1..=n {
@@ -163,6 +228,7 @@ pub async fn export(
             let (cells, problems) = match format {
                 Format::Yupri => post::yupri_row(&slip, &fitter, sel.cut),
                 Format::ClickPost => post::clickpost_row(&slip, &fitter, sel.cut),
+                Format::Ehiden => ehiden::row(&slip, &shop.labels, &fitter, sel.cut),
                 _ => b2::row(&slip, &shop.labels, &fitter, sel.cut),
             };
             plan.slips.push(PlannedSlip {
@@ -172,6 +238,15 @@ pub async fn export(
                 parcel: *parcel,
                 key,
                 cells,
+                to_name: delivery.recipient.name.clone(),
+                to_address: format!(
+                    "{}{} {}",
+                    delivery.recipient.prefecture,
+                    delivery.recipient.address1,
+                    delivery.recipient.address2
+                )
+                .trim()
+                .to_string(),
                 problems,
             });
         }
@@ -203,6 +278,7 @@ pub fn render_files(plan: &ExportPlan) -> Vec<Vec<u8>> {
             .chunks(post::CLICKPOST_ROWS)
             .map(|chunk| super::text::cp932_csv(Some(&post::CLICKPOST_HEADER), chunk))
             .collect(),
+        Format::Ehiden => vec![ehiden::file(&rows)],
         _ => vec![b2::file(&rows)],
     }
 }

@@ -11,10 +11,11 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+use super::issued::{IssuedError, IssuedProblem, NotIssued};
 use super::text::half_width;
 use super::{Format, LabelError};
 use crate::config::ShopConfig;
-use crate::csv::{Encoding, RowError, decode, parse_date};
+use crate::csv::{Encoding, decode, parse_date};
 use crate::store::{ShippingUpdate, Store};
 
 const KEY: &[&str] = &["お客様管理番号", "お客様管理ナンバー", "お客様側管理番号"];
@@ -83,7 +84,7 @@ pub struct ImportPlan {
     /// Deliveries whose number would change: applied only when confirmed.
     pub replace: Vec<RowChange>,
     /// Rows refused, with line, key and reason.
-    pub errors: Vec<RowError>,
+    pub errors: Vec<IssuedError>,
 }
 
 /// What an applied import did.
@@ -110,10 +111,9 @@ pub async fn plan_import(
     today: NaiveDate,
 ) -> Result<ImportPlan, LabelError> {
     let decoded = decode(path, bytes, Encoding::Auto)?;
-    let not = |problem: &str, fix: &str| LabelError::NotIssuedData {
+    let not = |kind: NotIssued| LabelError::NotIssuedData {
         path: path.to_string(),
-        problem: problem.to_string(),
-        fix: fix.to_string(),
+        kind,
     };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -127,18 +127,15 @@ pub async fn plan_import(
                 r.iter().map(|c| c.trim().to_string()).collect::<Vec<_>>(),
             )),
             Err(e) => {
-                return Err(not(
-                    &format!("line {} cannot be read as CSV ({e})", i + 1),
-                    "bring the file the carrier's program wrote, unchanged",
-                ));
+                return Err(not(NotIssued::Unreadable {
+                    line: i + 1,
+                    error: e.to_string(),
+                }));
             }
         }
     }
     let Some((_, first)) = records.first() else {
-        return Err(not(
-            "the file is empty",
-            "bring the issued-data file (発行済データ)",
-        ));
+        return Err(not(NotIssued::Empty));
     };
     let header: Vec<String> = first
         .iter()
@@ -155,26 +152,17 @@ pub async fn plan_import(
                 .iter()
                 .any(|h| h.contains("発送予定") || h == "お客様側管理番号") =>
         {
-            return Err(not(
-                "this is ゆうパックプリントR's 発送予定 file: it has no tracking numbers yet (they exist only after 発送確定)",
-                "confirm the shipment in ゆうプリR (発送確定), then export its 発送履歴 file and import that",
-            ));
+            return Err(not(NotIssued::YupriPlanned));
         }
         (Some(_), None) => {
-            return Err(not(
-                "the header has お客様管理番号 but no tracking-number column (伝票番号, お問い合せ送り状No., お問い合わせ番号)",
-                "export the issued data (発行済データ) after printing, which has the numbers",
-            ));
+            return Err(not(NotIssued::NoNumberColumn));
         }
         (None, _) if first.len() >= 5 && crate::store::slip_id(&first[0]).is_some() => {
             // B2 without its header: by position.
             (0, 3, Format::B2, 0)
         }
         (None, _) => {
-            return Err(not(
-                "no お客様管理番号 column: this is not an issued-data file of B2クラウド, e飛伝 or ゆうプリR",
-                "bring the issued data (発行済データ / 出荷実績 / 発送履歴) of slips exported from mallhost",
-            ));
+            return Err(not(NotIssued::NoKeyColumn));
         }
     };
     let date_col = if skip == 1 {
@@ -206,14 +194,16 @@ pub async fn plan_import(
         }
         let cell = |c: usize| cells.get(c).cloned().unwrap_or_default();
         let key = half_width(&cell(key_col));
-        let err = |col: usize, reason: String| RowError {
-            line: *line,
-            key: (!key.is_empty()).then(|| key.clone()),
-            column: column(col),
-            reason,
+        let err = |col: usize, problem: IssuedProblem| {
+            IssuedError::new(
+                *line,
+                (!key.is_empty()).then(|| key.clone()),
+                column(col),
+                problem,
+            )
         };
         if key.is_empty() {
-            plan.errors.push(err(key_col, "no お客様管理番号: a slip typed by hand cannot be matched; enter its number on the order's page".into()));
+            plan.errors.push(err(key_col, IssuedProblem::NoKey));
             continue;
         }
         let raw = cell(number_col);
@@ -222,31 +212,27 @@ pub async fn plan_import(
             .filter(|c| !matches!(c, '-' | ' '))
             .collect();
         if raw.contains(['E', 'e']) && raw.contains('+') {
-            plan.errors.push(err(number_col, format!(
-                "{raw:?} is how Excel shows a long number: its digits are lost; import the file the carrier's program wrote, not one saved again by Excel"
-            )));
+            plan.errors
+                .push(err(number_col, IssuedProblem::ExcelExponent { raw }));
             continue;
         }
         if tracking.is_empty() {
-            plan.errors.push(err(
-                number_col,
-                "no tracking number: the slip was not issued; print it, or leave the row out"
-                    .into(),
-            ));
+            plan.errors.push(err(number_col, IssuedProblem::NoNumber));
             continue;
         }
         if !tracking.bytes().all(|b| b.is_ascii_digit()) {
-            plan.errors.push(err(
-                number_col,
-                format!("{raw:?} is not a tracking number (digits only)"),
-            ));
+            plan.errors
+                .push(err(number_col, IssuedProblem::NotDigits { raw }));
             continue;
         }
         if (9..12).contains(&tracking.len()) {
-            plan.errors.push(err(number_col, format!(
-                "{raw:?} has {} digits, not 12: its leading zeros were lost (Excel drops them); import the file the carrier's program wrote",
-                tracking.len()
-            )));
+            plan.errors.push(err(
+                number_col,
+                IssuedProblem::LeadingZerosLost {
+                    raw,
+                    digits: tracking.len(),
+                },
+            ));
             continue;
         }
         let ship_date = match date_col.map(cell).filter(|d| !d.is_empty()) {
@@ -256,7 +242,7 @@ pub async fn plan_import(
                 None => {
                     plan.errors.push(err(
                         date_col.unwrap_or(0),
-                        format!("{d:?} is not a date (YYYY/MM/DD)"),
+                        IssuedProblem::NotADate { raw: d },
                     ));
                     continue;
                 }
@@ -282,69 +268,62 @@ pub async fn plan_import(
     let by_id: HashMap<&str, &ShopConfig> = shops.iter().map(|s| (s.id.as_str(), s)).collect();
     let mut resolved: Vec<(RowChange, bool, usize)> = Vec::new();
     for r in rows {
-        let err = |reason: String| RowError {
-            line: r.line,
-            key: Some(r.key.clone()),
-            column: column(key_col),
-            reason,
+        let err = |problem: IssuedProblem| {
+            IssuedError::new(r.line, Some(r.key.clone()), column(key_col), problem)
         };
         if let Some(lines) = twice.get(&r.key) {
-            let shown: Vec<String> = lines.iter().map(usize::to_string).collect();
-            plan.errors.push(err(format!(
-                "the key {} is on lines {}: each slip is issued once, so these rows cannot be told apart; keep the right one",
-                r.key,
-                shown.join(", ")
-            )));
+            plan.errors.push(err(IssuedProblem::KeyTwice {
+                key: r.key.clone(),
+                lines: lines.clone(),
+            }));
             continue;
         }
         let Some(slip) = store.slip(&r.key).await? else {
-            plan.errors.push(err(format!(
-                "{} is not a key this host issued (a slip typed by hand, or from another program); enter its number on the order's page",
-                r.key
-            )));
+            plan.errors
+                .push(err(IssuedProblem::UnknownKey { key: r.key.clone() }));
             continue;
         };
         let Some(shop) = by_id.get(slip.shop.as_str()) else {
-            plan.errors.push(err(format!(
-                "the slip is for shop {:?}, which is not in the config",
-                slip.shop
-            )));
+            plan.errors.push(err(IssuedProblem::ShopGone {
+                shop: slip.shop.clone(),
+            }));
             continue;
         };
         let exported = Format::from_id(&slip.format).unwrap_or(format);
         if exported.carrier() != format.carrier() {
-            plan.errors.push(err(format!(
-                "the slip was exported for {} ({}), but this is a file of {}",
-                exported.id(),
-                exported.carrier(),
-                format.id()
-            )));
+            plan.errors.push(err(IssuedProblem::OtherProgram {
+                exported,
+                file: format,
+            }));
             continue;
         }
         let carrier = format.carrier();
-        if let Err(e) = crate::tracking::validate(carrier, &r.tracking) {
-            plan.errors.push(RowError {
-                column: column(number_col),
-                ..err(format!(
-                    "order {} delivery {}: {e}",
-                    slip.order, slip.delivery
-                ))
-            });
+        if let Err(error) = crate::tracking::validate(carrier, &r.tracking) {
+            plan.errors.push(IssuedError::new(
+                r.line,
+                Some(r.key.clone()),
+                column(number_col),
+                IssuedProblem::Tracking {
+                    order: slip.order.clone(),
+                    delivery: slip.delivery,
+                    error,
+                },
+            ));
             continue;
         }
         if !shop.carrier_ids.contains_key(carrier) {
-            plan.errors.push(err(format!(
-                "shop {} has no carrier id for {carrier} (配送業者ID設定); add it under [shops.carrier_ids]",
-                shop.id
-            )));
+            plan.errors.push(err(IssuedProblem::NoCarrierId {
+                shop: shop.id.clone(),
+                carrier: carrier.to_string(),
+            }));
             continue;
         }
         let stored = store.delivery_shipping(&slip.shop, &slip.order).await?;
         let Some(now) = stored.iter().find(|d| d.delivery == slip.delivery) else {
-            plan.errors.push(err(format!(
-                "order {} has no delivery {} any more",
-                slip.order, slip.delivery
-            )));
+            plan.errors.push(err(IssuedProblem::DeliveryGone {
+                order: slip.order.clone(),
+                delivery: slip.delivery,
+            }));
             continue;
         };
         let pushed = store
@@ -383,33 +362,35 @@ pub async fn plan_import(
     for (change, first_set, more) in resolved {
         let key = (change.shop.clone(), change.order.clone(), change.delivery);
         let next_parcel = next.entry(key).or_insert(2 + more as u32);
-        let err = |reason: String| RowError {
-            line: change.line,
-            key: None,
-            column: None,
-            reason,
-        };
+        let err = |problem: IssuedProblem| IssuedError::new(change.line, None, None, problem);
         match (&change.old, change.parcel) {
             (Some(t), _) if *t == change.new => plan.unchanged.push(change),
             (Some(_), 1) => plan.replace.push(change),
-            (Some(old), p) => plan.errors.push(err(format!(
-                "order {} delivery {} parcel {p} has number {old} already; change it on the order's page",
-                change.order, change.delivery
-            ))),
+            (Some(old), parcel) => plan.errors.push(err(IssuedProblem::ParcelHasNumber {
+                order: change.order.clone(),
+                delivery: change.delivery,
+                parcel,
+                old: old.clone(),
+            })),
             (None, 1) => plan.set.push(change),
-            (None, p) if p == *next_parcel
-                && (first_set || plan.set.iter().any(|c| c.shop == change.shop
-                    && c.order == change.order
-                    && c.delivery == change.delivery
-                    && c.parcel == 1)) =>
+            (None, p)
+                if p == *next_parcel
+                    && (first_set
+                        || plan.set.iter().any(|c| {
+                            c.shop == change.shop
+                                && c.order == change.order
+                                && c.delivery == change.delivery
+                                && c.parcel == 1
+                        })) =>
             {
                 *next_parcel += 1;
                 plan.set.push(change);
             }
-            (None, p) => plan.errors.push(err(format!(
-                "order {} delivery {} parcel {p}: the numbers of its earlier parcels are neither stored nor in the file; import them with it",
-                change.order, change.delivery
-            ))),
+            (None, parcel) => plan.errors.push(err(IssuedProblem::EarlierParcelsMissing {
+                order: change.order.clone(),
+                delivery: change.delivery,
+                parcel,
+            })),
         }
     }
     plan.errors.sort_by_key(|e| e.line);

@@ -1,23 +1,28 @@
 //! Shipping day: the carriers' label software round trip. [`export`] writes the import file of
-//! the carrier's program (B2クラウド today) for the orders ready to go, one row per slip, each
+//! the carrier's program (B2クラウド, e飛伝III, ゆうプリR, クリックポスト) for the orders ready to go, one row per slip, each
 //! with its own short お客様管理番号 the host issues and keeps (`store::slips`); everything that
 //! would go wrong in the carrier's program (characters outside JIS X 0208, byte limits, cash on
 //! delivery) is found first and listed per order and field ([`Problem`]). [`import`] reads the
 //! issued-data file back (B2, e飛伝 or ゆうプリR's 発送履歴, CP932 or UTF-8 with BOM), matches rows
 //! by that key, refuses what Excel damaged, and sets every delivery's tracking number in one
 //! transaction, so the next export sends them to the mall. [`text`] is the character and byte
-//! rules, `fields` a slip's fields on their way in, [`b2`] B2's layout and [`post`] 日本郵便's
-//! (ゆうプリR, クリックポスト).
+//! rules, `fields` a slip's fields on their way in, [`b2`] B2's layout, [`ehiden`] e飛伝III's and
+//! [`post`] 日本郵便's (ゆうプリR, クリックポスト).
 
 pub mod b2;
+pub mod ehiden;
 mod export;
 mod fields;
 mod import;
+mod issued;
 pub mod post;
 pub mod text;
 
-pub use export::{ExportPlan, PlannedSlip, Selection, export, render, render_files};
+pub use export::{
+    ExportPlan, LeftOut, LeftOutReason, PlannedSlip, Selection, export, render, render_files,
+};
 pub use import::{ImportPlan, IssuedRow, LabelImport, RowChange, apply, plan_import};
+pub use issued::{IssuedError, IssuedProblem, NotIssued};
 
 use serde::Serialize;
 
@@ -27,7 +32,7 @@ use serde::Serialize;
 pub enum Format {
     /// ヤマト運輸 B2クラウド.
     B2,
-    /// 佐川急便 e飛伝 (issued data read back; its import file is not written yet).
+    /// 佐川急便 e飛伝III (標準_飛脚宅急便_CSV_ヘッダ有り).
     Ehiden,
     /// 日本郵便 ゆうパックプリントR.
     Yupri,
@@ -46,9 +51,17 @@ impl Format {
         }
     }
 
-    /// Whether mallhost writes the format's import file (e飛伝's is read back only).
-    pub fn written(self) -> bool {
-        !matches!(self, Format::Ehiden)
+    /// Every format, in the order the console offers them.
+    pub const ALL: [Format; 4] = [Format::B2, Format::Ehiden, Format::Yupri, Format::ClickPost];
+
+    /// The name staff know the program by.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::B2 => "B2クラウド（ヤマト運輸）",
+            Format::Ehiden => "e飛伝III（佐川急便）",
+            Format::Yupri => "ゆうプリR（日本郵便）",
+            Format::ClickPost => "クリックポスト（日本郵便）",
+        }
     }
 
     /// The carrier (the merchant's carrier id) whose program the format is.
@@ -139,6 +152,8 @@ pub enum ProblemKind {
     TimeSlotDropped {
         /// The merchant's time slot.
         slot: String,
+        /// The shop's table of the format's codes, under `[shops.labels]`.
+        table: &'static str,
     },
     /// A setting the format needs is not in the config.
     Missing {
@@ -194,9 +209,9 @@ impl std::fmt::Display for Problem {
                 f,
                 "cash on delivery, but {method:?} is sent as slip type {slip_type:?}, which cannot collect; change the delivery method or b2_slip_types"
             ),
-            ProblemKind::TimeSlotDropped { slot } => write!(
+            ProblemKind::TimeSlotDropped { slot, table } => write!(
                 f,
-                "time slot {slot:?} has no code in the format: left empty (指定なし); give it one under [shops.labels] b2_time_slots"
+                "time slot {slot:?} has no code in the format: left empty (指定なし); give it one under [shops.labels] {table}"
             ),
             ProblemKind::Missing { key } => {
                 write!(f, "no {key} under [shops.labels] in the config file")
@@ -216,14 +231,12 @@ pub enum LabelError {
     #[error(transparent)]
     File(#[from] crate::csv::CsvError),
     /// The file is not an issued-data file this host reads.
-    #[error("{path}: {problem}; {fix}; nothing was imported")]
+    #[error("{path}: {}; {}; nothing was imported", kind.words().0, kind.words().1)]
     NotIssuedData {
         /// The file.
         path: String,
         /// What it is not.
-        problem: String,
-        /// What to do.
-        fix: String,
+        kind: NotIssued,
     },
 }
 

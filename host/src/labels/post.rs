@@ -5,7 +5,7 @@
 //! at most 15, and at most [`CLICKPOST_ROWS`] rows a file. Each field is fitted and measured by
 //! [`Fields`], as for B2.
 
-use super::b2::{MAX_COD, Slip, cash_on_delivery};
+use super::b2::{Slip, cash_on_delivery, collected};
 use super::fields::Fields;
 use super::text::Fitter;
 use super::{Problem, ProblemKind};
@@ -76,19 +76,7 @@ pub fn yupri_row(slip: &Slip<'_>, fitter: &Fitter, cut: bool) -> (Vec<String>, V
     let name = f.text("お届け先名称１", &r.name, 50);
     let item = f.text("品名", &item_names(slip), 50);
     let cod = if cash_on_delivery(order) {
-        let amount = order.amounts.billing_total;
-        if order.deliveries.len() > 1 {
-            f.problem(
-                "代引金額",
-                ProblemKind::CashOnDeliverySplit {
-                    deliveries: order.deliveries.len(),
-                    amount,
-                },
-            );
-        } else if !(1..=MAX_COD).contains(&amount) {
-            f.problem("代引金額", ProblemKind::CashOnDeliveryRange { amount });
-        }
-        amount.to_string()
+        collected(&mut f, order, "代引金額").to_string()
     } else {
         String::new()
     };

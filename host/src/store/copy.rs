@@ -67,6 +67,7 @@ const TABLES: &[Table] = &[
             ("discounts_json", Text),
             ("marks_json", Text),
             ("buyer_name", Text),
+            ("buyer_kana", Text),
         ],
         true,
     ),

@@ -38,12 +38,8 @@ pub async fn labels(
             preview,
             leave_out_stopped,
         } => {
-            let label_format = match labels::Format::from_id(&label_format) {
-                Some(f) if f.written() => f,
-                Some(_) => bail!(
-                    "--format {label_format}: e飛伝's import file is not written yet (its issued data can be imported); use b2, yupri or clickpost"
-                ),
-                None => bail!("--format {label_format}: use b2, yupri or clickpost"),
+            let Some(label_format) = labels::Format::from_id(&label_format) else {
+                bail!("--format {label_format}: use b2, ehiden, yupri or clickpost");
             };
             let shops: Vec<_> = match (shop, all) {
                 (Some(id), false) => vec![cx.shop(&id)?],
@@ -220,13 +216,8 @@ fn show_export(plan: &ExportPlan, format: Format) -> anyhow::Result<()> {
             ));
         }
     }
-    for (shop, order, delivery, why) in &plan.left_out {
-        s.push_str(&format!(
-            "  - {} {} delivery {delivery} left out: {}\n",
-            safe(shop),
-            safe(order),
-            safe(why)
-        ));
+    for l in &plan.left_out {
+        s.push_str(&format!("  - left out: {}\n", safe(&l.to_string())));
     }
     emit(&s);
     Ok(())

@@ -88,11 +88,9 @@ async fn every_problem_is_named_before_the_file_is_written() {
     assert_eq!(refused.kind, ProblemKind::NoReplacement { ch: '🎁' });
     assert!(refused.to_string().contains("U+1F381"), "{refused}");
     // 佐川 is not B2's.
-    assert!(
-        plan.left_out
-            .iter()
-            .any(|(_, o, _, why)| o == "D-1006" && why.contains("sagawa"))
-    );
+    assert!(plan.left_out.iter().any(|l| l.order == "D-1006"
+        && l.to_string().contains("\"sagawa\"")
+        && l.to_string().contains("ehiden")));
     // Asked to cut: the over-long rows go in with a visible mark, listed.
     let cut = planned(&t, true).await;
     let building = &cut
@@ -193,4 +191,61 @@ async fn clickpost_files_hold_forty_rows_each_and_refuse_cash_on_delivery() {
         assert!(text.starts_with("\"お届け先郵便番号\""));
         assert_eq!(text.matches("\r\n").count(), 1 + rows);
     }
+}
+
+#[tokio::test]
+async fn the_ehiden_file_is_the_reviewed_one_with_its_74_columns() {
+    let t = stored().await;
+    let plan = planned_as(&t, Format::Ehiden).await;
+    let orders: Vec<&str> = plan.slips.iter().map(|s| s.order.as_str()).collect();
+    assert_eq!(orders, ["D-1006", "D-1009"], "佐川's deliveries only");
+    let cod = &plan.slips[1];
+    assert!(cod.written(), "{:?}", cod.problems);
+    assert_eq!(cod.cells.len(), ehiden::COLUMNS.len());
+    assert_eq!(
+        cod.cells[ehiden::KEY_COLUMN],
+        cod.key,
+        "お客様管理番号 in column 10"
+    );
+    assert_eq!(
+        cod.cells[ehiden::NUMBER_COLUMN],
+        "",
+        "お問い合せ送り状No. empty"
+    );
+    // The address over two parts of 16 全角, the building in the third; 髙 replaced.
+    assert!(text::cp932_len(&cod.cells[4]) <= 32 && !cod.cells[5].is_empty());
+    assert_eq!(cod.cells[6], "十二階");
+    assert_eq!(cod.cells[7], "高木 優子");
+    // Five 品名: the fifth says how many more; e-コレクト with the total and its tax.
+    assert_eq!(cod.cells[28], "木の器 5号 他1点");
+    assert_eq!(
+        cod.cells[47], "6930",
+        "6,000 + 600 shipping + 330 代引手数料"
+    );
+    assert_eq!(cod.cells[48], "630");
+    assert_eq!(cod.cells[45], "18", "18-20 from the built-in table");
+    assert_eq!(
+        cod.cells[42], "000",
+        "the shop's スピード指定 for 飛脚宅配便"
+    );
+    assert_eq!(cod.cells[44], "2026/12/10");
+    assert_eq!(cod.cells[60], "2026/12/07");
+    // The shop's sender block.
+    assert_eq!(cod.cells[21], "わたしの雑貨店");
+    let bytes = render(&plan);
+    let expected_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/labels/testdata/ehiden_expected.csv");
+    if std::env::var_os("MALLHOST_BLESS").is_some() {
+        std::fs::write(&expected_path, &bytes).expect("blessed");
+    }
+    let expected = std::fs::read(&expected_path).expect("the reviewed file");
+    assert!(
+        bytes == expected,
+        "the e飛伝 file differs from {}",
+        expected_path.display()
+    );
+    let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(&bytes);
+    assert!(!bad);
+    assert!(text.starts_with("\"お届け先コード取得区分\""));
+    assert_eq!(text.matches("\r\n").count(), 3, "a header and two rows");
 }

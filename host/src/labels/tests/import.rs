@@ -217,6 +217,52 @@ async fn yupri_shipping_history_brings_japan_posts_numbers_back() {
 }
 
 #[tokio::test]
+async fn ehiden_round_trip_its_own_layout_comes_back_with_numbers() {
+    let t = stored().await;
+    let shops = vec![shop()];
+    let plan = planned_as(&t, Format::Ehiden).await;
+    // e飛伝 gives the same layout back with お問い合せ送り状No. filled.
+    let rows: Vec<Vec<String>> = plan
+        .slips
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut cells = s.cells.clone();
+            cells[ehiden::NUMBER_COLUMN] = number(51_000_000_001 + i as u64);
+            cells
+        })
+        .collect();
+    let bytes = ehiden::file(&rows);
+    let p = plan_import(&t.store, &shops, "ehiden.csv", &bytes, today())
+        .await
+        .expect("read");
+    assert_eq!(p.format, Format::Ehiden);
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    assert_eq!(p.set.len(), 2);
+    assert!(p.set.iter().all(|c| c.carrier == "sagawa"));
+    assert!(
+        p.set
+            .iter()
+            .all(|c| c.ship_date == NaiveDate::from_ymd_opt(2026, 12, 7).expect("date")),
+        "出荷日 is the ship date"
+    );
+    apply(&t.store, &p, false, now()).await.expect("applied");
+    for (i, order) in ["D-1006", "D-1009"].iter().enumerate() {
+        let d = t.store.delivery_shipping("s1", order).await.expect("read");
+        assert_eq!(
+            d[0].tracking.as_deref(),
+            Some(number(51_000_000_001 + i as u64).as_str()),
+            "{order}"
+        );
+    }
+    // Once more: nothing changes.
+    let again = plan_import(&t.store, &shops, "ehiden.csv", &bytes, today())
+        .await
+        .expect("read");
+    assert!(again.set.is_empty() && again.errors.is_empty(), "{again:?}");
+}
+
+#[tokio::test]
 async fn several_parcels_get_a_slip_each_and_every_number_lands() {
     let t = stored().await;
     let shops = vec![shop()];

@@ -29,6 +29,7 @@ sender_postal = "100-0001"
 sender_address = "東京都千代田区千代田1-1"
 b2_customer_code = "012345678901"
 b2_slip_types = { "ネコポス" = "A" }
+ehiden_speeds = { "飛脚宅配便" = "000" }
 replace = { "😀" = "" }
 "#;
 
@@ -137,7 +138,7 @@ fn order(number: &str, deliveries: Vec<Delivery>, payment: &str, cod_fee: i64) -
 
 /// Multi-delivery, cash on delivery with a time slot, ネコポス, 𠮷 and 髙 in names, an emoji,
 /// a building over 32 bytes, an address no one can fit, a character with no replacement, and
-/// a 佐川 delivery the B2 file leaves out.
+/// two 佐川 deliveries the B2 file leaves out (one cash on delivery with six lines).
 fn fixture() -> Vec<Order> {
     let mut cod = order(
         "D-1002",
@@ -272,6 +273,33 @@ fn fixture() -> Vec<Order> {
             "クレジットカード",
             0,
         ),
+        {
+            // 佐川, cash on delivery with 18-20, six lines (e飛伝 has five 品名), an address
+            // over e飛伝's two parts of 16 全角.
+            let lines = (1..=6)
+                .map(|i| line(i, &format!("S-{i}"), &format!("木の器 {i}号"), 1, 1000))
+                .collect();
+            let mut o = order(
+                "D-1009",
+                vec![delivery(
+                    1,
+                    person(
+                        "髙木 優子",
+                        "タカギ ユウコ",
+                        "福岡市中央区天神二丁目十四番八号福岡天神センタービル",
+                        "十二階",
+                    ),
+                    "飛脚宅配便",
+                    "sagawa",
+                    lines,
+                )],
+                "代金引換",
+                330,
+            );
+            o.deliveries[0].time_slot = Some("18-20".into());
+            o.deliveries[0].desired_date = NaiveDate::from_ymd_opt(2026, 12, 10);
+            o
+        },
         order(
             "D-1006",
             vec![delivery(

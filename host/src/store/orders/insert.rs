@@ -13,7 +13,7 @@ use crate::store::sql::Statement;
 use crate::store::{Store, StoreError, Tx};
 use crate::time::to_db;
 
-/// Rows per multi-row statement (SQLite allows 32,766 bound values; an order row binds 31).
+/// Rows per multi-row statement (SQLite allows 32,766 bound values; an order row binds 33).
 const ROWS: usize = 500;
 
 impl Store {
@@ -45,7 +45,7 @@ impl Store {
                     items_total, shipping_fee, cod_fee, points_used, coupon_discount, billing_total,
                     multiple_deliveries, add_on_service, no_buyer_email, take_state, carrier,
                     created_at, updated_at, buyer_email, buyer_email_relay, prices_include_tax,
-                    fees_json, discounts_json, marks_json, buyer_name) ",
+                    fees_json, discounts_json, marks_json, buyer_name, buyer_kana) ",
             );
             q.values(chunk, |b, new| {
                 let o = new.order;
@@ -80,7 +80,8 @@ impl Store {
                     .bind(json(&o.fees))
                     .bind(json(&o.discounts))
                     .bind(json(&o.marks))
-                    .bind(o.buyer.name.as_str());
+                    .bind(o.buyer.name.as_str())
+                    .bind(super::search::kana(&o.buyer.name_kana));
             });
             q.push(
                 " ON CONFLICT (shop_id, mall_order_number) DO NOTHING RETURNING id, mall_order_number",
@@ -102,13 +103,21 @@ impl Store {
                 None => out.existing.push(number.clone()),
             }
         }
-        // The buyer's name in pieces, for the console's search by part of a name.
+        // The buyer's name and kana in pieces, and the buyer's and recipients' phone numbers,
+        // for the console's search.
         let grams: Vec<(i64, String)> = new_orders
             .iter()
             .flat_map(|(id, new)| {
-                super::search::name_grams(&new.order.buyer.name)
-                    .into_iter()
-                    .map(move |g| (*id, g))
+                let o = new.order;
+                let mut keys = super::search::name_grams(&o.buyer.name);
+                keys.extend(super::search::name_grams(&super::search::kana(
+                    &o.buyer.name_kana,
+                )));
+                keys.extend(super::search::phone_grams(&o.buyer.phone));
+                for d in &o.deliveries {
+                    keys.extend(super::search::phone_grams(&d.recipient.phone));
+                }
+                keys.into_iter().map(move |g| (*id, g))
             })
             .collect();
         for chunk in grams.chunks(ROWS) {

@@ -1,5 +1,5 @@
-//! The console's order search: filters (shop, status, a JST order-date range, part of the
-//! buyer's name, an order number, a tracking number), one page newest first, the total and the
+//! The console's order search: filters (shop, status or 未出荷, a JST order-date range, part of
+//! the buyer's name or kana or a phone number, an order number, a tracking number), one page newest first, the total and the
 //! count per status. The list, the number and the tracking number are served by indexes
 //! (`0011_console.sql`), so pages stay fast at 100,000 orders (docs/benchmarks.md).
 
@@ -23,8 +23,12 @@ pub struct OrderSearch {
     pub from: Option<NaiveDate>,
     /// Ordered on or before this JST date.
     pub to: Option<NaiveDate>,
-    /// Part of the buyer's name.
+    /// Part of the buyer's name or of its kana (hiragana is read as katakana; spaces are
+    /// ignored), or a phone number of the buyer or a recipient: the whole number or its last
+    /// four digits (hyphens and full-width digits are fine).
     pub buyer: Option<String>,
+    /// Only orders not shipped yet (and not cancelled): 未出荷.
+    pub unshipped: bool,
     /// The mall's order number, exactly.
     pub number: Option<String>,
     /// A tracking number of the order (any delivery or parcel), exactly.
@@ -53,6 +57,64 @@ pub(crate) fn name_grams(name: &str) -> std::collections::BTreeSet<String> {
         .filter(|c| !matches!(c, ' ' | '\u{3000}'))
         .collect();
     chars.windows(2).map(|w| w.iter().collect()).collect()
+}
+
+/// The prefix of a phone number's keys in `order_name_grams` (a name's pieces are two
+/// characters; a phone's keys are longer and start with this).
+const PHONE: char = '☎';
+
+/// The keys a phone number is found by: its digits, and its last four digits.
+pub(crate) fn phone_grams(phone: &str) -> Vec<String> {
+    let digits: String = phone
+        .chars()
+        .filter_map(|c| match c {
+            '0'..='9' => Some(c),
+            '０'..='９' => char::from_u32(u32::from(c) - 0xFF10 + 0x30),
+            _ => None,
+        })
+        .collect();
+    if digits.len() < 4 {
+        return Vec::new();
+    }
+    let mut keys = vec![format!("{PHONE}{digits}")];
+    if digits.len() > 4 {
+        keys.push(format!("{PHONE}{}", &digits[digits.len() - 4..]));
+    }
+    keys
+}
+
+/// A search text that is a phone number (digits, hyphens, spaces, brackets, `+`; at least
+/// four digits): its key.
+fn phone_query(text: &str) -> Option<String> {
+    let phone_like = text.chars().all(|c| {
+        c.is_ascii_digit()
+            || ('０'..='９').contains(&c)
+            || matches!(
+                c,
+                '-' | 'ー' | '－' | '‐' | ' ' | '\u{3000}' | '(' | ')' | '（' | '）' | '+' | '＋'
+            )
+    });
+    let keys = phone_grams(text);
+    if !phone_like || keys.is_empty() {
+        return None;
+    }
+    keys.into_iter().next()
+}
+
+/// Kana as the index keeps it: hiragana as katakana, spaces left out.
+pub(crate) fn kana(text: &str) -> String {
+    without_spaces(text)
+        .chars()
+        .map(|c| match c {
+            '\u{3041}'..='\u{3096}' => char::from_u32(u32::from(c) + 0x60).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
+/// Whether the text has hiragana (then it is looked up as kana).
+fn has_hiragana(text: &str) -> bool {
+    text.chars().any(|c| ('\u{3041}'..='\u{3096}').contains(&c))
 }
 
 /// The text without its spaces (half- and full-width): how names are compared.
@@ -88,12 +150,20 @@ impl OrderSearch {
         if let Some(to) = self.to {
             q.push(" AND o.ordered_at <= ").bind(to_db(jst_day_end(to)));
         }
-        // The name's pieces (or the tracking number) chose the candidates; LIKE confirms them.
-        // Spaces (half- and full-width) are left out of both sides: 山田太郎 finds 山田 太郎.
-        if let Some(buyer) = &self.buyer {
-            q.push(" AND REPLACE(REPLACE(o.buyer_name, ' ', ''), '　', '') LIKE ")
+        // The name's pieces (or the tracking number) chose the candidates; LIKE confirms them,
+        // on the name or its kana. Spaces (half- and full-width) are left out of both sides:
+        // 山田太郎 finds 山田 太郎, やまだ finds ヤマダ. A phone number's key is exact: no LIKE.
+        if let Some(buyer) = &self.buyer
+            && phone_query(buyer).is_none()
+        {
+            q.push(" AND (REPLACE(REPLACE(o.buyer_name, ' ', ''), '　', '') LIKE ")
                 .bind(contains_pattern(&without_spaces(buyer)))
-                .push(" ESCAPE '\\'");
+                .push(" ESCAPE '\\' OR o.buyer_kana LIKE ")
+                .bind(contains_pattern(&kana(buyer)))
+                .push(" ESCAPE '\\')");
+        }
+        if self.unshipped {
+            q.push(" AND o.status IN ('new', 'confirmed', 'awaiting_shipment', 'on_hold')");
         }
         if let Some(number) = &self.number {
             q.push(" AND o.mall_order_number = ").bind(number.as_str());
@@ -105,11 +175,16 @@ impl OrderSearch {
     /// more — the orders whose name has each of its pieces (`order_name_grams`). `CROSS JOIN`
     /// keeps SQLite from turning the lookup into a scan of every order.
     fn from<'q>(&'q self, q: &mut Statement<'q>) {
-        let grams: Vec<String> = self
-            .buyer
-            .as_deref()
-            .map(|b| name_grams(b).into_iter().take(MAX_GRAMS).collect())
-            .unwrap_or_default();
+        let grams: Vec<String> = match self.buyer.as_deref() {
+            None => Vec::new(),
+            Some(b) => match phone_query(b) {
+                Some(key) => vec![key],
+                None if has_hiragana(b) => {
+                    name_grams(&kana(b)).into_iter().take(MAX_GRAMS).collect()
+                }
+                None => name_grams(b).into_iter().take(MAX_GRAMS).collect(),
+            },
+        };
         match &self.tracking {
             None if grams.is_empty() => q.push(" FROM orders o WHERE 1 = 1"),
             None => {
@@ -292,6 +367,22 @@ mod tests {
                 tracking: Some("T1".into()),
                 ..OrderSearch::default()
             },
+            OrderSearch {
+                buyer: Some("やまだ".into()),
+                ..OrderSearch::default()
+            },
+            OrderSearch {
+                buyer: Some("090-1234-5678".into()),
+                ..OrderSearch::default()
+            },
+            OrderSearch {
+                buyer: Some("5678".into()),
+                ..OrderSearch::default()
+            },
+            OrderSearch {
+                unshipped: true,
+                ..OrderSearch::default()
+            },
         ];
         for search in &searches {
             for plan in plans(&t.store, search).await {
@@ -413,6 +504,133 @@ mod tests {
             ["N1", "N0"],
             "every match, newest first (same instant: by number)"
         );
+    }
+
+    #[tokio::test]
+    async fn kana_and_phone_numbers_find_their_orders_and_unshipped_leaves_out_the_shipped() {
+        use crate::model::{Order, TakeState};
+        use crate::store::{NewOrder, WhenStored};
+        let t = crate::store::testing::fresh().await;
+        let order = |n: &str, name: &str, kana: &str, phone: &str, to_phone: &str| -> Order {
+            serde_json::from_value(serde_json::json!({
+                "mall_order_number": n, "ordered_at": "2026-11-01T00:00:00Z",
+                "mall_updated_at": "2026-11-01T00:00:00Z", "mall_status": "NEW",
+                "payment_method": "CARD",
+                "buyer": { "name": name, "name_kana": kana, "postal_code": "", "prefecture": "",
+                    "address1": "", "address2": "", "phone": phone },
+                "deliveries": [{ "delivery_no": 1, "delivery_method": "宅配便", "lines": [],
+                    "carrier": null, "desired_date": null, "desired_time_slot": "",
+                    "time_slot": null,
+                    "recipient": { "name": "受取 人", "name_kana": "", "postal_code": "",
+                        "prefecture": "", "address1": "", "address2": "", "phone": to_phone } }],
+                "amounts": { "items_total": 0, "shipping_fee": 0, "cod_fee": 0,
+                    "points_used": 0, "coupon_discount": 0, "billing_total": 0 },
+                "flags": { "test_order": false, "multiple_deliveries": false,
+                    "add_on_service": false, "no_buyer_email": false },
+                "buyer_note": "", "source": "api"
+            }))
+            .unwrap()
+        };
+        let orders = [
+            order(
+                "K0",
+                "山田 太郎",
+                "ヤマダ タロウ",
+                "090-1234-5678",
+                "03-1111-2222",
+            ),
+            order(
+                "K1",
+                "小林 花子",
+                "コバヤシ ハナコ",
+                "０８０－９９９９－５６７８",
+                "",
+            ),
+            order("K2", "佐藤 一", "", "", "06 3333 4444"),
+        ];
+        let news: Vec<NewOrder<'_>> = orders
+            .iter()
+            .zip([OrderStatus::New, OrderStatus::Shipped, OrderStatus::OnHold])
+            .map(|(o, status)| NewOrder {
+                order: o,
+                status,
+                hold_reason: None,
+            })
+            .collect();
+        let now = chrono::Utc::now();
+        t.store
+            .store_orders("s", "m", &news, TakeState::Taken, WhenStored::Leave, now)
+            .await
+            .unwrap();
+        let found = |q: &str, unshipped: bool| {
+            let search = OrderSearch {
+                buyer: (!q.is_empty()).then(|| q.to_string()),
+                unshipped,
+                ..OrderSearch::default()
+            };
+            let store = t.store.clone();
+            async move {
+                let mut v: Vec<String> = store
+                    .search_orders(&search, 1, 50)
+                    .await
+                    .unwrap()
+                    .orders
+                    .into_iter()
+                    .map(|o| o.mall_order_number)
+                    .collect();
+                v.sort();
+                v
+            }
+        };
+        assert_eq!(found("ヤマダ", false).await, ["K0"], "kana");
+        assert_eq!(
+            found("やまだたろう", false).await,
+            ["K0"],
+            "hiragana as katakana"
+        );
+        assert_eq!(found("ハナコ", false).await, ["K1"]);
+        assert_eq!(
+            found("09012345678", false).await,
+            ["K0"],
+            "the whole number"
+        );
+        assert_eq!(found("090-1234-5678", false).await, ["K0"], "hyphens");
+        assert_eq!(
+            found("5678", false).await,
+            ["K0", "K1"],
+            "the last four digits"
+        );
+        assert_eq!(
+            found("０８０９９９９５６７８", false).await,
+            ["K1"],
+            "full-width"
+        );
+        assert_eq!(
+            found("03-1111-2222", false).await,
+            ["K0"],
+            "a recipient's phone"
+        );
+        assert_eq!(found("4444", false).await, ["K2"]);
+        assert!(found("1234", false).await.is_empty(), "not a number's tail");
+        assert_eq!(
+            found("", true).await,
+            ["K0", "K2"],
+            "未出荷: not the shipped one"
+        );
+        assert_eq!(found("5678", true).await, ["K0"]);
+        let page = t
+            .store
+            .search_orders(
+                &OrderSearch {
+                    unshipped: true,
+                    ..OrderSearch::default()
+                },
+                1,
+                50,
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.total, 2);
     }
 
     #[test]

@@ -1,0 +1,25 @@
+-- The order list searches kana and phone numbers too (search.rs): the buyer's kana as a column
+-- (spaces left out) that LIKE confirms, its pieces in order_name_grams beside the name's, and
+-- each phone number of the buyer and the recipients as two keys there — its digits and its
+-- last four digits, after a ☎ (a name's pieces are two characters, so the keys never meet).
+-- Orders stored before this get their keys here; hiragana kana (rare) is read as it is.
+ALTER TABLE orders ADD COLUMN buyer_kana TEXT NOT NULL DEFAULT '';
+UPDATE orders SET buyer_kana =
+    replace(replace(COALESCE(buyer_json::json->>'name_kana', ''), ' ', ''), '　', '');
+INSERT INTO order_name_grams (order_id, gram)
+SELECT id, substr(buyer_kana, i, 2)
+FROM orders, generate_series(1, length(buyer_kana) - 1) AS i
+WHERE length(buyer_kana) >= 2
+ON CONFLICT DO NOTHING;
+WITH phones (order_id, digits) AS (
+    SELECT id, regexp_replace(COALESCE(buyer_json::json->>'phone', ''), '[^0-9]', '', 'g')
+    FROM orders
+    UNION ALL
+    SELECT order_id, regexp_replace(COALESCE(recipient_json::json->>'phone', ''), '[^0-9]', '', 'g')
+    FROM order_deliveries
+)
+INSERT INTO order_name_grams (order_id, gram)
+SELECT order_id, '☎' || digits FROM phones WHERE length(digits) >= 4
+UNION
+SELECT order_id, '☎' || right(digits, 4) FROM phones WHERE length(digits) >= 4
+ON CONFLICT DO NOTHING;
