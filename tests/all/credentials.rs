@@ -215,6 +215,10 @@ struct TokenServer {
     valid: std::sync::Mutex<Vec<String>>,
     issued: std::sync::Mutex<Vec<(String, String)>>,
     refreshes: AtomicU32,
+    /// Access tokens the API refuses before their time (`invalid_token`).
+    revoked: std::sync::Mutex<Vec<String>>,
+    /// When each API request came.
+    hits: std::sync::Mutex<Vec<std::time::Instant>>,
 }
 
 async fn token_server() -> (String, Arc<TokenServer>) {
@@ -265,6 +269,10 @@ async fn token_server() -> (String, Arc<TokenServer>) {
                         .and_then(|v| v.strip_prefix("Bearer "))
                         .unwrap_or("")
                         .to_string();
+                    s.hits.lock().unwrap().push(std::time::Instant::now());
+                    if s.revoked.lock().unwrap().contains(&bearer) {
+                        return axum::http::StatusCode::UNAUTHORIZED;
+                    }
                     let from = s
                         .issued
                         .lock()
@@ -517,4 +525,110 @@ async fn a_plugin_declaring_oauth_gets_the_hosts_access_token_and_never_the_refr
         .await
         .unwrap_err();
     assert_eq!(state.refreshes.load(Ordering::SeqCst), 1);
+}
+
+/// The probe plugin declaring OAuth 2, loaded, and a shop of it on `server`'s token endpoint.
+async fn probe_oauth_shop(env: &TestEnv, server: &str) -> ShopConfig {
+    let bytes = std::fs::read(mallhost_tests::probe_oauth_plugin_path()).unwrap();
+    let wasm = write_plugin(
+        env.dir.path(),
+        "probe-oauth",
+        &bytes,
+        "probe-oauth",
+        "0.2.0",
+        None,
+        "",
+    );
+    env.runtime.load_file(&wasm).await.unwrap();
+    let mut shop = oauth_shop(env, server);
+    shop.id = "api-oauth".into();
+    shop.mall = "probe-oauth".into();
+    shop
+}
+
+#[tokio::test]
+async fn an_access_token_that_dies_early_is_refreshed_once_inside_the_call() {
+    // Finding 2 of the Yahoo!-shaped connector: a 401 in the middle of a call came back as a
+    // transient error, retried with the same token. The host now fetches a new token and
+    // sends the request again inside `send`; the plugin sees only the second answer.
+    let env = TestEnv::start(Options::default()).await;
+    let (server, state) = token_server().await;
+    let shop = probe_oauth_shop(&env, &server).await;
+    let now = env.clock.now();
+    let window = Window {
+        start: now - Duration::days(1),
+        end: now,
+    };
+    let fetch = || async {
+        env.runtime
+            .connector(&shop)
+            .fetch_orders(window, None)
+            .await
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(fetch().await.contains("status 200"));
+    assert_eq!(state.refreshes.load(Ordering::SeqCst), 1);
+    // The mall retires at-1 before its time.
+    state.revoked.lock().unwrap().push("at-1".into());
+    let got = fetch().await;
+    assert!(
+        got.contains("status 200"),
+        "the request went again with a new token: {got}"
+    );
+    assert!(!got.contains("at-"), "no token reached the plugin: {got}");
+    assert_eq!(state.refreshes.load(Ordering::SeqCst), 2, "one refresh");
+    assert_eq!(
+        state.hits.lock().unwrap().len(),
+        3,
+        "one request, sent twice"
+    );
+    // The next call uses the new token: no refresh.
+    assert!(fetch().await.contains("status 200"));
+    assert_eq!(state.refreshes.load(Ordering::SeqCst), 2);
+    // A token endpoint that refuses too: said so, once, not retried.
+    state.revoked.lock().unwrap().push("at-2".into());
+    state.valid.lock().unwrap().clear();
+    let got = fetch().await;
+    assert!(
+        got.contains("401") && got.contains("could not be had"),
+        "{got}"
+    );
+    assert_eq!(state.hits.lock().unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn one_pace_holds_across_token_refreshes() {
+    // Finding 3: the pace was keyed on the access token, so a refresh started a fresh limiter
+    // and its first request broke the mall's one a second. Now it is keyed on the client.
+    let env = TestEnv::start(Options::default()).await;
+    let (server, state) = token_server().await;
+    let mut shop = probe_oauth_shop(&env, &server).await;
+    shop.pace = mallhost::config::Pace::PerSecond(1);
+    for _ in 0..3 {
+        let now = env.clock.now();
+        let window = Window {
+            start: now - Duration::days(1),
+            end: now,
+        };
+        let got = env
+            .runtime
+            .connector(&shop)
+            .fetch_orders(window, None)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(got.contains("status 200"), "{got}");
+        // Past the token's expiry: the next call refreshes.
+        env.clock.advance(Duration::minutes(20));
+    }
+    assert_eq!(state.refreshes.load(Ordering::SeqCst), 3, "a token a call");
+    let hits = state.hits.lock().unwrap().clone();
+    for pair in hits.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= std::time::Duration::from_millis(900),
+            "two requests {gap:?} apart on one client at one a second"
+        );
+    }
 }

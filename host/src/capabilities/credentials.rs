@@ -235,12 +235,11 @@ impl Credentials {
         }
     }
 
-    /// A fingerprint of the credential (not the secret): what its pace is shared by.
+    /// A fingerprint of the credential (not the secret): what its pace is shared by, for a
+    /// scheme whose header is a static secret.
     pub fn fingerprint(&self) -> Option<String> {
-        use sha2::{Digest, Sha256};
         let (_, value) = self.header.as_ref().ok()?;
-        let digest = Sha256::digest(value.expose().as_bytes());
-        Some(digest.iter().take(8).map(|b| format!("{b:02x}")).collect())
+        Some(fingerprint_of(value.expose()))
     }
 
     /// The values the host sends and a mall could echo: the whole header value and each of its
@@ -259,6 +258,13 @@ impl Credentials {
     pub fn reserved_header(&self) -> Option<&str> {
         self.header.as_ref().ok().map(|(name, _)| name.as_str())
     }
+}
+
+/// A fingerprint of a value (not the value): 8 bytes of its SHA-256, in hex.
+pub fn fingerprint_of(value: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(value.as_bytes());
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 /// Why every call of `shop` is refused on `today`: a secret its `scheme` reads has expired.

@@ -99,9 +99,17 @@ pub enum HttpError {
     BudgetExhausted(u32),
 }
 
+/// A future of fresh credentials (see [`Refresh`]).
+pub type Refreshed =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Credentials, String>> + Send>>;
+
+/// Fresh credentials for a shop whose mall refused the ones a call started with (an access
+/// token that died before its time): the grant run again. Called at most once per call.
+pub type Refresh = Arc<dyn Fn() -> Refreshed + Send + Sync>;
+
 /// What one shop grants its plugin: where it may send requests and the credentials the host
 /// puts on requests to the shop's API origin.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct HttpGrant {
     shop_id: String,
     allowed_origins: Vec<String>,
@@ -109,6 +117,21 @@ pub struct HttpGrant {
     allow_private: bool,
     pacer: Option<Arc<Pacer>>,
     scrubber: Arc<Scrubber>,
+    refresh: Option<Refresh>,
+}
+
+impl std::fmt::Debug for HttpGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpGrant")
+            .field("shop_id", &self.shop_id)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("credentials", &self.credentials)
+            .field("allow_private", &self.allow_private)
+            .field("pacer", &self.pacer)
+            .field("scrubber", &self.scrubber)
+            .field("refresh", &self.refresh.is_some())
+            .finish()
+    }
 }
 
 impl HttpGrant {
@@ -127,7 +150,16 @@ impl HttpGrant {
             allow_private,
             pacer: None,
             scrubber: Arc::default(),
+            refresh: None,
         }
+    }
+
+    /// When the mall answers 401 to an authenticated request, `refresh` gives fresh
+    /// credentials and the request is sent once more with them, inside the same `send`: the
+    /// plugin sees only the second answer.
+    pub fn refreshing(mut self, refresh: Option<Refresh>) -> HttpGrant {
+        self.refresh = refresh;
+        self
     }
 
     /// Masks `scrubber`'s secrets in every response before the plugin reads it.
@@ -335,6 +367,10 @@ pub struct HttpCapability {
     plugin_hosts: Option<Arc<Vec<String>>>,
     limits: HttpLimits,
     made: u32,
+    /// Credentials fetched again in this call after the mall refused the first (with their
+    /// scrubber), and whether that was tried.
+    fresh: Option<(Credentials, Scrubber)>,
+    refreshed: bool,
 }
 
 impl HttpCapability {
@@ -346,6 +382,8 @@ impl HttpCapability {
             plugin_hosts: None,
             limits,
             made: 0,
+            fresh: None,
+            refreshed: false,
         }
     }
 
@@ -427,38 +465,61 @@ impl HttpCapability {
         for (name, value) in &req.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        if req.authenticate {
-            let (name, secret) = grant
-                .credentials
-                .header_for(&origin)
-                .map_err(HttpError::Denied)?;
-            let mut value =
-                reqwest::header::HeaderValue::from_str(secret.expose()).map_err(|_| {
-                    HttpError::InvalidRequest(format!("the {name} value is not a valid header"))
-                })?;
-            // Marked sensitive, so it is never logged.
-            value.set_sensitive(true);
-            builder = builder.header(name, value);
-        }
         if !req.body.is_empty() {
             builder = builder.body(req.body);
         }
-        // The mall's pace: a refused request above never waits.
-        if let Some(pacer) = &grant.pacer {
-            pacer.wait().await;
-        }
-        let mut resp = builder
-            .send()
-            .await
-            .map_err(|e| refused_or_transport(&e, &origin))?;
+        let mut resp = loop {
+            let mut attempt = builder.try_clone().ok_or_else(|| {
+                HttpError::InvalidRequest("the request body cannot be sent".into())
+            })?;
+            if req.authenticate {
+                let credentials = match &self.fresh {
+                    Some((c, _)) => c,
+                    None => &grant.credentials,
+                };
+                let (name, secret) = credentials.header_for(&origin).map_err(HttpError::Denied)?;
+                let mut value =
+                    reqwest::header::HeaderValue::from_str(secret.expose()).map_err(|_| {
+                        HttpError::InvalidRequest(format!("the {name} value is not a valid header"))
+                    })?;
+                // Marked sensitive, so it is never logged.
+                value.set_sensitive(true);
+                attempt = attempt.header(name, value);
+            }
+            // The mall's pace: a refused request above never waits.
+            if let Some(pacer) = &grant.pacer {
+                pacer.wait().await;
+            }
+            let resp = attempt
+                .send()
+                .await
+                .map_err(|e| refused_or_transport(&e, &origin))?;
+            // A credential refused before its time (an access token that died early): fetched
+            // again once per call and the request sent again, which the plugin never sees.
+            let refresh = grant.refresh.as_ref().filter(|_| !self.refreshed);
+            match refresh {
+                Some(refresh) if req.authenticate && resp.status().as_u16() == 401 => {
+                    self.refreshed = true;
+                    let fresh = refresh().await.map_err(|e| {
+                        HttpError::Denied(format!(
+                            "the mall refused the shop's access token (401) and a new one \
+                             could not be had: {e}"
+                        ))
+                    })?;
+                    let scrub = Scrubber::new(fresh.sent_values());
+                    self.fresh = Some((fresh, scrub));
+                }
+                _ => break resp,
+            }
+        };
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
             .iter()
             .filter_map(|(k, v)| {
                 Some((
-                    grant.scrubber.text(k.as_str()).to_ascii_lowercase(),
-                    grant.scrubber.text(v.to_str().ok()?),
+                    self.scrub_text(&grant, k.as_str()).to_ascii_lowercase(),
+                    self.scrub_text(&grant, v.to_str().ok()?),
                 ))
             })
             .collect();
@@ -480,12 +541,26 @@ impl HttpCapability {
             body.extend_from_slice(&chunk);
         }
         // A mall that echoes what it got hands the shop's secrets back: masked here.
-        let body = grant.scrubber.bytes(body);
+        let mut body = grant.scrubber.bytes(body);
+        if let Some((_, fresh)) = &self.fresh {
+            body = fresh.bytes(body);
+        }
         Ok(Response {
             status,
             headers,
             body,
         })
+    }
+}
+
+impl HttpCapability {
+    /// `text` with the shop's secrets masked, and a token fetched again in this call.
+    fn scrub_text(&self, grant: &HttpGrant, text: &str) -> String {
+        let text = grant.scrubber.text(text);
+        match &self.fresh {
+            Some((_, fresh)) => fresh.text(&text),
+            None => text,
+        }
     }
 }
 
@@ -561,6 +636,7 @@ mod tests {
             allow_private: true,
             pacer: None,
             scrubber: Arc::default(),
+            refresh: None,
         }
     }
 
@@ -1049,6 +1125,7 @@ mod tests {
             allow_private: true,
             pacer: None,
             scrubber: Arc::default(),
+            refresh: None,
         };
         let mut cap = HttpCapability::new(
             reqwest::Client::new(),

@@ -173,6 +173,19 @@ impl OAuth {
             .map_err(Clone::clone)
     }
 
+    /// Forgets `shop`'s access token if it is still `used`: the mall refused it before its
+    /// time, so the next [`OAuth::access_token`] asks the token endpoint again. A token another
+    /// call has refreshed meanwhile is kept (one refresh for the calls that saw the same one die).
+    pub async fn forget(&self, shop_id: &str, used: &Secret) {
+        let mut cache = self.cache.lock().await;
+        if cache
+            .get(shop_id)
+            .is_some_and(|c| c.access.expose() == used.expose())
+        {
+            cache.remove(shop_id);
+        }
+    }
+
     /// The access token of `shop` at `now`: the one in memory while it is good for more than
     /// [`REFRESH_MARGIN_SECS`], else a fresh one from the token endpoint.
     pub async fn access_token(

@@ -242,7 +242,7 @@ pub struct Runtime {
     /// The malls' paces, one limiter per credential.
     paces: crate::capabilities::pace::Paces,
     /// OAuth 2 grants run for plugins that declare one.
-    oauth: crate::capabilities::oauth::OAuth,
+    oauth: Arc<crate::capabilities::oauth::OAuth>,
     /// Where the plugin calls' time went, since the runtime started.
     usage: UsageCounters,
 }
@@ -320,7 +320,9 @@ impl Runtime {
     /// Keeps the refresh tokens OAuth 2 grants rotate in `store`, sealed with the key at
     /// `key_file` (created on first need).
     pub fn with_token_vault(mut self, store: crate::store::Store, key_file: PathBuf) -> Runtime {
-        self.oauth = self.oauth.with_vault(Arc::new(store), key_file);
+        let oauth = std::mem::take(&mut self.oauth);
+        let oauth = Arc::try_unwrap(oauth).unwrap_or_default();
+        self.oauth = Arc::new(oauth.with_vault(Arc::new(store), key_file));
         self
     }
 

@@ -132,14 +132,69 @@ impl<'a> ShopConnector<'a> {
             }),
             Pace::Off => None,
         };
+        // One pace per credential, by what stays the same: a static key's fingerprint, or an
+        // OAuth client's id — never an access token, which a refresh replaces.
+        let stable = match &plugin.info.auth {
+            AuthScheme::OAuth2Refresh { client_id, .. } => values
+                .value(client_id)
+                .ok()
+                .map(|id| format!("client {}", credentials::fingerprint_of(id))),
+            _ => credentials.fingerprint(),
+        };
         let pacer = pacing.map(|p| {
-            let who = credentials
-                .fingerprint()
-                .unwrap_or_else(|| format!("shop {}", shop.id));
+            let who = stable.unwrap_or_else(|| format!("shop {}", shop.id));
             self.runtime
                 .paces
                 .pacer(&format!("{}/{who}", plugin.info.mall_id), p)
         });
+        // An access token the mall refuses before its time: the grant run again inside the
+        // request (`HttpGrant::refreshing`), once per call.
+        let refresh = match (&plugin.info.auth, &access) {
+            (AuthScheme::OAuth2Refresh { .. }, Some(used)) => {
+                let oauth = self.runtime.oauth.clone();
+                let (shop_cfg, auth, used) = (shop.clone(), plugin.info.auth.clone(), used.clone());
+                let clock = self.runtime.clock.clone();
+                let refresh: crate::capabilities::http::Refresh = Arc::new(move || {
+                    let (oauth, shop_cfg, auth, used) =
+                        (oauth.clone(), shop_cfg.clone(), auth.clone(), used.clone());
+                    let now = clock.now();
+                    Box::pin(async move {
+                        let AuthScheme::OAuth2Refresh {
+                            token_url,
+                            client_id,
+                            client_secret,
+                            refresh_token,
+                            scope,
+                            ..
+                        } = &auth
+                        else {
+                            return Err("the plugin's scheme is not OAuth 2".to_string());
+                        };
+                        let values = shop_values(&shop_cfg);
+                        oauth.forget(&shop_cfg.id, &used).await;
+                        let grant = Grant {
+                            token_url,
+                            client_id,
+                            client_secret,
+                            refresh_token,
+                            scope: scope.as_deref(),
+                        };
+                        let fresh = oauth
+                            .access_token(values, shop_cfg.allow_private_network, grant, now)
+                            .await?;
+                        Ok(Credentials::new(
+                            values,
+                            api_origin(&shop_cfg),
+                            &auth,
+                            crate::time::jst_date(now),
+                            Some(&fresh),
+                        ))
+                    })
+                });
+                Some(refresh)
+            }
+            _ => None,
+        };
         // Every secret the host holds for the shop, and what it sends, masked wherever a mall
         // echoes them.
         let scrubber = Scrubber::new(
@@ -156,6 +211,7 @@ impl<'a> ShopConnector<'a> {
             credentials,
         )
         .paced(pacer)
+        .refreshing(refresh)
         .scrubbing(scrubber);
         let signer = plugin
             .info
