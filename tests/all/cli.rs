@@ -377,6 +377,17 @@ async fn staff_enter_shipping_by_hand_and_in_bulk_then_export() {
         ok && out.contains("(dummy)") && out.contains("push_ok"),
         "{out}"
     );
+    // Every fee and discount by its label (Yahoo finding 7: a fixed table left some out).
+    let d = env.store.order_detail("dshop", &numbers[0]).await.unwrap();
+    let (fees, discounts) = d.order.fee_lists();
+    assert!(!fees.is_empty(), "{d:?}");
+    for label in fees
+        .iter()
+        .map(|f| &f.label)
+        .chain(discounts.iter().map(|x| &x.label))
+    {
+        assert!(out.contains(&format!(" {label} ¥")), "{label}: {out}");
+    }
 }
 
 #[tokio::test]

@@ -101,6 +101,13 @@ async fn a_cancellation_on_the_mall_after_the_take_reaches_the_host_and_blocks_e
     let second = env.fetch().await;
     assert_eq!(second.states.cancelled.len(), 1, "{:?}", second.states);
     assert_eq!(second.states.cancelled[0].mall_order_number, n);
+    let fetched_with = env
+        .store
+        .order_detail("dshop", &kept)
+        .await
+        .unwrap()
+        .order
+        .mall_status;
     let d = env.store.order_detail("dshop", &n).await.unwrap();
     assert_eq!(d.summary.status, OrderStatus::Cancelled);
     assert!(
@@ -108,6 +115,13 @@ async fn a_cancellation_on_the_mall_after_the_take_reaches_the_host_and_blocks_e
         "{:?}",
         d.history
     );
+    // The stored mall status follows the sync (Yahoo finding 7: a cancelled order still said
+    // the status it was fetched with), with the plugin's words for it.
+    assert_ne!(
+        d.order.mall_status, fetched_with,
+        "the mall status is the one the sync read"
+    );
+    assert!(!d.mall_status_words.is_empty(), "{d:?}");
     // Export leaves it out, and sends the other.
     let e = env
         .syncer()

@@ -454,6 +454,9 @@ async fn staff_tick_orders_on_the_list_then_get_the_label_file_slips_and_pick_li
         "{page}"
     );
     assert!(!page.contains("<td>status</td>") && !page.contains("<td>stored</td>"));
+    // Every fee by its label, and the mall status where the page says it.
+    assert!(page.contains("<tr class=\"fee\"><th>"), "{page}");
+    assert!(page.contains("id=\"mall-status\""));
 
     // 設定 shows what the label software gets.
     let settings = page_text(&c, &format!("{base}/console/settings"), &cookie).await;

@@ -336,6 +336,7 @@ async fn order_page(
         Some((e, f)) => (Some(e), f),
         None => (None, json!({})),
     };
+    let (fees, discounts) = detail.order.fee_lists();
     cx.page_with(
         who,
         status,
@@ -347,6 +348,9 @@ async fn order_page(
             "ordered_at": crate::time::display_jst(detail.summary.ordered_at),
             "order": detail.order,
             "history": history,
+            "fees": fees,
+            "discounts": discounts,
+            "mall_status_words": detail.mall_status_words,
             "pushes": pushes,
             "carriers": shop_cfg.carrier_ids.keys().collect::<Vec<_>>(),
             "statuses": OrderStatus::ALL.iter().map(|s| s.id()).collect::<Vec<_>>(),

@@ -177,6 +177,18 @@ pub struct OrderMark {
     pub message: String,
 }
 
+impl Order {
+    /// Every fee and discount by its label: the mall's lists, or — for an order whose plugin
+    /// gave only the summary (contract 0.1.0) — the summary's as lists.
+    pub fn fee_lists(&self) -> (Vec<Fee>, Vec<Discount>) {
+        if self.fees.is_empty() && self.discounts.is_empty() {
+            self.amounts.as_lists()
+        } else {
+            (self.fees.clone(), self.discounts.clone())
+        }
+    }
+}
+
 impl Amounts {
     /// The fee and discount lists of a summary (for a mall that gives only the summary).
     pub fn as_lists(&self) -> (Vec<Fee>, Vec<Discount>) {

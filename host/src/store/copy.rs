@@ -68,6 +68,7 @@ const TABLES: &[Table] = &[
             ("marks_json", Text),
             ("buyer_name", Text),
             ("buyer_kana", Text),
+            ("mall_status_words", Text),
         ],
         true,
     ),

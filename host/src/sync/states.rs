@@ -83,6 +83,15 @@ impl Syncer<'_> {
             }
             let now = self.clock.now();
             for (n, state) in results {
+                // The mall's status as it is now, with the plugin's words, whatever follows.
+                if let Ok(s) = &state
+                    && !s.mall_status.is_empty()
+                {
+                    self.store
+                        .set_mall_status(&shop.id, &n, &s.mall_status, &s.message)
+                        .await
+                        .map_err(store_err)?;
+                }
                 let (status, event, list) = match state {
                     Err(e) => {
                         report.failed.push(OrderNote::new(n, e.to_string()));

@@ -135,6 +135,9 @@ pub struct OrderDetail {
     pub order: Order,
     /// History, oldest first: (when, event, detail).
     pub history: Vec<(DateTime<Utc>, String, String)>,
+    /// The plugin's words for the mall's status as the status sync last read it (empty until
+    /// then).
+    pub mall_status_words: String,
 }
 
 pub(super) const SUMMARY_COLUMNS: &str = "o.id, o.shop_id, o.mall_order_number, o.status, o.hold_reason, o.take_state,

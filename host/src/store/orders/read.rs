@@ -38,7 +38,7 @@ impl Store {
                 o.items_total, o.shipping_fee, o.cod_fee, o.points_used, o.coupon_discount,
                 o.multiple_deliveries, o.add_on_service, o.no_buyer_email, o.source,
                 o.buyer_email, o.buyer_email_relay, o.prices_include_tax, o.fees_json,
-                o.discounts_json, o.marks_json
+                o.discounts_json, o.marks_json, o.mall_status_words
              FROM orders o WHERE o.shop_id = $1 AND o.mall_order_number = $2"
         );
         let row = sqlx::query(&sql)
@@ -115,7 +115,9 @@ impl Store {
             ))
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
+        let mall_status_words: String = row.try_get("mall_status_words")?;
         Ok(OrderDetail {
+            mall_status_words,
             summary: s,
             order,
             history,

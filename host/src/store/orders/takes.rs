@@ -125,6 +125,29 @@ impl Store {
         .await?)
     }
 
+    /// Keeps the mall's status of an order as the status sync read it: its code and the
+    /// plugin's words for it (whatever the order's status here).
+    pub async fn set_mall_status(
+        &self,
+        shop_id: &str,
+        number: &str,
+        code: &str,
+        words: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE orders SET mall_status = $1, mall_status_words = $2
+             WHERE shop_id = $3 AND mall_order_number = $4
+               AND (mall_status <> $1 OR mall_status_words <> $2)",
+        )
+        .bind(code)
+        .bind(words)
+        .bind(shop_id)
+        .bind(number)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Records what the mall says happened to an open order: it moves to `status` with a
     /// history row `event` carrying the mall's words. An order already shipped or cancelled
     /// here is left as it is; returns whether it moved.

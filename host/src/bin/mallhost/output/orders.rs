@@ -96,11 +96,19 @@ pub fn order_detail_text(d: &OrderDetail) -> String {
         say!("  on hold: {}", safe(h));
     }
     say!(
-        "  ordered {}, payment {}, mall status {}",
+        "  ordered {}, payment {}, mall status {}{}",
         display_jst(o.ordered_at),
         safe(&o.payment_method),
-        safe(&o.mall_status)
+        safe(&o.mall_status),
+        if d.mall_status_words.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", safe(&d.mall_status_words))
+        }
     );
+    for m in &o.marks {
+        say!("  mark: {} ({})", safe(&m.message), safe(&m.code));
+    }
     say!("  buyer: {}", addr(&o.buyer));
     if o.flags.no_buyer_email {
         say!("  the mall gives no buyer e-mail address: nothing can be mailed to the buyer");
@@ -135,16 +143,16 @@ pub fn order_detail_text(d: &OrderDetail) -> String {
             );
         }
     }
-    let a = &o.amounts;
-    say!(
-        "  items {} + shipping {} + COD {} − points {} − coupon {} = billed {}",
-        yen(a.items_total),
-        yen(a.shipping_fee),
-        yen(a.cod_fee),
-        yen(a.points_used),
-        yen(a.coupon_discount),
-        yen(a.billing_total)
-    );
+    // Every fee and discount by its label, so the sum is there to check.
+    let (fees, discounts) = o.fee_lists();
+    let mut sum = format!("  items {}", yen(o.amounts.items_total));
+    for f in &fees {
+        sum.push_str(&format!(" + {} {}", safe(&f.label), yen(f.amount)));
+    }
+    for x in &discounts {
+        sum.push_str(&format!(" − {} {}", safe(&x.label), yen(x.amount)));
+    }
+    say!("{sum} = billed {}", yen(o.amounts.billing_total));
     if !o.buyer_note.is_empty() {
         say!("  note: {}", safe(&o.buyer_note));
     }

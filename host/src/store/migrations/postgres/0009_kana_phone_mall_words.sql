@@ -5,25 +5,25 @@
 -- Orders stored before this get their keys here; hiragana kana (rare) is read as it is.
 ALTER TABLE orders ADD COLUMN buyer_kana TEXT NOT NULL DEFAULT '';
 UPDATE orders SET buyer_kana =
-    replace(replace(COALESCE(json_extract(buyer_json, '$.name_kana'), ''), ' ', ''), '　', '');
-WITH RECURSIVE g (order_id, name, i) AS (
-    SELECT id, buyer_kana, 1 FROM orders
-    UNION ALL SELECT order_id, name, i + 1 FROM g WHERE i < length(name) - 1
-)
+    replace(replace(COALESCE(buyer_json::json->>'name_kana', ''), ' ', ''), '　', '');
 INSERT INTO order_name_grams (order_id, gram)
-SELECT order_id, substr(name, i, 2) FROM g WHERE length(name) >= 2
+SELECT id, substr(buyer_kana, i, 2)
+FROM orders, generate_series(1, length(buyer_kana) - 1) AS i
+WHERE length(buyer_kana) >= 2
 ON CONFLICT DO NOTHING;
 WITH phones (order_id, digits) AS (
-    SELECT id, replace(replace(replace(replace(replace(
-        COALESCE(json_extract(buyer_json, '$.phone'), ''), '-', ''), ' ', ''), '(', ''), ')', ''), '+', '')
+    SELECT id, regexp_replace(COALESCE(buyer_json::json->>'phone', ''), '[^0-9]', '', 'g')
     FROM orders
     UNION ALL
-    SELECT order_id, replace(replace(replace(replace(replace(
-        COALESCE(json_extract(recipient_json, '$.phone'), ''), '-', ''), ' ', ''), '(', ''), ')', ''), '+', '')
+    SELECT order_id, regexp_replace(COALESCE(recipient_json::json->>'phone', ''), '[^0-9]', '', 'g')
     FROM order_deliveries
 )
 INSERT INTO order_name_grams (order_id, gram)
 SELECT order_id, '☎' || digits FROM phones WHERE length(digits) >= 4
 UNION
-SELECT order_id, '☎' || substr(digits, -4) FROM phones WHERE length(digits) >= 4
+SELECT order_id, '☎' || right(digits, 4) FROM phones WHERE length(digits) >= 4
 ON CONFLICT DO NOTHING;
+-- The mall's status as the status sync last read it, with the plugin's words for it (the
+-- order-state's message): the order page shows the mall's current status, not the one the
+-- order was fetched with.
+ALTER TABLE orders ADD COLUMN mall_status_words TEXT NOT NULL DEFAULT '';
