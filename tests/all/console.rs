@@ -195,6 +195,19 @@ async fn forms_need_the_csrf_token_cookies_are_http_only_and_strict_and_foreign_
         2,
         "the header and the one order: {csv}"
     );
+    // What is stored is in it: the mall status, every fee and discount by its label, the
+    // marks (Yahoo finding 7).
+    assert!(
+        csv.contains(
+            "status,mall_status,mall_status_words,buyer,items_total,fees,discounts,billing_total,marks,"
+        ),
+        "{csv}"
+    );
+    let d = env.store.order_detail("dshop", &number).await.unwrap();
+    let (fees, _) = d.order.fee_lists();
+    for f in &fees {
+        assert!(csv.contains(&format!("{} {}", f.label, f.amount)), "{csv}");
+    }
 
     // A form post without the session's token is refused and changes nothing; with it, done.
     let url = format!("{base}/console/orders/dshop/{number}/status");

@@ -234,24 +234,53 @@ pub async fn csv(State(cx): State<Console>, who: Staff, Query(q): Query<SearchQu
         "order_number",
         "ordered_at_jst",
         "status",
+        "mall_status",
+        "mall_status_words",
         "buyer",
+        "items_total",
+        "fees",
+        "discounts",
         "billing_total",
+        "marks",
         "carrier",
         "tracking_number",
         "ship_date",
     ];
-    let orders = match cx.state.store.search_all(&search).await {
+    let orders = match cx.state.store.search_all_shown(&search).await {
         Ok(o) => o,
         Err(e) => return cx.error_page(&who, StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
     };
-    let rows = orders.iter().map(|o| {
+    // Every fee and discount by its label (`送料 600; 代引手数料 330`), so the sum is there.
+    let listed = |items: Vec<(String, i64)>| {
+        items
+            .iter()
+            .map(|(label, yen)| format!("{label} {yen}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let rows = orders.iter().map(|(o, m)| {
         vec![
             o.shop_id.clone(),
             o.mall_order_number.clone(),
             crate::time::display_jst(o.ordered_at),
             o.status.id().to_string(),
+            m.mall_status.clone(),
+            m.mall_status_words.clone(),
             o.buyer_name.clone(),
+            m.items_total.to_string(),
+            listed(m.fees.iter().map(|f| (f.label.clone(), f.amount)).collect()),
+            listed(
+                m.discounts
+                    .iter()
+                    .map(|d| (d.label.clone(), d.amount))
+                    .collect(),
+            ),
             o.billing_total.to_string(),
+            m.marks
+                .iter()
+                .map(|k| k.message.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
             o.carrier.clone().unwrap_or_default(),
             o.tracking_number.clone().unwrap_or_default(),
             o.ship_date.map(|d| d.to_string()).unwrap_or_default(),

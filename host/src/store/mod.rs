@@ -26,7 +26,7 @@ pub use incidents::Notice;
 pub use leases::{Holder, JobRun, RunOutcome};
 pub use orders::{
     NewOrder, OrderDetail, OrderFilter, OrderSearch, OrderSummary, SearchPage, ShippingUpdate,
-    StoreOutcome, WhenStored,
+    ShownMoney, StoreOutcome, WhenStored,
 };
 pub use plugins::{SharedPlugin, StoredComponent};
 pub use pushes::{

@@ -14,7 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::Row;
 
-pub use search::{OrderSearch, SearchPage};
+pub use search::{OrderSearch, SearchPage, ShownMoney};
 
 use super::{StoreError, corrupt};
 use crate::model::{Address, Order, OrderStatus, TakeState};

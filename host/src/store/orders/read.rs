@@ -194,7 +194,7 @@ impl Store {
 }
 
 /// A JSON column read back into its type.
-fn from_json<T: serde::de::DeserializeOwned>(
+pub(super) fn from_json<T: serde::de::DeserializeOwned>(
     row: &sqlx::any::AnyRow,
     column: &'static str,
     number: &str,

@@ -6,6 +6,7 @@
 use chrono::NaiveDate;
 use sqlx::Row;
 
+use super::read::from_json;
 use super::{OrderSummary, SUMMARY_COLUMNS, summary};
 use crate::model::OrderStatus;
 use crate::store::sql::Statement;
@@ -33,6 +34,27 @@ pub struct OrderSearch {
     pub number: Option<String>,
     /// A tracking number of the order (any delivery or parcel), exactly.
     pub tracking: Option<String>,
+}
+
+/// The columns [`Store::search_all_shown`] reads beyond the summary's.
+const SHOWN_COLUMNS: &str = "o.mall_status, o.mall_status_words, o.items_total, o.shipping_fee,
+    o.cod_fee, o.points_used, o.coupon_discount, o.fees_json, o.discounts_json, o.marks_json";
+
+/// What the CSV for people shows of an order beyond its summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownMoney {
+    /// The mall's status code, as the status sync last read it.
+    pub mall_status: String,
+    /// The plugin's words for it.
+    pub mall_status_words: String,
+    /// The items' total.
+    pub items_total: i64,
+    /// Every fee by its label.
+    pub fees: Vec<crate::model::Fee>,
+    /// Every discount by its label.
+    pub discounts: Vec<crate::model::Discount>,
+    /// What the mall says about the order.
+    pub marks: Vec<crate::model::OrderMark>,
 }
 
 /// One page of a search.
@@ -257,6 +279,54 @@ impl Store {
         }
         q.push(")").push(ORDER);
         q
+    }
+
+    /// Every order `search` finds, newest first, with what the CSV for people shows beyond the
+    /// summary: the mall's status and its words, every fee and discount by its label, the
+    /// mall's marks. One query, no counts, no pages.
+    pub async fn search_all_shown(
+        &self,
+        search: &OrderSearch,
+    ) -> Result<Vec<(OrderSummary, ShownMoney)>, StoreError> {
+        let (sql, args) = self.orders_statement(search, None).build()?;
+        let sql = sql.replacen(
+            SUMMARY_COLUMNS,
+            &format!("{SUMMARY_COLUMNS}, {SHOWN_COLUMNS}"),
+            1,
+        );
+        let mut out = Vec::new();
+        for r in sqlx::query_with(&sql, args).fetch_all(&self.pool).await? {
+            let s = summary(&r)?;
+            let number = s.mall_order_number.clone();
+            let amounts = crate::model::Amounts {
+                items_total: r.try_get("items_total")?,
+                shipping_fee: r.try_get("shipping_fee")?,
+                cod_fee: r.try_get("cod_fee")?,
+                points_used: r.try_get("points_used")?,
+                coupon_discount: r.try_get("coupon_discount")?,
+                billing_total: s.billing_total,
+            };
+            let fees: Vec<crate::model::Fee> = from_json(&r, "fees_json", &number)?;
+            let discounts: Vec<crate::model::Discount> = from_json(&r, "discounts_json", &number)?;
+            let marks: Vec<crate::model::OrderMark> = from_json(&r, "marks_json", &number)?;
+            let (fees, discounts) = if fees.is_empty() && discounts.is_empty() {
+                amounts.as_lists()
+            } else {
+                (fees, discounts)
+            };
+            out.push((
+                s,
+                ShownMoney {
+                    mall_status: r.try_get("mall_status")?,
+                    mall_status_words: r.try_get("mall_status_words")?,
+                    items_total: amounts.items_total,
+                    fees,
+                    discounts,
+                    marks,
+                },
+            ));
+        }
+        Ok(out)
     }
 
     /// Every order `search` finds, newest first (the console's CSV download): one query, no
