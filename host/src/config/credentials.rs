@@ -1,4 +1,5 @@
-//! A shop's plain settings and secrets: `[shops.settings]`, `[shops.credentials]` (each secret
+//! A shop's plain settings and secrets: `[shops.settings]` (each from `<name>` or, for a long
+//! value such as a public key, `<name>_file`), `[shops.credentials]` (each secret
 //! from `<name>_env`, `<name>_file` or, for tests, `<name>`; `<name>_expires` its expiry date),
 //! and the legacy top-level `partner_code` / `api_password(_env)` keys of contract 0.1.0's days,
 //! which still load with a warning.
@@ -58,7 +59,31 @@ pub(super) fn settings_and_credentials(
                 ));
             }
         };
-        settings.insert(name.clone(), text);
+        // `<name>_file`: the setting is the file's text (a public key in PEM, a long template),
+        // which a TOML string would hold badly.
+        let (name, text) = match name.strip_suffix("_file") {
+            Some(base) if !base.is_empty() => {
+                let read = std::fs::read_to_string(&text).map_err(|e| {
+                    err(
+                        &format!("settings.{name}"),
+                        format!("names the file {text}, which cannot be read ({})", e.kind()),
+                        "point it to a file holding the setting's value alone",
+                    )
+                })?;
+                (
+                    base.to_string(),
+                    read.trim_end_matches(['\r', '\n']).to_string(),
+                )
+            }
+            _ => (name.clone(), text),
+        };
+        if settings.insert(name.clone(), text).is_some() {
+            return Err(err(
+                &format!("settings.{name}"),
+                format!("gives the setting {name:?} a second time"),
+                &format!("keep one of {name}, {name}_file"),
+            ));
+        }
     }
     let mut credentials = BTreeMap::new();
     let mut expiries = BTreeMap::new();

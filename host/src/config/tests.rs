@@ -366,3 +366,43 @@ fn unknown_keys_are_refused_with_their_place() {
         .to_string();
     assert!(e.contains("fetch_dayz"), "{e}");
 }
+
+#[test]
+fn a_plain_setting_may_come_from_a_file() {
+    // Yahoo finding 1: a public key in PEM had to be pasted into the TOML, since plain settings
+    // had no `_file`.
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("store_public.pem");
+    let key = "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqh\n-----END PUBLIC KEY-----";
+    std::fs::write(&pem, format!("{key}\n")).unwrap();
+    let with = |settings: &str| {
+        parse(&format!(
+            "{GOOD}\n[shops.settings]\nseller = \"store-1\"\n{settings}\n"
+        ))
+    };
+    let c = with(&format!(
+        "public_key_file = {:?}",
+        pem.display().to_string()
+    ))
+    .unwrap();
+    assert_eq!(
+        c.shops[0].settings["public_key"], key,
+        "the file's text, no newline after"
+    );
+    assert_eq!(c.shops[0].settings["seller"], "store-1");
+    assert!(!c.shops[0].settings.contains_key("public_key_file"));
+    let missing = with("public_key_file = \"/nonexistent/key.pem\"")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        missing.contains("settings.public_key_file") && missing.contains("cannot be read"),
+        "{missing}"
+    );
+    let twice = with(&format!(
+        "public_key = \"x\"\npublic_key_file = {:?}",
+        pem.display().to_string()
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(twice.contains("a second time"), "{twice}");
+}
