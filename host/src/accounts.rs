@@ -327,6 +327,8 @@ mod tests {
             "expires"
         );
         assert_eq!(s.end_expired_sessions(now).await.unwrap(), 1);
+        s.add_token(id, "token-sha", now).await.unwrap();
+        assert!(s.user_by_token("token-sha", now).await.unwrap().is_some());
         assert!(s.set_user_disabled("sam", true).await.unwrap());
         assert!(
             s.session("live", now).await.unwrap().is_none(),
@@ -336,6 +338,10 @@ mod tests {
         assert!(
             s.session("live", now).await.unwrap().is_none(),
             "switched on again, it must log in anew"
+        );
+        assert!(
+            s.user_by_token("token-sha", now).await.unwrap().is_none(),
+            "and a token of before does not work again"
         );
         s.add_session("new", id, "csrf-3", now, now + hour)
             .await

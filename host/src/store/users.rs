@@ -116,9 +116,9 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Switches an account off (its sessions end, its tokens stop working) or on again (it
-    /// must log in anew: no session of before comes back); `false` when there is no such
-    /// account.
+    /// Switches an account off (its sessions end and its API tokens are revoked) or on again
+    /// (it must log in anew and be issued new tokens: nothing of before comes back — a token
+    /// that leaked is why accounts are switched off); `false` when there is no such account.
     pub async fn set_user_disabled(&self, name: &str, disabled: bool) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let n = sqlx::query("UPDATE users SET disabled = $1 WHERE name = $2")
@@ -128,12 +128,14 @@ impl Store {
             .await?
             .rows_affected();
         if disabled {
-            sqlx::query(
-                "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE name = $1)",
-            )
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
+            for table in ["sessions", "api_tokens"] {
+                sqlx::query(&format!(
+                    "DELETE FROM {table} WHERE user_id IN (SELECT id FROM users WHERE name = $1)"
+                ))
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+            }
         }
         tx.commit().await?;
         Ok(n == 1)
