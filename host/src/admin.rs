@@ -93,11 +93,15 @@ fn fail(status: StatusCode, e: impl std::fmt::Display) -> Reply {
 }
 
 fn plugin_list(runtime: &Runtime) -> Value {
-    let list: Vec<Value> = runtime
+    let mut list: Vec<Value> = runtime
         .plugins()
         .iter()
-        .map(|p| json!({ "info": p.info(), "path": p.path().display().to_string(), "sha256": p.digest() }))
+        .map(|p| json!({ "mall": p.info().mall_id, "info": p.info(), "path": p.path().display().to_string(), "sha256": p.digest() }))
         .collect();
+    // A mall whose plugin could not be loaded is OFF: listed, with why, not left out.
+    list.extend(runtime.disabled().into_iter().map(
+        |d| json!({ "mall": d.mall, "info": null, "off": { "file": d.file, "reason": d.reason } }),
+    ));
     Value::Array(list)
 }
 
@@ -253,9 +257,9 @@ pub fn router(admin: ServeState) -> Router {
         .with_state(admin)
 }
 
-/// The active plugins.
+/// The active plugins, and the malls whose plugin is off.
 #[utoipa::path(get, path = "/plugins", security(("bearer" = [])),
-    responses((status = 200, description = "Each active plugin: its info, path and sha256"),
+    responses((status = 200, description = "Each active plugin: its mall, info, path and sha256; each mall whose plugin could not be loaded: its mall, `info` null and `off` (file, reason)"),
         (status = 401, description = "No valid token"), (status = 403, description = "Role too low")))]
 async fn list_plugins(State(a): State<ServeState>) -> Reply {
     (StatusCode::OK, Json(plugin_list(&a.runtime)))

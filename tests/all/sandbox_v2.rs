@@ -363,6 +363,20 @@ async fn an_info_that_traps_later_turns_off_its_mall_alone_until_removed() {
     let (serve, admin) = h.env.serve_with_admin(&config).await;
     let health = reqwest::get(format!("{admin}/plugins")).await.unwrap();
     assert!(health.status().is_success(), "{}", health.status());
+    // The admin API lists the OFF mall with why, not only the active ones.
+    let list: serde_json::Value = serde_json::from_str(&health.text().await.unwrap()).unwrap();
+    let off = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["mall"] == "hostile2")
+        .unwrap_or_else(|| panic!("hostile2 listed: {list}"));
+    assert!(
+        off["off"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("info traps on purpose")),
+        "{off}"
+    );
     drop(serve);
     let (ok, _, err) = h.env.cli(&["fetch", "--shop", "echo"]).await;
     assert!(

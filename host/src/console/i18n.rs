@@ -44,6 +44,12 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("parcels", "個数（送り状枚数）", "Parcels (slips)"),
     ("today", "今日", "Today"),
     ("unshipped", "未出荷", "Not shipped"),
+    ("plugin_off", "停止中", "OFF"),
+    (
+        "plugin_off_fix",
+        "このモールの注文は取り込まれていません。直した版を入れるか、管理者が mallhost plugins remove --mall {mall} で外してください",
+        "This mall's orders are not fetched. Install a fixed version, or take it out with mallhost plugins remove --mall {mall}",
+    ),
     (
         "no_matching",
         "検索に一致する受注がありません",

@@ -1,5 +1,5 @@
 //! プラグイン: every mall's installed components with their versions and digests (the active one
-//! marked), install from an upload (a component and its manifest, checked by
+//! marked; a mall whose plugin could not be loaded shown as 停止中 with why), install from an upload (a component and its manifest, checked by
 //! `PluginDir::install` exactly as `mallhost plugins install` checks them), and rollback to the
 //! previous one. Installing and rolling back are an admin's.
 
@@ -39,12 +39,19 @@ async fn page(
             })
         })
         .collect();
+    let off: Vec<_> = cx
+        .state
+        .runtime
+        .disabled()
+        .into_iter()
+        .map(|d| json!({ "mall": d.mall, "file": d.file, "reason": d.reason }))
+        .collect();
     cx.page_with(
         who,
         status,
         "plugins.html",
         "plugins",
-        json!({ "installed": installed, "active": active, "notice": notice, "error": error }),
+        json!({ "installed": installed, "active": active, "off": off, "notice": notice, "error": error }),
     )
 }
 
