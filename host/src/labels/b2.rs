@@ -96,11 +96,21 @@ pub struct Slip<'a> {
     pub ship_date: NaiveDate,
 }
 
-/// Whether the buyer pays on delivery (代金引換).
+/// Whether the buyer pays on delivery (代金引換): a COD fee, a COD fee line (even of 0 yen, a
+/// shop that waives it), or a payment method that says so in words or as the usual code.
 pub fn cash_on_delivery(order: &Order) -> bool {
+    let method = order.payment_method.trim();
     order.amounts.cod_fee > 0
-        || order.payment_method.contains("代引")
-        || order.payment_method.contains("代金引換")
+        || order
+            .fees
+            .iter()
+            .any(|f| f.kind == crate::model::FeeKind::Cod)
+        || method.contains("代引")
+        || method.contains("代金引換")
+        || method
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| w.eq_ignore_ascii_case("cod"))
+        || method.eq_ignore_ascii_case("cash_on_delivery")
 }
 
 /// Each line's name as a slip shows it: the mall's or the product master's (else the item
