@@ -469,25 +469,12 @@ async fn a_plugin_declaring_oauth_gets_the_hosts_access_token_and_never_the_refr
     // The probe built with an OAuth 2 scheme, through the runtime as a shop's calls go: the
     // host runs the grant, keeps the rotated refresh token sealed, and the API sees the token.
     let env = TestEnv::start(Options::default()).await;
-    let bytes = std::fs::read(mallhost_tests::probe_oauth_plugin_path()).unwrap();
-    let wasm = write_plugin(
-        env.dir.path(),
-        "probe-oauth",
-        &bytes,
-        "probe-oauth",
-        "0.2.0",
-        None,
-        "",
-    );
-    let p = env.runtime.load_file(&wasm).await.unwrap();
+    let (server, state) = token_server().await;
+    let (shop, p) = probe_oauth_shop(&env, &server).await;
     assert!(matches!(
         p.info().auth,
         mallhost::connector::AuthScheme::OAuth2Refresh { .. }
     ));
-    let (server, state) = token_server().await;
-    let mut shop = oauth_shop(&env, &server);
-    shop.id = "api-oauth".into();
-    shop.mall = "probe-oauth".into();
     mallhost::runtime::check_shop(&shop, &p.info().label(), &p.info().settings, &[])
         .expect("the shop gives what the plugin declares");
     let now = env.clock.now();
@@ -528,7 +515,10 @@ async fn a_plugin_declaring_oauth_gets_the_hosts_access_token_and_never_the_refr
 }
 
 /// The probe plugin declaring OAuth 2, loaded, and a shop of it on `server`'s token endpoint.
-async fn probe_oauth_shop(env: &TestEnv, server: &str) -> ShopConfig {
+async fn probe_oauth_shop(
+    env: &TestEnv,
+    server: &str,
+) -> (ShopConfig, Arc<mallhost::runtime::Plugin>) {
     let bytes = std::fs::read(mallhost_tests::probe_oauth_plugin_path()).unwrap();
     let wasm = write_plugin(
         env.dir.path(),
@@ -539,11 +529,11 @@ async fn probe_oauth_shop(env: &TestEnv, server: &str) -> ShopConfig {
         None,
         "",
     );
-    env.runtime.load_file(&wasm).await.unwrap();
+    let plugin = env.runtime.load_file(&wasm).await.unwrap();
     let mut shop = oauth_shop(env, server);
     shop.id = "api-oauth".into();
     shop.mall = "probe-oauth".into();
-    shop
+    (shop, plugin)
 }
 
 #[tokio::test]
@@ -553,7 +543,7 @@ async fn an_access_token_that_dies_early_is_refreshed_once_inside_the_call() {
     // sends the request again inside `send`; the plugin sees only the second answer.
     let env = TestEnv::start(Options::default()).await;
     let (server, state) = token_server().await;
-    let shop = probe_oauth_shop(&env, &server).await;
+    let (shop, _) = probe_oauth_shop(&env, &server).await;
     let now = env.clock.now();
     let window = Window {
         start: now - Duration::days(1),
@@ -603,7 +593,7 @@ async fn one_pace_holds_across_token_refreshes() {
     // and its first request broke the mall's one a second. Now it is keyed on the client.
     let env = TestEnv::start(Options::default()).await;
     let (server, state) = token_server().await;
-    let mut shop = probe_oauth_shop(&env, &server).await;
+    let (mut shop, _) = probe_oauth_shop(&env, &server).await;
     shop.pace = mallhost::config::Pace::PerSecond(1);
     for _ in 0..3 {
         let now = env.clock.now();

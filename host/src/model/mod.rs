@@ -436,3 +436,47 @@ impl TakeState {
             .find(|t| t.id() == s)
     }
 }
+
+/// Orders for tests of any module.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// An order with nothing in it but its number: no deliveries, no money, paid by card.
+    pub(crate) fn bare_order(number: &str) -> Order {
+        let at = DateTime::from_timestamp(1_793_491_200, 0).unwrap_or_default();
+        Order {
+            mall_order_number: number.into(),
+            ordered_at: at,
+            mall_updated_at: at,
+            mall_status: "NEW".into(),
+            payment_method: "CARD".into(),
+            buyer: Address::default(),
+            deliveries: vec![],
+            amounts: Amounts::default(),
+            fees: vec![],
+            discounts: vec![],
+            prices_include_tax: true,
+            buyer_email: None,
+            buyer_note: String::new(),
+            flags: OrderFlags::default(),
+            marks: vec![],
+            source: OrderSource::Api,
+        }
+    }
+
+    /// A delivery to `to` with no lines.
+    pub(crate) fn bare_delivery(no: u32, to: Address) -> Delivery {
+        Delivery {
+            delivery_no: no,
+            mall_delivery_id: None,
+            recipient: to,
+            delivery_method: "宅配便".into(),
+            carrier: None,
+            desired_date: None,
+            desired_time_slot: String::new(),
+            time_slot: None,
+            lines: vec![],
+        }
+    }
+}

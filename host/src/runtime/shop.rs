@@ -37,6 +37,27 @@ fn api_origin(shop: &ShopConfig) -> String {
         .unwrap_or_default()
 }
 
+/// The OAuth 2 grant a plugin's scheme declares, if it declares one.
+fn oauth_grant(auth: &AuthScheme) -> Option<Grant<'_>> {
+    match auth {
+        AuthScheme::OAuth2Refresh {
+            token_url,
+            client_id,
+            client_secret,
+            refresh_token,
+            scope,
+            ..
+        } => Some(Grant {
+            token_url,
+            client_id,
+            client_secret,
+            refresh_token,
+            scope: scope.as_deref(),
+        }),
+        _ => None,
+    }
+}
+
 /// Calls on behalf of one shop.
 pub struct ShopConnector<'a> {
     runtime: &'a Runtime,
@@ -90,31 +111,15 @@ impl<'a> ShopConnector<'a> {
         if let Some(why) = credentials::refusal(values, &plugin.info.auth, today) {
             return Err(refused(why));
         }
-        let access = match &plugin.info.auth {
-            AuthScheme::OAuth2Refresh {
-                token_url,
-                client_id,
-                client_secret,
-                refresh_token,
-                scope,
-                ..
-            } => {
-                let grant = Grant {
-                    token_url,
-                    client_id,
-                    client_secret,
-                    refresh_token,
-                    scope: scope.as_deref(),
-                };
-                Some(
-                    self.runtime
-                        .oauth
-                        .access_token(values, shop.allow_private_network, grant, now)
-                        .await
-                        .map_err(refused)?,
-                )
-            }
-            _ => None,
+        let access = match oauth_grant(&plugin.info.auth) {
+            Some(grant) => Some(
+                self.runtime
+                    .oauth
+                    .access_token(values, shop.allow_private_network, grant, now)
+                    .await
+                    .map_err(refused)?,
+            ),
+            None => None,
         };
         let credentials = Credentials::new(
             values,
@@ -159,26 +164,11 @@ impl<'a> ShopConnector<'a> {
                         (oauth.clone(), shop_cfg.clone(), auth.clone(), used.clone());
                     let now = clock.now();
                     Box::pin(async move {
-                        let AuthScheme::OAuth2Refresh {
-                            token_url,
-                            client_id,
-                            client_secret,
-                            refresh_token,
-                            scope,
-                            ..
-                        } = &auth
-                        else {
+                        let Some(grant) = oauth_grant(&auth) else {
                             return Err("the plugin's scheme is not OAuth 2".to_string());
                         };
                         let values = shop_values(&shop_cfg);
                         oauth.forget(&shop_cfg.id, &used).await;
-                        let grant = Grant {
-                            token_url,
-                            client_id,
-                            client_secret,
-                            refresh_token,
-                            scope: scope.as_deref(),
-                        };
                         let fresh = oauth
                             .access_token(values, shop_cfg.allow_private_network, grant, now)
                             .await?;

@@ -472,24 +472,29 @@ mod tests {
         assert!(name_grams("山").is_empty() && name_grams(" ").is_empty());
     }
 
+    /// The order numbers `search` finds (its first page), sorted.
+    async fn numbers(store: Store, search: OrderSearch) -> Vec<String> {
+        let mut v: Vec<String> = store
+            .search_orders(&search, 1, 50)
+            .await
+            .unwrap()
+            .orders
+            .into_iter()
+            .map(|o| o.mall_order_number)
+            .collect();
+        v.sort();
+        v
+    }
+
     #[tokio::test]
     async fn part_of_a_name_finds_its_orders_and_only_them() {
         use crate::model::{Order, TakeState};
         use crate::store::{NewOrder, WhenStored};
         let t = crate::store::testing::fresh().await;
-        let base: Order = serde_json::from_value(serde_json::json!({
-            "mall_order_number": "", "ordered_at": "2026-11-01T00:00:00Z",
-            "mall_updated_at": "2026-11-01T00:00:00Z", "mall_status": "NEW",
-            "payment_method": "CARD",
-            "buyer": { "name": "", "name_kana": "", "postal_code": "", "prefecture": "",
-                "address1": "", "address2": "", "phone": "" },
-            "deliveries": [], "amounts": { "items_total": 0, "shipping_fee": 0, "cod_fee": 0,
-                "points_used": 0, "coupon_discount": 0, "billing_total": 0 },
-            "flags": { "test_order": false, "multiple_deliveries": false,
-                "add_on_service": false, "no_buyer_email": false },
-            "buyer_note": "", "source": "api"
-        }))
-        .unwrap();
+        let base = crate::model::testing::bare_order("");
+        let ordered_at = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
+            .unwrap()
+            .to_utc();
         let names = ["山田 太郎", "小山田 花子", "田山 一", "Yamada 50%"];
         let orders: Vec<Order> = names
             .iter()
@@ -497,6 +502,7 @@ mod tests {
             .map(|(i, n)| {
                 let mut o = base.clone();
                 o.mall_order_number = format!("N{i}");
+                o.ordered_at = ordered_at;
                 o.buyer.name = (*n).into();
                 o
             })
@@ -525,19 +531,7 @@ mod tests {
                 buyer: Some(q.into()),
                 ..OrderSearch::default()
             };
-            let store = t.store.clone();
-            async move {
-                let mut v: Vec<String> = store
-                    .search_orders(&search, 1, 50)
-                    .await
-                    .unwrap()
-                    .orders
-                    .into_iter()
-                    .map(|o| o.mall_order_number)
-                    .collect();
-                v.sort();
-                v
-            }
+            numbers(t.store.clone(), search)
         };
         assert_eq!(found("山田").await, ["N0", "N1"]);
         assert_eq!(
@@ -582,24 +576,18 @@ mod tests {
         use crate::store::{NewOrder, WhenStored};
         let t = crate::store::testing::fresh().await;
         let order = |n: &str, name: &str, kana: &str, phone: &str, to_phone: &str| -> Order {
-            serde_json::from_value(serde_json::json!({
-                "mall_order_number": n, "ordered_at": "2026-11-01T00:00:00Z",
-                "mall_updated_at": "2026-11-01T00:00:00Z", "mall_status": "NEW",
-                "payment_method": "CARD",
-                "buyer": { "name": name, "name_kana": kana, "postal_code": "", "prefecture": "",
-                    "address1": "", "address2": "", "phone": phone },
-                "deliveries": [{ "delivery_no": 1, "delivery_method": "宅配便", "lines": [],
-                    "carrier": null, "desired_date": null, "desired_time_slot": "",
-                    "time_slot": null,
-                    "recipient": { "name": "受取 人", "name_kana": "", "postal_code": "",
-                        "prefecture": "", "address1": "", "address2": "", "phone": to_phone } }],
-                "amounts": { "items_total": 0, "shipping_fee": 0, "cod_fee": 0,
-                    "points_used": 0, "coupon_discount": 0, "billing_total": 0 },
-                "flags": { "test_order": false, "multiple_deliveries": false,
-                    "add_on_service": false, "no_buyer_email": false },
-                "buyer_note": "", "source": "api"
-            }))
-            .unwrap()
+            use crate::model::testing::{bare_delivery, bare_order};
+            let mut o = bare_order(n);
+            o.buyer.name = name.into();
+            o.buyer.name_kana = kana.into();
+            o.buyer.phone = phone.into();
+            let to = crate::model::Address {
+                name: "受取 人".into(),
+                phone: to_phone.into(),
+                ..crate::model::Address::default()
+            };
+            o.deliveries.push(bare_delivery(1, to));
+            o
         };
         let orders = [
             order(
@@ -638,19 +626,7 @@ mod tests {
                 unshipped,
                 ..OrderSearch::default()
             };
-            let store = t.store.clone();
-            async move {
-                let mut v: Vec<String> = store
-                    .search_orders(&search, 1, 50)
-                    .await
-                    .unwrap()
-                    .orders
-                    .into_iter()
-                    .map(|o| o.mall_order_number)
-                    .collect();
-                v.sort();
-                v
-            }
+            numbers(t.store.clone(), search)
         };
         assert_eq!(found("ヤマダ", false).await, ["K0"], "kana");
         assert_eq!(
