@@ -369,7 +369,7 @@ fn unknown_keys_are_refused_with_their_place() {
 
 #[test]
 fn a_plain_setting_may_come_from_a_file() {
-    // Yahoo finding 1: a public key in PEM had to be pasted into the TOML, since plain settings
+    // Issue 24, finding 1: a public key in PEM had to be pasted into the TOML, since plain settings
     // had no `_file`.
     let dir = tempfile::tempdir().unwrap();
     let pem = dir.path().join("store_public.pem");
