@@ -37,7 +37,7 @@ pub(super) struct Picked {
     /// The label program (`format`; B2 unless chosen).
     format: Option<labels::Format>,
     /// "Every matching order": the order list's search (its query string), expanded by
-    /// [`expand`] in place of the ticked rows.
+    /// [`selection`] in place of the ticked rows.
     matching: Option<String>,
     /// Which file of a クリックポスト export to download (1-based, 40 rows each: `download=N`).
     part: usize,
@@ -77,8 +77,13 @@ pub(super) fn picked(body: &[u8]) -> Picked {
     p
 }
 
-/// The selection, with "every matching order" expanded from the search it names.
-pub(super) async fn expand(cx: &Console, who: &Staff, mut p: Picked) -> Result<Picked, Response> {
+/// The selection a bulk screen posts, for staff with the form's token: the ticked orders, or
+/// "every matching order" expanded from the search it names (none matching is said so).
+pub(super) async fn selection(cx: &Console, who: &Staff, body: &[u8]) -> Result<Picked, Response> {
+    let mut p = picked(body);
+    if let Some(r) = who.refuse(cx, Some(&p.csrf), Role::Staff) {
+        return Err(r);
+    }
     if let Some(query) = p.matching.take() {
         match super::orders::matching(cx, &query).await {
             Ok(all) if all.is_empty() => {
@@ -105,11 +110,7 @@ fn hidden_selection(p: &Picked) -> Value {
 /// program's format (B2 unless chosen), or (with `download`) the file itself — for
 /// クリックポスト, the `part`-th file of 40 rows.
 pub async fn labels(State(cx): State<Console>, who: Staff, body: Bytes) -> Response {
-    let p = picked(&body);
-    if let Some(r) = who.refuse(&cx, Some(&p.csrf), Role::Staff) {
-        return r;
-    }
-    let p = match expand(&cx, &who, p).await {
+    let p = match selection(&cx, &who, &body).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -297,11 +298,7 @@ fn slip_view(shop_name: &str, o: &Order, no_prices: bool) -> Value {
 /// `POST /console/slips` (staff): 納品書 for the selection, one order per page, and the
 /// ピッキングリスト of the same orders (items summed by item and SKU code) before them.
 pub async fn slips(State(cx): State<Console>, who: Staff, body: Bytes) -> Response {
-    let p = picked(&body);
-    if let Some(r) = who.refuse(&cx, Some(&p.csrf), Role::Staff) {
-        return r;
-    }
-    let p = match expand(&cx, &who, p).await {
+    let p = match selection(&cx, &who, &body).await {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -356,11 +353,7 @@ pub async fn slips(State(cx): State<Console>, who: Staff, body: Bytes) -> Respon
 /// `POST /console/orders/bulk-status` (staff): the ticked orders to one status, with the
 /// reason staff give (kept in each order's history and the audit log); each order's result.
 pub async fn bulk_status(State(cx): State<Console>, who: Staff, body: Bytes) -> Response {
-    let p = picked(&body);
-    if let Some(r) = who.refuse(&cx, Some(&p.csrf), Role::Staff) {
-        return r;
-    }
-    let p = match expand(&cx, &who, p).await {
+    let p = match selection(&cx, &who, &body).await {
         Ok(p) => p,
         Err(r) => return r,
     };

@@ -9,9 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
 
-use super::labels::picked;
 use super::{Console, Staff};
-use crate::accounts::Role;
 
 /// Full-width digits, letters and hyphens (as an IME or a scanner in 全角 mode types them) as
 /// half-width; spaces dropped.
@@ -26,11 +24,7 @@ pub(crate) fn typed_number(text: &str) -> String {
 /// `POST /console/scan` (staff): the selection's order at `at` (the first when the list's
 /// button sends the selection); with `tracking`, saves it for that order first.
 pub async fn scan(State(cx): State<Console>, who: Staff, body: Bytes) -> Response {
-    let p = picked(&body);
-    if let Some(r) = who.refuse(&cx, Some(&p.csrf), Role::Staff) {
-        return r;
-    }
-    let p = match super::labels::expand(&cx, &who, p).await {
+    let p = match super::labels::selection(&cx, &who, &body).await {
         Ok(p) => p,
         Err(r) => return r,
     };
