@@ -181,15 +181,22 @@ impl Order {
     /// Every fee and discount by its label: the mall's lists, or — for an order whose plugin
     /// gave only the summary (contract 0.1.0) — the summary's as lists.
     pub fn fee_lists(&self) -> (Vec<Fee>, Vec<Discount>) {
-        if self.fees.is_empty() && self.discounts.is_empty() {
-            self.amounts.as_lists()
-        } else {
-            (self.fees.clone(), self.discounts.clone())
-        }
+        self.amounts
+            .lists_or(self.fees.clone(), self.discounts.clone())
     }
 }
 
 impl Amounts {
+    /// `fees` and `discounts` as the mall listed them, or — when it listed none (contract
+    /// 0.1.0) — this summary's as lists.
+    pub fn lists_or(&self, fees: Vec<Fee>, discounts: Vec<Discount>) -> (Vec<Fee>, Vec<Discount>) {
+        if fees.is_empty() && discounts.is_empty() {
+            self.as_lists()
+        } else {
+            (fees, discounts)
+        }
+    }
+
     /// The fee and discount lists of a summary (for a mall that gives only the summary).
     pub fn as_lists(&self) -> (Vec<Fee>, Vec<Discount>) {
         let fees = [

@@ -246,22 +246,24 @@ impl Store {
         counts.push(" GROUP BY o.status");
         (
             counts,
-            self.orders_statement(search, Some((page, per_page))),
+            self.orders_statement(search, Some((page, per_page)), SUMMARY_COLUMNS),
         )
     }
 
     /// The orders a search finds, newest first: one page (1-based, at most 500 orders), or all.
+    /// `columns`: what is read of each order (the summary's, or more).
     fn orders_statement<'q>(
         &self,
         search: &'q OrderSearch,
         page: Option<(u32, u32)>,
+        columns: &str,
     ) -> Statement<'q> {
         // The page's ids first (the index alone), then their columns: the columns' work (the
         // missing-name count) is done for one page, not for every row a deep page skips.
         const ORDER: &str = " ORDER BY o.ordered_at DESC, o.mall_order_number DESC";
         let mut q = Statement::new(
             self.backend,
-            &format!("SELECT {SUMMARY_COLUMNS} FROM orders o WHERE o.id IN (SELECT o.id"),
+            &format!("SELECT {columns} FROM orders o WHERE o.id IN (SELECT o.id"),
         );
         search.from(&mut q);
         if let Some(status) = search.status {
@@ -288,12 +290,8 @@ impl Store {
         &self,
         search: &OrderSearch,
     ) -> Result<Vec<(OrderSummary, ShownMoney)>, StoreError> {
-        let (sql, args) = self.orders_statement(search, None).build()?;
-        let sql = sql.replacen(
-            SUMMARY_COLUMNS,
-            &format!("{SUMMARY_COLUMNS}, {SHOWN_COLUMNS}"),
-            1,
-        );
+        let columns = format!("{SUMMARY_COLUMNS}, {SHOWN_COLUMNS}");
+        let (sql, args) = self.orders_statement(search, None, &columns).build()?;
         let mut out = Vec::new();
         for r in sqlx::query_with(&sql, args).fetch_all(&self.pool).await? {
             let s = summary(&r)?;
@@ -309,11 +307,7 @@ impl Store {
             let fees: Vec<crate::model::Fee> = from_json(&r, "fees_json", &number)?;
             let discounts: Vec<crate::model::Discount> = from_json(&r, "discounts_json", &number)?;
             let marks: Vec<crate::model::OrderMark> = from_json(&r, "marks_json", &number)?;
-            let (fees, discounts) = if fees.is_empty() && discounts.is_empty() {
-                amounts.as_lists()
-            } else {
-                (fees, discounts)
-            };
+            let (fees, discounts) = amounts.lists_or(fees, discounts);
             out.push((
                 s,
                 ShownMoney {
@@ -332,7 +326,9 @@ impl Store {
     /// Every order `search` finds, newest first (the console's CSV download): one query, no
     /// counts, no pages.
     pub async fn search_all(&self, search: &OrderSearch) -> Result<Vec<OrderSummary>, StoreError> {
-        let (sql, args) = self.orders_statement(search, None).build()?;
+        let (sql, args) = self
+            .orders_statement(search, None, SUMMARY_COLUMNS)
+            .build()?;
         sqlx::query_with(&sql, args)
             .fetch_all(&self.pool)
             .await?
