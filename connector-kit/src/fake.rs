@@ -19,8 +19,8 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 
-use crate::Transport;
-use crate::host::{HttpError, Request, Response};
+use super::Transport;
+use super::host::{HttpError, Request, Response};
 
 /// A scripted mall.
 pub struct FakeTransport<H> {

@@ -2,8 +2,8 @@
 //! (the host adds the shop's credentials), the host's refusals and a mall's status codes turned
 //! into the connector errors the host acts on, `Retry-After`, and query-value encoding.
 
-use crate::host::{HttpError, Method, Request, Response};
-use crate::types::{ConnectorError, FieldError, RemoteError};
+use super::host::{HttpError, Method, Request, Response};
+use super::types::{ConnectorError, FieldError, RemoteError};
 
 /// A request with a JSON body (none when empty), accepting JSON, marked `authenticate`.
 pub fn json_request(method: Method, url: impl Into<String>, body: Vec<u8>) -> Request {
@@ -51,7 +51,7 @@ pub fn host_error(mall: &str, e: HttpError) -> ConnectorError {
 /// Sends `req` and returns a 2xx answer; the host's refusal as [`host_error`], another status
 /// as the answer itself (`Err(Ok(response))`) for the mall's own error body to be read.
 pub fn send_ok(
-    t: &impl crate::Transport,
+    t: &impl super::Transport,
     mall: &str,
     req: &Request,
 ) -> Result<Response, Result<Response, ConnectorError>> {
@@ -146,8 +146,8 @@ pub fn percent_encode(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::fake::answer;
     use super::*;
-    use crate::fake::answer;
 
     #[test]
     fn statuses_become_the_errors_the_host_acts_on() {

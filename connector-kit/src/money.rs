@@ -9,7 +9,7 @@
 //! assert_eq!(billing_total(2000, &f, &[]), Some(2500));
 //! ```
 
-use crate::types::{Discount, DiscountKind, Fee, FeeKind, OrderLine};
+use super::types::{Discount, DiscountKind, Fee, FeeKind, OrderLine};
 
 /// The fees with a non-zero amount, from `(kind, label, amount)`.
 pub fn fees(list: &[(FeeKind, &str, i64)]) -> Vec<Fee> {
@@ -75,17 +75,7 @@ mod tests {
 
     #[test]
     fn lines_multiply_and_add_without_wrapping() {
-        let line = |quantity, unit_price| OrderLine {
-            line_no: 1,
-            item_code: "I".into(),
-            sku_code: String::new(),
-            quantity,
-            unit_price,
-            tax_rate: 10,
-            has_add_on_service: false,
-            product_name: None,
-            option_text: None,
-        };
+        let line = super::super::test_line;
         assert_eq!(lines_total(&[line(2, 1000), line(1, 500)]), Some(2500));
         assert_eq!(lines_total(&[line(u32::MAX, i64::MAX)]), None);
     }

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone};
 
-use crate::types::Date;
+use super::types::Date;
 
 /// Japan Standard Time (no daylight saving).
 pub fn jst() -> FixedOffset {

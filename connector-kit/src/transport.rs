@@ -3,7 +3,7 @@
 //! shop's credentials and paces; and the host's clock); in native unit tests a fake mall
 //! (`fake::FakeTransport`, or a plugin's own), so the API code is tested without a host.
 
-use crate::host::{HttpError, Request, Response};
+use super::host::{HttpError, Request, Response};
 
 /// What the API code needs from its environment.
 pub trait Transport {
@@ -19,9 +19,9 @@ pub struct HostTransport;
 
 impl Transport for HostTransport {
     fn send(&self, req: &Request) -> Result<Response, HttpError> {
-        crate::host::send(req)
+        super::host::send(req)
     }
     fn now(&self) -> i64 {
-        crate::host::now()
+        super::host::now()
     }
 }

@@ -72,7 +72,9 @@ fn order(n: u32) -> Order {
                 has_add_on_service: false,
                 product_name: Some("商品".into()),
                 option_text: None,
+                jan: Default::default(),
             }],
+            gift_message: Default::default(),
         }],
         amounts: Amounts {
             items_total: 1200,
@@ -88,6 +90,8 @@ fn order(n: u32) -> Order {
         buyer_note: String::new(),
         flags: OrderFlags::default(),
         source: OrderSource::Api,
+        hold: Default::default(),
+        payment: Default::default(),
     }
 }
 

@@ -78,6 +78,8 @@ fn order(n: u32) -> Order {
             String::new()
         },
         phone: format!("090{:08}", n),
+        company: Default::default(),
+        department: Default::default(),
     };
     let delivery = |no: u32| Delivery {
         delivery_no: no,
@@ -99,8 +101,10 @@ fn order(n: u32) -> Order {
                 has_add_on_service: false,
                 product_name: Some(format!("木のスプーン {}", (n + l) % 40)),
                 option_text: None,
+                jan: Default::default(),
             })
             .collect(),
+        gift_message: Default::default(),
     };
     let deliveries: Vec<Delivery> = if n.is_multiple_of(20) {
         vec![delivery(1), delivery(2)]
@@ -145,6 +149,8 @@ fn order(n: u32) -> Order {
         marks: vec![],
         buyer_note: String::new(),
         source: OrderSource::Api,
+        hold: Default::default(),
+        payment: Default::default(),
     }
 }
 

@@ -29,6 +29,91 @@ pub struct PluginInfo {
     pub signing_key: Option<String>,
     /// What its mall supports.
     pub capabilities: Capabilities,
+    /// Headers the host computes for every authenticated request, beside `auth`'s (0.3.0 on).
+    pub computed_headers: Vec<ComputedHeader>,
+    /// Orders per call, where the mall's pace needs smaller calls (0.3.0 on; 0 = the host's).
+    pub batch: BatchSizes,
+    /// The mall's status and payment codes in words (0.3.0 on).
+    pub words: Vec<CodeWord>,
+}
+
+/// How the host computes a header's value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HeaderValue {
+    /// A template: `{name}` is the setting `name`, `{unix-time}` the host's clock.
+    Template {
+        /// The template.
+        template: String,
+    },
+    /// A template encrypted with the public key in the setting `key` (RSA PKCS#1 v1.5, base64).
+    Encrypted {
+        /// The setting holding the PEM.
+        key: String,
+        /// The template.
+        template: String,
+    },
+}
+
+/// A header the host computes for every authenticated request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ComputedHeader {
+    /// The header's name.
+    pub header: String,
+    /// How its value is made.
+    pub value: HeaderValue,
+}
+
+/// Orders per call a plugin asks for; 0 leaves the host's default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub struct BatchSizes {
+    /// Orders per `take-orders` call.
+    pub take: u32,
+    /// Shipments per `push-shipments` call.
+    pub push: u32,
+    /// Orders per `order-states` call.
+    pub states: u32,
+}
+
+impl BatchSizes {
+    /// The size of a call: the plugin's, within the host's `most`.
+    pub fn of(declared: u32, most: usize) -> usize {
+        match declared {
+            0 => most,
+            n => (n as usize).min(most),
+        }
+    }
+}
+
+/// Which code a word is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeKind {
+    /// The mall's status code.
+    MallStatus,
+    /// The mall's payment-method code.
+    PaymentMethod,
+}
+
+/// A code of the mall in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CodeWord {
+    /// Which code.
+    pub kind: CodeKind,
+    /// The code.
+    pub code: String,
+    /// Its words.
+    pub words: String,
+}
+
+impl PluginInfo {
+    /// The plugin's words for a code of `kind`, if it gives them.
+    pub fn words_for(&self, kind: CodeKind, code: &str) -> Option<&str> {
+        self.words
+            .iter()
+            .find(|w| w.kind == kind && w.code == code)
+            .map(|w| w.words.as_str())
+    }
 }
 
 /// A shop setting a plugin needs.
@@ -147,6 +232,8 @@ pub struct Capabilities {
     pub max_parcels: u32,
     /// The mall's carrier codes; empty when the plugin does not publish them.
     pub carriers: Vec<Carrier>,
+    /// The mall takes one carrier per order (0.3.0 on).
+    pub one_carrier_per_order: bool,
 }
 
 impl PluginInfo {
@@ -170,7 +257,11 @@ impl PluginInfo {
                 shipping_per_delivery: false,
                 max_parcels: 0,
                 carriers: Vec::new(),
+                one_carrier_per_order: Default::default(),
             },
+            batch: Default::default(),
+            computed_headers: Default::default(),
+            words: Default::default(),
         }
     }
 
@@ -319,6 +410,10 @@ pub struct OrderState {
     pub mall_status: String,
     /// In words.
     pub message: String,
+    /// Whether the buyer has paid, if the mall says (0.3.0 on).
+    pub payment: Option<crate::model::PaymentState>,
+    /// Why it was cancelled, in words (0.3.0 on).
+    pub cancel_reason: Option<String>,
 }
 
 /// An error a connector reports for a call or an order.

@@ -447,16 +447,22 @@ pub fn order_states(t: &impl Transport, ctx: &CallContext, numbers: &[String]) -
                     state: MallState::Cancelled,
                     mall_status: wire::CANCELLED.into(),
                     message: "cancelled on d Shopping (キャンセル)".into(),
+                    cancel_reason: Default::default(),
+                    payment: Default::default(),
                 }),
                 None if shipped.contains(n) => Ok(OrderState {
                     state: MallState::Shipped,
                     mall_status: wire::SHIPPED.into(),
                     message: "shipped on d Shopping (出荷完了)".into(),
+                    cancel_reason: Default::default(),
+                    payment: Default::default(),
                 }),
                 None => Ok(OrderState {
                     state: MallState::Open,
                     mall_status: String::new(),
                     message: "not cancelled on d Shopping".into(),
+                    cancel_reason: Default::default(),
+                    payment: Default::default(),
                 }),
             };
             StateResult {

@@ -228,6 +228,7 @@ pub fn map_csv(number: &str, body: &str) -> Result<Order, ConnectorError> {
             has_add_on_service: false,
             product_name: None,
             option_text: None,
+            jan: Default::default(),
         };
         if let Some((_, d)) = deliveries.iter_mut().find(|(k, _)| *k == key) {
             d.lines.push(item);
@@ -257,6 +258,8 @@ pub fn map_csv(number: &str, body: &str) -> Result<Order, ConnectorError> {
                 address1: get(row, "送付先住所1"),
                 address2: get(row, "送付先住所2"),
                 phone: get(row, "送付先電話番号"),
+                company: Default::default(),
+                department: Default::default(),
             },
             delivery_method: get(row, "配送方法"),
             desired_date,
@@ -266,6 +269,7 @@ pub fn map_csv(number: &str, body: &str) -> Result<Order, ConnectorError> {
                 slot
             },
             lines: vec![item],
+            gift_message: Default::default(),
         };
         deliveries.push((key, delivery));
     }
@@ -301,6 +305,7 @@ pub fn map_csv(number: &str, body: &str) -> Result<Order, ConnectorError> {
     )?;
     let billing_total: i64 = number_of(&n, "請求金額", *first_line, &get(first, "請求金額"))?;
     let payment_method = payment_code(&get(first, "支払方法"));
+    let payment = crate::wire::payment_state(&payment_method);
     // The CSV has no COD-fee column: for cash on delivery it is what the bill adds beyond the rest.
     let rest = items_total + shipping_fee - points_used - coupon_discount;
     let cod_fee = if payment_method == "COD" {
@@ -329,6 +334,8 @@ pub fn map_csv(number: &str, body: &str) -> Result<Order, ConnectorError> {
             address1: get(first, "注文者住所1"),
             address2: get(first, "注文者住所2"),
             phone: get(first, "注文者電話番号"),
+            company: Default::default(),
+            department: Default::default(),
         },
         buyer_email: None,
         deliveries,
@@ -340,6 +347,8 @@ pub fn map_csv(number: &str, body: &str) -> Result<Order, ConnectorError> {
         buyer_note: get(first, "備考"),
         flags: Vec::new(),
         source: OrderSource::Csv,
+        hold: None,
+        payment,
     };
     let money = Money {
         items_total,

@@ -1,5 +1,5 @@
 //! The d Shopping (dショッピング) connector for mallhost, built as a WebAssembly component for
-//! `wasm32-wasip2`, on contract `mallhost:connector@0.2.0`.
+//! `wasm32-wasip2`, on contract `mallhost:connector@0.3.0`.
 //!
 //! Layout: [`wire`] is the API's JSON, [`api`] the requests and responses (fetch pages, take,
 //! push, status sync), [`mapping`] the record → canonical order mapping, [`csv_orders`] the d払い
@@ -7,8 +7,8 @@
 //! unit-tested natively; what every connector shares (the bindings, the transport, JST and money
 //! helpers, the arena allocator) is `connector_kit`'s. This file only binds them to the contract
 //! and says what the plugin needs ([`info`](DShopping)): the shop's partner code and API password
-//! (HTTP Basic, applied by the host), 2 requests a second, one carrier and number per order, and
-//! the mall's carrier codes.
+//! (HTTP Basic, applied by the host), 2 requests a second, one carrier and number per order, the
+//! mall's carrier codes, and its status and payment codes in words.
 
 pub mod api;
 pub mod csv_orders;
@@ -17,8 +17,9 @@ pub mod time;
 pub mod wire;
 
 use connector_kit::types::{
-    AuthScheme, BasicAuth, CallContext, ConnectorError, FetchPage, FetchRequest, Operations, Order,
-    Pacing, PluginInfo, PushResult, RawOrder, SettingSpec, Shipment, StateResult, TakeResult,
+    AuthScheme, BasicAuth, CallContext, CodeKind, ConnectorError, FetchPage, FetchRequest,
+    Operations, Order, Pacing, PluginInfo, PushResult, RawOrder, SettingSpec, Shipment,
+    StateResult, TakeResult,
 };
 use connector_kit::{Guest, HostTransport};
 
@@ -75,8 +76,14 @@ pub fn info() -> PluginInfo {
             shipping_per_delivery: false,
             max_parcels: 1,
             carriers: connector_kit::carriers(&CARRIERS),
+            one_carrier_per_order: true,
         },
         csv_order_key: Some(csv_orders::ORDER_KEY.into()),
+        words: [
+            connector_kit::words(CodeKind::MallStatus, &wire::STATUS_WORDS),
+            connector_kit::words(CodeKind::PaymentMethod, &wire::PAYMENT_WORDS),
+        ]
+        .concat(),
         ..connector_kit::info("dshopping", "dショッピング", env!("CARGO_PKG_VERSION"))
     }
 }

@@ -124,8 +124,10 @@ pub fn map_wire(o: wire::Order) -> Result<Order, ConnectorError> {
                         // Names come from the merchant's product master; options are not given.
                         product_name: None,
                         option_text: None,
+                        jan: Default::default(),
                     })
                     .collect(),
+                gift_message: Default::default(),
             })
         })
         .collect::<Result<Vec<_>, ConnectorError>>()?;
@@ -143,6 +145,7 @@ pub fn map_wire(o: wire::Order) -> Result<Order, ConnectorError> {
         ordered_at,
         updated_at,
         mall_status: o.status,
+        payment: crate::wire::payment_state(&o.payment_method),
         payment_method: o.payment_method,
         buyer: address(o.orderer),
         // d Shopping gives no buyer e-mail address.
@@ -156,6 +159,7 @@ pub fn map_wire(o: wire::Order) -> Result<Order, ConnectorError> {
         buyer_note: o.buyer_note.unwrap_or_default(),
         flags: Vec::new(),
         source: OrderSource::Api,
+        hold: None,
     };
     if o.test_order {
         order.flags.push(flag(
@@ -175,6 +179,8 @@ fn address(p: wire::Person) -> Address {
         address1: p.address1,
         address2: p.address2.unwrap_or_default(),
         phone: p.phone,
+        company: Default::default(),
+        department: Default::default(),
     }
 }
 

@@ -12,6 +12,34 @@ pub const CANCELLED: &str = "CANCELLED";
 /// Status code of a shipped order (出荷完了).
 pub const SHIPPED: &str = "SHIPPED";
 
+/// The order statuses in the words of the merchant screen.
+pub const STATUS_WORDS: [(&str, &str); 4] = [
+    (ORDER_CONFIRM_WAIT, "受注確認待ち"),
+    (SHIP_INSTRUCTION_WAIT, "出荷指示待ち"),
+    (SHIPPED, "出荷完了"),
+    (CANCELLED, "キャンセル"),
+];
+
+/// The payment methods (`paymentMethod`) in the words of the merchant screen.
+pub const PAYMENT_WORDS: [(&str, &str); 5] = [
+    ("CREDIT_CARD", "クレジットカード決済"),
+    ("D_BARAI", "d払い"),
+    ("CARRIER_BILLING", "ドコモ払い"),
+    ("COD", "代金引換"),
+    ("CONVENIENCE_STORE", "コンビニ決済"),
+];
+
+/// Whether the buyer has paid, by the payment method: 代金引換 is paid to the carrier; d Shopping
+/// lists an order for confirmation once its payment is settled (it has no unpaid state in our
+/// model of the API), so every other method counts as paid.
+pub fn payment_state(method: &str) -> connector_kit::types::PaymentState {
+    if method == "COD" {
+        connector_kit::types::PaymentState::OnDelivery
+    } else {
+        connector_kit::types::PaymentState::Paid
+    }
+}
+
 /// `GET /orders` response. Orders are kept as JSON values so a record is handed to `map-order`
 /// exactly as the mall sent it.
 #[derive(Debug, Deserialize)]

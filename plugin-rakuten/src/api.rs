@@ -8,9 +8,9 @@
 use std::collections::HashMap;
 
 use crate::{mapping, time, wire};
-use connector_kit::host::{Method, Response};
-use connector_kit::http;
-use connector_kit::types::{
+use connector_kit::v0_2_0::host::{Method, Response};
+use connector_kit::v0_2_0::http;
+use connector_kit::v0_2_0::types::{
     CallContext, ConnectorError, DeliveryShipment, FetchPage, FetchRequest, FetchedOrder,
     FieldError, MallState, OrderState, PushResult, RemoteError, Shipment, SkippedOrder,
     StateResult, TakeOutcome, TakeResult,
@@ -54,7 +54,7 @@ pub const TOO_MANY_HITS: &str = "ORDER_EXT_API_SEARCH_ORDER_ERROR_015";
 /// The `getOrder` model version asked for.
 pub const MODEL_VERSION: u32 = 7;
 
-pub use connector_kit::Transport;
+pub use connector_kit::v0_2_0::Transport;
 
 /// Where a fetch carries on: the part of the window still to search (`start..=end`, at most 63
 /// days, narrower when a search matched too many orders), the page of that search, and the

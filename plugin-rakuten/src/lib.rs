@@ -1,5 +1,5 @@
 //! The 楽天市場 (Rakuten Ichiba) connector for mallhost, built as a WebAssembly component for
-//! `wasm32-wasip2`, on contract `mallhost:connector@0.2.0`, implementing
+//! `wasm32-wasip2`, on contract `mallhost:connector@0.2.0` (kept there: the host runs 0.2.0 plugins beside 0.3.0 ones, and this one proves it), implementing
 //! `shared/spec/rakuten-order-api.md`.
 //!
 //! Layout: [`wire`] is the RMS order API's JSON, [`api`] the requests and answers (fetch in
@@ -17,15 +17,15 @@ pub mod mapping;
 pub mod time;
 pub mod wire;
 
-use connector_kit::types::{
+use connector_kit::v0_2_0::types::{
     AuthScheme, CallContext, ConnectorError, FetchPage, FetchRequest, Operations, Order, Pacing,
     PluginInfo, PushResult, RawOrder, SettingSpec, Shipment, StateResult, TakeResult,
     WordBase64Auth,
 };
-use connector_kit::{Guest, HostTransport};
+use connector_kit::v0_2_0::{Guest, HostTransport};
 
 /// The contract version this plugin implements.
-pub const CONTRACT_VERSION: &str = connector_kit::CONTRACT_VERSION;
+pub const CONTRACT_VERSION: &str = connector_kit::v0_2_0::CONTRACT_VERSION;
 
 /// The shop secret holding the serviceSecret (サービスシークレット).
 pub const SERVICE_SECRET: &str = "service_secret";
@@ -95,13 +95,13 @@ pub fn info() -> PluginInfo {
             per_millis: 1000,
             burst: 1,
         }),
-        capabilities: connector_kit::types::Capabilities {
+        capabilities: connector_kit::v0_2_0::types::Capabilities {
             operations: Operations::TAKE | Operations::PUSH | Operations::STATUS_SYNC,
             shipping_per_delivery: true,
             max_parcels: MAX_PARCELS,
-            carriers: connector_kit::carriers(&CARRIERS),
+            carriers: connector_kit::v0_2_0::carriers(&CARRIERS),
         },
-        ..connector_kit::info("rakuten", "楽天市場", env!("CARGO_PKG_VERSION"))
+        ..connector_kit::v0_2_0::info("rakuten", "楽天市場", env!("CARGO_PKG_VERSION"))
     }
 }
 
@@ -134,4 +134,4 @@ impl Guest for Rakuten {
     }
 }
 
-connector_kit::export_connector!(Rakuten);
+connector_kit::export_connector_v0_2_0!(Rakuten);

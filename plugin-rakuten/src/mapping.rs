@@ -4,8 +4,8 @@
 //! relies on, naming the order and the field of anything wrong.
 
 use crate::{time, wire};
-use connector_kit::money;
-use connector_kit::types::{
+use connector_kit::v0_2_0::money;
+use connector_kit::v0_2_0::types::{
     Address, ConnectorError, Delivery, Discount, DiscountKind, Email, Fee, FeeKind, FieldError,
     Order, OrderFlag, OrderLine, OrderSource,
 };

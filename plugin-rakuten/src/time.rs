@@ -1,9 +1,9 @@
 //! Time on Rakuten's wire: `yyyy-MM-ddTHH:mm:ss+0900` for instants, `yyyy-MM-dd` (JST) for
 //! dates. The host speaks UTC seconds and calendar-date records; the conversions are
-//! `connector_kit::time`'s, the formats are Rakuten's.
+//! `connector_kit::v0_2_0::time`'s, the formats are Rakuten's.
 
-use connector_kit::time::{self, Offset};
-use connector_kit::types::Date;
+use connector_kit::v0_2_0::time::{self, Offset};
+use connector_kit::v0_2_0::types::Date;
 
 /// Parses `yyyy-MM-ddTHH:mm:ss+0900` (or with `+09:00`) into UTC seconds.
 pub fn parse_instant(s: &str) -> Option<i64> {

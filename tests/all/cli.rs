@@ -494,7 +494,7 @@ async fn missing_names_and_unconverted_labels_are_listed() {
 }
 
 #[tokio::test]
-async fn the_demo_runs_both_malls_in_one_host_against_the_bundled_emulators() {
+async fn the_demo_runs_every_shipped_mall_in_one_host_against_the_bundled_emulators() {
     let env = env_now().await;
     let demo_dir = env.dir.path().join("demo");
     let list = mallhost_tests::emulators_built();
@@ -524,6 +524,7 @@ async fn the_demo_runs_both_malls_in_one_host_against_the_bundled_emulators() {
     for (id, new, shipped) in [
         ("dshopping", "受注確認待ち", "出荷完了"),
         ("rakuten", "注文確認待ち", "発送済"),
+        ("yahoo", "新規 (未読)", "出荷済み"),
     ] {
         let m = mall(id);
         let count = |side: &str, status: &str| m[side][status].as_u64().unwrap_or(0);
@@ -544,7 +545,7 @@ async fn the_demo_runs_both_malls_in_one_host_against_the_bundled_emulators() {
     assert_eq!(
         s["database"].as_str().map(|d| d.starts_with("sqlite://")),
         Some(true),
-        "one database for both: {s}"
+        "one database for all: {s}"
     );
     assert!(demo_dir.join("mallhost.toml").exists());
 }
@@ -559,7 +560,7 @@ async fn shops_lists_each_shops_plugin_settings_and_credential_states() {
     assert!(ok, "{err}");
     assert!(
         out.contains(
-            "shop dshop (テスト雑貨店) — mall dshopping, plugin dshopping@0.2.0 (contract 0.2.0)"
+            "shop dshop (テスト雑貨店) — mall dshopping, plugin dshopping@0.3.0 (contract 0.3.0)"
         ) && out.contains("setting partner_code (パートナーコード (partner code)): set")
             && out.contains("credential api_password (APIパスワード (API password)): valid"),
         "{out}"

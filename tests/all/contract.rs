@@ -1,4 +1,4 @@
-//! Contract 0.2.0 end to end, and 0.1.0 beside it: both versions of the d Shopping plugin run
+//! Contract 0.3.0 end to end, and 0.1.0 beside it: both builds of the d Shopping plugin run
 //! the full cycle in one host; a cancellation on the mall after the take reaches the host by
 //! status sync and blocks export; the host paces requests to the mall's declared rate; a
 //! carrier id the mall does not know is refused when the plugins load.
@@ -39,13 +39,13 @@ async fn full_cycle(env: &TestEnv, n: u32) -> String {
 }
 
 #[tokio::test]
-async fn the_0_1_0_and_0_2_0_plugins_both_run_the_full_cycle_in_one_host() {
+async fn the_0_1_0_and_0_3_0_plugins_both_run_the_full_cycle_in_one_host() {
     let env = TestEnv::start(Options::default()).await;
     if !mallhost_tests::on_contract_0_2() {
         return;
     }
     let active = env.runtime.plugin("dshopping").unwrap();
-    assert_eq!(active.info().contract_version, "0.2.0");
+    assert_eq!(active.info().contract_version, "0.3.0");
     full_cycle(&env, 1).await;
 
     // The same host swaps to the 0.1.0 build and runs the cycle again, then back.
@@ -63,7 +63,7 @@ async fn the_0_1_0_and_0_2_0_plugins_both_run_the_full_cycle_in_one_host() {
     assert_eq!(p.info().contract_version, "0.1.0");
     full_cycle(&env, 2).await;
     let p = env.runtime.load_file(&plugin_path()).await.unwrap();
-    assert_eq!(p.info().contract_version, "0.2.0");
+    assert_eq!(p.info().contract_version, "0.3.0");
     full_cycle(&env, 3).await;
     assert_eq!(env.stored_count().await, 3);
 }

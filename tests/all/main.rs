@@ -23,3 +23,4 @@ mod rakuten;
 mod rules;
 mod sandbox;
 mod sandbox_v2;
+mod yahoo;

@@ -156,6 +156,12 @@ pub fn rakuten_plugin_path() -> PathBuf {
     artefact("MALLHOST_TEST_RAKUTEN_PLUGIN", "plugin-rakuten")
 }
 
+/// The compiled Yahoo!ショッピング plugin (built for this run; `MALLHOST_TEST_YAHOO_PLUGIN`
+/// overrides).
+pub fn yahoo_plugin_path() -> PathBuf {
+    artefact("MALLHOST_TEST_YAHOO_PLUGIN", "plugin-yahoo")
+}
+
 /// Whether this pass of the suite is the first (the shipped plugins'); `what` is said when a
 /// test skips the second pass (the frozen d Shopping 0.1.0 build), which is about that build.
 pub fn first_pass(what: &str) -> bool {
@@ -266,7 +272,12 @@ async fn warm_shared_cache() {
         let rt = Runtime::new(clock, PluginLimits::default())
             .expect("runtime starts")
             .with_cache(shared_cache());
-        for p in [plugin_path(), hostile_plugin_path(), rakuten_plugin_path()] {
+        for p in [
+            plugin_path(),
+            hostile_plugin_path(),
+            rakuten_plugin_path(),
+            yahoo_plugin_path(),
+        ] {
             rt.prepare(&p, None)
                 .await
                 .unwrap_or_else(|e| panic!("{} compiles: {e}", p.display()));
@@ -387,8 +398,27 @@ pub struct Options {
     pub now: Option<DateTime<Utc>>,
     /// A Rakuten shop (`rshop`) beside the d Shopping one, on its own emulator.
     pub rakuten: Option<RakutenOptions>,
+    /// A Yahoo!ショッピング shop (`yshop`) beside them, on its own emulator.
+    pub yahoo: Option<YahooOptions>,
     /// The database on this PostgreSQL server whatever the pass (a PostgreSQL-only test).
     pub postgres: Option<String>,
+}
+
+/// The Yahoo!ショッピング shop of a [`TestEnv`].
+pub struct YahooOptions {
+    /// The emulator holds each seller to one request a second (as the mall does).
+    pub rate_limited: bool,
+    /// The shop's `pace` (`off` unless a test is about pacing).
+    pub pace: String,
+}
+
+impl Default for YahooOptions {
+    fn default() -> Self {
+        YahooOptions {
+            rate_limited: false,
+            pace: "off".into(),
+        }
+    }
 }
 
 /// The Rakuten shop of a [`TestEnv`].
@@ -434,6 +464,7 @@ impl Default for Options {
             },
             now: None,
             rakuten: None,
+            yahoo: None,
             postgres: None,
         }
     }
@@ -513,6 +544,13 @@ impl TestEnv {
             .expect("Rakuten emulator starts");
             malls.insert("rakuten".to_string(), Mall::of(rakuten));
         }
+        if let Some(y) = &opts.yahoo {
+            let yahoo = yahoo_emulator::Emulator::start(([127, 0, 0, 1], 0).into())
+                .await
+                .expect("Yahoo! emulator starts");
+            yahoo.rate_limited(y.rate_limited);
+            malls.insert("yahoo".to_string(), Mall::of(yahoo));
+        }
         let mut shops = shop_entry(
             "dshop",
             "テスト雑貨店",
@@ -544,6 +582,15 @@ impl TestEnv {
                 entry.push_str(&format!("[shops.settings]\n{}\n", r.settings_toml));
             }
             shops.push_str(&entry);
+        }
+        if let (Some(y), Some(mall)) = (&opts.yahoo, malls.get("yahoo")) {
+            shops.push_str(&shop_entry(
+                "yshop",
+                "テストYahoo!店",
+                mall.emulator.as_ref(),
+                &y.pace,
+                "",
+            ));
         }
         let dir = tempfile::tempdir().expect("temp dir");
         let db = match &opts.postgres {
@@ -585,6 +632,10 @@ impl TestEnv {
             )
             .expect("Rakuten plugin copied");
         }
+        if malls.contains_key("yahoo") {
+            std::fs::copy(yahoo_plugin_path(), dir.path().join("plugins/yahoo.wasm"))
+                .expect("Yahoo! plugin copied");
+        }
         warm_shared_cache().await;
         let shared: SharedClock = clock.clone();
         let app = App::open(config.clone(), shared, false)
@@ -600,6 +651,12 @@ impl TestEnv {
                 .load_file(&rakuten_plugin_path())
                 .await
                 .expect("Rakuten plugin loads");
+        }
+        if malls.contains_key("yahoo") {
+            app.runtime
+                .load_file(&yahoo_plugin_path())
+                .await
+                .expect("Yahoo! plugin loads");
         }
         let _ = UNDER_TEST.set((
             loaded.info().plugin_version.clone(),
@@ -651,6 +708,18 @@ impl TestEnv {
     /// The Rakuten mall; panics when the options asked for none.
     pub fn rakuten(&self) -> &rakuten_emulator::Emulator {
         self.emulator("rakuten")
+    }
+
+    /// The Yahoo!ショッピング shop (`yshop`); panics when the options asked for none.
+    pub fn yshop(&self) -> &ShopConfig {
+        self.config
+            .shop("yshop")
+            .expect("a Yahoo! shop was asked for")
+    }
+
+    /// The Yahoo!ショッピング mall; panics when the options asked for none.
+    pub fn yahoo(&self) -> &yahoo_emulator::Emulator {
+        self.emulator("yahoo")
     }
 
     /// Fetches `shop`'s `fetch_days` window; panics on failure.

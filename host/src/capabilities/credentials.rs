@@ -177,6 +177,8 @@ pub struct Credentials {
     header: Result<(String, Secret), String>,
     /// Why every call of the shop is refused (an expired secret), if it is.
     refusal: Option<String>,
+    /// Headers computed per request beside the scheme's (contract 0.3.0).
+    computed: super::computed::ComputedHeaders,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -203,7 +205,42 @@ impl Credentials {
             api_origin,
             header: header(shop, scheme, access),
             refusal: refusal(shop, scheme, today),
+            computed: Default::default(),
         }
+    }
+
+    /// With the headers the plugin declares computed per request (`declared`), from the shop's
+    /// values; a secret they read that has expired refuses the shop as the scheme's would.
+    pub fn with_computed(
+        mut self,
+        shop: ShopValues<'_>,
+        declared: &[crate::connector::ComputedHeader],
+        today: NaiveDate,
+    ) -> Credentials {
+        if declared.is_empty() {
+            return self;
+        }
+        if self.refusal.is_none() {
+            self.refusal = expired(shop, &super::computed::used_settings(declared), today);
+        }
+        self.computed = super::computed::ComputedHeaders::new(shop, declared);
+        self
+    }
+
+    /// The computed headers' values for a request to `origin` now (none for another origin).
+    pub fn computed_for(&self, origin: &str) -> Result<Vec<(String, Secret)>, String> {
+        if origin != self.api_origin || self.computed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        self.computed.values(now)
+    }
+
+    /// The computed headers' names, which a plugin may not set itself.
+    pub fn computed_names(&self) -> impl Iterator<Item = &str> {
+        self.computed.names()
     }
 
     /// Why the shop's calls must not run at all (an expired secret), if they must not.
@@ -232,6 +269,7 @@ impl Credentials {
             api_origin: api_origin.into(),
             header: Ok((header.into(), Secret::new(value))),
             refusal: None,
+            computed: Default::default(),
         }
     }
 
@@ -269,7 +307,12 @@ pub fn fingerprint_of(value: &str) -> String {
 
 /// Why every call of `shop` is refused on `today`: a secret its `scheme` reads has expired.
 pub fn refusal(shop: ShopValues<'_>, scheme: &AuthScheme, today: NaiveDate) -> Option<String> {
-    used_settings(scheme).iter().find_map(|name| {
+    expired(shop, &used_settings(scheme), today)
+}
+
+/// Why every call of `shop` is refused on `today`: one of the secrets `names` has expired.
+fn expired(shop: ShopValues<'_>, names: &[&str], today: NaiveDate) -> Option<String> {
+    names.iter().find_map(|name| {
         let on = shop.expiry(name)?;
         (state_of(Some(on), today) == CredentialState::Expired { on }).then(|| {
             format!(
@@ -300,8 +343,8 @@ fn used_settings(scheme: &AuthScheme) -> Vec<&str> {
     }
 }
 
-/// The `{name}` placeholders of a template.
-fn placeholders(template: &str) -> Vec<&str> {
+/// The `{name}` placeholders of a template (every header template's, computed ones' too).
+pub fn placeholders(template: &str) -> Vec<&str> {
     template
         .split('{')
         .skip(1)

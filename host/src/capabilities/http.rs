@@ -393,6 +393,11 @@ impl HttpCapability {
         self
     }
 
+    /// Requests this call may still make.
+    pub fn requests_left(&self) -> u32 {
+        self.limits.max_requests_per_call.saturating_sub(self.made)
+    }
+
     /// Performs a request within the grant and the limits.
     pub async fn send(&mut self, req: Request) -> Result<Response, HttpError> {
         let Some(grant) = self.grant.clone() else {
@@ -438,7 +443,11 @@ impl HttpCapability {
                 .iter()
                 .chain(super::credentials::TRANSPORT_HEADERS)
                 .chain(reserved.as_slice())
-                .any(|h| name.eq_ignore_ascii_case(h));
+                .any(|h| name.eq_ignore_ascii_case(h))
+                || grant
+                    .credentials
+                    .computed_names()
+                    .any(|h| name.eq_ignore_ascii_case(h));
             if taken {
                 return Err(HttpError::InvalidRequest(format!(
                     "header {name:?} is set by the host: credentials by marking the request \
@@ -485,6 +494,19 @@ impl HttpCapability {
                 // Marked sensitive, so it is never logged.
                 value.set_sensitive(true);
                 attempt = attempt.header(name, value);
+                for (name, secret) in credentials
+                    .computed_for(&origin)
+                    .map_err(HttpError::Denied)?
+                {
+                    let mut value = reqwest::header::HeaderValue::from_str(secret.expose())
+                        .map_err(|_| {
+                            HttpError::InvalidRequest(format!(
+                                "the computed {name} value is not a valid header"
+                            ))
+                        })?;
+                    value.set_sensitive(true);
+                    attempt = attempt.header(name, value);
+                }
             }
             // The mall's pace: a refused request above never waits.
             if let Some(pacer) = &grant.pacer {

@@ -12,6 +12,8 @@ pub struct CallMeter {
     in_host: Duration,
     /// The CPU-time limit of the call.
     pub cpu_limit: Duration,
+    /// The call's wall-time limit, once the runtime has set it.
+    pub wall: Option<Duration>,
 }
 
 impl CallMeter {
@@ -21,6 +23,7 @@ impl CallMeter {
             started: Instant::now(),
             in_host: Duration::ZERO,
             cpu_limit,
+            wall: None,
         }
     }
 
@@ -32,6 +35,14 @@ impl CallMeter {
     /// Time spent in host calls (HTTP, logging, signing; pacing waits included).
     pub fn host_time(&self) -> Duration {
         self.in_host
+    }
+
+    /// Wall time left of the call (none set: its CPU limit's worth, less the guest's time).
+    pub fn wall_left(&self) -> Duration {
+        match self.wall {
+            Some(w) => w.saturating_sub(self.started.elapsed()),
+            None => self.cpu_limit.saturating_sub(self.guest_time()),
+        }
     }
 
     /// Time spent outside host calls.

@@ -1,14 +1,17 @@
 //! What a plugin may use: each capability is its own module ([`http`], [`credentials`] (the
-//! shop's secrets on its requests), [`oauth`] (a host-run refresh grant), [`signing`] (a shop's
+//! shop's secrets on its requests), [`computed`] (headers built per request, a public-key
+//! encrypted one among them), [`oauth`] (a host-run refresh grant), [`signing`] (a shop's
 //! key signing a header), [`pace`] (the mall's declared rate), [`log`], [`output`] (the tail of
 //! stdout/stderr), [`clock`]) with its configuration and its tests; [`PluginState`] bundles them
 //! as the store's data and is the one place they meet. A capability sees of a shop only what it
-//! is granted: its [`ShopValues`] (settings and secrets), its origins; the runtime builds the
+//! is granted ([`held`] answers which orders the host stores, for the call's shop only): its [`ShopValues`] (settings and secrets), its origins; the runtime builds the
 //! grant once per call (`runtime::shop`). WASI is linked (a `std` guest imports it) but grants nothing: no files, no
 //! environment, no sockets, and its clocks read the host's [`clock`].
 
 pub mod clock;
+pub mod computed;
 pub mod credentials;
+pub mod held;
 pub mod http;
 pub mod log;
 pub mod meter;
@@ -39,6 +42,8 @@ pub struct PluginState {
     pub(crate) clock: SharedClock,
     pub(crate) meter: CallMeter,
     pub(crate) signer: Option<std::sync::Arc<signing::Signer>>,
+    /// Which orders the host stores, for the call's shop (none outside a shop's call).
+    pub(crate) held: Option<held::HeldCapability>,
     /// The tail of what the call wrote to stdout and stderr.
     pub(crate) output: output::OutputTail,
 }
@@ -72,6 +77,7 @@ impl PluginState {
             clock,
             meter,
             signer,
+            held: None,
             output,
         }
     }

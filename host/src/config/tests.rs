@@ -39,13 +39,25 @@ fn loads_a_shop_with_defaults() {
 fn the_documented_example_is_valid() {
     let text = include_str!("../../../mallhost.example.toml");
     // Every secret the example names by an environment variable.
-    let env = |k: &str| k.ends_with("_PASSWORD") || k.ends_with("_SECRET") || k.ends_with("_KEY");
+    let env = |k: &str| {
+        k.ends_with("_PASSWORD")
+            || k.ends_with("_SECRET")
+            || k.ends_with("_KEY")
+            || k.ends_with("_TOKEN")
+    };
     let env = |k: &str| env(k).then(|| "pw".to_string());
     let c = Config::parse(text, Path::new("/etc/mallhost"), &env).unwrap();
     assert_eq!(c.shops[0].stored_status, OrderStatus::Confirmed);
     assert_eq!(c.shops[0].carrier_ids["japanpost"], "03");
-    assert_eq!(c.shops.len(), 2, "a shop of each bundled connector");
+    assert_eq!(c.shops.len(), 3, "a shop of each bundled connector");
     assert_eq!(c.shops[1].carrier_ids["yamato"], "1001");
+    let third = &c.shops[2];
+    assert_eq!(third.settings["public_key_version"], "1");
+    assert!(
+        third.credentials.contains_key("client_secret")
+            && third.expiries.contains_key("public_key"),
+        "the secrets from the environment, the key's expiry"
+    );
     assert_eq!(c.shops[0].labels.b2_customer_code, "012345678901");
     assert_eq!(c.shops[0].labels.b2_slip_types["ネコポス"], "A");
     assert_eq!(
@@ -79,7 +91,10 @@ fn the_examples_commented_sections_load_when_uncommented() {
     }
     let env = |k: &str| match k {
         "MALLHOST_ALERT_WEBHOOK" => Some("https://hooks.example/x".to_string()),
-        k if k.ends_with("_PASSWORD") || k.ends_with("_SECRET") || k.ends_with("_KEY") => {
+        k if ["_PASSWORD", "_SECRET", "_KEY", "_TOKEN"]
+            .iter()
+            .any(|end| k.ends_with(end)) =>
+        {
             Some("pw".to_string())
         }
         _ => None,

@@ -389,6 +389,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("points_used", "ポイント利用", "Points used"),
     ("coupon_discount", "クーポン値引", "Coupon"),
     ("payment_method", "支払方法", "Payment"),
+    ("gift_message", "ギフトメッセージ", "Gift message"),
     ("mall_status", "モール側ステータス", "Mall status"),
     ("take_state", "受注確認（モール）", "Taken on the mall"),
     ("flags", "フラグ", "Flags"),

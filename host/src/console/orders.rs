@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use super::{Console, Staff};
 use crate::accounts::Role;
+use crate::connector::CodeKind;
 use crate::model::OrderStatus;
 use crate::store::{OrderSearch, OrderSummary};
 
@@ -258,6 +259,15 @@ pub async fn csv(State(cx): State<Console>, who: Staff, Query(q): Query<SearchQu
             .collect::<Vec<_>>()
             .join("; ")
     };
+    // The mall status in the plugin's words where the status sync has not read it yet.
+    let declared = |shop: &str, code: &str| {
+        let mall = cx.state.config.shops.iter().find(|s| s.id == shop)?;
+        let plugin = cx.state.runtime.plugin(&mall.mall).ok()?;
+        plugin
+            .info()
+            .words_for(CodeKind::MallStatus, code)
+            .map(str::to_string)
+    };
     let rows = orders.iter().map(|(o, m)| {
         vec![
             o.shop_id.clone(),
@@ -265,7 +275,11 @@ pub async fn csv(State(cx): State<Console>, who: Staff, Query(q): Query<SearchQu
             crate::time::display_jst(o.ordered_at),
             o.status.id().to_string(),
             m.mall_status.clone(),
-            m.mall_status_words.clone(),
+            if m.mall_status_words.is_empty() {
+                declared(&o.shop_id, &m.mall_status).unwrap_or_default()
+            } else {
+                m.mall_status_words.clone()
+            },
             o.buyer_name.clone(),
             m.items_total.to_string(),
             listed(m.fees.iter().map(|f| (f.label.clone(), f.amount)).collect()),
@@ -366,6 +380,21 @@ async fn order_page(
         None => (None, json!({})),
     };
     let (fees, discounts) = detail.order.fee_lists();
+    // The mall's codes in the plugin's words: the status as the sync last read it, else as the
+    // plugin declares it; the payment method as declared.
+    let plugin = cx.state.runtime.plugin(&shop_cfg.mall).ok();
+    let words = |kind, code: &str| {
+        plugin
+            .as_ref()
+            .and_then(|p| p.info().words_for(kind, code).map(str::to_string))
+            .unwrap_or_default()
+    };
+    let mall_status_words = if detail.mall_status_words.is_empty() {
+        words(CodeKind::MallStatus, &detail.order.mall_status)
+    } else {
+        detail.mall_status_words.clone()
+    };
+    let payment_words = words(CodeKind::PaymentMethod, &detail.order.payment_method);
     cx.page_with(
         who,
         status,
@@ -379,7 +408,9 @@ async fn order_page(
             "history": history,
             "fees": fees,
             "discounts": discounts,
-            "mall_status_words": detail.mall_status_words,
+            "mall_status_words": mall_status_words,
+            "payment_words": payment_words,
+            "payment_state": detail.order.payment.label(),
             "pushes": pushes,
             "carriers": shop_cfg.carrier_ids.keys().collect::<Vec<_>>(),
             "statuses": OrderStatus::ALL.iter().map(|s| s.id()).collect::<Vec<_>>(),

@@ -264,7 +264,9 @@ mod tests {
                     has_add_on_service: false,
                     product_name: None,
                     option_text: None,
+                    jan: Default::default(),
                 }],
+                gift_message: Default::default(),
             }],
             amounts: Amounts::summarize(2000, &fees, &discounts, 2400),
             fees,
@@ -275,6 +277,8 @@ mod tests {
             flags: OrderFlags::default(),
             marks: Vec::new(),
             source: OrderSource::Api,
+            hold: Default::default(),
+            payment: Default::default(),
         }
     }
 

@@ -26,6 +26,12 @@ pub struct Address {
     pub address2: String,
     /// Phone number.
     pub phone: String,
+    /// Company, or empty (contract 0.3.0 on).
+    #[serde(default)]
+    pub company: String,
+    /// Department, or empty (contract 0.3.0 on).
+    #[serde(default)]
+    pub department: String,
 }
 
 /// One product line.
@@ -51,6 +57,9 @@ pub struct OrderLine {
     /// Options the buyer chose (のし, ラッピング, colour …), as the mall words them.
     #[serde(default)]
     pub option_text: Option<String>,
+    /// The product's JAN code, if the mall gives it (contract 0.3.0 on).
+    #[serde(default)]
+    pub jan: Option<String>,
 }
 
 /// One destination.
@@ -75,6 +84,9 @@ pub struct Delivery {
     pub time_slot: Option<String>,
     /// Lines.
     pub lines: Vec<OrderLine>,
+    /// The buyer's gift message for this delivery, if any (contract 0.3.0 on).
+    #[serde(default)]
+    pub gift_message: Option<String>,
 }
 
 /// Money of an order, integer yen.
@@ -319,6 +331,60 @@ pub struct Order {
     pub marks: Vec<OrderMark>,
     /// Source.
     pub source: OrderSource,
+    /// Whether the buyer has paid (contract 0.3.0 on; earlier plugins' orders count as paid).
+    #[serde(default)]
+    pub payment: PaymentState,
+    /// The plugin asks the host to hold the order, for this reason in words (contract 0.3.0 on).
+    #[serde(default)]
+    pub hold: Option<String>,
+}
+
+/// How the hold reason of an order held unpaid begins: the status sync releases such an order
+/// when the mall says it is paid.
+pub const UNPAID_HOLD: &str = "未入金";
+
+/// Whether the buyer has paid for an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentState {
+    /// Paid: the order may ship.
+    #[default]
+    Paid,
+    /// Not paid yet (bank transfer, convenience store): held from export until the mall says paid.
+    Unpaid,
+    /// Paid to the carrier on delivery: the order may ship.
+    OnDelivery,
+}
+
+impl PaymentState {
+    /// Stable identifier, as stored.
+    pub fn id(self) -> &'static str {
+        match self {
+            PaymentState::Paid => "paid",
+            PaymentState::Unpaid => "unpaid",
+            PaymentState::OnDelivery => "on_delivery",
+        }
+    }
+
+    /// Reads an identifier.
+    pub fn from_id(s: &str) -> Option<PaymentState> {
+        [
+            PaymentState::Paid,
+            PaymentState::Unpaid,
+            PaymentState::OnDelivery,
+        ]
+        .into_iter()
+        .find(|p| p.id() == s)
+    }
+
+    /// In words, for staff.
+    pub fn label(self) -> &'static str {
+        match self {
+            PaymentState::Paid => "入金済み",
+            PaymentState::Unpaid => "未入金",
+            PaymentState::OnDelivery => "代引",
+        }
+    }
 }
 
 /// Something said about one order in a report (why it is held, why it failed, …).
@@ -469,6 +535,8 @@ pub(crate) mod testing {
             flags: OrderFlags::default(),
             marks: vec![],
             source: OrderSource::Api,
+            hold: Default::default(),
+            payment: Default::default(),
         }
     }
 
@@ -484,6 +552,7 @@ pub(crate) mod testing {
             desired_time_slot: String::new(),
             time_slot: None,
             lines: vec![],
+            gift_message: Default::default(),
         }
     }
 }

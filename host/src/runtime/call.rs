@@ -127,7 +127,11 @@ impl Runtime {
                 .map(|s| s.grant.scrubber().clone())
                 .unwrap_or_default(),
         );
-        let state = PluginState::new(
+        let held = shop
+            .as_ref()
+            .zip(self.holdings.clone())
+            .map(|(s, h)| crate::capabilities::held::HeldCapability::new(s.shop_id, h));
+        let mut state = PluginState::new(
             self.clock.clone(),
             limits,
             http,
@@ -135,6 +139,7 @@ impl Runtime {
             CallMeter::new(l.cpu_time),
             shop.and_then(|s| s.signer),
         );
+        state.held = held;
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
         store.epoch_deadline_callback(|ctx| {
@@ -196,6 +201,7 @@ impl Runtime {
             .map(|s| s.grant.scrubber().clone())
             .unwrap_or_default();
         let mut store = self.store(plugin, label, shop);
+        store.data_mut().meter.wall = Some(wall);
         let slot_at = Instant::now();
         let work = f(&plugin.contract, &mut store);
         let result = tokio::time::timeout(wall, work).await;

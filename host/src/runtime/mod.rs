@@ -245,6 +245,8 @@ pub struct Runtime {
     oauth: Arc<crate::capabilities::oauth::OAuth>,
     /// Where the plugin calls' time went, since the runtime started.
     usage: UsageCounters,
+    /// Where `held` looks up the host's orders (the store), once given.
+    holdings: Option<Arc<dyn crate::capabilities::held::Holdings>>,
 }
 
 #[derive(Debug, Default)]
@@ -304,6 +306,7 @@ impl Runtime {
             paces: Default::default(),
             oauth: Default::default(),
             usage: Default::default(),
+            holdings: None,
         })
     }
 
@@ -322,6 +325,7 @@ impl Runtime {
     pub fn with_token_vault(mut self, store: crate::store::Store, key_file: PathBuf) -> Runtime {
         let oauth = std::mem::take(&mut self.oauth);
         let oauth = Arc::try_unwrap(oauth).unwrap_or_default();
+        self.holdings = Some(Arc::new(store.clone()));
         self.oauth = Arc::new(oauth.with_vault(Arc::new(store), key_file));
         self
     }

@@ -84,6 +84,12 @@ impl<'a> ShopConnector<'a> {
         self.plugin().map(|p| p.info.capabilities.clone())
     }
 
+    /// How many orders one take, push or status call carries for the shop's plugin (its
+    /// declared sizes, 0 for the host's).
+    pub fn batch(&self) -> Result<crate::connector::BatchSizes, CallError> {
+        self.plugin().map(|p| p.info.batch)
+    }
+
     /// The label (`mall@version`) of the plugin that serves the shop now.
     pub fn plugin_label(&self) -> Result<String, CallError> {
         self.plugin().map(|p| p.info.label())
@@ -127,7 +133,11 @@ impl<'a> ShopConnector<'a> {
             &plugin.info.auth,
             today,
             access.as_ref(),
-        );
+        )
+        .with_computed(values, &plugin.info.computed_headers, today);
+        if let Some(why) = credentials.refusal() {
+            return Err(refused(why.to_string()));
+        }
         let pacing = match shop.pace {
             Pace::Mall => plugin.info.pacing,
             Pace::PerSecond(n) => Some(crate::connector::Pacing {
@@ -158,10 +168,16 @@ impl<'a> ShopConnector<'a> {
             (AuthScheme::OAuth2Refresh { .. }, Some(used)) => {
                 let oauth = self.runtime.oauth.clone();
                 let (shop_cfg, auth, used) = (shop.clone(), plugin.info.auth.clone(), used.clone());
+                let computed = plugin.info.computed_headers.clone();
                 let clock = self.runtime.clock.clone();
                 let refresh: crate::capabilities::http::Refresh = Arc::new(move || {
-                    let (oauth, shop_cfg, auth, used) =
-                        (oauth.clone(), shop_cfg.clone(), auth.clone(), used.clone());
+                    let (oauth, shop_cfg, auth, used, computed) = (
+                        oauth.clone(),
+                        shop_cfg.clone(),
+                        auth.clone(),
+                        used.clone(),
+                        computed.clone(),
+                    );
                     let now = clock.now();
                     Box::pin(async move {
                         let Some(grant) = oauth_grant(&auth) else {
@@ -172,13 +188,15 @@ impl<'a> ShopConnector<'a> {
                         let fresh = oauth
                             .access_token(values, shop_cfg.allow_private_network, grant, now)
                             .await?;
+                        let today = crate::time::jst_date(now);
                         Ok(Credentials::new(
                             values,
                             api_origin(&shop_cfg),
                             &auth,
-                            crate::time::jst_date(now),
+                            today,
                             Some(&fresh),
-                        ))
+                        )
+                        .with_computed(values, &computed, today))
                     })
                 });
                 Some(refresh)

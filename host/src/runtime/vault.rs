@@ -1,9 +1,11 @@
 //! The database as what capabilities keep there: the OAuth capability's [`TokenVault`] (rotated
 //! refresh tokens, sealed, in `oauth_tokens`, `store::tokens`) and the pace capability's
-//! [`PaceLedger`] (a credential's requests shared by every process, `store::paces`). Wired here,
+//! [`PaceLedger`] (a credential's requests shared by every process, `store::paces`), and the
+//! orders the host holds for the `held` capability ([`Holdings`]). Wired here,
 //! where the runtime puts capabilities together, so neither the capability nor the store knows
 //! the other.
 
+use crate::capabilities::held::Holdings;
 use crate::capabilities::oauth::{TokenVault, VaultFuture};
 use crate::capabilities::pace::PaceLedger;
 use crate::store::Store;
@@ -43,6 +45,20 @@ impl TokenVault for Store {
     ) -> VaultFuture<'a, ()> {
         Box::pin(async move {
             self.keep_sealed_refresh_token(shop_id, sealed, origin, now)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
+impl Holdings for Store {
+    fn held<'a>(
+        &'a self,
+        shop_id: &'a str,
+        numbers: &'a [String],
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<Vec<String>, String>> + Send + 'a>> {
+        Box::pin(async move {
+            self.held_numbers(shop_id, numbers)
                 .await
                 .map_err(|e| e.to_string())
         })

@@ -65,6 +65,8 @@ pub struct ExportCandidate {
     pub status: OrderStatus,
     /// Why it is on hold.
     pub hold_reason: Option<String>,
+    /// Whether the buyer has paid.
+    pub payment: crate::model::PaymentState,
     /// Take state.
     pub take_state: TakeState,
     /// Carrier.
@@ -163,7 +165,7 @@ impl Store {
         to: DateTime<Utc>,
     ) -> Result<Vec<ExportCandidate>, StoreError> {
         let rows = sqlx::query(
-            "SELECT o.id, o.mall_order_number, o.status, o.hold_reason, o.take_state, o.carrier,
+            "SELECT o.id, o.mall_order_number, o.status, o.hold_reason, o.payment_state, o.take_state, o.carrier,
                 o.tracking_number, o.ship_date, o.updated_at,
                 p.outcome AS p_outcome, p.carrier AS p_carrier, p.tracking_number AS p_tracking,
                 p.ship_date AS p_date, p.error AS p_error, p.data_key AS p_key,
@@ -231,6 +233,10 @@ impl Store {
                     status: OrderStatus::from_id(&status_s)
                         .ok_or_else(|| corrupt("orders", "status", &n, &status_s))?,
                     hold_reason: r.try_get("hold_reason")?,
+                    payment: crate::model::PaymentState::from_id(
+                        &r.try_get::<String, _>("payment_state")?,
+                    )
+                    .unwrap_or_default(),
                     take_state: TakeState::from_id(&take_s)
                         .ok_or_else(|| corrupt("orders", "take_state", &n, &take_s))?,
                     carrier: r.try_get("carrier")?,

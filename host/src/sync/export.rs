@@ -27,6 +27,19 @@ pub enum Exclusion {
         /// Why on hold, if on hold.
         hold_reason: Option<String>,
     },
+    /// The buyer has not paid (the mall says so; the status sync reads it paid).
+    #[error("not paid yet (未入金): exported once the mall says the buyer has paid")]
+    Unpaid,
+    /// The mall takes one carrier per order, and the order's parcels name several.
+    #[error(
+        "this mall takes one carrier per order, and this order's parcels name {}: ship every \
+         parcel with one carrier",
+        .carriers.join(", ")
+    )]
+    MixedCarriers {
+        /// The mall's carrier ids named.
+        carriers: Vec<String>,
+    },
     /// The mall has not acknowledged it yet.
     #[error("not yet taken on the mall (a take is pending; the next fetch retries it)")]
     NotTaken,
@@ -101,6 +114,8 @@ pub struct Rules {
     /// Most parcels the mall takes per delivery (per order when not per delivery); 0 counts
     /// as 1.
     pub max_parcels: u32,
+    /// The mall takes one carrier per order.
+    pub one_carrier_per_order: bool,
 }
 
 /// What an eligible order sends.
@@ -130,12 +145,16 @@ pub fn judge(
         retry_rejected,
         shipping_per_delivery,
         max_parcels,
+        one_carrier_per_order,
     } = rules;
     if !c.status.exportable() {
         return Err(Exclusion::Status {
             status: c.status,
             hold_reason: c.hold_reason.clone(),
         });
+    }
+    if c.payment == crate::model::PaymentState::Unpaid {
+        return Err(Exclusion::Unpaid);
     }
     let ship_date = c.ship_date.ok_or(Exclusion::NoShipDate)?;
     if ship_date > today {
@@ -252,6 +271,17 @@ pub fn judge(
             });
         }
     }
+    if one_carrier_per_order {
+        let mut carriers: Vec<String> = deliveries
+            .iter()
+            .flat_map(|d| d.parcels.iter().map(|p| p.carrier_id.clone()))
+            .collect();
+        carriers.sort();
+        carriers.dedup();
+        if carriers.len() > 1 {
+            return Err(Exclusion::MixedCarriers { carriers });
+        }
+    }
     let shipment = Shipment {
         mall_order_number: c.mall_order_number.clone(),
         shipped_date: ship_date,
@@ -293,6 +323,7 @@ mod tests {
         retry_rejected: true,
         shipping_per_delivery: false,
         max_parcels: 1,
+        one_carrier_per_order: false,
     };
     use crate::store::{CandidateDelivery, LastPush};
 
@@ -314,6 +345,7 @@ mod tests {
             untracked_deliveries: vec![],
             last_push: None,
             deliveries: vec![delivery(1, None, None)],
+            payment: Default::default(),
         }
     }
 
@@ -612,6 +644,63 @@ mod tests {
             judge(&c, today(), &ids, two),
             Err(Exclusion::NoCarrierId { carrier }) if carrier == "seino"
         ));
+    }
+
+    #[test]
+    fn an_unpaid_order_is_not_exported_whatever_its_status() {
+        let c = ExportCandidate {
+            payment: crate::model::PaymentState::Unpaid,
+            ..ready()
+        };
+        assert_eq!(
+            judge(&c, today(), &ids(), Rules::default()),
+            Err(Exclusion::Unpaid)
+        );
+        for paid in [
+            crate::model::PaymentState::Paid,
+            crate::model::PaymentState::OnDelivery,
+        ] {
+            let c = ExportCandidate {
+                payment: paid,
+                ..ready()
+            };
+            assert!(judge(&c, today(), &ids(), Rules::default()).is_ok());
+        }
+    }
+
+    #[test]
+    fn a_mall_of_one_carrier_per_order_gets_no_mixed_parcels() {
+        let ids: BTreeMap<String, String> = [
+            ("yamato".to_string(), "1001".to_string()),
+            ("sagawa".to_string(), "1002".to_string()),
+        ]
+        .into();
+        let mut c = ready();
+        c.deliveries[0]
+            .more_parcels
+            .push(("sagawa".into(), "SG-22".into()));
+        let one = Rules {
+            max_parcels: 2,
+            one_carrier_per_order: true,
+            ..Rules::default()
+        };
+        let e = judge(&c, today(), &ids, one).expect_err("mixed");
+        assert_eq!(
+            e,
+            Exclusion::MixedCarriers {
+                carriers: vec!["1001".into(), "1002".into()]
+            }
+        );
+        assert!(e.to_string().contains("ship every parcel with one carrier"));
+        // The same carrier twice is one carrier; a mall that takes several is not asked.
+        c.deliveries[0].more_parcels[0].0 = "yamato".into();
+        assert!(judge(&c, today(), &ids, one).is_ok());
+        c.deliveries[0].more_parcels[0].0 = "sagawa".into();
+        let several = Rules {
+            one_carrier_per_order: false,
+            ..one
+        };
+        assert!(judge(&c, today(), &ids, several).is_ok());
     }
 
     #[test]

@@ -75,7 +75,21 @@ pub fn convert(shop: &ShopConfig, order: &mut Order) -> Vec<UnknownLabel> {
 /// registers shipping per order takes one parcel for the whole order, so an order with several
 /// deliveries (複数配送) waits for staff to give each delivery its own tracking number. A mall
 /// that ships per delivery (`shipping_per_delivery`) takes such orders as they are.
+///
+/// A plugin may ask for a hold in its words (contract 0.3.0), and an order the mall says is not
+/// paid yet is held ([`crate::model::UNPAID_HOLD`]) until the status sync reads it paid.
 pub fn hold_reason(order: &Order, shipping_per_delivery: bool) -> Option<String> {
+    if let Some(words) = &order.hold {
+        return Some(format!("モールの保留: {words}"));
+    }
+    if order.payment == crate::model::PaymentState::Unpaid {
+        return Some(format!(
+            "{}: the mall says the buyer has not paid yet ({}); released when the mall says \
+             paid",
+            crate::model::UNPAID_HOLD,
+            order.payment_method
+        ));
+    }
     (order.flags.multiple_deliveries && !shipping_per_delivery).then(|| {
         format!(
             "複数配送: {} deliveries in one order; give each delivery its own tracking number \
@@ -269,7 +283,9 @@ mod tests {
                 has_add_on_service: false,
                 product_name: None,
                 option_text: None,
+                jan: Default::default(),
             }],
+            gift_message: Default::default(),
         }
     }
 
@@ -295,6 +311,8 @@ mod tests {
             marks: vec![],
             buyer_note: String::new(),
             source: OrderSource::Api,
+            hold: Default::default(),
+            payment: Default::default(),
         }
     }
 
@@ -331,6 +349,30 @@ mod tests {
         assert_eq!(hold_reason(&one, false), None);
         assert!(hold_reason(&two, false).is_some_and(|r| r.contains("2 deliveries")));
         assert_eq!(hold_reason(&two, true), None, "the mall ships per delivery");
+        // The plugin's hold in its words, and an unpaid order, are held whatever the mall.
+        let asked = Order {
+            hold: Some("審査中".into()),
+            ..one.clone()
+        };
+        assert_eq!(
+            hold_reason(&asked, true).as_deref(),
+            Some("モールの保留: 審査中")
+        );
+        let unpaid = Order {
+            payment: crate::model::PaymentState::Unpaid,
+            payment_method: "BANK".into(),
+            ..one.clone()
+        };
+        let why = hold_reason(&unpaid, true).unwrap_or_default();
+        assert!(
+            why.starts_with(crate::model::UNPAID_HOLD) && why.contains("BANK"),
+            "{why}"
+        );
+        let on_delivery = Order {
+            payment: crate::model::PaymentState::OnDelivery,
+            ..one.clone()
+        };
+        assert_eq!(hold_reason(&on_delivery, true), None);
         let p = prepare(&shop(), false, vec![one, two]);
         let statuses: Vec<_> = p
             .orders

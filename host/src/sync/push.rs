@@ -91,6 +91,7 @@ impl Syncer<'_> {
             retry_rejected,
             shipping_per_delivery: capabilities.shipping_per_delivery,
             max_parcels: capabilities.max_parcels,
+            one_carrier_per_order: capabilities.one_carrier_per_order,
         };
         let candidates = self
             .store
@@ -133,7 +134,8 @@ impl Syncer<'_> {
         let run = RunWaits::default();
         // Calls are sized to the plugin's wall: after a call that ran out of time, the next
         // ones carry half as many shipments, so a slow mall still gets through the list.
-        let mut size = CALL_CHUNK;
+        let declared = connector.batch().map(|b| b.push).unwrap_or_default();
+        let mut size = crate::connector::BatchSizes::of(declared, CALL_CHUNK);
         let mut rest: &[Eligible] = &eligible;
         while !rest.is_empty() {
             let (chunk, tail) = rest.split_at(size.min(rest.len()));

@@ -66,6 +66,9 @@ pub struct StatesReport {
     pub cancelled: Vec<crate::model::OrderNote>,
     /// Shipped on the mall (elsewhere): now 出荷済み here.
     pub shipped_elsewhere: Vec<crate::model::OrderNote>,
+    /// Held unpaid, paid on the mall now: released to the shop's status.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub paid: Vec<crate::model::OrderNote>,
     /// Why the mall could not be asked (the orders stay as they are; the next run asks again).
     pub error: Option<String>,
     /// Orders the mall gave no state for, with the error.

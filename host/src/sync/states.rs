@@ -10,7 +10,7 @@ use super::retry::{self, RunWaits};
 use super::{CALL_CHUNK, SyncError, Syncer};
 use crate::config::ShopConfig;
 use crate::connector::MallState;
-use crate::model::{OrderNote, OrderStatus};
+use crate::model::{OrderNote, OrderStatus, PaymentState};
 
 impl Syncer<'_> {
     /// Asks the mall for the state of every order the host holds open (taken, not shipped, not
@@ -56,7 +56,8 @@ impl Syncer<'_> {
             .collect();
         report.checked = open.len();
         let mut changed = Summarized::new(&shop.id, "changed on the mall");
-        for chunk in open.chunks(CALL_CHUNK) {
+        let declared = connector.batch().map(|b| b.states).unwrap_or_default();
+        for chunk in open.chunks(crate::connector::BatchSizes::of(declared, CALL_CHUNK)) {
             let results = retry::batch_with_retry(
                 &self.policy,
                 run,
@@ -92,6 +93,23 @@ impl Syncer<'_> {
                         .await
                         .map_err(store_err)?;
                 }
+                // Paid on the mall: an order held unpaid is released to the shop's status.
+                if let Ok(s) = &state
+                    && matches!(
+                        s.payment,
+                        Some(PaymentState::Paid | PaymentState::OnDelivery)
+                    )
+                    && self
+                        .store
+                        .record_paid(&shop.id, &n, shop.stored_status, now)
+                        .await
+                        .map_err(store_err)?
+                {
+                    changed.warn(&n, &"paid on the mall: released from hold");
+                    report
+                        .paid
+                        .push(OrderNote::new(n.clone(), "paid on the mall"));
+                }
                 let (status, event, list) = match state {
                     Err(e) => {
                         report.failed.push(OrderNote::new(n, e.to_string()));
@@ -101,7 +119,13 @@ impl Syncer<'_> {
                         MallState::Cancelled => (
                             OrderStatus::Cancelled,
                             "cancelled_on_mall",
-                            (&mut report.cancelled, s.message),
+                            (
+                                &mut report.cancelled,
+                                match s.cancel_reason {
+                                    Some(r) => format!("{} (理由: {r})", s.message),
+                                    None => s.message,
+                                },
+                            ),
                         ),
                         MallState::Shipped => (
                             OrderStatus::Shipped,

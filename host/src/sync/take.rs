@@ -47,7 +47,8 @@ impl Syncer<'_> {
         let connector = self.runtime.connector(shop);
         let mut cancelled = Summarized::new(&shop.id, "cancelled on the mall");
         let mut pending_lines = Summarized::new(&shop.id, "stay pending");
-        for chunk in pending.chunks(CALL_CHUNK) {
+        let declared = connector.batch().map(|b| b.take).unwrap_or_default();
+        for chunk in pending.chunks(crate::connector::BatchSizes::of(declared, CALL_CHUNK)) {
             let results = retry::batch_with_retry(
                 &self.policy,
                 run,

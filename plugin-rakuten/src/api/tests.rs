@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use serde_json::{Value, json};
 
 use super::*;
-use connector_kit::host::{HttpError, Request};
-use connector_kit::types::{Date, Parcel, Window};
+use connector_kit::v0_2_0::host::{HttpError, Request};
+use connector_kit::v0_2_0::types::{Date, Parcel, Window};
 
 const NOW: i64 = 1_795_836_000; // 2026-11-28T12:20:00+09:00
 const DAY: i64 = 86_400;

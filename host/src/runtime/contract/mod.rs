@@ -8,7 +8,7 @@
 //! What a version lacks, its module makes up inside this seam: a 0.1.0 plugin returns records
 //! from `fetch-orders` and maps them in a second call, which [`fetch_page`] makes (through
 //! [`Calls`]) so the rest of the host only ever sees mapped orders. The host side (`send`, `log`,
-//! `now`, …) is implemented once, for the newest version ([`v0_2_0`]'s `host`); an older
+//! `now`, …) is implemented once, for the newest version ([`v0_3_0`]'s `host`); an older
 //! version converts its arguments and delegates, as Zed's extension host does.
 //!
 //! Adding a version: a sibling module with its `bindgen!` and conversions, a [`Contract`]
@@ -17,6 +17,7 @@
 
 mod v0_1_0;
 mod v0_2_0;
+mod v0_3_0;
 
 use wasmtime::Store;
 use wasmtime::component::{Component, Linker};
@@ -29,7 +30,7 @@ use crate::connector::{
 use crate::model::{Order, OrderProblem};
 
 /// Contract versions this host implements, newest first.
-pub const SUPPORTED: &[&str] = &[v0_2_0::VERSION, v0_1_0::VERSION];
+pub const SUPPORTED: &[&str] = &[v0_3_0::VERSION, v0_2_0::VERSION, v0_1_0::VERSION];
 
 /// What a shop's call carries besides its arguments.
 #[derive(Debug, Clone, Copy)]
@@ -105,12 +106,15 @@ pub(crate) enum Contract {
     V0_1_0(v0_1_0::MallConnectorPre<PluginState>),
     /// `mallhost:connector@0.2.0`.
     V0_2_0(v0_2_0::MallConnectorPre<PluginState>),
+    /// `mallhost:connector@0.3.0`.
+    V0_3_0(v0_3_0::MallConnectorPre<PluginState>),
 }
 
 /// Adds the host side of every supported contract version to `linker`.
 pub(crate) fn add_to_linker(linker: &mut Linker<PluginState>) -> wasmtime::Result<()> {
     v0_1_0::add_to_linker(linker)?;
-    v0_2_0::add_to_linker(linker)
+    v0_2_0::add_to_linker(linker)?;
+    v0_3_0::add_to_linker(linker)
 }
 
 /// One page of new orders, every order mapped and checked: the plugin's own mapping, or (a
@@ -364,7 +368,11 @@ impl Contract {
         let pre = linker
             .instantiate_pre(component)
             .map_err(|e| format!("{e:#}"))?;
-        let newest = match v0_2_0::MallConnectorPre::new(pre.clone()) {
+        let newest = match v0_3_0::MallConnectorPre::new(pre.clone()) {
+            Ok(p) => return Ok(Contract::V0_3_0(p)),
+            Err(e) => e,
+        };
+        let before = match v0_2_0::MallConnectorPre::new(pre.clone()) {
             Ok(p) => return Ok(Contract::V0_2_0(p)),
             Err(e) => e,
         };
@@ -372,8 +380,9 @@ impl Contract {
             .map(Contract::V0_1_0)
             .map_err(|older| {
                 format!(
-                    "it exports neither mallhost:connector/connector@{} ({newest:#}) nor @{} \
-                     ({older:#})",
+                    "it exports none of mallhost:connector/connector@{} ({newest:#}), @{} \
+                     ({before:#}) and @{} ({older:#})",
+                    v0_3_0::VERSION,
                     v0_2_0::VERSION,
                     v0_1_0::VERSION
                 )
@@ -385,6 +394,7 @@ impl Contract {
         match self {
             Contract::V0_1_0(_) => v0_1_0::VERSION,
             Contract::V0_2_0(_) => v0_2_0::VERSION,
+            Contract::V0_3_0(_) => v0_3_0::VERSION,
         }
     }
 
@@ -396,6 +406,7 @@ impl Contract {
         let info = match self {
             Contract::V0_1_0(pre) => v0_1_0::info(pre, store).await?,
             Contract::V0_2_0(pre) => v0_2_0::info(pre, store).await?,
+            Contract::V0_3_0(pre) => v0_3_0::info(pre, store).await?,
         };
         Ok(info.and_then(|i| info_bounded(&i).map(|()| i)))
     }
@@ -410,43 +421,44 @@ impl Contract {
         max_return: usize,
     ) -> wasmtime::Result<Result<Fetched, Returned>> {
         let now = store.data().clock.now();
-        let fetched = match self {
+        let page = match self {
             Contract::V0_1_0(pre) => {
-                v0_1_0::fetch_orders(pre, store, ctx, window, cursor, max_return)
+                let fetched = v0_1_0::fetch_orders(pre, store, ctx, window, cursor, max_return)
                     .await?
-                    .map(|(page, records)| Fetched::Records(page, records))
+                    .map(|(page, records)| Fetched::Records(page, records));
+                return Ok(fetched.and_then(bounded));
             }
             Contract::V0_2_0(pre) => {
-                v0_2_0::fetch_orders(pre, store, ctx, window, cursor, max_return)
-                    .await?
-                    .map(|page| {
-                        let FetchPage {
-                            orders,
-                            skipped,
-                            next_cursor,
-                        } = page;
-                        let orders = orders
-                            .into_iter()
-                            .map(|(n, r)| {
-                                let r = r.and_then(|o| {
-                                    checked(o, now).map_err(|e| ConnectorError::InvalidInput {
-                                        field: e.field.clone(),
-                                        message: format!(
-                                            "the plugin returned a malformed order: {e}"
-                                        ),
-                                    })
-                                });
-                                (n, r)
-                            })
-                            .collect();
-                        Fetched::Mapped(FetchPage {
-                            orders,
-                            skipped,
-                            next_cursor,
-                        })
-                    })
+                v0_2_0::fetch_orders(pre, store, ctx, window, cursor, max_return).await?
+            }
+            Contract::V0_3_0(pre) => {
+                v0_3_0::fetch_orders(pre, store, ctx, window, cursor, max_return).await?
             }
         };
+        let fetched = page.map(|page| {
+            let FetchPage {
+                orders,
+                skipped,
+                next_cursor,
+            } = page;
+            let orders = orders
+                .into_iter()
+                .map(|(n, r)| {
+                    let r = r.and_then(|o| {
+                        checked(o, now).map_err(|e| ConnectorError::InvalidInput {
+                            field: e.field.clone(),
+                            message: format!("the plugin returned a malformed order: {e}"),
+                        })
+                    });
+                    (n, r)
+                })
+                .collect();
+            Fetched::Mapped(FetchPage {
+                orders,
+                skipped,
+                next_cursor,
+            })
+        });
         Ok(fetched.and_then(bounded))
     }
 
@@ -461,6 +473,7 @@ impl Contract {
         let mapped = match self {
             Contract::V0_1_0(pre) => v0_1_0::map_orders(pre, store, raws, max_return).await?,
             Contract::V0_2_0(pre) => v0_2_0::map_orders(pre, store, ctx, raws, max_return).await?,
+            Contract::V0_3_0(pre) => v0_3_0::map_orders(pre, store, ctx, raws, max_return).await?,
         };
         let now = store.data().clock.now();
         Ok(mapped.map(|orders| {
@@ -487,6 +500,7 @@ impl Contract {
         let r = match self {
             Contract::V0_1_0(pre) => v0_1_0::take_orders(pre, store, ctx, numbers).await?,
             Contract::V0_2_0(pre) => v0_2_0::take_orders(pre, store, ctx, numbers).await?,
+            Contract::V0_3_0(pre) => v0_3_0::take_orders(pre, store, ctx, numbers).await?,
         };
         Ok(r.map(|r| only_asked("take-orders", numbers.iter(), r)))
     }
@@ -501,6 +515,7 @@ impl Contract {
         let r = match self {
             Contract::V0_1_0(pre) => v0_1_0::push_shipments(pre, store, ctx, shipments).await?,
             Contract::V0_2_0(pre) => v0_2_0::push_shipments(pre, store, ctx, shipments).await?,
+            Contract::V0_3_0(pre) => v0_3_0::push_shipments(pre, store, ctx, shipments).await?,
         };
         let asked = shipments.iter().map(|s| &s.mall_order_number);
         Ok(r.map(|r| only_asked("push-shipments", asked, r)))
@@ -523,6 +538,9 @@ impl Contract {
                 ),
             }))),
             Contract::V0_2_0(pre) => Ok(v0_2_0::order_states(pre, store, ctx, numbers)
+                .await?
+                .map(|r| only_asked("order-states", numbers.iter(), r))),
+            Contract::V0_3_0(pre) => Ok(v0_3_0::order_states(pre, store, ctx, numbers)
                 .await?
                 .map(|r| only_asked("order-states", numbers.iter(), r))),
         }

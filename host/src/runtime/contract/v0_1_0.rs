@@ -91,7 +91,11 @@ pub(super) async fn info(
             shipping_per_delivery: false,
             max_parcels: 1,
             carriers: Vec::new(),
+            one_carrier_per_order: Default::default(),
         },
+        batch: Default::default(),
+        computed_headers: Default::default(),
+        words: Default::default(),
     }))
 }
 
@@ -171,7 +175,7 @@ pub(super) async fn push_shipments(
 impl wit::Host for PluginState {}
 
 /// The newest version's host side, which this one delegates to.
-use super::v0_2_0::wit_host as latest;
+use super::v0_3_0::wit_host as latest;
 
 impl From<wit_host::Method> for latest::Method {
     fn from(m: wit_host::Method) -> latest::Method {
@@ -434,6 +438,8 @@ fn address(a: wit::Address) -> m::Address {
         address1: a.address1,
         address2: a.address2,
         phone: a.phone,
+        company: Default::default(),
+        department: Default::default(),
     }
 }
 
@@ -472,8 +478,10 @@ fn order(o: wit::Order) -> Result<m::Order, Malformed> {
                         has_add_on_service: l.has_add_on_service,
                         product_name: None,
                         option_text: None,
+                        jan: Default::default(),
                     })
                     .collect(),
+                gift_message: Default::default(),
             })
         })
         .collect::<Result<Vec<_>, Malformed>>()?;
@@ -511,6 +519,8 @@ fn order(o: wit::Order) -> Result<m::Order, Malformed> {
             no_buyer_email: f.contains(wit::OrderFlags::NO_BUYER_EMAIL),
         },
         source: source_from(o.source),
+        hold: Default::default(),
+        payment: Default::default(),
     })
 }
 

@@ -13,7 +13,7 @@ use crate::store::sql::Statement;
 use crate::store::{Store, StoreError, Tx};
 use crate::time::to_db;
 
-/// Rows per multi-row statement (SQLite allows 32,766 bound values; an order row binds 33).
+/// Rows per multi-row statement (SQLite allows 32,766 bound values; an order row binds 34).
 const ROWS: usize = 500;
 
 impl Store {
@@ -45,7 +45,7 @@ impl Store {
                     items_total, shipping_fee, cod_fee, points_used, coupon_discount, billing_total,
                     multiple_deliveries, add_on_service, no_buyer_email, take_state, carrier,
                     created_at, updated_at, buyer_email, buyer_email_relay, prices_include_tax,
-                    fees_json, discounts_json, marks_json, buyer_name, buyer_kana) ",
+                    fees_json, discounts_json, marks_json, buyer_name, buyer_kana, payment_state) ",
             );
             q.values(chunk, |b, new| {
                 let o = new.order;
@@ -81,7 +81,8 @@ impl Store {
                     .bind(json(&o.discounts))
                     .bind(json(&o.marks))
                     .bind(o.buyer.name.as_str())
-                    .bind(super::search::kana(&o.buyer.name_kana));
+                    .bind(super::search::kana(&o.buyer.name_kana))
+                    .bind(o.payment.id());
             });
             q.push(
                 " ON CONFLICT (shop_id, mall_order_number) DO NOTHING RETURNING id, mall_order_number",
@@ -140,7 +141,8 @@ impl Store {
             let mut q = Statement::new(
                 self.backend,
                 "INSERT INTO order_deliveries (order_id, delivery_no, recipient_json, delivery_method,
-                    carrier, desired_date, desired_time_slot, time_slot, mall_delivery_id) ",
+                    carrier, desired_date, desired_time_slot, time_slot, mall_delivery_id,
+                    gift_message) ",
             );
             q.values(chunk, |b, (id, d)| {
                 b.bind(*id)
@@ -151,7 +153,8 @@ impl Store {
                     .bind(d.desired_date.map(|x| x.to_string()))
                     .bind(d.desired_time_slot.as_str())
                     .bind(d.time_slot.as_deref())
-                    .bind(d.mall_delivery_id.as_deref());
+                    .bind(d.mall_delivery_id.as_deref())
+                    .bind(d.gift_message.as_deref());
             });
             let (sql, args) = q.build()?;
             sqlx::query_with(&sql, args).execute(&mut *tx).await?;
@@ -166,7 +169,7 @@ impl Store {
                 self.backend,
                 "INSERT INTO order_lines (order_id, delivery_no, line_no, item_code, sku_code,
                     quantity, unit_price, tax_rate, has_add_on_service, option_text,
-                    name_from_mall, product_name) ",
+                    jan, name_from_mall, product_name) ",
             );
             q.values(chunk, |b, (id, delivery_no, l)| {
                 b.bind(*id)
@@ -179,6 +182,7 @@ impl Store {
                     .bind(i64::from(l.tax_rate))
                     .bind(i64::from(l.has_add_on_service))
                     .bind(l.option_text.as_deref())
+                    .bind(l.jan.as_deref())
                     .bind(i64::from(l.product_name.is_some()));
                 b.item("COALESCE(")
                     .bind_here(l.product_name.as_deref())

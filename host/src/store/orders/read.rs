@@ -38,7 +38,7 @@ impl Store {
                 o.items_total, o.shipping_fee, o.cod_fee, o.points_used, o.coupon_discount,
                 o.multiple_deliveries, o.add_on_service, o.no_buyer_email, o.source,
                 o.buyer_email, o.buyer_email_relay, o.prices_include_tax, o.fees_json,
-                o.discounts_json, o.marks_json, o.mall_status_words
+                o.discounts_json, o.marks_json, o.mall_status_words, o.payment_state
              FROM orders o WHERE o.shop_id = $1 AND o.mall_order_number = $2"
         );
         let row = sqlx::query(&sql)
@@ -99,6 +99,11 @@ impl Store {
                 no_buyer_email: flag(&row, "no_buyer_email")?,
             },
             source,
+            payment: crate::model::PaymentState::from_id(
+                &row.try_get::<String, _>("payment_state")?,
+            )
+            .unwrap_or_default(),
+            hold: None,
         };
         let history = sqlx::query(
             "SELECT at, event, detail FROM order_history WHERE order_id = $1 ORDER BY id",
@@ -131,7 +136,7 @@ impl Store {
     ) -> Result<Vec<crate::model::Delivery>, StoreError> {
         let lines = sqlx::query(
             "SELECT delivery_no, line_no, item_code, sku_code, quantity, unit_price, tax_rate,
-                has_add_on_service, product_name, option_text FROM order_lines WHERE order_id = $1
+                has_add_on_service, product_name, option_text, jan FROM order_lines WHERE order_id = $1
              ORDER BY delivery_no, line_no",
         )
         .bind(id)
@@ -139,7 +144,7 @@ impl Store {
         .await?;
         let rows = sqlx::query(
             "SELECT delivery_no, recipient_json, delivery_method, carrier, desired_date,
-                desired_time_slot, time_slot, mall_delivery_id FROM order_deliveries WHERE order_id = $1 ORDER BY delivery_no",
+                desired_time_slot, time_slot, mall_delivery_id, gift_message FROM order_deliveries WHERE order_id = $1 ORDER BY delivery_no",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -170,6 +175,7 @@ impl Store {
                     has_add_on_service: flag(l, "has_add_on_service")?,
                     product_name: l.try_get("product_name")?,
                     option_text: l.try_get("option_text")?,
+                    jan: l.try_get("jan")?,
                 });
             }
             out.push(crate::model::Delivery {
@@ -187,6 +193,7 @@ impl Store {
                 desired_time_slot: r.try_get("desired_time_slot")?,
                 time_slot: r.try_get("time_slot")?,
                 lines: delivery_lines,
+                gift_message: r.try_get("gift_message")?,
             });
         }
         Ok(out)

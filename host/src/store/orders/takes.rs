@@ -125,6 +125,32 @@ impl Store {
         .await?)
     }
 
+    /// Which of `numbers` the shop's orders hold (any status), in no particular order.
+    pub async fn held_numbers(
+        &self,
+        shop_id: &str,
+        numbers: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in numbers.chunks(500) {
+            let mut q = crate::store::sql::Statement::new(
+                self.backend,
+                "SELECT mall_order_number FROM orders WHERE shop_id = ",
+            );
+            q.bind_here(shop_id)
+                .push(" AND mall_order_number IN (")
+                .list(chunk.iter().map(String::as_str))
+                .push(")");
+            let (sql, args) = q.build()?;
+            found.extend(
+                sqlx::query_scalar_with::<_, String, _>(&sql, args)
+                    .fetch_all(&self.pool)
+                    .await?,
+            );
+        }
+        Ok(found)
+    }
+
     /// Keeps the mall's status of an order as the status sync read it: its code and the
     /// plugin's words for it (whatever the order's status here).
     pub async fn set_mall_status(
@@ -146,6 +172,70 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Records that the mall says an order is paid: its payment state becomes paid and, if it
+    /// was held unpaid ([`crate::model::UNPAID_HOLD`]), it is released to `status` with a
+    /// history row. Returns whether it was released.
+    pub async fn record_paid(
+        &self,
+        shop_id: &str,
+        number: &str,
+        status: crate::model::OrderStatus,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let held: Option<(i64, String, Option<String>)> = sqlx::query_as(
+            "UPDATE orders SET payment_state = 'paid'
+             WHERE shop_id = $1 AND mall_order_number = $2 AND payment_state = 'unpaid'
+             RETURNING id, status, hold_reason",
+        )
+        .bind(shop_id)
+        .bind(number)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let released = match held {
+            Some((id, st, Some(reason)))
+                if st == crate::model::OrderStatus::OnHold.id()
+                    && reason.starts_with(crate::model::UNPAID_HOLD) =>
+            {
+                sqlx::query(
+                    "UPDATE orders SET status = $1, hold_reason = NULL, updated_at = $2 WHERE id = $3",
+                )
+                .bind(status.id())
+                .bind(crate::time::to_db(now))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                history(
+                    &mut tx,
+                    id,
+                    now,
+                    "payment_received",
+                    &format!(
+                        "the mall says the buyer has paid; released from hold to {} ({})",
+                        status.id(),
+                        status.label()
+                    ),
+                )
+                .await?;
+                true
+            }
+            Some((id, _, _)) => {
+                history(
+                    &mut tx,
+                    id,
+                    now,
+                    "payment_received",
+                    "the mall says the buyer has paid",
+                )
+                .await?;
+                false
+            }
+            None => false,
+        };
+        tx.commit().await?;
+        Ok(released)
     }
 
     /// Records what the mall says happened to an open order: it moves to `status` with a

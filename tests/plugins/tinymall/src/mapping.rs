@@ -31,6 +31,8 @@ pub fn map(o: wire::Order) -> Result<Order, ConnectorError> {
         address1: o.addr,
         address2: String::new(),
         phone: o.tel,
+        company: Default::default(),
+        department: Default::default(),
     };
     let lines: Vec<OrderLine> = o
         .lines
@@ -46,6 +48,7 @@ pub fn map(o: wire::Order) -> Result<Order, ConnectorError> {
             unit_price: l.price,
             tax_rate: 10,
             has_add_on_service: false,
+            jan: Default::default(),
         })
         .collect();
     let items_total = money::lines_total(&lines)
@@ -76,6 +79,7 @@ pub fn map(o: wire::Order) -> Result<Order, ConnectorError> {
             desired_date: None,
             desired_time_slot: String::new(),
             lines,
+            gift_message: Default::default(),
         }],
         items_total,
         fees,
@@ -85,5 +89,7 @@ pub fn map(o: wire::Order) -> Result<Order, ConnectorError> {
         buyer_note: String::new(),
         flags: Vec::new(),
         source: OrderSource::Api,
+        hold: None,
+        payment: connector_kit::types::PaymentState::Paid,
     })
 }

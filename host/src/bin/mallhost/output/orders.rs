@@ -75,9 +75,20 @@ pub fn order_detail_text(d: &OrderDetail) -> String {
     let o = &d.order;
     let s = &d.summary;
     let addr = |a: &mallhost::model::Address| {
+        let company = [a.company.as_str(), a.department.as_str()]
+            .iter()
+            .filter(|x| !x.is_empty())
+            .map(|x| safe(x))
+            .collect::<Vec<_>>()
+            .join(" ");
         format!(
-            "{} ({}) 〒{} {}{} {}",
+            "{}{} ({}) 〒{} {}{} {}",
             safe(&a.name),
+            if company.is_empty() {
+                String::new()
+            } else {
+                format!(", {company}")
+            },
             safe(&a.phone),
             safe(&a.postal_code),
             safe(&a.prefecture),
@@ -96,9 +107,10 @@ pub fn order_detail_text(d: &OrderDetail) -> String {
         say!("  on hold: {}", safe(h));
     }
     say!(
-        "  ordered {}, payment {}, mall status {}{}",
+        "  ordered {}, payment {} ({}), mall status {}{}",
         display_jst(o.ordered_at),
         safe(&o.payment_method),
+        o.payment.id(),
         safe(&o.mall_status),
         if d.mall_status_words.is_empty() {
             String::new()
@@ -129,14 +141,21 @@ pub fn order_detail_text(d: &OrderDetail) -> String {
             safe(&dl.desired_time_slot),
             safe(dl.time_slot.as_deref().unwrap_or("(not converted)"))
         );
+        if let Some(g) = &dl.gift_message {
+            say!("    gift message: {}", safe(g));
+        }
         for l in &dl.lines {
             say!(
-                "    {} × {} {} ({}/{}) {} {}%{}",
+                "    {} × {} {} ({}/{}{}) {} {}%{}",
                 l.quantity,
                 safe(l.product_name.as_deref().unwrap_or("[name missing]")),
                 yen(l.unit_price),
                 safe(&l.item_code),
                 safe(&l.sku_code),
+                l.jan
+                    .as_deref()
+                    .map(|j| format!(", JAN {}", safe(j)))
+                    .unwrap_or_default(),
                 yen(l.unit_price.saturating_mul(i64::from(l.quantity))),
                 l.tax_rate,
                 if l.has_add_on_service { " +add-on" } else { "" }

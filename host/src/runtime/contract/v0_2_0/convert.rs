@@ -1,246 +1,270 @@
-//! Contract 0.2.0's types to the host's and back, with what only this version can check: what a
-//! plugin declares is checked when it loads (ids, setting names, the settings its auth scheme
-//! uses, pacing, the signing key), every order's dates and instants are read; what must hold of
-//! every order (the billing total and the like) is checked once at the seam for all versions.
+//! Contract 0.2.0's types in the newest version's terms: what a 0.2.0 plugin returns is
+//! converted to 0.3.0's types and then to the host's by 0.3.0's conversions
+//! ([`super::super::v0_3_0::convert`]), so each check on a declaration or an order is written
+//! once. What 0.2.0 lacks takes the value that means "as before": no computed headers, the
+//! host's batch sizes, no words for codes, several carriers per order, orders paid and not held,
+//! no company, gift message or JAN.
 
 use chrono::{Datelike, NaiveDate};
 
-use super::super::{Malformed, instant, malformed};
+use super::super::v0_3_0::{convert as newest, wit as new};
 use super::wit;
-use crate::capabilities::credentials::auth_header_problem;
 use crate::connector as c;
 use crate::model as m;
 
-/// Lower-case letters, digits and `sep`, 1..=max.
-fn is_id(s: &str, sep: char, max: usize) -> bool {
-    !s.is_empty()
-        && s.len() <= max
-        && s.chars()
-            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == sep)
-}
-
 /// Converts and checks what a plugin declares.
 pub(super) fn plugin_info(i: wit::PluginInfo) -> Result<c::PluginInfo, String> {
-    if !is_id(&i.mall_id, '-', 40) {
-        return Err(format!(
-            "mall id {:?} is not 1 to 40 lower-case letters, digits and dashes",
-            i.mall_id
-        ));
-    }
-    let settings: Vec<c::SettingSpec> = i
-        .settings
-        .into_iter()
-        .map(|s| c::SettingSpec {
-            name: s.name,
-            label: s.label,
-            secret: s.secret,
-            required: s.required,
-            expires: s.expires,
-            help: s.help,
-        })
-        .collect();
-    for s in &settings {
-        if !is_id(&s.name, '_', 60) {
-            return Err(format!(
-                "setting name {:?} is not lower-case letters, digits and underscores",
-                s.name
-            ));
-        }
-        if s.expires && !s.secret {
-            return Err(format!("setting {:?} expires but is not a secret", s.name));
-        }
-    }
-    let declared = |name: &str| -> Result<String, String> {
-        if settings.iter().any(|s| s.name == name) {
-            Ok(name.to_string())
-        } else {
-            Err(format!(
-                "its auth scheme uses the setting {name:?}, which it does not declare"
-            ))
-        }
-    };
-    let auth = match i.auth {
-        wit::AuthScheme::None => c::AuthScheme::None,
-        wit::AuthScheme::Basic(b) => c::AuthScheme::Basic {
-            user: declared(&b.user)?,
-            password: declared(&b.password)?,
-        },
-        wit::AuthScheme::WordBase64(w) => {
-            if w.word.is_empty() || !w.word.chars().all(|ch| ch.is_ascii_alphanumeric()) {
-                return Err(format!("auth word {:?} is not a single word", w.word));
-            }
-            c::AuthScheme::WordBase64 {
-                word: w.word,
-                first: declared(&w.first)?,
-                second: declared(&w.second)?,
-            }
-        }
-        wit::AuthScheme::Bearer(token) => c::AuthScheme::Bearer {
-            token: declared(&token)?,
-        },
-        wit::AuthScheme::Header(h) => {
-            if let Some(why) = auth_header_problem(&h.header) {
-                return Err(why);
-            }
-            for name in h
-                .template
-                .split('{')
-                .skip(1)
-                .filter_map(|rest| rest.split_once('}').map(|(n, _)| n))
-            {
-                declared(name)?;
-            }
-            c::AuthScheme::Header {
-                header: h.header,
-                template: h.template,
-            }
-        }
-        wit::AuthScheme::Oauth2Refresh(o) => c::AuthScheme::OAuth2Refresh {
-            token_url: declared(&o.token_url)?,
-            client_id: declared(&o.client_id)?,
-            client_secret: declared(&o.client_secret)?,
-            refresh_token: declared(&o.refresh_token)?,
-            scope: o.scope,
-            placement: match o.placement {
-                wit::TokenPlacement::Bearer => c::TokenPlacement::Bearer,
-                wit::TokenPlacement::Header(h) => match auth_header_problem(&h) {
-                    Some(why) => return Err(format!("its OAuth 2 token placement: {why}")),
-                    None => c::TokenPlacement::Header(h),
-                },
-            },
-        },
-    };
-    let pacing = match i.pacing {
-        None => None,
-        Some(p) if p.requests == 0 || p.per_millis == 0 => {
-            return Err(format!(
-                "its pacing of {} requests per {} ms lets nothing through",
-                p.requests, p.per_millis
-            ));
-        }
-        Some(p) => Some(c::Pacing {
-            requests: p.requests,
-            per_millis: p.per_millis,
-            burst: p.burst.max(1),
-        }),
-    };
-    let signing_key = match i.signing_key {
-        None => None,
-        Some(name) => match settings.iter().find(|s| s.name == name) {
-            Some(s) if s.secret => Some(name),
-            _ => {
-                return Err(format!(
-                    "its signing key {name:?} is not one of the secrets it declares"
-                ));
-            }
-        },
-    };
+    newest::plugin_info(info_up(i))
+}
+
+fn info_up(i: wit::PluginInfo) -> new::PluginInfo {
     let ops = i.capabilities.operations;
-    Ok(c::PluginInfo {
+    let mut operations = new::Operations::empty();
+    for (old, now) in [
+        (wit::Operations::TAKE, new::Operations::TAKE),
+        (wit::Operations::PUSH, new::Operations::PUSH),
+        (wit::Operations::STATUS_SYNC, new::Operations::STATUS_SYNC),
+        (wit::Operations::FILE_IMPORT, new::Operations::FILE_IMPORT),
+    ] {
+        if ops.contains(old) {
+            operations |= now;
+        }
+    }
+    new::PluginInfo {
         mall_id: i.mall_id,
         mall_name: i.mall_name,
         plugin_version: i.plugin_version,
         contract_version: i.contract_version,
-        csv_order_key: i.csv_order_key,
-        settings,
-        auth,
-        pacing,
-        signing_key,
-        capabilities: c::Capabilities {
-            take: ops.contains(wit::Operations::TAKE),
-            push: ops.contains(wit::Operations::PUSH),
-            status_sync: ops.contains(wit::Operations::STATUS_SYNC),
-            file_import: ops.contains(wit::Operations::FILE_IMPORT),
+        settings: i
+            .settings
+            .into_iter()
+            .map(|s| new::SettingSpec {
+                name: s.name,
+                label: s.label,
+                secret: s.secret,
+                required: s.required,
+                expires: s.expires,
+                help: s.help,
+            })
+            .collect(),
+        auth: match i.auth {
+            wit::AuthScheme::None => new::AuthScheme::None,
+            wit::AuthScheme::Basic(b) => new::AuthScheme::Basic(new::BasicAuth {
+                user: b.user,
+                password: b.password,
+            }),
+            wit::AuthScheme::WordBase64(w) => new::AuthScheme::WordBase64(new::WordBase64Auth {
+                word: w.word,
+                first: w.first,
+                second: w.second,
+            }),
+            wit::AuthScheme::Bearer(t) => new::AuthScheme::Bearer(t),
+            wit::AuthScheme::Header(h) => new::AuthScheme::Header(new::HeaderAuth {
+                header: h.header,
+                template: h.template,
+            }),
+            wit::AuthScheme::Oauth2Refresh(o) => {
+                new::AuthScheme::Oauth2Refresh(new::Oauth2RefreshAuth {
+                    token_url: o.token_url,
+                    client_id: o.client_id,
+                    client_secret: o.client_secret,
+                    refresh_token: o.refresh_token,
+                    scope: o.scope,
+                    placement: match o.placement {
+                        wit::TokenPlacement::Bearer => new::TokenPlacement::Bearer,
+                        wit::TokenPlacement::Header(h) => new::TokenPlacement::Header(h),
+                    },
+                })
+            }
+        },
+        computed_headers: Vec::new(),
+        pacing: i.pacing.map(|p| new::Pacing {
+            requests: p.requests,
+            per_millis: p.per_millis,
+            burst: p.burst,
+        }),
+        signing_key: i.signing_key,
+        capabilities: new::Capabilities {
+            operations,
             shipping_per_delivery: i.capabilities.shipping_per_delivery,
-            max_parcels: i.capabilities.max_parcels.max(1),
+            max_parcels: i.capabilities.max_parcels,
             carriers: i
                 .capabilities
                 .carriers
                 .into_iter()
-                .map(|c| c::Carrier {
+                .map(|c| new::Carrier {
                     id: c.id,
                     name: c.name,
                 })
                 .collect(),
+            one_carrier_per_order: false,
         },
-    })
+        csv_order_key: i.csv_order_key,
+        batch: new::BatchSizes {
+            take: 0,
+            push: 0,
+            states: 0,
+        },
+        words: Vec::new(),
+    }
 }
 
-/// What an entry of a list costs besides its strings (a page of empty entries is not free).
-const ENTRY: usize = 32;
-
-/// Approximate bytes of a fetched page (strings counted), for the return-size limit.
-pub(super) fn page_size(p: &wit::FetchPage) -> usize {
-    p.orders
-        .iter()
-        .map(|o| {
-            ENTRY
-                + o.mall_order_number.len()
-                + match &o.order {
-                    Ok(order) => order_size(order),
-                    Err(_) => 64,
-                }
-        })
-        .sum::<usize>()
-        + p.skipped
-            .iter()
-            .map(|s| ENTRY + s.mall_order_number.len() + s.reason.len() + s.message.len())
-            .sum::<usize>()
-        + p.next_cursor.as_ref().map_or(0, String::len)
-}
-
-/// Approximate bytes of a mapped order (strings counted), for the return-size limit.
-pub(super) fn order_size(o: &wit::Order) -> usize {
-    let addr = |a: &wit::Address| {
-        a.name.len()
-            + a.name_kana.len()
-            + a.postal_code.len()
-            + a.prefecture.len()
-            + a.address1.len()
-            + a.address2.len()
-            + a.phone.len()
-    };
-    let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
-    o.mall_order_number.len()
-        + o.mall_status.len()
-        + o.payment_method.len()
-        + o.buyer_note.len()
-        + addr(&o.buyer)
-        + o.buyer_email.as_ref().map_or(0, |e| e.address.len())
-        + o.fees.iter().map(|f| f.label.len() + 16).sum::<usize>()
-        + o.discounts
-            .iter()
-            .map(|d| d.label.len() + 16)
-            .sum::<usize>()
-        + o.flags
-            .iter()
-            .map(|f| f.code.len() + f.message.len())
-            .sum::<usize>()
-        + o.deliveries
-            .iter()
-            .map(|d| {
-                addr(&d.recipient)
-                    + opt(&d.mall_delivery_id)
-                    + d.delivery_method.len()
-                    + d.desired_time_slot.len()
-                    + d.lines
-                        .iter()
-                        .map(|l| {
-                            l.item_code.len()
-                                + l.sku_code.len()
-                                + opt(&l.product_name)
-                                + opt(&l.option_text)
-                                + 32
-                        })
-                        .sum::<usize>()
+/// A fetched page in the newest version's terms.
+pub(super) fn page_up(p: wit::FetchPage) -> new::FetchPage {
+    new::FetchPage {
+        orders: p
+            .orders
+            .into_iter()
+            .map(|f| new::FetchedOrder {
+                mall_order_number: f.mall_order_number,
+                order: f.order.map(order_up).map_err(error_up),
             })
-            .sum::<usize>()
+            .collect(),
+        skipped: p
+            .skipped
+            .into_iter()
+            .map(|s| new::SkippedOrder {
+                mall_order_number: s.mall_order_number,
+                reason: s.reason,
+                message: s.message,
+            })
+            .collect(),
+        next_cursor: p.next_cursor,
+    }
 }
 
-fn source_from(s: wit::OrderSource) -> m::OrderSource {
-    match s {
-        wit::OrderSource::Api => m::OrderSource::Api,
-        wit::OrderSource::Csv => m::OrderSource::Csv,
+/// A connector error in the host's terms.
+pub(super) fn error(e: wit::ConnectorError) -> c::ConnectorError {
+    newest::error(error_up(e))
+}
+
+pub(super) fn error_up(e: wit::ConnectorError) -> new::ConnectorError {
+    match e {
+        wit::ConnectorError::Auth(m) => new::ConnectorError::Auth(m),
+        wit::ConnectorError::RateLimited(ms) => new::ConnectorError::RateLimited(ms),
+        wit::ConnectorError::Transient(m) => new::ConnectorError::Transient(m),
+        wit::ConnectorError::InvalidInput(f) => {
+            new::ConnectorError::InvalidInput(new::FieldError {
+                field: f.field,
+                message: f.message,
+            })
+        }
+        wit::ConnectorError::Unsupported(m) => new::ConnectorError::Unsupported(m),
+        wit::ConnectorError::Remote(r) => new::ConnectorError::Remote(new::RemoteError {
+            code: r.code,
+            message: r.message,
+        }),
+        wit::ConnectorError::HostRefused(m) => new::ConnectorError::HostRefused(m),
+    }
+}
+
+fn address_up(a: wit::Address) -> new::Address {
+    new::Address {
+        name: a.name,
+        name_kana: a.name_kana,
+        postal_code: a.postal_code,
+        prefecture: a.prefecture,
+        address1: a.address1,
+        address2: a.address2,
+        phone: a.phone,
+        company: String::new(),
+        department: String::new(),
+    }
+}
+
+/// An order in the newest version's terms: paid, not held.
+pub(super) fn order_up(o: wit::Order) -> new::Order {
+    new::Order {
+        mall_order_number: o.mall_order_number,
+        ordered_at: o.ordered_at,
+        updated_at: o.updated_at,
+        mall_status: o.mall_status,
+        payment_method: o.payment_method,
+        buyer: address_up(o.buyer),
+        buyer_email: o.buyer_email.map(|e| new::Email {
+            address: e.address,
+            relay: e.relay,
+        }),
+        deliveries: o
+            .deliveries
+            .into_iter()
+            .map(|d| new::Delivery {
+                delivery_no: d.delivery_no,
+                mall_delivery_id: d.mall_delivery_id,
+                recipient: address_up(d.recipient),
+                delivery_method: d.delivery_method,
+                desired_date: d.desired_date.map(|x| new::Date {
+                    year: x.year,
+                    month: x.month,
+                    day: x.day,
+                }),
+                desired_time_slot: d.desired_time_slot,
+                lines: d
+                    .lines
+                    .into_iter()
+                    .map(|l| new::OrderLine {
+                        line_no: l.line_no,
+                        item_code: l.item_code,
+                        sku_code: l.sku_code,
+                        product_name: l.product_name,
+                        option_text: l.option_text,
+                        quantity: l.quantity,
+                        unit_price: l.unit_price,
+                        tax_rate: l.tax_rate,
+                        has_add_on_service: l.has_add_on_service,
+                        jan: None,
+                    })
+                    .collect(),
+                gift_message: None,
+            })
+            .collect(),
+        prices_include_tax: o.prices_include_tax,
+        items_total: o.items_total,
+        fees: o
+            .fees
+            .into_iter()
+            .map(|f| new::Fee {
+                kind: match f.kind {
+                    wit::FeeKind::Shipping => new::FeeKind::Shipping,
+                    wit::FeeKind::Cod => new::FeeKind::Cod,
+                    wit::FeeKind::Payment => new::FeeKind::Payment,
+                    wit::FeeKind::Wrapping => new::FeeKind::Wrapping,
+                    wit::FeeKind::Gift => new::FeeKind::Gift,
+                    wit::FeeKind::Other => new::FeeKind::Other,
+                },
+                label: f.label,
+                amount: f.amount,
+            })
+            .collect(),
+        discounts: o
+            .discounts
+            .into_iter()
+            .map(|d| new::Discount {
+                kind: match d.kind {
+                    wit::DiscountKind::Points => new::DiscountKind::Points,
+                    wit::DiscountKind::Coupon => new::DiscountKind::Coupon,
+                    wit::DiscountKind::Other => new::DiscountKind::Other,
+                },
+                label: d.label,
+                amount: d.amount,
+            })
+            .collect(),
+        billing_total: o.billing_total,
+        buyer_note: o.buyer_note,
+        flags: o
+            .flags
+            .into_iter()
+            .map(|f| new::OrderFlag {
+                code: f.code,
+                message: f.message,
+            })
+            .collect(),
+        source: match o.source {
+            wit::OrderSource::Api => new::OrderSource::Api,
+            wit::OrderSource::Csv => new::OrderSource::Csv,
+        },
+        payment: new::PaymentState::Paid,
+        hold: None,
     }
 }
 
@@ -251,195 +275,10 @@ pub(super) fn source_to(s: m::OrderSource) -> wit::OrderSource {
     }
 }
 
-pub(super) fn fetch_page(p: wit::FetchPage) -> c::FetchPage {
-    c::FetchPage {
-        orders: p
-            .orders
-            .into_iter()
-            .map(|f| {
-                let order = f.order.map_err(error).and_then(|o| {
-                    order(o).map_err(|e| c::ConnectorError::InvalidInput {
-                        field: e.field.clone(),
-                        message: format!("the plugin returned a malformed order: {e}"),
-                    })
-                });
-                (f.mall_order_number, order)
-            })
-            .collect(),
-        skipped: p
-            .skipped
-            .into_iter()
-            .map(|s| {
-                let reason = match s.reason.as_str() {
-                    "test-order" => c::SkipReason::TestOrder,
-                    "too-recent" => c::SkipReason::TooRecent,
-                    _ => c::SkipReason::Other {
-                        code: s.reason,
-                        message: super::super::plugin_text(
-                            &s.message,
-                            super::super::MAX_PLUGIN_TEXT,
-                        ),
-                    },
-                };
-                (s.mall_order_number, reason)
-            })
-            .collect(),
-        next_cursor: p.next_cursor,
-    }
-}
-
-pub(super) fn error(e: wit::ConnectorError) -> c::ConnectorError {
-    super::super::clean_error(match e {
-        wit::ConnectorError::Auth(message) => c::ConnectorError::Auth { message },
-        wit::ConnectorError::RateLimited(retry_after_ms) => {
-            c::ConnectorError::RateLimited { retry_after_ms }
-        }
-        wit::ConnectorError::Transient(message) => c::ConnectorError::Transient { message },
-        wit::ConnectorError::InvalidInput(f) => c::ConnectorError::InvalidInput {
-            field: f.field,
-            message: f.message,
-        },
-        wit::ConnectorError::Unsupported(message) => c::ConnectorError::Unsupported { message },
-        wit::ConnectorError::Remote(r) => c::ConnectorError::Remote {
-            code: r.code,
-            message: r.message,
-        },
-        wit::ConnectorError::HostRefused(message) => c::ConnectorError::HostRefused { message },
-    })
-}
-
 pub(super) fn date_to(d: NaiveDate) -> wit::Date {
     wit::Date {
         year: u16::try_from(d.year()).unwrap_or(0),
         month: d.month() as u8,
         day: d.day() as u8,
     }
-}
-
-fn address(a: wit::Address) -> m::Address {
-    m::Address {
-        name: a.name,
-        name_kana: a.name_kana,
-        postal_code: a.postal_code,
-        prefecture: a.prefecture,
-        address1: a.address1,
-        address2: a.address2,
-        phone: a.phone,
-    }
-}
-
-/// Converts a mapped order (its dates and instants read); what must hold of every order is
-/// checked at the seam, conversion tables and the product master's names are applied later.
-pub(super) fn order(o: wit::Order) -> Result<m::Order, Malformed> {
-    let deliveries = o
-        .deliveries
-        .into_iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let desired_date = d
-                .desired_date
-                .map(|x| {
-                    NaiveDate::from_ymd_opt(i32::from(x.year), u32::from(x.month), u32::from(x.day))
-                        .ok_or_else(|| {
-                            malformed(
-                                format!("deliveries[{i}].desired-date"),
-                                format!("{}-{}-{} is not a date", x.year, x.month, x.day),
-                            )
-                        })
-                })
-                .transpose()?;
-            Ok(m::Delivery {
-                delivery_no: d.delivery_no,
-                mall_delivery_id: d.mall_delivery_id,
-                recipient: address(d.recipient),
-                delivery_method: d.delivery_method,
-                carrier: None,
-                desired_date,
-                desired_time_slot: d.desired_time_slot,
-                time_slot: None,
-                lines: d
-                    .lines
-                    .into_iter()
-                    .map(|l| m::OrderLine {
-                        line_no: l.line_no,
-                        item_code: l.item_code,
-                        sku_code: l.sku_code,
-                        quantity: l.quantity,
-                        unit_price: l.unit_price,
-                        tax_rate: l.tax_rate,
-                        has_add_on_service: l.has_add_on_service,
-                        product_name: l.product_name.filter(|n| !n.trim().is_empty()),
-                        option_text: l.option_text.filter(|t| !t.trim().is_empty()),
-                    })
-                    .collect(),
-            })
-        })
-        .collect::<Result<Vec<_>, Malformed>>()?;
-    let fees: Vec<m::Fee> = o
-        .fees
-        .into_iter()
-        .map(|f| m::Fee {
-            kind: match f.kind {
-                wit::FeeKind::Shipping => m::FeeKind::Shipping,
-                wit::FeeKind::Cod => m::FeeKind::Cod,
-                wit::FeeKind::Payment => m::FeeKind::Payment,
-                wit::FeeKind::Wrapping => m::FeeKind::Wrapping,
-                wit::FeeKind::Gift => m::FeeKind::Gift,
-                wit::FeeKind::Other => m::FeeKind::Other,
-            },
-            label: f.label,
-            amount: f.amount,
-        })
-        .collect();
-    let discounts: Vec<m::Discount> = o
-        .discounts
-        .into_iter()
-        .map(|d| m::Discount {
-            kind: match d.kind {
-                wit::DiscountKind::Points => m::DiscountKind::Points,
-                wit::DiscountKind::Coupon => m::DiscountKind::Coupon,
-                wit::DiscountKind::Other => m::DiscountKind::Other,
-            },
-            label: d.label,
-            amount: d.amount,
-        })
-        .collect();
-    let mut flags = m::OrderFlags {
-        test_order: false,
-        multiple_deliveries: deliveries.len() > 1,
-        add_on_service: false,
-        no_buyer_email: o.buyer_email.is_none(),
-    };
-    let mut marks = Vec::new();
-    for f in o.flags {
-        match f.code.as_str() {
-            "test-order" => flags.test_order = true,
-            "add-on-service" => flags.add_on_service = true,
-            _ => marks.push(m::OrderMark {
-                code: f.code,
-                message: f.message,
-            }),
-        }
-    }
-    Ok(m::Order {
-        ordered_at: instant("ordered-at", o.ordered_at)?,
-        mall_updated_at: instant("updated-at", o.updated_at)?,
-        amounts: m::Amounts::summarize(o.items_total, &fees, &discounts, o.billing_total),
-        mall_order_number: o.mall_order_number,
-        mall_status: o.mall_status,
-        payment_method: o.payment_method,
-        buyer: address(o.buyer),
-        buyer_email: o.buyer_email.map(|e| m::Email {
-            address: e.address,
-            relay: e.relay,
-        }),
-        deliveries,
-        fees,
-        discounts,
-        prices_include_tax: o.prices_include_tax,
-        buyer_note: o.buyer_note,
-        flags,
-        marks,
-        source: source_from(o.source),
-    })
 }

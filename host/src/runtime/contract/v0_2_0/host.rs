@@ -1,10 +1,9 @@
-//! The host side of contract 0.2.0's `host` interface, the newest: what a plugin imports
-//! (`send`, `sign`, `log`, `now`), each delegating to its capability ([`crate::capabilities`]).
-//! The one implementation of the host's imports: older contract versions convert their
-//! arguments and call these.
+//! The host side of contract 0.2.0's `host` interface: each import converts its arguments to
+//! the newest version's ([`super::super::v0_3_0`]) and calls that one implementation.
 
+use super::super::v0_3_0::{wit as new_types, wit_host as new};
 use super::{wit, wit_host};
-use crate::capabilities::{self, PluginState};
+use crate::capabilities::PluginState;
 
 impl wit::Host for PluginState {}
 
@@ -13,60 +12,50 @@ impl wit_host::Host for PluginState {
         &mut self,
         req: wit_host::Request,
     ) -> wasmtime::Result<Result<wit_host::Response, wit_host::HttpError>> {
-        use capabilities::http::{HttpError as E, Method as M, Request};
-        let req = Request {
+        let req = new::Request {
             method: match req.method {
-                wit_host::Method::Get => M::Get,
-                wit_host::Method::Post => M::Post,
-                wit_host::Method::Put => M::Put,
-                wit_host::Method::Delete => M::Delete,
+                wit_host::Method::Get => new::Method::Get,
+                wit_host::Method::Post => new::Method::Post,
+                wit_host::Method::Put => new::Method::Put,
+                wit_host::Method::Delete => new::Method::Delete,
             },
             url: req.url,
             headers: req.headers,
             body: req.body,
             authenticate: req.authenticate,
         };
-        let started = std::time::Instant::now();
-        let result = self.http.send(req).await;
-        self.meter.add_host_time(started.elapsed());
-        Ok(match result {
+        Ok(match new::Host::send(self, req).await? {
             Ok(r) => Ok(wit_host::Response {
                 status: r.status,
                 headers: r.headers,
                 body: r.body,
             }),
             Err(e) => Err(match e {
-                E::Denied(m) => wit_host::HttpError::Denied(m),
-                E::InvalidRequest(m) => wit_host::HttpError::InvalidRequest(m),
-                E::Transport(m) => wit_host::HttpError::Transport(m),
-                E::TooLarge(n) => wit_host::HttpError::TooLarge(n),
-                E::BudgetExhausted(n) => wit_host::HttpError::BudgetExhausted(n),
+                new::HttpError::Denied(m) => wit_host::HttpError::Denied(m),
+                new::HttpError::InvalidRequest(m) => wit_host::HttpError::InvalidRequest(m),
+                new::HttpError::Transport(m) => wit_host::HttpError::Transport(m),
+                new::HttpError::TooLarge(n) => wit_host::HttpError::TooLarge(n),
+                new::HttpError::BudgetExhausted(n) => wit_host::HttpError::BudgetExhausted(n),
             }),
         })
     }
 
     async fn sign(&mut self, message: String) -> wasmtime::Result<Result<String, String>> {
-        Ok(match &self.signer {
-            Some(s) => s.sign(&message, capabilities::clock::now(&self.clock)),
-            None => Err(
-                "this call is not made for a shop, or the plugin declares no signing key".into(),
-            ),
-        })
+        new::Host::sign(self, message).await
     }
 
     async fn log(&mut self, level: wit_host::Level, message: String) -> wasmtime::Result<()> {
-        use capabilities::log::Level as L;
         let level = match level {
-            wit_host::Level::Debug => L::Debug,
-            wit_host::Level::Info => L::Info,
-            wit_host::Level::Warn => L::Warn,
-            wit_host::Level::Error => L::Error,
+            wit_host::Level::Debug => new::Level::Debug,
+            wit_host::Level::Info => new::Level::Info,
+            wit_host::Level::Warn => new::Level::Warn,
+            wit_host::Level::Error => new::Level::Error,
         };
-        self.log.log(level, &message);
-        Ok(())
+        new::Host::log(self, level, message).await
     }
 
     async fn now(&mut self) -> wasmtime::Result<wit::Instant> {
-        Ok(capabilities::clock::now(&self.clock))
+        let now: new_types::Instant = new::Host::now(self).await?;
+        Ok(now)
     }
 }

@@ -1,7 +1,7 @@
-//! Contract `mallhost:connector@0.2.0` (`wit/0.2.0/`), the newest: the generated bindings and
-//! each export called with the host's types. The host side of its `host` interface is `host`
-//! (the one implementation of the host's imports: older versions delegate to it); the
-//! conversions and checks between its types and the host's are `convert`.
+//! Contract `mallhost:connector@0.2.0` (`wit/0.2.0/`): the generated bindings and each export
+//! called with the host's types. Its host side (`host`) and what its plugins return (`convert`)
+//! are converted to the newest version's terms and handled there, so a 0.2.0 plugin keeps
+//! working as the contract grows.
 
 mod convert;
 mod host;
@@ -9,11 +9,12 @@ mod host;
 use wasmtime::Store;
 use wasmtime::component::{HasSelf, Linker};
 
+use super::v0_3_0::convert as newest;
 use super::{BatchResults, CallContext, Returned, check_count, check_size};
 use crate::capabilities::PluginState;
 use crate::connector as c;
 use crate::model as m;
-use convert::{date_to, error, fetch_page, order, order_size, page_size, plugin_info, source_to};
+use convert::{date_to, error, plugin_info, source_to};
 
 wasmtime::component::bindgen!({
     path: "../wit/0.2.0",
@@ -24,8 +25,8 @@ wasmtime::component::bindgen!({
     ownership: Borrowing { duplicate_if_necessary: true },
 });
 
-pub(super) use self::mallhost::connector::host as wit_host;
-pub(super) use self::mallhost::connector::types as wit;
+use self::mallhost::connector::host as wit_host;
+use self::mallhost::connector::types as wit;
 
 /// The contract version this module implements.
 pub const VERSION: &str = "0.2.0";
@@ -68,8 +69,9 @@ pub(super) async fn fetch_orders(
     Ok(page
         .map_err(|e| Returned::Connector(error(e)))
         .and_then(|p| {
-            check_size(page_size(&p), max_return)?;
-            Ok(fetch_page(p))
+            let p = convert::page_up(p);
+            check_size(newest::page_size(&p), max_return)?;
+            Ok(newest::fetch_page(p))
         }))
 }
 
@@ -94,13 +96,17 @@ pub(super) async fn map_orders(
         .mallhost_connector_connector()
         .call_map_orders(store, context(&ctx, &settings), &wit)
         .await?;
+    let outcome = outcome
+        .into_iter()
+        .map(|r| r.map(convert::order_up).map_err(convert::error_up))
+        .collect();
     Ok(super::mapped(
         outcome,
         raws.len(),
         max_return,
-        order_size,
-        error,
-        order,
+        newest::order_size,
+        newest::error,
+        newest::order,
     ))
 }
 
@@ -221,6 +227,8 @@ pub(super) async fn order_states(
                     },
                     mall_status: s.mall_status,
                     message: super::plugin_text(&s.message, super::MAX_PLUGIN_TEXT),
+                    payment: None,
+                    cancel_reason: None,
                 });
                 (r.mall_order_number, state)
             })
