@@ -398,6 +398,16 @@ impl HttpCapability {
         self.limits.max_requests_per_call.saturating_sub(self.made)
     }
 
+    /// Spends one request of the call's budget on another host call that costs as much (a
+    /// `held` question reads the database); false when the budget is spent.
+    pub fn spend_one(&mut self) -> bool {
+        if self.made >= self.limits.max_requests_per_call {
+            return false;
+        }
+        self.made += 1;
+        true
+    }
+
     /// Performs a request within the grant and the limits.
     pub async fn send(&mut self, req: Request) -> Result<Response, HttpError> {
         let Some(grant) = self.grant.clone() else {
@@ -1194,6 +1204,19 @@ mod tests {
         );
         let second = cap.send(req(&format!("{origin}/x"))).await;
         assert_eq!(second.unwrap_err(), HttpError::BudgetExhausted(1));
+        assert_eq!(cap.requests_left(), 0);
+        // What else costs a request (a `held` question) draws on the same budget.
+        let limits = HttpLimits {
+            max_requests_per_call: 2,
+            ..HttpLimits::default()
+        };
+        let mut g = grant();
+        g.allowed_origins.push(origin.clone());
+        let mut cap = HttpCapability::new(reqwest::Client::new(), Some(Arc::new(g)), limits);
+        assert!(cap.spend_one() && cap.spend_one());
+        assert!(!cap.spend_one(), "the budget is spent");
+        let third = cap.send(req(&format!("{origin}/x"))).await;
+        assert_eq!(third.unwrap_err(), HttpError::BudgetExhausted(2));
     }
 
     #[tokio::test]

@@ -215,6 +215,10 @@ pub(crate) const MAX_INFO_CARRIERS: usize = 200;
 pub(crate) const MAX_INFO_NAME: usize = 200;
 /// Bytes of a help text, a header template or an OAuth scope in a declaration.
 pub(crate) const MAX_INFO_TEXT: usize = 2000;
+/// Code words (status and payment codes in words) a declaration may give.
+pub(crate) const MAX_INFO_WORDS: usize = 1000;
+/// Computed headers a declaration may ask for.
+pub(crate) const MAX_INFO_HEADERS: usize = 20;
 
 /// A declaration within the bounds above, or the first part over them.
 fn info_bounded(i: &PluginInfo) -> Result<(), Returned> {
@@ -236,6 +240,20 @@ fn info_bounded(i: &PluginInfo) -> Result<(), Returned> {
             "the number of carriers".into(),
             carriers.len(),
             MAX_INFO_CARRIERS,
+        );
+    }
+    if i.words.len() > MAX_INFO_WORDS {
+        return over(
+            "the number of code words".into(),
+            i.words.len(),
+            MAX_INFO_WORDS,
+        );
+    }
+    if i.computed_headers.len() > MAX_INFO_HEADERS {
+        return over(
+            "the number of computed headers".into(),
+            i.computed_headers.len(),
+            MAX_INFO_HEADERS,
         );
     }
     let mut texts: Vec<(String, &str, usize)> = vec![
@@ -284,6 +302,29 @@ fn info_bounded(i: &PluginInfo) -> Result<(), Returned> {
             format!("carrier {:.40?}'s name (bytes)", c.id),
             &c.name,
             MAX_INFO_NAME,
+        ));
+    }
+    for w in &i.words {
+        texts.push((
+            format!("code {:.40?}'s code (bytes)", w.code),
+            &w.code,
+            MAX_INFO_NAME,
+        ));
+        texts.push((
+            format!("code {:.40?}'s words (bytes)", w.code),
+            &w.words,
+            MAX_INFO_NAME,
+        ));
+    }
+    for h in &i.computed_headers {
+        let template = match &h.value {
+            crate::connector::HeaderValue::Template { template }
+            | crate::connector::HeaderValue::Encrypted { template, .. } => template,
+        };
+        texts.push((
+            format!("computed header {:.40?}'s template (bytes)", h.header),
+            template,
+            MAX_INFO_TEXT,
         ));
     }
     match &i.auth {
@@ -668,6 +709,44 @@ mod tests {
         );
         assert!(
             matches!(check_size(11, 10), Err(Returned::Malformed(m)) if m.contains("limit of 10"))
+        );
+    }
+
+    #[test]
+    fn a_declaration_of_too_many_words_or_headers_is_refused_naming_what() {
+        let word = |n: usize| crate::connector::CodeWord {
+            kind: crate::connector::CodeKind::MallStatus,
+            code: n.to_string(),
+            words: "受付".into(),
+        };
+        let mut i = PluginInfo::unknown("0.3.0");
+        i.words = (0..MAX_INFO_WORDS).map(word).collect();
+        assert_eq!(info_bounded(&i), Ok(()));
+        i.words.push(word(MAX_INFO_WORDS));
+        assert!(
+            matches!(info_bounded(&i), Err(Returned::Malformed(m)) if m.contains("code words")),
+            "{:?}",
+            info_bounded(&i)
+        );
+        i.words = vec![crate::connector::CodeWord {
+            words: "語".repeat(100),
+            ..word(1)
+        }];
+        assert!(
+            matches!(info_bounded(&i), Err(Returned::Malformed(m)) if m.contains("words (bytes)"))
+        );
+        i.words.clear();
+        let header = |t: &str| crate::connector::ComputedHeader {
+            header: "x-sig".into(),
+            value: crate::connector::HeaderValue::Template { template: t.into() },
+        };
+        i.computed_headers = vec![header(&"{a}".repeat(1000))];
+        assert!(
+            matches!(info_bounded(&i), Err(Returned::Malformed(m)) if m.contains("template (bytes)"))
+        );
+        i.computed_headers = (0..=MAX_INFO_HEADERS).map(|_| header("{a}")).collect();
+        assert!(
+            matches!(info_bounded(&i), Err(Returned::Malformed(m)) if m.contains("computed headers"))
         );
     }
 

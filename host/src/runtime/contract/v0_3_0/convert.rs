@@ -135,6 +135,35 @@ pub(in super::super) fn plugin_info(i: wit::PluginInfo) -> Result<c::PluginInfo,
         .into_iter()
         .map(|h| computed_header(h, &settings))
         .collect::<Result<Vec<_>, String>>()?;
+    // A computed header goes beside the scheme's, never over it, and each is set once.
+    let scheme_header = match &auth {
+        c::AuthScheme::None => None,
+        c::AuthScheme::Header { header, .. } => Some(header.to_ascii_lowercase()),
+        c::AuthScheme::OAuth2Refresh {
+            placement: c::TokenPlacement::Header(h),
+            ..
+        } => Some(h.to_ascii_lowercase()),
+        _ => Some("authorization".to_string()),
+    };
+    let mut names = std::collections::HashSet::new();
+    for h in &computed_headers {
+        let name = h.header.to_ascii_lowercase();
+        if ["authorization", "proxy-authorization"].contains(&name.as_str())
+            || scheme_header.as_deref() == Some(name.as_str())
+        {
+            return Err(format!(
+                "its computed header {:?} is the auth scheme's own header: a computed header \
+                 goes beside the credential, not over it",
+                h.header
+            ));
+        }
+        if !names.insert(name) {
+            return Err(format!(
+                "it declares the computed header {:?} twice",
+                h.header
+            ));
+        }
+    }
     let words = i
         .words
         .into_iter()
@@ -583,5 +612,52 @@ mod tests {
         };
         let e = computed_header(host, &settings).expect_err("host header");
         assert!(e.starts_with("its computed header:"), "{e}");
+    }
+
+    #[test]
+    fn a_computed_header_never_replaces_the_credential_nor_comes_twice() {
+        let info = |headers: Vec<&str>| wit::PluginInfo {
+            mall_id: "m".into(),
+            mall_name: "M".into(),
+            plugin_version: "1.0.0".into(),
+            contract_version: "0.3.0".into(),
+            settings: vec![wit::SettingSpec {
+                name: "token".into(),
+                label: "t".into(),
+                secret: true,
+                required: true,
+                expires: false,
+                help: String::new(),
+            }],
+            auth: wit::AuthScheme::Bearer("token".into()),
+            computed_headers: headers
+                .into_iter()
+                .map(|h| wit::ComputedHeader {
+                    header: h.into(),
+                    value: wit::HeaderValue::Template("{unix-time}".into()),
+                })
+                .collect(),
+            pacing: None,
+            signing_key: None,
+            capabilities: wit::Capabilities {
+                operations: wit::Operations::empty(),
+                shipping_per_delivery: false,
+                max_parcels: 1,
+                carriers: vec![],
+                one_carrier_per_order: false,
+            },
+            csv_order_key: None,
+            batch: wit::BatchSizes {
+                take: 0,
+                push: 0,
+                states: 0,
+            },
+            words: vec![],
+        };
+        assert!(plugin_info(info(vec!["x-time"])).is_ok());
+        let e = plugin_info(info(vec!["Authorization"])).expect_err("over the token");
+        assert!(e.contains("the auth scheme's own header"), "{e}");
+        let e = plugin_info(info(vec!["x-time", "X-Time"])).expect_err("twice");
+        assert!(e.contains("twice"), "{e}");
     }
 }

@@ -79,9 +79,15 @@ impl wit_host::Host for PluginState {
     }
 
     async fn held(&mut self, numbers: Vec<String>) -> wasmtime::Result<Vec<String>> {
+        // Each question costs a request of the call's budget: a plugin cannot turn the host's
+        // database into a loop of its own. Spent, or outside a shop's call: none held (the
+        // plugin reads them as new; unique order numbers keep each stored once).
         let Some(held) = self.held.clone() else {
             return Ok(Vec::new());
         };
+        if !self.http.spend_one() {
+            return Ok(Vec::new());
+        }
         let started = std::time::Instant::now();
         let found = held.held(numbers).await;
         self.meter.add_host_time(started.elapsed());
