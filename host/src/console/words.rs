@@ -26,6 +26,7 @@ const EVENTS: &[(&str, &str, &str)] = &[
         "Cancelled on the mall",
     ),
     ("shipped_on_mall", "モールで出荷済み", "Shipped on the mall"),
+    ("payment_received", "入金確認", "Payment received"),
     ("shipping_set", "配送情報を登録", "Shipping set"),
     ("parcel_added", "荷物（個口）を追加", "Parcel added"),
     ("status", "ステータス変更", "Status changed"),
@@ -72,6 +73,11 @@ const DETAIL_OPENINGS: &[(&str, &str)] = &[
     ("stored from ", "取込元: "),
     ("cancelled on the mall: ", "モールでキャンセル: "),
     ("the mall says: ", "モールの状態: "),
+    (
+        "the mall says the buyer has paid; released from hold to ",
+        "モールで入金確認、保留を解除: ",
+    ),
+    ("the mall says the buyer has paid", "モールで入金確認"),
     ("status set to ", "ステータス: "),
     ("shipment sent to the mall: ", "モールへ送信: "),
     ("shipment on the mall ", "モールに登録済み "),
@@ -166,6 +172,7 @@ mod tests {
             "cancelled",
             "cancelled_on_mall",
             "shipped_on_mall",
+            "payment_received",
             "shipping_set",
             "parcel_added",
             "status",
@@ -198,6 +205,13 @@ mod tests {
         assert_eq!(
             detail(Lang::Ja, "status set to on_hold (保留): 住所確認"),
             "ステータス: on_hold (保留): 住所確認"
+        );
+        assert_eq!(
+            detail(
+                Lang::Ja,
+                "the mall says the buyer has paid; released from hold to awaiting_shipment (出荷待ち)"
+            ),
+            "モールで入金確認、保留を解除: awaiting_shipment (出荷待ち)"
         );
         assert_eq!(detail(Lang::En, "status set to x"), "status set to x");
     }
