@@ -79,22 +79,25 @@ pub fn convert(shop: &ShopConfig, order: &mut Order) -> Vec<UnknownLabel> {
 /// A plugin may ask for a hold in its words (contract 0.3.0), and an order the mall says is not
 /// paid yet is held ([`crate::model::UNPAID_HOLD`]) until the status sync reads it paid.
 pub fn hold_reason(order: &Order, shipping_per_delivery: bool) -> Option<String> {
+    // The reasons staff must act on come first; the unpaid hold is the host's to lift, so it
+    // is the reason only when nothing else holds the order (export refuses an unpaid order
+    // whatever its status).
     if let Some(words) = &order.hold {
         return Some(format!("モールの保留: {words}"));
     }
-    if order.payment == crate::model::PaymentState::Unpaid {
+    if order.flags.multiple_deliveries && !shipping_per_delivery {
         return Some(format!(
+            "複数配送: {} deliveries in one order; give each delivery its own tracking number \
+             before export",
+            order.deliveries.len()
+        ));
+    }
+    (order.payment == crate::model::PaymentState::Unpaid).then(|| {
+        format!(
             "{}: the mall says the buyer has not paid yet ({}); released when the mall says \
              paid",
             crate::model::UNPAID_HOLD,
             order.payment_method
-        ));
-    }
-    (order.flags.multiple_deliveries && !shipping_per_delivery).then(|| {
-        format!(
-            "複数配送: {} deliveries in one order; give each delivery its own tracking number \
-             before export",
-            order.deliveries.len()
         )
     })
 }
@@ -368,6 +371,13 @@ mod tests {
             why.starts_with(crate::model::UNPAID_HOLD) && why.contains("BANK"),
             "{why}"
         );
+        // Several deliveries and unpaid: held for the deliveries (staff's to lift); the export
+        // still refuses it until the mall says paid.
+        let both = Order {
+            payment: crate::model::PaymentState::Unpaid,
+            ..two.clone()
+        };
+        assert!(hold_reason(&both, false).is_some_and(|r| r.starts_with("複数配送")));
         let on_delivery = Order {
             payment: crate::model::PaymentState::OnDelivery,
             ..one.clone()
