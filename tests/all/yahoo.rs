@@ -451,6 +451,9 @@ async fn the_order_page_shows_the_malls_codes_in_words_and_the_new_fields() {
         konbini.contains("payment_a8（コンビニ決済）") && konbini.contains("未入金"),
         "{konbini}"
     );
+    // On the list, a held order says why where its status is.
+    let list = page_text(&c, &format!("{base}/console/orders?shop=yshop"), &cookie).await;
+    assert!(list.contains("title=\"未入金: "), "{list}");
     // d Shopping's codes too, in its plugin's words: the payment method, and the mall status
     // before any status sync has read it.
     let number = &d.take.taken[0];
