@@ -23,4 +23,5 @@ mod rakuten;
 mod rules;
 mod sandbox;
 mod sandbox_v2;
+mod sandbox_v3;
 mod yahoo;

@@ -238,6 +238,11 @@ pub fn hostile_v2_plugin_path() -> PathBuf {
     artefact("MALLHOST_TEST_HOSTILE_V2_PLUGIN", "hostile-v2-plugin")
 }
 
+/// The compiled hostile contract 0.3.0 plugin (`tests/plugins/hostile-v3`, mall `hostile3`).
+pub fn hostile_v3_plugin_path() -> PathBuf {
+    artefact("MALLHOST_TEST_HOSTILE_V3_PLUGIN", "hostile-v3-plugin")
+}
+
 /// The hostile plugin built claiming a mall id and version that are paths.
 pub fn hostile_traversal_plugin_path() -> PathBuf {
     artefact(
