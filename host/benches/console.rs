@@ -72,9 +72,9 @@ fn order(n: u32) -> Order {
                 has_add_on_service: false,
                 product_name: Some("商品".into()),
                 option_text: None,
-                jan: Default::default(),
+                jan: None,
             }],
-            gift_message: Default::default(),
+            gift_message: None,
         }],
         amounts: Amounts {
             items_total: 1200,
@@ -90,8 +90,8 @@ fn order(n: u32) -> Order {
         buyer_note: String::new(),
         flags: OrderFlags::default(),
         source: OrderSource::Api,
-        hold: Default::default(),
-        payment: Default::default(),
+        hold: None,
+        payment: mallhost::model::PaymentState::Paid,
     }
 }
 

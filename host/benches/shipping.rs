@@ -78,8 +78,8 @@ fn order(n: u32) -> Order {
             String::new()
         },
         phone: format!("090{:08}", n),
-        company: Default::default(),
-        department: Default::default(),
+        company: String::new(),
+        department: String::new(),
     };
     let delivery = |no: u32| Delivery {
         delivery_no: no,
@@ -101,10 +101,10 @@ fn order(n: u32) -> Order {
                 has_add_on_service: false,
                 product_name: Some(format!("木のスプーン {}", (n + l) % 40)),
                 option_text: None,
-                jan: Default::default(),
+                jan: None,
             })
             .collect(),
-        gift_message: Default::default(),
+        gift_message: None,
     };
     let deliveries: Vec<Delivery> = if n.is_multiple_of(20) {
         vec![delivery(1), delivery(2)]
@@ -149,8 +149,8 @@ fn order(n: u32) -> Order {
         marks: vec![],
         buyer_note: String::new(),
         source: OrderSource::Api,
-        hold: Default::default(),
-        payment: Default::default(),
+        hold: None,
+        payment: mallhost::model::PaymentState::Paid,
     }
 }
 

@@ -257,11 +257,11 @@ impl PluginInfo {
                 shipping_per_delivery: false,
                 max_parcels: 0,
                 carriers: Vec::new(),
-                one_carrier_per_order: Default::default(),
+                one_carrier_per_order: false,
             },
-            batch: Default::default(),
-            computed_headers: Default::default(),
-            words: Default::default(),
+            batch: BatchSizes::default(),
+            computed_headers: Vec::new(),
+            words: Vec::new(),
         }
     }
 
@@ -414,6 +414,8 @@ pub struct OrderState {
     pub payment: Option<crate::model::PaymentState>,
     /// Why it was cancelled, in words (0.3.0 on).
     pub cancel_reason: Option<String>,
+    /// The mall holds the order, in its words (0.3.0 on).
+    pub hold: Option<String>,
 }
 
 /// An error a connector reports for a call or an order.

@@ -228,7 +228,7 @@ pub fn map_csv(number: &str, body: &str) -> Result<Order, ConnectorError> {
             has_add_on_service: false,
             product_name: None,
             option_text: None,
-            jan: Default::default(),
+            jan: None,
         };
         if let Some((_, d)) = deliveries.iter_mut().find(|(k, _)| *k == key) {
             d.lines.push(item);
@@ -258,8 +258,8 @@ pub fn map_csv(number: &str, body: &str) -> Result<Order, ConnectorError> {
                 address1: get(row, "送付先住所1"),
                 address2: get(row, "送付先住所2"),
                 phone: get(row, "送付先電話番号"),
-                company: Default::default(),
-                department: Default::default(),
+                company: String::new(),
+                department: String::new(),
             },
             delivery_method: get(row, "配送方法"),
             desired_date,
@@ -269,7 +269,7 @@ pub fn map_csv(number: &str, body: &str) -> Result<Order, ConnectorError> {
                 slot
             },
             lines: vec![item],
-            gift_message: Default::default(),
+            gift_message: None,
         };
         deliveries.push((key, delivery));
     }
@@ -334,8 +334,8 @@ pub fn map_csv(number: &str, body: &str) -> Result<Order, ConnectorError> {
             address1: get(first, "注文者住所1"),
             address2: get(first, "注文者住所2"),
             phone: get(first, "注文者電話番号"),
-            company: Default::default(),
-            department: Default::default(),
+            company: String::new(),
+            department: String::new(),
         },
         buyer_email: None,
         deliveries,

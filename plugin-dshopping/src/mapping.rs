@@ -124,10 +124,10 @@ pub fn map_wire(o: wire::Order) -> Result<Order, ConnectorError> {
                         // Names come from the merchant's product master; options are not given.
                         product_name: None,
                         option_text: None,
-                        jan: Default::default(),
+                        jan: None,
                     })
                     .collect(),
-                gift_message: Default::default(),
+                gift_message: None,
             })
         })
         .collect::<Result<Vec<_>, ConnectorError>>()?;
@@ -179,8 +179,8 @@ fn address(p: wire::Person) -> Address {
         address1: p.address1,
         address2: p.address2.unwrap_or_default(),
         phone: p.phone,
-        company: Default::default(),
-        department: Default::default(),
+        company: String::new(),
+        department: String::new(),
     }
 }
 

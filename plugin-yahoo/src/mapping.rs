@@ -16,6 +16,9 @@ use connector_kit::types::{
 };
 use connector_kit::xml::Element;
 
+/// The words of an order on hold at the mall (`OrderStatus` 3, 保留).
+pub const HELD: &str = "Yahoo!ショッピングのストアクリエイターで保留中";
+
 /// The payment method paid to the carrier on delivery (商品代引).
 pub const COD: &str = "payment_b1";
 
@@ -195,7 +198,7 @@ pub fn map_order(info: &Element) -> Result<Order, ConnectorError> {
         mall_order_number: id,
         ordered_at,
         updated_at,
-        hold: (status == "3").then(|| "Yahoo!ショッピングのストアクリエイターで保留中".to_string()),
+        hold: (status == "3").then(|| HELD.to_string()),
         mall_status: status,
         payment: payment(pay),
         payment_method: method,
@@ -270,6 +273,7 @@ pub fn order_state(info: &Element) -> OrderState {
         || format!("OrderStatus {status}"),
         |(_, w)| (*w).to_string(),
     );
+    let hold = (status == "3").then(|| HELD.to_string());
     OrderState {
         state,
         message: words,
@@ -280,6 +284,7 @@ pub fn order_state(info: &Element) -> OrderState {
         } else {
             None
         },
+        hold,
     }
 }
 
@@ -403,6 +408,13 @@ mod tests {
             (s.state, s.payment),
             (MallState::Open, Some(PaymentState::Paid))
         );
+        assert_eq!(s.hold, None);
+        let held = GIFT.replace(
+            "<OrderStatus>2</OrderStatus>",
+            "<OrderStatus>3</OrderStatus>",
+        );
+        let s = order_state(&connector_kit::xml::parse(&held).expect("parses"));
+        assert_eq!((s.state, s.hold.as_deref()), (MallState::Open, Some(HELD)));
         let shipped = GIFT.replace("<ShipStatus>0</ShipStatus>", "<ShipStatus>3</ShipStatus>");
         let s = order_state(&connector_kit::xml::parse(&shipped).expect("parses"));
         assert_eq!(s.state, MallState::Shipped);

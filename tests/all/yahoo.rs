@@ -505,3 +505,90 @@ async fn a_plugin_reads_its_budget_and_hands_back_the_rest_instead_of_failing() 
     assert_eq!(r.take.taken.len(), 7, "{:#?}", r.take);
     assert!(r.take.failed.is_empty(), "{:#?}", r.take);
 }
+
+#[tokio::test]
+async fn an_order_held_on_the_mall_is_held_here_until_the_mall_lifts_it() {
+    let env = with_yahoo(YahooOptions::default()).await;
+    let o = placed(&env, 1, 30);
+    let n = o.id.clone();
+    env.yahoo().put(o);
+    env.fetch_shop(env.yshop()).await;
+    let today = jst_date(env.clock.now());
+    env.store
+        .set_shipping(
+            "yshop",
+            &n,
+            &ShippingUpdate::new("yamato", &tracking(3), today),
+            env.clock.now(),
+        )
+        .await
+        .unwrap();
+    // Store staff put it on hold in Yahoo!'s store manager (a buyer's question, say).
+    env.yahoo().hold(&n, true);
+    let r = env.fetch_shop(env.yshop()).await;
+    assert_eq!(r.states.held.len(), 1, "{:#?}", r.states);
+    let d = env.store.order_detail("yshop", &n).await.unwrap();
+    assert_eq!(d.summary.status, OrderStatus::OnHold);
+    assert!(
+        d.summary
+            .hold_reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("モールの保留: ")),
+        "{:?}",
+        d.summary.hold_reason
+    );
+    let e = env
+        .syncer()
+        .export(env.yshop(), today, today, ExportOptions::SEND)
+        .await
+        .unwrap();
+    assert!(e.pushed.is_empty(), "held: {e:#?}");
+    // A second sync with the hold still on changes nothing.
+    let again = env.fetch_shop(env.yshop()).await;
+    assert!(again.states.held.is_empty() && again.states.released.is_empty());
+    // Lifted on the mall: released here, and exported.
+    env.yahoo().hold(&n, false);
+    let r = env.fetch_shop(env.yshop()).await;
+    assert_eq!(r.states.released.len(), 1, "{:#?}", r.states);
+    let d = env.store.order_detail("yshop", &n).await.unwrap();
+    assert_eq!(d.summary.status, OrderStatus::AwaitingShipment);
+    assert!(d.history.iter().any(|(_, e, _)| e == "hold_lifted_on_mall"));
+    let e = env
+        .syncer()
+        .export(env.yshop(), today, today, ExportOptions::SEND)
+        .await
+        .unwrap();
+    assert_eq!(e.pushed.len(), 1, "{e:#?}");
+}
+
+#[tokio::test]
+async fn staff_hold_is_never_lifted_by_the_mall() {
+    let env = with_yahoo(YahooOptions::default()).await;
+    let o = placed(&env, 1, 30);
+    let n = o.id.clone();
+    env.yahoo().put(o);
+    env.fetch_shop(env.yshop()).await;
+    env.store
+        .set_status("yshop", &n, OrderStatus::OnHold, env.clock.now())
+        .await
+        .unwrap();
+    env.yahoo().hold(&n, true);
+    env.fetch_shop(env.yshop()).await;
+    env.yahoo().hold(&n, false);
+    let r = env.fetch_shop(env.yshop()).await;
+    assert!(
+        r.states.held.is_empty() && r.states.released.is_empty(),
+        "{:#?}",
+        r.states
+    );
+    assert_eq!(
+        env.store
+            .order_detail("yshop", &n)
+            .await
+            .unwrap()
+            .summary
+            .status,
+        OrderStatus::OnHold,
+        "staff's hold stays staff's"
+    );
+}

@@ -264,9 +264,9 @@ mod tests {
                     has_add_on_service: false,
                     product_name: None,
                     option_text: None,
-                    jan: Default::default(),
+                    jan: None,
                 }],
-                gift_message: Default::default(),
+                gift_message: None,
             }],
             amounts: Amounts::summarize(2000, &fees, &discounts, 2400),
             fees,
@@ -277,8 +277,8 @@ mod tests {
             flags: OrderFlags::default(),
             marks: Vec::new(),
             source: OrderSource::Api,
-            hold: Default::default(),
-            payment: Default::default(),
+            hold: None,
+            payment: crate::model::PaymentState::Paid,
         }
     }
 

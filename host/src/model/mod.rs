@@ -339,6 +339,10 @@ pub struct Order {
     pub hold: Option<String>,
 }
 
+/// How the hold reason of an order the mall (or its plugin) holds begins: the status sync
+/// releases such an order when the mall lifts its hold.
+pub const MALL_HOLD: &str = "モールの保留";
+
 /// How the hold reason of an order held unpaid begins: the status sync releases such an order
 /// when the mall says it is paid.
 pub const UNPAID_HOLD: &str = "未入金";
@@ -535,8 +539,8 @@ pub(crate) mod testing {
             flags: OrderFlags::default(),
             marks: vec![],
             source: OrderSource::Api,
-            hold: Default::default(),
-            payment: Default::default(),
+            hold: None,
+            payment: crate::model::PaymentState::Paid,
         }
     }
 
@@ -552,7 +556,7 @@ pub(crate) mod testing {
             desired_time_slot: String::new(),
             time_slot: None,
             lines: vec![],
-            gift_message: Default::default(),
+            gift_message: None,
         }
     }
 }

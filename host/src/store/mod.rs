@@ -25,8 +25,8 @@ pub use copy::TableCopy;
 pub use incidents::Notice;
 pub use leases::{Holder, JobRun, RunOutcome};
 pub use orders::{
-    NewOrder, OrderDetail, OrderFilter, OrderSearch, OrderSummary, SearchPage, ShippingUpdate,
-    ShownMoney, StoreOutcome, WhenStored,
+    AwaitingMall, NewOrder, OrderDetail, OrderFilter, OrderSearch, OrderSummary, SearchPage,
+    ShippingUpdate, ShownMoney, StoreOutcome, WhenStored,
 };
 pub use plugins::{SharedPlugin, StoredComponent};
 pub use pushes::{

@@ -345,7 +345,7 @@ mod tests {
             untracked_deliveries: vec![],
             last_push: None,
             deliveries: vec![delivery(1, None, None)],
-            payment: Default::default(),
+            payment: crate::model::PaymentState::Paid,
         }
     }
 

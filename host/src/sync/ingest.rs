@@ -83,7 +83,7 @@ pub fn hold_reason(order: &Order, shipping_per_delivery: bool) -> Option<String>
     // is the reason only when nothing else holds the order (export refuses an unpaid order
     // whatever its status).
     if let Some(words) = &order.hold {
-        return Some(format!("モールの保留: {words}"));
+        return Some(format!("{}: {words}", crate::model::MALL_HOLD));
     }
     if order.flags.multiple_deliveries && !shipping_per_delivery {
         return Some(format!(
@@ -286,9 +286,9 @@ mod tests {
                 has_add_on_service: false,
                 product_name: None,
                 option_text: None,
-                jan: Default::default(),
+                jan: None,
             }],
-            gift_message: Default::default(),
+            gift_message: None,
         }
     }
 
@@ -314,8 +314,8 @@ mod tests {
             marks: vec![],
             buyer_note: String::new(),
             source: OrderSource::Api,
-            hold: Default::default(),
-            payment: Default::default(),
+            hold: None,
+            payment: crate::model::PaymentState::Paid,
         }
     }
 

@@ -69,6 +69,12 @@ pub struct StatesReport {
     /// Held unpaid, paid on the mall now: released to the shop's status.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub paid: Vec<crate::model::OrderNote>,
+    /// Held on the mall now (its words): held here too.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<crate::model::OrderNote>,
+    /// The mall lifted its hold: released to the shop's status.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub released: Vec<crate::model::OrderNote>,
     /// Why the mall could not be asked (the orders stay as they are; the next run asks again).
     pub error: Option<String>,
     /// Orders the mall gave no state for, with the error.

@@ -56,6 +56,12 @@ impl Syncer<'_> {
             .collect();
         report.checked = open.len();
         let mut changed = Summarized::new(&shop.id, "changed on the mall");
+        // The orders whose payment or hold the mall may change: asked of the database once.
+        let awaiting = self
+            .store
+            .awaiting_mall(&shop.id)
+            .await
+            .map_err(store_err)?;
         let declared = connector.batch().map(|b| b.states).unwrap_or_default();
         for chunk in open.chunks(crate::connector::BatchSizes::of(declared, CALL_CHUNK)) {
             let results = retry::batch_with_retry(
@@ -93,22 +99,10 @@ impl Syncer<'_> {
                         .await
                         .map_err(store_err)?;
                 }
-                // Paid on the mall: an order held unpaid is released to the shop's status.
-                if let Ok(s) = &state
-                    && matches!(
-                        s.payment,
-                        Some(PaymentState::Paid | PaymentState::OnDelivery)
-                    )
-                    && self
-                        .store
-                        .record_paid(&shop.id, &n, shop.stored_status, now)
+                if let Ok(s) = &state {
+                    self.payment_and_hold(shop, &n, s, &awaiting, &mut changed, &mut report)
                         .await
-                        .map_err(store_err)?
-                {
-                    changed.warn(&n, &"paid on the mall: released from hold");
-                    report
-                        .paid
-                        .push(OrderNote::new(n.clone(), "paid on the mall"));
+                        .map_err(store_err)?;
                 }
                 let (status, event, list) = match state {
                     Err(e) => {
@@ -148,5 +142,56 @@ impl Syncer<'_> {
             }
         }
         Ok(report)
+    }
+
+    /// What the mall says of an open order's payment and hold: paid, an order held unpaid is
+    /// released; held there, it is held here; its hold lifted, the hold the mall set is lifted
+    /// here. Only an order whose state changed costs a write (`awaiting` says which may).
+    async fn payment_and_hold(
+        &self,
+        shop: &ShopConfig,
+        n: &str,
+        s: &crate::connector::OrderState,
+        awaiting: &crate::store::AwaitingMall,
+        changed: &mut Summarized<'_>,
+        report: &mut StatesReport,
+    ) -> Result<(), crate::store::StoreError> {
+        let now = self.clock.now();
+        let paid = matches!(
+            s.payment,
+            Some(PaymentState::Paid | PaymentState::OnDelivery)
+        );
+        if paid
+            && awaiting.unpaid.contains(n)
+            && self
+                .store
+                .record_paid(&shop.id, n, shop.stored_status, now)
+                .await?
+        {
+            changed.warn(n, &"paid on the mall: released from hold");
+            report.paid.push(OrderNote::new(n, "paid on the mall"));
+        }
+        match &s.hold {
+            Some(words)
+                if !awaiting.mall_held.contains(n)
+                    && self.store.record_mall_hold(&shop.id, n, words, now).await? =>
+            {
+                changed.warn(n, &format!("held on the mall: {words}"));
+                report.held.push(OrderNote::new(n, words.clone()));
+            }
+            None if awaiting.mall_held.contains(n)
+                && self
+                    .store
+                    .lift_mall_hold(&shop.id, n, shop.stored_status, now)
+                    .await? =>
+            {
+                changed.warn(n, &"the mall lifted its hold: released");
+                report
+                    .released
+                    .push(OrderNote::new(n, "the mall lifted its hold"));
+            }
+            _ => {}
+        }
+        Ok(())
     }
 }

@@ -188,6 +188,13 @@ impl Emulator {
         lock(&self.mall).rate_limited = on;
     }
 
+    /// Store staff put an order on hold (保留, `OrderStatus` 3), or take it off (back to 処理中).
+    pub fn hold(&self, id: &str, on: bool) {
+        if let Some(o) = lock(&self.mall).orders.get_mut(id) {
+            o.status = if on { 3 } else { 2 };
+        }
+    }
+
     /// Every access token given so far dies now, before its hour.
     pub fn kill_tokens(&self) {
         lock(&self.mall).access.clear();

@@ -66,8 +66,8 @@ fn person(name: &str, kana: &str, address1: &str, address2: &str) -> Address {
         address1: address1.into(),
         address2: address2.into(),
         phone: "090-1111-2222".into(),
-        company: Default::default(),
-        department: Default::default(),
+        company: String::new(),
+        department: String::new(),
     }
 }
 
@@ -82,7 +82,7 @@ fn line(no: u32, code: &str, name: &str, qty: u32, price: i64) -> OrderLine {
         has_add_on_service: false,
         product_name: Some(name.into()),
         option_text: None,
-        jan: Default::default(),
+        jan: None,
     }
 }
 
@@ -97,7 +97,7 @@ fn delivery(no: u32, to: Address, method: &str, carrier: &str, lines: Vec<OrderL
         desired_time_slot: String::new(),
         time_slot: None,
         lines,
-        gift_message: Default::default(),
+        gift_message: None,
     }
 }
 
@@ -137,8 +137,8 @@ fn order(number: &str, deliveries: Vec<Delivery>, payment: &str, cod_fee: i64) -
         marks: vec![],
         buyer_note: "よろしく😀".into(),
         source: OrderSource::Api,
-        hold: Default::default(),
-        payment: Default::default(),
+        hold: None,
+        payment: crate::model::PaymentState::Paid,
     }
 }
 

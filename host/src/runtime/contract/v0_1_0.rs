@@ -91,11 +91,11 @@ pub(super) async fn info(
             shipping_per_delivery: false,
             max_parcels: 1,
             carriers: Vec::new(),
-            one_carrier_per_order: Default::default(),
+            one_carrier_per_order: false,
         },
-        batch: Default::default(),
-        computed_headers: Default::default(),
-        words: Default::default(),
+        batch: crate::connector::BatchSizes::default(),
+        computed_headers: Vec::new(),
+        words: Vec::new(),
     }))
 }
 
@@ -438,8 +438,8 @@ fn address(a: wit::Address) -> m::Address {
         address1: a.address1,
         address2: a.address2,
         phone: a.phone,
-        company: Default::default(),
-        department: Default::default(),
+        company: String::new(),
+        department: String::new(),
     }
 }
 
@@ -478,10 +478,10 @@ fn order(o: wit::Order) -> Result<m::Order, Malformed> {
                         has_add_on_service: l.has_add_on_service,
                         product_name: None,
                         option_text: None,
-                        jan: Default::default(),
+                        jan: None,
                     })
                     .collect(),
-                gift_message: Default::default(),
+                gift_message: None,
             })
         })
         .collect::<Result<Vec<_>, Malformed>>()?;
@@ -519,8 +519,8 @@ fn order(o: wit::Order) -> Result<m::Order, Malformed> {
             no_buyer_email: f.contains(wit::OrderFlags::NO_BUYER_EMAIL),
         },
         source: source_from(o.source),
-        hold: Default::default(),
-        payment: Default::default(),
+        hold: None,
+        payment: crate::model::PaymentState::Paid,
     })
 }
 

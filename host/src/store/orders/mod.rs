@@ -4,6 +4,7 @@
 //! row every change writes.
 
 mod insert;
+mod mall;
 mod queries;
 mod read;
 mod search;
@@ -14,6 +15,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::Row;
 
+pub use mall::AwaitingMall;
 pub use search::{OrderSearch, SearchPage, ShownMoney};
 
 use super::{StoreError, corrupt};

@@ -48,7 +48,7 @@ impl Guest for TinyMall {
                 shipping_per_delivery: false,
                 max_parcels: 1,
                 carriers: connector_kit::carriers(&CARRIERS),
-                one_carrier_per_order: Default::default(),
+                one_carrier_per_order: false,
             },
             ..connector_kit::info("tinymall", "TinyMall", env!("CARGO_PKG_VERSION"))
         }

@@ -31,8 +31,8 @@ pub fn map(o: wire::Order) -> Result<Order, ConnectorError> {
         address1: o.addr,
         address2: String::new(),
         phone: o.tel,
-        company: Default::default(),
-        department: Default::default(),
+        company: String::new(),
+        department: String::new(),
     };
     let lines: Vec<OrderLine> = o
         .lines
@@ -48,7 +48,7 @@ pub fn map(o: wire::Order) -> Result<Order, ConnectorError> {
             unit_price: l.price,
             tax_rate: 10,
             has_add_on_service: false,
-            jan: Default::default(),
+            jan: None,
         })
         .collect();
     let items_total = money::lines_total(&lines)
@@ -79,7 +79,7 @@ pub fn map(o: wire::Order) -> Result<Order, ConnectorError> {
             desired_date: None,
             desired_time_slot: String::new(),
             lines,
-            gift_message: Default::default(),
+            gift_message: None,
         }],
         items_total,
         fees,

@@ -229,6 +229,7 @@ pub(super) async fn order_states(
                     message: super::plugin_text(&s.message, super::MAX_PLUGIN_TEXT),
                     payment: None,
                     cancel_reason: None,
+                    hold: None,
                 });
                 (r.mall_order_number, state)
             })

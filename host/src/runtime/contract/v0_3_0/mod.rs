@@ -226,6 +226,9 @@ pub(super) async fn order_states(
                     cancel_reason: s
                         .cancel_reason
                         .map(|r| super::plugin_text(&r, super::MAX_PLUGIN_TEXT)),
+                    hold: s
+                        .hold
+                        .map(|h| super::plugin_text(&h, super::MAX_PLUGIN_TEXT)),
                 });
                 (r.mall_order_number, state)
             })
