@@ -26,6 +26,29 @@ async fn with_yahoo(y: YahooOptions) -> TestEnv {
     .await
 }
 
+/// Staff ship the Yahoo! order `number` today with ヤマト and the tracking number of `seed`.
+async fn ship(env: &TestEnv, number: &str, seed: u64) {
+    let today = jst_date(env.clock.now());
+    env.store
+        .set_shipping(
+            "yshop",
+            number,
+            &ShippingUpdate::new("yamato", &tracking(seed), today),
+            env.clock.now(),
+        )
+        .await
+        .unwrap();
+}
+
+/// The Yahoo! shop's export of today, sent.
+async fn export_today(env: &TestEnv) -> mallhost::sync::ExportReport {
+    let today = jst_date(env.clock.now());
+    env.syncer()
+        .export(env.yshop(), today, today, ExportOptions::SEND)
+        .await
+        .unwrap()
+}
+
 /// A plain order `n` placed `minutes_ago` minutes before the host's now.
 fn placed(env: &TestEnv, n: u32, minutes_ago: i64) -> Order {
     Order::plain(
@@ -119,31 +142,14 @@ async fn three_malls_run_in_one_host_and_a_yahoo_order_goes_round_once() {
 
     // Ship the card order: exported once, on the mall with its carrier code.
     let card = format!("{SELLER}-10000001");
-    let today = jst_date(env.clock.now());
-    env.store
-        .set_shipping(
-            "yshop",
-            &card,
-            &ShippingUpdate::new("yamato", &tracking(1), today),
-            env.clock.now(),
-        )
-        .await
-        .unwrap();
-    let e = env
-        .syncer()
-        .export(env.yshop(), today, today, ExportOptions::SEND)
-        .await
-        .unwrap();
+    ship(&env, &card, 1).await;
+    let e = export_today(&env).await;
     assert_eq!(e.pushed.len(), 1, "{e:#?}");
     let on_mall = env.yahoo().order(&card).unwrap();
     assert_eq!(on_mall.ship_status, 3);
     assert_eq!(on_mall.ship_company, "1001");
     assert_eq!(on_mall.invoices.0, tracking(1));
-    let twice = env
-        .syncer()
-        .export(env.yshop(), today, today, ExportOptions::SEND)
-        .await
-        .unwrap();
+    let twice = export_today(&env).await;
     assert!(twice.pushed.is_empty(), "{twice:#?}");
     assert_eq!(
         env.yahoo().per_order(Endpoint::ShipStatusChange).get(&card),
@@ -235,7 +241,6 @@ async fn an_unpaid_order_is_held_until_the_mall_says_paid_then_exported() {
     env.yahoo().put(bank);
     let r = env.fetch_shop(env.yshop()).await;
     assert_eq!(r.ingested.stored.len(), 2);
-    let today = jst_date(env.clock.now());
     for (number, seed) in [(&n, 7), (&m, 8)] {
         let d = env.store.order_detail("yshop", number).await.unwrap();
         assert_eq!(d.summary.status, OrderStatus::OnHold);
@@ -254,22 +259,9 @@ async fn an_unpaid_order_is_held_until_the_mall_says_paid_then_exported() {
             "the mall knows we have it"
         );
         // Staff enter the shipping data while it waits.
-        env.store
-            .set_shipping(
-                "yshop",
-                number,
-                &ShippingUpdate::new("yamato", &tracking(seed), today),
-                env.clock.now(),
-            )
-            .await
-            .unwrap();
+        ship(&env, number, seed).await;
     }
-    let export = async || {
-        env.syncer()
-            .export(env.yshop(), today, today, ExportOptions::SEND)
-            .await
-            .unwrap()
-    };
+    let export = async || export_today(&env).await;
     let held = export().await;
     assert!(held.pushed.is_empty(), "{held:#?}");
     // Released by hand while still unpaid: the export still refuses it, saying why.
@@ -375,11 +367,7 @@ async fn a_mall_of_one_carrier_per_order_refuses_mixed_parcels_before_the_push()
         )
         .await
         .unwrap();
-    let e = env
-        .syncer()
-        .export(env.yshop(), today, today, ExportOptions::SEND)
-        .await
-        .unwrap();
+    let e = export_today(&env).await;
     let why = e
         .excluded
         .iter()
@@ -513,16 +501,7 @@ async fn an_order_held_on_the_mall_is_held_here_until_the_mall_lifts_it() {
     let n = o.id.clone();
     env.yahoo().put(o);
     env.fetch_shop(env.yshop()).await;
-    let today = jst_date(env.clock.now());
-    env.store
-        .set_shipping(
-            "yshop",
-            &n,
-            &ShippingUpdate::new("yamato", &tracking(3), today),
-            env.clock.now(),
-        )
-        .await
-        .unwrap();
+    ship(&env, &n, 3).await;
     // Store staff put it on hold in Yahoo!'s store manager (a buyer's question, say).
     env.yahoo().hold(&n, true);
     let r = env.fetch_shop(env.yshop()).await;
@@ -537,11 +516,7 @@ async fn an_order_held_on_the_mall_is_held_here_until_the_mall_lifts_it() {
         "{:?}",
         d.summary.hold_reason
     );
-    let e = env
-        .syncer()
-        .export(env.yshop(), today, today, ExportOptions::SEND)
-        .await
-        .unwrap();
+    let e = export_today(&env).await;
     assert!(e.pushed.is_empty(), "held: {e:#?}");
     // A second sync with the hold still on changes nothing.
     let again = env.fetch_shop(env.yshop()).await;
@@ -553,11 +528,7 @@ async fn an_order_held_on_the_mall_is_held_here_until_the_mall_lifts_it() {
     let d = env.store.order_detail("yshop", &n).await.unwrap();
     assert_eq!(d.summary.status, OrderStatus::AwaitingShipment);
     assert!(d.history.iter().any(|(_, e, _)| e == "hold_lifted_on_mall"));
-    let e = env
-        .syncer()
-        .export(env.yshop(), today, today, ExportOptions::SEND)
-        .await
-        .unwrap();
+    let e = export_today(&env).await;
     assert_eq!(e.pushed.len(), 1, "{e:#?}");
 }
 
