@@ -11,10 +11,13 @@
 //! `now`, …) is implemented once, for the newest version ([`v0_3_0`]'s `host`); an older
 //! version converts its arguments and delegates, as Zed's extension host does.
 //!
-//! Adding a version: a sibling module with its `bindgen!` and conversions, a [`Contract`]
-//! variant, an arm in each method, a line in [`add_to_linker`] and [`Contract::bind`]; the
-//! version before it then delegates its host side to the new one.
+//! Adding a version: a sibling module with its `bindgen!`, `version_calls!()` (`calls`: the calls
+//! every version makes alike) and its conversions, a [`Contract`] variant, an arm in each method,
+//! a line in [`add_to_linker`] and [`Contract::bind`]; the version before it then delegates its
+//! host side to the new one.
 
+#[macro_use]
+mod calls;
 mod v0_1_0;
 mod v0_2_0;
 mod v0_3_0;
