@@ -697,20 +697,33 @@ async fn run_now_shows_its_result_without_a_reload() {
     let (mut serve, base, _) = serve_logged(&env, &config, "127.0.0.1:0").await;
     let c = no_redirects();
     let sam = login_http(&c, &base, "sam").await;
-    let html = page_text(&c, &format!("{base}/console"), &sam).await;
-    let r = post(
-        &c,
-        &format!("{base}/console/jobs/run"),
-        &sam,
-        &[
-            ("csrf", &csrf_of(&html)),
-            ("shop", "dshop"),
-            ("job", "fetch"),
-        ],
-    )
-    .await;
-    assert_eq!(r.status().as_u16(), 303);
-    let started = r.headers()["location"].to_str().unwrap().to_string();
+    // `serve` starts the shop's automatic fetch at once: a run asked for while it goes is
+    // refused (said on the page), and asked again once it has ended.
+    let t = std::time::Instant::now();
+    let started = loop {
+        let html = page_text(&c, &format!("{base}/console"), &sam).await;
+        let r = post(
+            &c,
+            &format!("{base}/console/jobs/run"),
+            &sam,
+            &[
+                ("csrf", &csrf_of(&html)),
+                ("shop", "dshop"),
+                ("job", "fetch"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status().as_u16(), 303);
+        let location = r.headers()["location"].to_str().unwrap().to_string();
+        if !location.contains("refused") {
+            break location;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the automatic run never ended: {location}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     // The page keeps coming back until the run has ended, then shows its result in words.
     let t = std::time::Instant::now();
     loop {
@@ -722,7 +735,7 @@ async fn run_now_shows_its_result_without_a_reload() {
         }
         assert!(
             html.contains("http-equiv=\"refresh\""),
-            "a running job's page refreshes"
+            "a running job's page refreshes: {html}"
         );
         assert!(t.elapsed() < Duration::from_secs(30), "the run never ended");
         tokio::time::sleep(Duration::from_millis(300)).await;
